@@ -1,0 +1,7 @@
+.PHONY: up test bootstrap
+up:          ## start the embedded stack (installs what it needs)
+	scripts/up
+test:        ## run the whole test suite (installs what it needs)
+	scripts/test
+bootstrap:   ## only install into .venv
+	scripts/bootstrap

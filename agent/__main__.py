@@ -1,0 +1,28 @@
+"""`python -m agent --task-id ID`: the agent process's entrypoint."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from agent.bootstrap import run_agent
+from agent.settings import AgentSettings
+from shared.observability.logging import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, build settings from the environment, run the task; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m agent", description="Run the bgagent agent for one task.")
+    parser.add_argument("--task-id", help="the task to run (default: BGAGENT_TASK_ID)")
+    args = parser.parse_args(argv)
+    overrides = {"task_id": args.task_id} if args.task_id else {}
+    settings = AgentSettings(**overrides)
+    configure_logging("agent", settings.log_level)
+    if not settings.task_id:
+        parser.error("no task id: pass --task-id or set BGAGENT_TASK_ID")
+    return asyncio.run(run_agent(settings)).exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

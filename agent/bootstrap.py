@@ -1,0 +1,76 @@
+"""The composition root: builds the agent's clients from settings and runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import anthropic
+
+from agent.model_client import AnthropicModelClient
+from agent.runner import AgentDeps, AgentRunner, RunReport
+from agent.settings import AgentSettings
+from shared.aws.clients import AwsClients
+from shared.events.bus import EventBridgePublisher
+from shared.githost.github import GitHubHost
+from shared.hydration.context import S3ContextStore
+from shared.observability.redaction import register_secret
+from shared.tasks.dynamo_store import DynamoTaskStore
+
+# The SDK's own backoff between its retries is at most 8 s.
+_SDK_MAX_BACKOFF = 8.0
+
+
+def register_secrets(settings: AgentSettings) -> None:
+    """Make every secret this process holds redactable wherever it might appear."""
+    for secret in (settings.github_token, settings.anthropic_api_key, settings.aws_secret_access_key,
+                   settings.aws_session_token):
+        register_secret(secret)
+
+
+def build_sdk(settings: AgentSettings) -> Any:
+    """The Anthropic SDK client of the configured provider."""
+    if settings.model_provider == "bedrock":
+        return anthropic.AsyncAnthropicBedrock(aws_region=settings.aws_region,
+                                               max_retries=settings.model_sdk_max_retries)
+    return anthropic.AsyncAnthropic(api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url,
+                                    max_retries=settings.model_sdk_max_retries)
+
+
+def build_model_client(settings: AgentSettings, sdk: Any) -> AnthropicModelClient:
+    retries = settings.model_sdk_max_retries
+    deadline = settings.model_call_timeout_seconds * (retries + 1) + _SDK_MAX_BACKOFF * retries
+    return AnthropicModelClient(sdk, call_timeout=settings.model_call_timeout_seconds, call_deadline=deadline,
+                                attempts=settings.model_retry_attempts,
+                                max_wait=settings.model_retry_max_wait_seconds)
+
+
+async def run_agent(settings: AgentSettings) -> RunReport:
+    """Run the task named in the settings; SIGTERM and SIGINT stop it cleanly."""
+    register_secrets(settings)
+    sdk = build_sdk(settings)
+    host = GitHubHost.build(settings.github_api_url, settings.github_token,
+                            timeout=settings.github_timeout_seconds)
+    loop = asyncio.get_running_loop()
+    try:
+        async with AwsClients(settings) as aws:
+            store = DynamoTaskStore(await aws.client("dynamodb"), settings.names)
+            deps = AgentDeps(
+                store=store,
+                contexts=S3ContextStore(await aws.client("s3"), settings.names.artifacts_bucket),
+                publisher=EventBridgePublisher(await aws.client("events"), settings.names.event_bus),
+                host=host,
+                model=build_model_client(settings, sdk),
+            )
+            runner = AgentRunner(settings, deps)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, runner.guard.stop, f"received {sig.name}")
+            try:
+                return await runner.run()
+            finally:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(sig)
+    finally:
+        await host.aclose()
+        await sdk.close()

@@ -1,0 +1,47 @@
+"""Errors of the agent runtime, each with a message a user can read."""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    """Base of agent errors; str() is the readable message that ends up on the task."""
+
+
+class NotStarted(AgentError):
+    """The task never reached RUNNING within the start wait."""
+
+
+class Cancelled(AgentError):
+    """The task left RUNNING (cancelled, timed out) or the process was told to stop."""
+
+
+class ContextUnavailable(AgentError):
+    """The hydrated context could not be loaded."""
+
+
+class WorkspaceError(AgentError):
+    """A git step on the workspace failed (clone, branch, commit)."""
+
+
+class PushRejected(WorkspaceError):
+    """The remote refused the branch push."""
+
+
+class SetupFailed(AgentError):
+    """The repository's setup command failed."""
+
+
+class ModelRefused(AgentError):
+    """The model API refused the request (4xx): retrying cannot help."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class ModelUnavailable(AgentError):
+    """The model API kept failing (429/5xx/timeouts) past the retry ceiling."""
+
+
+class PullRequestFailed(AgentError):
+    """The git host refused to open or update the pull request."""

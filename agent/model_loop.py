@@ -1,0 +1,141 @@
+"""The agent loop: call the model, run the tools it asks for, repeat, within the turn and dollar caps."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol
+
+from agent.budget import Budget
+from agent.conversation import Conversation, cached_system, cached_tools
+from agent.errors import Cancelled, ModelRefused, ModelUnavailable
+from agent.model_client import ModelClient
+from agent.pricing import Usage
+from agent.tools.protocol import Tools
+
+CUT_OFF_NOTE = "Your reply was cut off at the output token limit. Continue where you left off."
+StopKind = Literal["finished", "turn_cap", "budget", "model_error"]
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One model call and the tool calls it asked for."""
+
+    turn: int
+    tools: list[str]
+    usage: Usage
+    model_seconds: float
+    other_seconds: float  # the agent's own time in this turn: tools, bookkeeping, events
+
+
+@dataclass
+class LoopResult:
+    """How the loop ended, what the model said last, and what it cost."""
+
+    stop: StopKind
+    summary: str
+    usage: Usage
+    cost_usd: float
+    error: str | None = None
+    records: list[TurnRecord] = field(default_factory=list)
+
+    @property
+    def turns(self) -> int:
+        return len(self.records)
+
+
+class LoopObserver(Protocol):
+    """Hears about progress (the event trail); must not raise for trail failures."""
+
+    async def turn_finished(self, record: TurnRecord, total: Usage, cost_usd: float) -> None: ...
+
+    async def command_refused(self, tool: str, tool_input: dict[str, Any], reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoopLimits:
+    max_turns: int
+    context_window_tokens: int = 200_000
+    elide_at_fraction: float = 0.75
+
+
+class ModelLoop:
+    """Drives one conversation to its end; caps are checked before every call, never after."""
+
+    def __init__(self, model: ModelClient, tools: Tools, observer: LoopObserver, budget: Budget,
+                 limits: LoopLimits, *, stop_requested: Callable[[], bool], clock: Callable[[], float] = time.monotonic):
+        self._model = model
+        self._tools = tools
+        self._observer = observer
+        self._budget = budget
+        self._limits = limits
+        self._stop_requested = stop_requested
+        self._clock = clock
+
+    def _check_stop(self) -> None:
+        if self._stop_requested():
+            raise Cancelled("the task was stopped")
+
+    async def run(self, *, model_id: str, system_prompt: str, user_prompt: str, workdir: str) -> LoopResult:
+        """Run until the model stops asking for tools, or a cap or error ends the run."""
+        system, tools = cached_system(system_prompt, workdir), cached_tools(self._tools.definitions())
+        conversation = Conversation(user_prompt)
+        result = LoopResult("finished", "", Usage(), 0.0)
+        last_prompt_tokens = 0
+        while True:
+            self._check_stop()
+            started = self._clock()
+            if result.turns >= self._limits.max_turns:
+                return self._ended(result, "turn_cap", f"the turn cap of {self._limits.max_turns} was reached "
+                                                       "before the model finished")
+            if last_prompt_tokens > self._limits.context_window_tokens * self._limits.elide_at_fraction:
+                if conversation.elide_old_tool_results():
+                    self._budget.invalidate_cache()
+            max_tokens = self._budget.max_tokens_for_next(conversation.unsent_chars(system, tools))
+            if max_tokens is None:
+                return self._ended(result, "budget", f"stopped before the next model call, which could cross the "
+                                                     f"budget of ${self._budget.limit_usd:.2f} "
+                                                     f"(spent ${self._budget.spent_usd:.4f})")
+            called = self._clock()
+            try:
+                reply = await self._model.create(model=model_id, max_tokens=max_tokens, system=system, tools=tools,
+                                                 messages=conversation.request_messages())
+            except (ModelRefused, ModelUnavailable) as exc:
+                return self._ended(result, "model_error", str(exc))
+            answered = self._clock()
+            cost = self._budget.record(reply.usage)
+            result.usage, result.cost_usd = result.usage + reply.usage, result.cost_usd + cost
+            last_prompt_tokens = reply.usage.prompt_tokens
+            conversation.add_assistant(reply.content)
+            text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
+            result.summary = text or result.summary
+            calls = [b for b in reply.content if b.get("type") == "tool_use"]
+            if calls:
+                conversation.add_user(await self._run_tools(calls))
+            elif reply.stop_reason == "max_tokens":
+                conversation.add_user([{"type": "text", "text": CUT_OFF_NOTE}])
+            record = TurnRecord(result.turns + 1, [c["name"] for c in calls], reply.usage,
+                                answered - called, 0.0)
+            await self._observer.turn_finished(record, result.usage, result.cost_usd)
+            result.records.append(TurnRecord(record.turn, record.tools, record.usage, record.model_seconds,
+                                             self._clock() - started - record.model_seconds))
+            if not calls and reply.stop_reason != "max_tokens":
+                return result
+
+    async def _run_tools(self, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        results = []
+        for call in calls:
+            self._check_stop()
+            outcome = await self._tools.call(call["name"], call.get("input") or {})
+            if outcome.refusal:
+                await self._observer.command_refused(call["name"], call.get("input") or {}, outcome.refusal)
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": call["id"], "content": outcome.text}
+            if outcome.is_error:
+                block["is_error"] = True
+            results.append(block)
+        return results
+
+    @staticmethod
+    def _ended(result: LoopResult, stop: StopKind, error: str) -> LoopResult:
+        result.stop, result.error = stop, error
+        return result

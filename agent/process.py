@@ -1,0 +1,109 @@
+"""Running a child process with a deadline, a bounded output buffer and its whole process group."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+# Bytes kept from each end of the output; what lies between is counted, not stored.
+_CHUNK = 65_536
+_DRAIN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """How a child process ended and what it printed (stdout and stderr interleaved)."""
+
+    exit_code: int | None
+    output: str
+    timed_out: bool = False
+    omitted_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class _BoundedBuffer:
+    """Keeps the first and last `limit` bytes of a stream and counts the rest."""
+
+    def __init__(self, limit: int):
+        self._limit = limit
+        self._head = bytearray()
+        self._tail = bytearray()
+        self.omitted = 0
+
+    def feed(self, data: bytes) -> None:
+        room = self._limit - len(self._head)
+        if room > 0:
+            self._head += data[:room]
+            data = data[room:]
+        self._tail += data
+        if len(self._tail) > self._limit:
+            cut = len(self._tail) - self._limit
+            self.omitted += cut
+            del self._tail[:cut]
+
+    def text(self) -> str:
+        head = self._head.decode("utf-8", "replace")
+        tail = self._tail.decode("utf-8", "replace")
+        if self.omitted:
+            return f"{head}\n[... {self.omitted} bytes of output omitted ...]\n{tail}"
+        return head + tail
+
+
+def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def run_process(
+    argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
+    stdin: bytes | None = None, output_limit: int = _CHUNK,
+) -> ProcessResult:
+    """Run argv in its own session; on timeout or cancellation kill its whole process group."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=env, start_new_session=True,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    buffer = _BoundedBuffer(output_limit)
+
+    async def read_all() -> None:
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(_CHUNK):
+            buffer.feed(chunk)
+
+    async def feed_and_wait() -> None:
+        if stdin is not None and proc.stdin is not None:
+            try:
+                proc.stdin.write(stdin)
+                await proc.stdin.drain()
+                proc.stdin.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the command did not read its input; its exit code tells the rest
+        await proc.wait()
+
+    reader = asyncio.create_task(read_all())
+    timed_out = False
+    try:
+        await asyncio.wait_for(feed_and_wait(), timeout)
+    except TimeoutError:
+        timed_out = True
+    finally:
+        # Also on cancellation, and for background jobs (`cmd &`) that share the group:
+        # nothing a command started outlives it, and the output pipe reaches EOF.
+        _kill_group(proc)
+        if proc.returncode is None:
+            await proc.wait()
+        try:
+            await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
+        except TimeoutError:
+            reader.cancel()  # a process that left the group still holds the pipe
+    return ProcessResult(None if timed_out else proc.returncode, buffer.text(), timed_out=timed_out,
+                         omitted_bytes=buffer.omitted)

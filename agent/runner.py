@@ -1,0 +1,243 @@
+"""One run of the agent on one task: wait for RUNNING, work, write the result, announce it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Coroutine, Literal, Protocol, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from agent.budget import Budget
+from agent.delivery import Deliverer, Delivery
+from agent.errors import AgentError, Cancelled, ContextUnavailable, NotStarted, SetupFailed
+from agent.guard import TaskGuard, TaskRows
+from agent.model_client import ModelClient
+from agent.model_loop import LoopLimits, LoopResult, ModelLoop
+from agent.pricing import Usage, price_for
+from agent.progress import EventTrail, Progress
+from agent.pull_request import PullRequests
+from agent.settings import AgentSettings
+from agent.tools.bash import BashTool
+from agent.tools.editor import EditorTool
+from agent.tools.policy import CommandPolicy
+from agent.tools.toolbox import Toolbox
+from agent.workspace import Workspace
+from shared.events.errors import PublishFailed
+from shared.events.models import AgentFinished, EventDetail
+from shared.hydration.context import HydratedContext
+from shared.observability.logging import log_context
+from shared.observability.redaction import redact
+from shared.tasks.models import Task, utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_SUMMARY_LIMIT = 4_000
+
+
+class TaskStore(TaskRows, EventTrail, Protocol):
+    """The task row and its trail."""
+
+
+class ContextSource(Protocol):
+    async def get(self, key: str) -> HydratedContext | None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, *details: EventDetail) -> None: ...
+
+
+@dataclass
+class AgentDeps:
+    """The collaborators of a run, built by the composition root."""
+
+    store: TaskStore
+    contexts: ContextSource
+    publisher: Publisher
+    host: PullRequests
+    model: ModelClient
+
+
+@dataclass
+class RunReport:
+    """How the process run ended; `exit_code` is what the process exits with."""
+
+    exit_code: int
+    outcome: Literal["success", "error", "cancelled", "skipped", "not_started"]
+    error: str | None = None
+    loop: LoopResult | None = None
+    delivery: Delivery | None = None
+
+
+@dataclass
+class _Outcome:
+    error: str | None = None
+    summary: str = ""
+    loop: LoopResult | None = None
+    delivery: Delivery | None = field(default=None)
+
+    @property
+    def status(self) -> Literal["success", "error"]:
+        return "error" if self.error else "success"
+
+    def changes(self) -> dict[str, Any]:
+        loop, pull = self.loop, self.delivery.pull if self.delivery else None
+        usage = loop.usage if loop else Usage()
+        changes = {
+            "agent_status": self.status, "agent_summary": redact(self.summary[:_SUMMARY_LIMIT]) or None,
+            "error_message": redact(self.error) if self.error else None,
+            "pr_url": pull.url if pull else None, "pr_number": pull.number if pull else None,
+            "commit_count": self.delivery.commit_count if self.delivery else 0,
+            "test_passed": self.delivery.test.passed if self.delivery and self.delivery.test else None,
+            "cost_usd": round(loop.cost_usd, 6) if loop else 0.0,
+            "tokens": vars(usage).copy(), "turns": loop.turns if loop else 0,
+        }
+        return {k: v for k, v in changes.items() if v is not None}
+
+
+class AgentRunner:
+    """Steps 2-11 of the agent's contract, for the task named in the settings."""
+
+    def __init__(self, settings: AgentSettings, deps: AgentDeps):
+        if not settings.task_id:
+            raise ValueError("a task id is required")
+        self._settings = settings
+        self._deps = deps
+        self.guard = TaskGuard(deps.store, settings.task_id)
+        self._workspace: Workspace | None = None
+
+    async def run(self) -> RunReport:
+        """Run the task to its end; never raises for a task-level failure."""
+        s = self._settings
+        try:
+            task = await self.guard.wait_until_running(timeout=s.start_wait_seconds, poll=s.start_poll_seconds)
+        except NotStarted as exc:
+            log.error("%s", exc)
+            return RunReport(2, "not_started", str(exc))
+        if task is None:
+            log.info("task ended before the agent started; nothing to do")
+            return RunReport(0, "skipped")
+        with log_context(task_id=task.task_id, user_id=task.user_id):
+            try:
+                await self.guard.write({"agent_heartbeat_at": utcnow(), "session_id": uuid.uuid4().hex})
+            except Cancelled as exc:
+                return RunReport(0, "cancelled", str(exc))
+            heartbeat = asyncio.create_task(self.guard.heartbeat(s.heartbeat_seconds))
+            try:
+                return await self._run_started(task)
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
+                if self._workspace is not None:
+                    self._workspace.remove()
+
+    async def _run_started(self, task: Task) -> RunReport:
+        s = self._settings
+        progress = Progress(self._deps.store, task.task_id, min_interval=s.event_min_interval_seconds,
+                            max_events=s.max_events, stopped=self.guard.is_stopped)
+        await progress.emit("agent.started", {"model_id": task.model_id, "max_turns": task.max_turns,
+                                              "max_budget_usd": task.max_budget_usd})
+        try:
+            outcome = await self._until_stopped(self._work(task, progress))
+            await self.guard.write(outcome.changes())
+        except Cancelled as exc:
+            log.info("stopped: %s; writing nothing more", exc)
+            return RunReport(0, "cancelled", str(exc))
+        loop = outcome.loop
+        await progress.emit("agent.finished", {"outcome": outcome.status, "error": outcome.error,
+                                               "turns": loop.turns if loop else 0,
+                                               "cost_usd": round(loop.cost_usd, 6) if loop else 0.0})
+        await self._publish(task, outcome)
+        log.info("finished: %s", outcome.status, extra={"error": outcome.error})
+        return RunReport(0 if outcome.status == "success" else 1, outcome.status, outcome.error, loop,
+                         outcome.delivery)
+
+    async def _until_stopped(self, work: Coroutine[Any, Any, T]) -> T:
+        """Await `work`, abandoning it at once if the guard stops (cancel or SIGTERM)."""
+        job = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.guard.stopped.wait())
+        try:
+            await asyncio.wait({job, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not job.done():
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
+            raise Cancelled(self.guard.stop_reason or "stopped")
+        return job.result()
+
+    async def _work(self, task: Task, progress: Progress) -> _Outcome:
+        outcome = _Outcome()
+        try:
+            context = await self._load_context(task)
+            workspace = await self._prepare(task, context)
+            outcome.loop = await self._model_loop(context, workspace, progress)
+            outcome.summary = outcome.loop.summary
+            await progress.flush()
+            outcome.delivery = await Deliverer(
+                workspace, self._deps.host, progress, token=self._settings.github_token,
+                test_timeout=self._settings.test_timeout_seconds,
+            ).deliver(task, context, outcome.loop)
+            outcome.error = "; ".join(e for e in (outcome.loop.error, outcome.delivery.error) if e) or None
+        except Cancelled:
+            raise
+        except AgentError as exc:
+            outcome.error = str(exc)
+        except Exception as exc:  # a bug must still end as a readable result, not a silent crash
+            log.exception("agent failed unexpectedly")
+            outcome.error = f"internal error in the agent: {type(exc).__name__}: {exc}"
+        return outcome
+
+    async def _load_context(self, task: Task) -> HydratedContext:
+        if not task.context_key:
+            raise ContextUnavailable("the task has no hydrated context (context_key is empty)")
+        try:
+            context = await self._deps.contexts.get(task.context_key)
+        except (ClientError, BotoCoreError) as exc:
+            raise ContextUnavailable(f"could not read the hydrated context: {exc}") from exc
+        if context is None or context.task_id != task.task_id:
+            raise ContextUnavailable(f"the hydrated context {task.context_key} is missing or belongs to another task")
+        return context
+
+    async def _prepare(self, task: Task, context: HydratedContext) -> Workspace:
+        s = self._settings
+        self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
+                                                git_timeout=s.git_timeout_seconds)
+        await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
+                              default_branch=context.default_branch)
+        if context.setup_command:
+            result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
+            if not result.ok:
+                how = "timed out" if result.timed_out else f"exit {result.exit_code}"
+                tail = redact("\n".join(result.output.rstrip().splitlines()[-20:]))
+                raise SetupFailed(f"the setup command failed ({how}): {tail}")
+        return workspace
+
+    async def _model_loop(self, context: HydratedContext, ws: Workspace, progress: Progress) -> LoopResult:
+        s = self._settings
+        policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home])
+        toolbox = Toolbox([
+            BashTool(ws.repo, ws.tool_env(), policy, timeout=s.bash_timeout_seconds,
+                     output_limit=s.tool_output_max_chars),
+            EditorTool(ws.repo, max_characters=s.view_max_characters),
+        ], output_limit=s.tool_output_max_chars)
+        budget = Budget(price_for(context.model_id), context.max_budget_usd, max_tokens=s.model_max_tokens,
+                        min_output_tokens=s.min_output_tokens)
+        loop = ModelLoop(self._deps.model, toolbox, progress, budget,
+                         LoopLimits(context.max_turns, s.context_window_tokens, s.elide_at_fraction),
+                         stop_requested=self.guard.is_stopped)
+        return await loop.run(model_id=context.model_id, system_prompt=context.system_prompt,
+                              user_prompt=context.user_prompt, workdir=str(ws.repo))
+
+    async def _publish(self, task: Task, outcome: _Outcome) -> None:
+        detail = AgentFinished(task_id=task.task_id, user_id=task.user_id, outcome=outcome.status,
+                               summary=redact(outcome.summary[:2_000]) or None,
+                               error_message=redact(outcome.error) if outcome.error else None,
+                               cost_usd=round(outcome.loop.cost_usd, 6) if outcome.loop else 0.0)
+        try:
+            await self._deps.publisher.publish(detail)
+        except (PublishFailed, ClientError, BotoCoreError) as exc:
+            # The result is on the task row; the finalizer also learns of the end when compute stops.
+            log.error("could not publish AgentFinished: %s", exc)

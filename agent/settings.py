@@ -1,0 +1,57 @@
+"""Settings of the agent process; built once by the entrypoint from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import GitHubSettings, PlatformSettings
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class AgentSettings(PlatformSettings, GitHubSettings):
+    """Everything the agent needs besides its task row and hydrated context."""
+
+    model_config = SettingsConfigDict(env_prefix="BGAGENT_", extra="ignore", populate_by_name=True)
+
+    task_id: str | None = None
+    anthropic_api_key: str | None = Field(
+        None, repr=False, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "BGAGENT_ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "BGAGENT_ANTHROPIC_BASE_URL")
+    )
+    model_provider: Literal["anthropic", "bedrock"] = "anthropic"
+    # Held only so they can be registered for redaction; boto reads them itself.
+    aws_secret_access_key: str | None = Field(None, repr=False, validation_alias="AWS_SECRET_ACCESS_KEY")
+    aws_session_token: str | None = Field(None, repr=False, validation_alias="AWS_SESSION_TOKEN")
+    # The PATH handed to tool commands: the tools get an allowlisted environment, never ours.
+    tool_path: str = Field(_DEFAULT_PATH, validation_alias=AliasChoices("BGAGENT_TOOL_PATH", "PATH"))
+
+    workspace_dir: Path | None = None  # None: a fresh directory under the system temp dir
+    heartbeat_seconds: float = Field(30.0, gt=0)
+    start_wait_seconds: float = Field(60.0, ge=0)
+    start_poll_seconds: float = Field(0.5, gt=0)
+
+    bash_timeout_seconds: float = Field(120.0, gt=0)
+    setup_timeout_seconds: float = Field(900.0, gt=0)
+    test_timeout_seconds: float = Field(900.0, gt=0)
+    git_timeout_seconds: float = Field(300.0, gt=0)
+    tool_output_max_chars: int = Field(30_000, ge=1_000)
+    view_max_characters: int = Field(30_000, ge=1_000)
+
+    model_call_timeout_seconds: float = Field(300.0, gt=0)
+    model_max_tokens: int = Field(8192, ge=256)
+    min_output_tokens: int = Field(256, ge=1)
+    model_sdk_max_retries: int = Field(2, ge=0)
+    model_retry_attempts: int = Field(4, ge=1)
+    model_retry_max_wait_seconds: float = Field(30.0, ge=0)
+    context_window_tokens: int = Field(200_000, ge=10_000)
+    elide_at_fraction: float = Field(0.75, gt=0, le=1)
+
+    event_min_interval_seconds: float = Field(2.0, ge=0)
+    max_events: int = Field(200, ge=20)

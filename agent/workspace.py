@@ -1,0 +1,133 @@
+"""The task's private workspace: a clone of the repository on the task branch, plus a home and temp dir for tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from agent.errors import PushRejected, WorkspaceError
+from agent.process import ProcessResult, run_process
+from shared.observability.redaction import redact
+
+GIT_USER = ("bgagent", "bgagent@users.noreply.local")
+# Model-written hooks, credential helpers or fsmonitors must never run inside the agent's own git
+# commands (the push carries the token): switch them off for every call we make.
+_SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false"]
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return redact("\n".join(text.strip().splitlines()[-lines:]))
+
+
+def clean_url(url: str) -> str:
+    """The URL without any user:password part."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+
+
+class Workspace:
+    """A private directory per task holding `repo/` (the clone), `home/` and `tmp/`; removed at the end."""
+
+    def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float):
+        if base_dir is not None:
+            base_dir.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f"bgagent-{task_id[-8:]}-", dir=base_dir)).resolve()
+        self.repo, self.home, self.tmp = self.root / "repo", self.root / "home", self.root / "tmp"
+        self.home.mkdir()
+        self.tmp.mkdir()
+        self._tool_path = tool_path
+        self._git_timeout = git_timeout
+
+    def tool_env(self) -> dict[str, str]:
+        """The whole environment of tool and git commands: an allowlist that holds no secret."""
+        return {
+            "PATH": self._tool_path, "HOME": str(self.home), "TMPDIR": str(self.tmp), "LANG": "C.UTF-8",
+            "TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+
+    def _token_env(self, url: str, token: str | None) -> dict[str, str]:
+        """Config (in the git process's env, never on disk or argv) that sends the token to this URL only."""
+        parts = urlsplit(url)
+        if not token or parts.scheme not in ("http", "https"):
+            return {}
+        clean = clean_url(url)
+        authed = urlunsplit(urlsplit(clean)._replace(netloc=f"x-access-token:{token}@{urlsplit(clean).netloc}"))
+        return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{authed}.insteadOf",
+                "GIT_CONFIG_VALUE_0": clean}
+
+    async def git(self, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None,
+                  stdin: bytes | None = None) -> ProcessResult:
+        """Run one git command with the safe options and the tool environment."""
+        return await run_process(["git", *_SAFE_GIT, *args], cwd=cwd or self.repo,
+                                 env={**self.tool_env(), **(extra_env or {})}, timeout=self._git_timeout,
+                                 stdin=stdin)
+
+    async def _must(self, what: str, *args: str, **kwargs: object) -> ProcessResult:
+        result = await self.git(*args, **kwargs)  # type: ignore[arg-type]
+        if not result.ok:
+            reason = "timed out" if result.timed_out else f"exit {result.exit_code}"
+            raise WorkspaceError(f"{what} failed ({reason}): {_tail(result.output)}")
+        return result
+
+    async def clone(self, url: str, token: str | None, *, branch: str, default_branch: str) -> bool:
+        """Clone and check out `branch`: the remote's if it exists (a re-run continues it), else a new one."""
+        await self._must(f"cloning {clean_url(url)}", "clone", "--quiet", clean_url(url), str(self.repo),
+                         cwd=self.root, extra_env=self._token_env(url, token))
+        await self._must("configuring git", "config", "user.name", GIT_USER[0])
+        await self._must("configuring git", "config", "user.email", GIT_USER[1])
+        exists = (await self.git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}")).ok
+        start = f"origin/{branch}" if exists else f"origin/{default_branch}"
+        await self._must(f"checking out {branch} from {start}", "checkout", "--quiet", "--no-track", "-B",
+                         branch, start)
+        return exists
+
+    async def current_branch(self) -> str:
+        return (await self.git("symbolic-ref", "--quiet", "--short", "HEAD")).output.strip()
+
+    async def commit_all(self, message: str, *, branch: str) -> bool:
+        """Stage everything and commit it on `branch`; False when there was nothing to commit."""
+        if await self.current_branch() != branch:
+            await self._must(f"returning to {branch}", "checkout", "--quiet", branch)
+        await self._must("staging changes", "add", "-A")
+        if (await self.git("diff", "--cached", "--quiet")).exit_code == 0:
+            return False
+        await self._must("committing", "commit", "--quiet", "--no-verify", "-F", "-", stdin=message.encode())
+        return True
+
+    async def commits_ahead(self, default_branch: str) -> int:
+        """How many commits the checked-out branch has that the remote default branch lacks."""
+        result = await self._must("counting commits", "rev-list", "--count", f"origin/{default_branch}..HEAD")
+        return int(result.output.strip() or 0)
+
+    async def push(self, url: str, token: str | None, *, branch: str) -> None:
+        """Push the branch to origin (reset to the clone URL first: the model may have changed it)."""
+        await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
+        result = await self.git("push", "--quiet", "origin", f"{branch}:refs/heads/{branch}",
+                                extra_env=self._token_env(url, token))
+        if not result.ok:
+            detail = "timed out" if result.timed_out else _tail(result.output)
+            raise PushRejected(f"the remote rejected the push of {branch}: {detail}")
+
+    async def run_script(self, command: str, *, timeout: float, output_limit: int = 65_536) -> ProcessResult:
+        """Run a repository command (setup, tests) in the clone with the tool environment."""
+        return await run_process(["bash", "-lc", command], cwd=self.repo, env=self.tool_env(), timeout=timeout,
+                                 output_limit=output_limit)
+
+    def remove(self) -> None:
+        """Delete the whole workspace, read-only files and directories included."""
+        def make_writable(func, path, _exc_info):  # type: ignore[no-untyped-def]
+            try:
+                os.chmod(os.path.dirname(path), stat.S_IRWXU)
+                os.chmod(path, stat.S_IRWXU)
+                func(path)
+            except OSError:
+                pass  # gone already, or truly undeletable: nothing more to do
+
+        shutil.rmtree(self.root, onerror=make_writable)

@@ -1,0 +1,209 @@
+"""The embedded stack: an AWS emulator, the topology, and the five services as local processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import boto3
+import httpx
+
+from shared.compute.process import ProcessCompute
+from shared.events.models import ReconcileTick
+from shared.tasks.models import utcnow
+from shared.topology.bootstrap import create_topology
+from shared.topology.definition import build_topology
+from shared.topology.names import ResourceNames
+
+SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing"}
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f}s")
+
+
+@dataclass
+class StackConfig:
+    """Where the embedded stack runs and what it points at."""
+
+    state_dir: Path
+    api_port: int = 8080
+    aws_port: int = 4599
+    stack_name: str = "bgagent"
+    region: str = "us-east-1"
+    aws_endpoint_url: str | None = None  # an existing emulator (LocalStack, moto) instead of starting one
+    reconcile_interval: float = 60.0
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+
+class EmbeddedStack:
+    """Starts and stops every process of the embedded stack."""
+
+    def __init__(self, config: StackConfig, *, progress: Callable[[str], None] = lambda _msg: None):
+        self.config = config
+        self._progress = progress
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._ticker_stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self.aws_endpoint = config.aws_endpoint_url
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.config.state_dir / "logs"
+
+    def env(self) -> dict[str, str]:
+        """The environment every service process (and every agent it starts) gets."""
+        c = self.config
+        env = {**os.environ, **c.extra_env}
+        if not c.aws_endpoint_url:
+            env.update(EMULATOR_CREDENTIALS)
+        env.update({
+            "AWS_ENDPOINT_URL": self.aws_endpoint or "",
+            "AWS_REGION": c.region,
+            "AWS_DEFAULT_REGION": c.region,
+            "BGAGENT_STACK_NAME": c.stack_name,
+            "BGAGENT_PORT": str(c.api_port),
+            "BGAGENT_HOST": "127.0.0.1",
+            "BGAGENT_LOCAL_ISSUER_DIR": str(c.state_dir / "issuer"),
+            "BGAGENT_RUNTIME_DIR": str(c.state_dir / "runtime"),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def start(self, timeout: float = 60.0) -> None:
+        c = self.config
+        c.state_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if not self.aws_endpoint:
+                self._start_emulator(timeout)
+            self._progress("creating the topology (tables, bus, queues, rules, bucket)")
+            env = self.env()
+            session = boto3.Session(aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+                                    aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+                                    aws_session_token=env.get("AWS_SESSION_TOKEN"), region_name=c.region)
+            create_topology(build_topology(ResourceNames(c.stack_name)), session=session,
+                            endpoint_url=self.aws_endpoint)
+            for service in SERVICES:
+                self._progress(f"starting {service}")
+                self._spawn(service, [sys.executable, "-m", f"services.{service}"], env)
+            wait_until_up(f"{c.api_url}/healthz", timeout, self._procs["gateway"])
+            self._start_ticker(session)
+            self._write_state()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_emulator(self, timeout: float) -> None:
+        port = self.config.aws_port
+        if not port_is_free(port):
+            raise RuntimeError(f"port {port} is taken: set BGAGENT_LOCAL_AWS_PORT or AWS_ENDPOINT_URL")
+        self._progress(f"starting the AWS emulator (moto) on 127.0.0.1:{port}")
+        self.aws_endpoint = f"http://127.0.0.1:{port}"
+        self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                    {**os.environ, **EMULATOR_CREDENTIALS})
+        wait_until_up(f"{self.aws_endpoint}/moto-api/", timeout, self._procs["moto"])
+
+    def _spawn(self, name: str, cmd: list[str], env: Mapping[str, str]) -> None:
+        log = open(self.logs_dir / f"{name}.log", "ab")
+        self._procs[name] = subprocess.Popen(cmd, env=dict(env), stdout=log, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+
+    def _start_ticker(self, session: boto3.Session) -> None:
+        """EventBridge schedules do not fire on emulators: publish ReconcileTick ourselves."""
+        events = session.client("events", endpoint_url=self.aws_endpoint)
+        bus = ResourceNames(self.config.stack_name).event_bus
+
+        def tick() -> None:
+            while not self._ticker_stop.wait(self.config.reconcile_interval):
+                detail = ReconcileTick(tick_at=utcnow())
+                try:
+                    events.put_events(Entries=[{"Source": detail.source, "DetailType": detail.detail_type,
+                                                "Detail": detail.model_dump_json(), "EventBusName": bus}])
+                except Exception:  # the emulator may be going down with us
+                    pass
+
+        self._ticker = threading.Thread(target=tick, name="reconcile-ticker", daemon=True)
+        self._ticker.start()
+
+    def _write_state(self) -> None:
+        state = {"api_url": self.config.api_url, "aws_endpoint_url": self.aws_endpoint,
+                 "stack_name": self.config.stack_name, "region": self.config.region,
+                 "pids": {n: p.pid for n, p in self._procs.items()}, "launcher_pid": os.getpid()}
+        (self.config.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
+
+    def service_pids(self) -> dict[str, int]:
+        return {n: p.pid for n, p in self._procs.items()}
+
+    def alive(self) -> dict[str, bool]:
+        return {n: p.poll() is None for n, p in self._procs.items()}
+
+    def restart(self, service: str) -> None:
+        """Start a service again after it died or was killed (crash tests)."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            return
+        self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.env())
+
+    def stop(self, grace: float = 15.0) -> None:
+        """Stop the services, then the agents they started, then the emulator."""
+        self._ticker_stop.set()
+        services = [n for n in SERVICES if n in self._procs]
+        self._terminate(services, grace)
+        ProcessCompute(self.config.state_dir / "runtime", {}).stop_all()
+        self._terminate([n for n in self._procs if n not in SERVICES], grace)
+        self._procs.clear()
+        (self.config.state_dir / "stack.json").unlink(missing_ok=True)
+
+    def _terminate(self, names: list[str], grace: float) -> None:
+        for name in names:
+            if self._procs[name].poll() is None:
+                self._procs[name].send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for name in names:
+            proc = self._procs[name]
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

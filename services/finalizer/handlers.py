@@ -1,0 +1,92 @@
+"""Finalizing tasks whose agent reported, or whose compute session stopped."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from services.finalizer.decision import Evidence, decide
+from shared.events.bus import EventPublisher
+from shared.events.models import (
+    AgentFinished,
+    ComputeSessionStopped,
+    EcsTaskStateChange,
+    SlotReleased,
+    TaskCompleted,
+    TaskFailed,
+)
+from shared.githost.errors import GitHostError
+from shared.githost.protocol import GitHost
+from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.tasks.errors import TaskNotFound
+from shared.tasks.models import Task
+from shared.tasks.states import TaskStatus as S
+from shared.tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+
+class Finalizer:
+    """Handles AgentFinished, Compute Session Stopped and ECS Task State Change (STOPPED)."""
+
+    def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher):
+        self._store = store
+        self._git = git
+        self._bus = bus
+
+    async def handle(self, event: BaseModel) -> None:
+        if isinstance(event, AgentFinished):
+            await self.finalize(event.task_id, trigger="agent finished")
+        elif isinstance(event, ComputeSessionStopped):
+            note = f"the agent process exited with code {event.exit_code} before reporting a result"
+            await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
+        elif isinstance(event, EcsTaskStateChange):
+            if not event.started_by:
+                raise PoisonMessage("ECS task without startedBy: not one of ours")
+            note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
+            await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
+        else:
+            raise PoisonMessage(f"finalizer does not handle {type(event).__name__}")
+
+    async def finalize(self, task_id: str, *, trigger: str, stopped_note: str | None = None) -> None:
+        task = await self._store.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        if task.status in (S.SUBMITTED, S.QUEUED, S.HYDRATING):
+            # The session ended before the dispatcher recorded it as running: look again shortly.
+            raise RetryLater(f"task is still {task.status.value}", delay=5)
+        if task.status == S.RUNNING:
+            task = await self._store.transition(task_id, S.FINALIZING, expected={S.RUNNING},
+                                                event_metadata={"trigger": trigger})
+        if task.status != S.FINALIZING:
+            log.info("task already final", extra={"status": task.status.value})
+            return
+        await self._conclude(task, stopped_note)
+
+    async def _evidence(self, task: Task) -> Evidence:
+        try:
+            pull = await self._git.find_pull(task.repo, task.branch_name)
+            repo = await self._git.get_repository(task.repo)
+            ahead = await self._git.commits_ahead(task.repo, base=repo.default_branch, head=task.branch_name)
+        except GitHostError as exc:
+            log.warning("git host unavailable; deciding from the agent's report", extra={"error": str(exc)})
+            return Evidence(task.pr_url, task.pr_number, task.commit_count)
+        return Evidence(pull.url if pull else None, pull.number if pull else None, ahead)
+
+    async def _conclude(self, task: Task, stopped_note: str | None) -> None:
+        evidence = await self._evidence(task)
+        outcome = decide(task, evidence, stopped_note=stopped_note)
+        changes = {"pr_url": evidence.pr_url or task.pr_url, "pr_number": evidence.pr_number or task.pr_number,
+                   "commit_count": evidence.commits_ahead if evidence.commits_ahead is not None else task.commit_count}
+        if outcome.error_code:
+            changes.update(error_code=outcome.error_code, error_message=outcome.error_message)
+        final = await self._store.transition(
+            task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
+            event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
+        notice = TaskCompleted if final.status == S.COMPLETED else TaskFailed
+        await self._bus.publish(
+            notice(task_id=final.task_id, user_id=final.user_id, status=final.status,
+                   error_code=final.error_code, pr_url=final.pr_url),
+            SlotReleased(task_id=final.task_id, user_id=final.user_id),
+        )

@@ -1,0 +1,7 @@
+"""Finalizer settings."""
+
+from shared.settings import GitHubSettings, WorkerSettings
+
+
+class FinalizerSettings(WorkerSettings, GitHubSettings):
+    pass

@@ -1,0 +1,27 @@
+"""Entrypoint: python -m services.gateway (uvicorn serving the FastAPI app)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+
+from services.gateway.app import create_app
+from services.gateway.bootstrap import build_deps
+from services.gateway.settings import GatewaySettings
+from shared.aws.clients import AwsClients
+from shared.observability.logging import configure_logging
+
+
+async def main() -> None:
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    async with AwsClients(settings) as clients:
+        app = create_app(await build_deps(settings, clients))
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                                access_log=False, proxy_headers=True, timeout_graceful_shutdown=10)
+        await uvicorn.Server(config).serve()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

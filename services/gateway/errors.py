@@ -1,0 +1,39 @@
+"""The API's error envelope: every failure becomes {"error": {code, message, request_id}}."""
+
+from __future__ import annotations
+
+STATUS = {
+    "VALIDATION_ERROR": 400,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "TASK_NOT_FOUND": 404,
+    "WEBHOOK_NOT_FOUND": 404,
+    "NOT_FOUND": 404,
+    "METHOD_NOT_ALLOWED": 405,
+    "DUPLICATE_TASK": 409,
+    "TASK_ALREADY_TERMINAL": 409,
+    "WEBHOOK_ALREADY_REVOKED": 409,
+    "PAYLOAD_TOO_LARGE": 413,
+    "REPO_NOT_ONBOARDED": 422,
+    "RATE_LIMIT_EXCEEDED": 429,
+    "INTERNAL_ERROR": 500,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+
+class ApiError(Exception):
+    """An error a client sees, with its code and HTTP status."""
+
+    def __init__(self, code: str, message: str, *, details: list | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = STATUS[code]
+        self.details = details
+
+
+def envelope(code: str, message: str, request_id: str, details: list | None = None) -> dict:
+    body: dict = {"code": code, "message": message, "request_id": request_id}
+    if details:
+        body["details"] = details
+    return {"error": body}

@@ -1,0 +1,91 @@
+"""Request and response bodies of the task API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.repos.models import valid_repo_name
+from shared.tasks.classification import ErrorClassification, classify
+from shared.tasks.models import Task, TaskEvent, Tokens, parse_time
+
+
+class CreateTaskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    repo: str = Field(..., description="OWNER/NAME of an onboarded repository")
+    issue_number: int | None = Field(None, ge=1)
+    task_description: str | None = Field(None, min_length=1, max_length=10_000)
+    max_turns: int | None = Field(None, ge=1, le=500, description="default: the repo's setting, else 100")
+    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
+    model_id: str | None = Field(None, min_length=1, max_length=200)
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        if not valid_repo_name(value):
+            raise ValueError("repo must look like OWNER/NAME")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "CreateTaskRequest":
+        if self.issue_number is None and not self.task_description:
+            raise ValueError("give an issue_number, a task_description, or both")
+        return self
+
+
+class TaskView(BaseModel):
+    """A task as the API shows it to its owner."""
+
+    task_id: str
+    status: str
+    repo: str
+    issue_number: int | None = None
+    task_description: str | None = None
+    branch_name: str
+    channel_source: str
+    model_id: str | None = None
+    max_turns: int | None = None
+    max_budget_usd: float | None = None
+    created_at: str
+    updated_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_seconds: float | None = None
+    pr_url: str | None = None
+    commit_count: int | None = None
+    cost_usd: float | None = None
+    tokens: Tokens | None = None
+    turns: int | None = None
+    prompt_version: str | None = None
+    agent_summary: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_classification: ErrorClassification | None = None
+
+    @classmethod
+    def of(cls, task: Task) -> "TaskView":
+        data = task.model_dump(mode="json")
+        if task.started_at and task.completed_at:
+            data["duration_seconds"] = round(
+                (parse_time(task.completed_at) - parse_time(task.started_at)).total_seconds(), 3)
+        if task.status.value in ("FAILED", "TIMED_OUT"):
+            data["error_classification"] = classify(task.error_code)
+        return cls.model_validate(data)
+
+
+class EventView(BaseModel):
+    event_id: str
+    event_type: str
+    timestamp: str
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: TaskEvent) -> "EventView":
+        return cls.model_validate(event.model_dump())
+
+
+class Pagination(BaseModel):
+    next_token: str | None = None
+    has_more: bool = False

@@ -1,0 +1,27 @@
+"""The hydrator's composition root."""
+
+from __future__ import annotations
+
+from services.hydrator.handlers import Hydrator
+from services.hydrator.settings import HydratorSettings
+from shared.aws.clients import AwsClients
+from shared.events.bus import EventBridgePublisher
+from shared.githost.github import GitHubHost
+from shared.hydration.context import S3ContextStore
+from shared.observability.redaction import register_secret
+from shared.repos.store import DynamoRepoStore
+from shared.tasks.dynamo_store import DynamoTaskStore
+
+
+async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hydrator:
+    register_secret(settings.github_token)
+    ddb = await clients.client("dynamodb")
+    names = settings.names
+    return Hydrator(
+        store=DynamoTaskStore(ddb, names),
+        repos=DynamoRepoStore(ddb, names.repos_table),
+        git=GitHubHost.build(settings.github_api_url, settings.github_token, timeout=settings.github_timeout_seconds),
+        contexts=S3ContextStore(await clients.client("s3"), names.artifacts_bucket),
+        bus=EventBridgePublisher(await clients.client("events"), names.event_bus),
+        settings=settings,
+    )

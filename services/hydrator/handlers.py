@@ -1,0 +1,165 @@
+"""Admission (a slot or the queue) and hydration (the agent's context) of submitted tasks."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from services.hydrator.prompt import build_prompt
+from services.hydrator.settings import HydratorSettings
+from shared.events.bus import EventPublisher
+from shared.events.models import SlotReleased, TaskFailed, TaskHydrated, TaskSubmitted
+from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
+from shared.githost.models import Issue
+from shared.githost.protocol import GitHost
+from shared.hydration.context import ContextStore, HydratedContext
+from shared.messaging.errors import PoisonMessage
+from shared.repos.models import RepoConfig
+from shared.repos.store import RepoStore
+from shared.tasks.errors import SlotUnavailable, TaskNotFound, TransitionConflict
+from shared.tasks.models import Task
+from shared.tasks.states import TaskStatus as S
+from shared.tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+
+class HydrationFailed(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+class Hydrator:
+    """Handles TaskSubmitted and SlotReleased."""
+
+    def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
+                 bus: EventPublisher, settings: HydratorSettings):
+        self._store = store
+        self._repos = repos
+        self._git = git
+        self._contexts = contexts
+        self._bus = bus
+        self._settings = settings
+
+    async def handle(self, event: BaseModel) -> None:
+        if isinstance(event, TaskSubmitted):
+            await self.on_submitted(event)
+        elif isinstance(event, SlotReleased):
+            await self.on_slot_released(event)
+        else:
+            raise PoisonMessage(f"hydrator does not handle {type(event).__name__}")
+
+    async def _cap(self, user_id: str) -> int:
+        row = await self._store.get_concurrency(user_id)
+        return row.max_concurrency or self._settings.default_max_concurrency
+
+    async def on_submitted(self, event: TaskSubmitted) -> None:
+        task = await self._store.get(event.task_id)
+        if task is None:
+            raise TaskNotFound(event.task_id)
+        if task.status == S.SUBMITTED:
+            repo = await self._repos.get(task.repo)
+            if repo is None or not repo.active:
+                await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is not onboarded")
+                return
+            cap = await self._cap(task.user_id)
+            try:
+                task = await self._store.transition(task.task_id, S.HYDRATING, expected={S.SUBMITTED}, max_active=cap)
+            except SlotUnavailable:
+                await self._store.transition(task.task_id, S.QUEUED, expected={S.SUBMITTED},
+                                             event_metadata={"reason": f"user at concurrency cap {cap}"})
+                await self._wake_if_slot_free(task.user_id, cap)
+                return
+        if task.status == S.HYDRATING and task.context_key is None:
+            await self._hydrate(task)
+        elif task.status == S.HYDRATING:  # hydrated before a crash lost the event: send it again
+            await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id,
+                                                 context_key=task.context_key))
+
+    async def _wake_if_slot_free(self, user_id: str, cap: int) -> None:
+        """A slot freed between our failed admission and the QUEUED write must not strand the task."""
+        if (await self._store.get_concurrency(user_id)).active_count < cap:
+            await self._bus.publish(SlotReleased(user_id=user_id))
+
+    async def on_slot_released(self, event: SlotReleased) -> None:
+        cap = await self._cap(event.user_id)
+        for queued in await self._store.oldest_queued(event.user_id, limit=cap):
+            try:
+                admitted = await self._store.transition(queued.task_id, S.HYDRATING, expected={S.QUEUED},
+                                                        max_active=cap, event_metadata={"reason": "slot released"})
+            except SlotUnavailable:
+                return
+            except TransitionConflict:
+                continue  # cancelled or admitted by a racing release
+            await self._hydrate(admitted)
+
+    async def _hydrate(self, task: Task) -> None:
+        repo = await self._repos.get(task.repo)
+        if repo is None or not repo.active:
+            await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is no longer onboarded")
+            return
+        try:
+            context = await self._assemble(task, repo)
+        except HydrationFailed as exc:
+            await self._fail(task, exc.code, str(exc))
+            return
+        key = await self._contexts.put(context)
+        await self._store.update(task.task_id, {
+            "context_key": key, "prompt_version": context.prompt_version, "model_id": context.model_id,
+            "max_turns": context.max_turns, "max_budget_usd": context.max_budget_usd,
+        }, expected_status=S.HYDRATING)
+        await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id, context_key=key))
+
+    async def _assemble(self, task: Task, repo: RepoConfig) -> HydratedContext:
+        s = self._settings
+        try:
+            info = await self._git.get_repository(task.repo)
+        except GitHostError as exc:
+            raise _classified(exc, "repository") from exc
+        issue = await self._issue(task)
+        model_id = task.model_id or repo.model_id or s.default_model_id
+        prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
+                              base_system=s.system_prompt)
+        return HydratedContext(
+            task_id=task.task_id, repo=task.repo, clone_url=info.clone_url, default_branch=info.default_branch,
+            branch_name=task.branch_name, git_host=repo.git_host, system_prompt=prompt.system,
+            user_prompt=prompt.user, prompt_version=prompt.version, model_id=model_id,
+            max_turns=task.max_turns or repo.max_turns or s.default_max_turns,
+            max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
+            setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
+            issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
+        )
+
+    async def _issue(self, task: Task) -> Issue | None:
+        if not task.issue_number:
+            return None
+        try:
+            return await self._git.get_issue(task.repo, task.issue_number)
+        except GitHostError as exc:
+            if task.task_description and isinstance(exc, GitHostUnavailable):
+                log.warning("issue unavailable; hydrating from the description alone", extra={"error": str(exc)})
+                await self._store.append_event(task.task_id, "hydration.degraded", {"reason": str(exc)})
+                return None
+            raise _classified(exc, f"issue #{task.issue_number}") from exc
+
+    async def _fail(self, task: Task, code: str, message: str) -> None:
+        failed = await self._store.transition(
+            task.task_id, S.FAILED, expected={S.SUBMITTED, S.QUEUED, S.HYDRATING},
+            changes={"error_code": code, "error_message": message}, event_metadata={"error_code": code})
+        events: list = [TaskFailed(task_id=task.task_id, user_id=task.user_id, status=failed.status,
+                                   error_code=code)]
+        if task.slot_held:
+            events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
+        await self._bus.publish(*events)
+
+
+def _classified(exc: GitHostError, what: str) -> HydrationFailed:
+    if isinstance(exc, GitHostNotFound):
+        return HydrationFailed("GITHUB_NOT_FOUND", f"GitHub has no {what} (or the token cannot see it)")
+    if isinstance(exc, GitHostAuthError):
+        return HydrationFailed("GITHUB_AUTH", f"GitHub refused the platform's token while reading the {what}")
+    if isinstance(exc, GitHostUnavailable):
+        return HydrationFailed("GITHUB_UNAVAILABLE", f"GitHub did not answer while reading the {what}: {exc}")
+    return HydrationFailed("HYDRATION_FAILED", f"reading the {what} failed: {exc}")

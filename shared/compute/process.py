@@ -1,0 +1,108 @@
+"""The `process` compute strategy: one supervised local process per agent session."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from shared.compute.errors import ComputeStartFailed
+from shared.compute.protocol import SessionState
+
+PREFIX = "process:"
+
+
+class ProcessCompute:
+    """Starts `python -m agent` under a supervisor that reports the session's end on the bus."""
+
+    def __init__(self, runtime_dir: Path, env: dict[str, str], *, python: str = sys.executable,
+                 agent_module: str = "agent"):
+        self._dir = Path(runtime_dir)
+        self._env = env
+        self._python = python
+        self._agent_module = agent_module
+        (self._dir / "sessions").mkdir(parents=True, exist_ok=True)
+        (self._dir / "logs").mkdir(parents=True, exist_ok=True)
+
+    def _session_file(self, task_id: str) -> Path:
+        return self._dir / "sessions" / f"{task_id}.json"
+
+    def log_file(self, task_id: str) -> Path:
+        return self._dir / "logs" / f"agent-{task_id}.log"
+
+    async def start(self, task_id: str) -> str:
+        return await asyncio.to_thread(self._start, task_id)
+
+    def _start(self, task_id: str) -> str:
+        record = self._session_file(task_id)
+        try:
+            fd = os.open(record, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            # Like ECS's clientToken: a redelivered start finds the session already there.
+            existing = json.loads(record.read_text() or "{}")
+            if "pid" in existing:
+                return f"{PREFIX}{existing['pid']}"
+            raise ComputeStartFailed(f"session of {task_id} is being started elsewhere", retryable=True)
+        cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
+               self._python, "-m", self._agent_module, "--task-id", task_id]
+        try:
+            with open(self.log_file(task_id), "ab") as log:
+                proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=log,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            os.close(fd)
+            record.unlink(missing_ok=True)
+            raise ComputeStartFailed(f"could not start agent process: {exc}", retryable=False) from exc
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": proc.pid, "task_id": task_id}, f)
+        threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends
+        return f"{PREFIX}{proc.pid}"
+
+    @staticmethod
+    def _pid(handle: str) -> int | None:
+        if not handle.startswith(PREFIX):
+            return None
+        try:
+            return int(handle[len(PREFIX):])
+        except ValueError:
+            return None
+
+    async def stop(self, handle: str, *, reason: str) -> None:
+        pid = self._pid(handle)
+        if pid and _alive(pid):
+            try:
+                os.kill(pid, signal.SIGTERM)  # the supervisor forwards it and reports the end
+            except ProcessLookupError:
+                pass
+
+    def stop_all(self) -> int:
+        """Stop every live session this runtime directory knows of (stack shutdown)."""
+        stopped = 0
+        for record in (self._dir / "sessions").glob("*.json"):
+            pid = json.loads(record.read_text() or "{}").get("pid")
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                stopped += 1
+        return stopped
+
+    async def describe(self, handle: str) -> SessionState:
+        pid = self._pid(handle)
+        if pid is None:
+            return SessionState.UNKNOWN
+        return SessionState.RUNNING if _alive(pid) else SessionState.STOPPED
+
+
+def _alive(pid: int) -> bool:
+    """Whether pid is a live (not zombie) supervisor process."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    zombie = any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
+    return not zombie and b"shared.compute.supervisor" in cmdline

@@ -1,0 +1,59 @@
+"""Runs one agent process, forwards stop signals, and reports on the bus when it ends."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import boto3
+
+from shared.events.models import ComputeSessionStopped
+from shared.settings import PlatformSettings
+
+GRACE_SECONDS = 15
+
+
+def _report(task_id: str, exit_code: int | None) -> None:
+    settings = PlatformSettings()
+    events = boto3.client("events", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    detail = ComputeSessionStopped(task_id=task_id, compute_handle=f"process:{os.getpid()}", exit_code=exit_code)
+    for _ in range(5):
+        try:
+            resp = events.put_events(Entries=[{
+                "Source": detail.source, "DetailType": detail.detail_type,
+                "Detail": detail.model_dump_json(exclude_none=True), "EventBusName": settings.names.event_bus,
+            }])
+            if not resp.get("FailedEntryCount"):
+                return
+        except Exception as exc:  # the reconciler still finds the session stopped if this never lands
+            print(f"supervisor: could not report session end: {type(exc).__name__}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bgagent-supervisor")
+    parser.add_argument("--task-id", required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    child = subprocess.Popen(command)
+
+    def forward(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+            killer = threading.Timer(GRACE_SECONDS, child.kill)  # an agent that ignores the stop
+            killer.daemon = True
+            killer.start()
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    code = child.wait()
+    _report(args.task_id, code)
+    return 0 if code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

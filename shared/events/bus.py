@@ -1,0 +1,53 @@
+"""Publishing events to the platform's EventBridge bus, and reading them back from SQS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+
+from shared.events.errors import MalformedEvent, PublishFailed, UnknownEvent
+from shared.events.models import DETAIL_MODELS, EventDetail
+
+
+class EventPublisher(Protocol):
+    async def publish(self, *details: EventDetail) -> None:
+        """Put events on the bus; raises PublishFailed if any is refused."""
+
+
+class EventBridgePublisher:
+    """EventPublisher over an aiobotocore EventBridge client."""
+
+    def __init__(self, events_client: Any, bus_name: str):
+        self._events = events_client
+        self._bus = bus_name
+
+    async def publish(self, *details: EventDetail) -> None:
+        for start in range(0, len(details), 10):
+            batch = details[start:start + 10]
+            entries = [
+                {"Source": d.source, "DetailType": d.detail_type, "Detail": d.model_dump_json(exclude_none=True),
+                 "EventBusName": self._bus}
+                for d in batch
+            ]
+            resp = await self._events.put_events(Entries=entries)
+            if resp.get("FailedEntryCount"):
+                errors = [e.get("ErrorMessage") for e in resp.get("Entries", []) if e.get("ErrorCode")]
+                raise PublishFailed(f"EventBridge refused {resp['FailedEntryCount']} event(s): {errors}")
+
+
+def parse_envelope(body: str) -> BaseModel:
+    """The typed detail of an EventBridge envelope delivered through SQS."""
+    try:
+        envelope = json.loads(body)
+        source, detail_type, detail = envelope["source"], envelope["detail-type"], envelope["detail"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MalformedEvent(f"not an EventBridge envelope: {exc}") from exc
+    model = DETAIL_MODELS.get((source, detail_type))
+    if model is None:
+        raise UnknownEvent(f"unknown event {source}/{detail_type}")
+    try:
+        return model.model_validate(detail)
+    except ValidationError as exc:
+        raise MalformedEvent(f"invalid {detail_type}: {exc.error_count()} error(s)") from exc

@@ -1,0 +1,126 @@
+"""GitHost over GitHub's REST v3 API (github.com, GitHub Enterprise, or a test double)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from shared.githost.errors import (
+    GitHostAuthError,
+    GitHostError,
+    GitHostNotFound,
+    GitHostRejected,
+    GitHostUnavailable,
+)
+from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
+
+
+def _pull(data: dict) -> PullRequest:
+    return PullRequest(
+        number=data["number"], url=data.get("html_url") or data.get("url", ""), head=data["head"]["ref"],
+        base=data["base"]["ref"], state=data.get("state", "open"), title=data.get("title") or "",
+        body=data.get("body") or "",
+    )
+
+
+class GitHubHost:
+    """GitHost speaking GitHub's REST API with httpx; transient failures retried with backoff."""
+
+    def __init__(self, client: httpx.AsyncClient, *, attempts: int = 4, max_wait: float = 8.0):
+        self._http = client
+        self._attempts = attempts
+        self._max_wait = max_wait
+
+    @classmethod
+    def build(cls, api_url: str, token: str | None, *, timeout: float = 15.0, **kwargs: Any) -> "GitHubHost":
+        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
+                   "User-Agent": "bgagent"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return cls(httpx.AsyncClient(base_url=api_url.rstrip("/"), headers=headers, timeout=timeout), **kwargs)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(GitHostUnavailable),
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential_jitter(initial=0.2, max=self._max_wait),
+            reraise=True,
+        ):
+            with attempt:
+                return self._check(await self._send(method, path, **kwargs))
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GitHostUnavailable(f"{method} {path}: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _check(resp: httpx.Response) -> httpx.Response:
+        if resp.status_code < 400:
+            return resp
+        try:
+            message = resp.json().get("message", resp.text)
+        except ValueError:
+            message = resp.text[:200]
+        where = f"{resp.request.method} {resp.request.url.path}: {resp.status_code} {message}"
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise GitHostUnavailable(where, resp.status_code)
+        if resp.status_code == 401:
+            raise GitHostAuthError(where, 401)
+        if resp.status_code == 403 and resp.headers.get("x-ratelimit-remaining") == "0":
+            raise GitHostUnavailable(where, 403)
+        if resp.status_code == 404:
+            raise GitHostNotFound(where, 404)
+        raise GitHostRejected(where, resp.status_code)
+
+    async def get_repository(self, repo: str) -> RepoInfo:
+        data = (await self._request("GET", f"/repos/{repo}")).json()
+        return RepoInfo(full_name=data["full_name"], clone_url=data["clone_url"],
+                        default_branch=data.get("default_branch") or "main", html_url=data.get("html_url"))
+
+    async def get_issue(self, repo: str, number: int, *, max_comments: int = 300) -> Issue:
+        data = (await self._request("GET", f"/repos/{repo}/issues/{number}")).json()
+        comments: list[IssueComment] = []
+        url: str | None = f"/repos/{repo}/issues/{number}/comments"
+        params: dict | None = {"per_page": 100}
+        while url and len(comments) < max_comments:
+            resp = await self._request("GET", url, params=params)
+            comments += [IssueComment(author=(c.get("user") or {}).get("login", "unknown"), body=c.get("body") or "",
+                                      created_at=c.get("created_at")) for c in resp.json()]
+            nxt = resp.links.get("next", {}).get("url")
+            url, params = (nxt, None) if nxt else (None, None)
+        return Issue(number=data["number"], title=data.get("title") or "", body=data.get("body") or "",
+                     labels=[lb["name"] for lb in data.get("labels", []) if isinstance(lb, dict)],
+                     comments=comments[:max_comments], html_url=data.get("html_url"))
+
+    async def find_pull(self, repo: str, head: str) -> PullRequest | None:
+        owner = repo.split("/")[0]
+        resp = await self._request("GET", f"/repos/{repo}/pulls", params={"head": f"{owner}:{head}", "state": "all"})
+        pulls = resp.json()
+        return _pull(max(pulls, key=lambda p: p["number"])) if pulls else None
+
+    async def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullRequest:
+        resp = await self._request("POST", f"/repos/{repo}/pulls",
+                                   json={"head": head, "base": base, "title": title, "body": body})
+        return _pull(resp.json())
+
+    async def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequest:
+        resp = await self._request("PATCH", f"/repos/{repo}/pulls/{number}", json={"title": title, "body": body})
+        return _pull(resp.json())
+
+    async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
+        try:
+            data = (await self._request("GET", f"/repos/{repo}/compare/{base}...{head}")).json()
+        except GitHostNotFound:
+            return None
+        return int(data.get("ahead_by", 0))
+
+
+__all__ = ["GitHubHost", "GitHostError"]

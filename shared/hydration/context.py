@@ -1,0 +1,68 @@
+"""The hydrated context of a task: everything the agent needs, stored apart from the event."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
+
+
+class HydratedContext(BaseModel):
+    """What the hydrator assembled for one task; the agent's whole input besides the task row."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: int = 1
+    task_id: str
+    repo: str
+    clone_url: str
+    default_branch: str
+    branch_name: str
+    git_host: str = "github"
+    system_prompt: str
+    user_prompt: str
+    prompt_version: str
+    model_id: str
+    max_turns: int
+    max_budget_usd: float | None = None
+    setup_command: str | None = None
+    test_command: str | None = None
+    issue_number: int | None = None
+    issue_title: str | None = None
+    github_token_secret: str | None = None
+
+
+class ContextStore(Protocol):
+    async def put(self, context: HydratedContext) -> str:
+        """Store the context; return its key."""
+
+    async def get(self, key: str) -> HydratedContext | None: ...
+
+
+class S3ContextStore:
+    """ContextStore in the stack's artifacts bucket (the prompt may exceed EventBridge's 256 KB)."""
+
+    def __init__(self, s3: Any, bucket: str):
+        self._s3 = s3
+        self._bucket = bucket
+
+    @staticmethod
+    def key_for(task_id: str) -> str:
+        return f"tasks/{task_id}/context.json"
+
+    async def put(self, context: HydratedContext) -> str:
+        key = self.key_for(context.task_id)
+        await self._s3.put_object(Bucket=self._bucket, Key=key, Body=context.model_dump_json().encode(),
+                                  ContentType="application/json")
+        return key
+
+    async def get(self, key: str) -> HydratedContext | None:
+        try:
+            resp = await self._s3.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        async with resp["Body"] as body:
+            return HydratedContext.model_validate_json(await body.read())

@@ -1,0 +1,192 @@
+"""The one SQS consumer loop every worker service runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from pydantic import BaseModel
+
+from shared.events.bus import parse_envelope
+from shared.events.errors import MalformedEvent, UnknownEvent
+from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.observability.logging import log_context
+from shared.tasks.errors import TaskNotFound, TransitionConflict
+from shared.tasks.states import is_at_or_past
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[BaseModel], Awaitable[None]]
+
+
+@dataclass
+class ConsumerConfig:
+    queue_url: str
+    dlq_url: str | None = None
+    batch_size: int = 10
+    wait_seconds: int = 20
+    visibility_seconds: int = 60
+    concurrency: int = 16
+    max_backoff_seconds: int = 300
+    shutdown_grace_seconds: float = 30.0
+
+
+@dataclass
+class ConsumerStats:
+    received: int = 0
+    acked: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+
+
+class QueueConsumer:
+    """Long-polls a queue and runs a handler per message: ack, retry with backoff, or dead-letter."""
+
+    def __init__(self, sqs: Any, config: ConsumerConfig, handler: Handler, *, service: str):
+        self._sqs = sqs
+        self._cfg = config
+        self._handler = handler
+        self._service = service
+        self._stopping = asyncio.Event()
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._inflight: set[asyncio.Task] = set()
+        self.stats = ConsumerStats()
+
+    def stop(self) -> None:
+        """Stop receiving; in-flight messages are finished (SIGTERM handler calls this)."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stop() is called, then drain in-flight handlers."""
+        log.info("consumer started", extra={"queue_url": self._cfg.queue_url})
+        while not self._stopping.is_set():
+            try:
+                messages = await self._receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed poll must never end the loop
+                log.exception("receive failed; backing off")
+                await self._sleep(2.0)
+                continue
+            for message in messages:
+                await self._slots.acquire()
+                task = asyncio.create_task(self._process(message))
+                self._inflight.add(task)
+                task.add_done_callback(self._done)
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=self._cfg.shutdown_grace_seconds)
+        log.info("consumer stopped", extra={"stats": self.stats.__dict__})
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._slots.release()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _receive(self) -> list[dict]:
+        free = max(1, min(self._cfg.batch_size, self._cfg.concurrency - len(self._inflight)))
+        poll = asyncio.create_task(self._sqs.receive_message(
+            QueueUrl=self._cfg.queue_url,
+            MaxNumberOfMessages=free,
+            WaitTimeSeconds=self._cfg.wait_seconds,
+            VisibilityTimeout=self._cfg.visibility_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        ))
+        stop = asyncio.create_task(self._stopping.wait())
+        done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if poll not in done:
+            # Shutting down: drop the poll; anything it received becomes visible again.
+            poll.cancel()
+            return []
+        stop.cancel()
+        messages = poll.result().get("Messages", [])
+        self.stats.received += len(messages)
+        return messages
+
+    async def _process(self, message: dict) -> None:
+        receipt = message["ReceiptHandle"]
+        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        keeper = asyncio.create_task(self._keep_invisible(receipt))
+        try:
+            with log_context(service=self._service, message_id=message.get("MessageId"), receive_count=receives):
+                outcome = await self._dispatch(message)
+        finally:
+            keeper.cancel()
+        try:
+            if outcome == "ack":
+                await self._sqs.delete_message(QueueUrl=self._cfg.queue_url, ReceiptHandle=receipt)
+                self.stats.acked += 1
+            elif outcome == "dead-letter":
+                await self._dead_letter(message)
+            else:
+                delay = outcome if isinstance(outcome, int) else self._backoff(receives)
+                await self._sqs.change_message_visibility(
+                    QueueUrl=self._cfg.queue_url, ReceiptHandle=receipt, VisibilityTimeout=delay)
+                self.stats.retried += 1
+        except Exception:  # the message will simply come back; never crash the loop
+            log.exception("could not settle message")
+
+    async def _dispatch(self, message: dict) -> str | int:
+        try:
+            event = parse_envelope(message.get("Body", ""))
+        except (MalformedEvent, UnknownEvent) as exc:
+            log.error("poison message", extra={"error": str(exc)})
+            return "dead-letter"
+        task_id = getattr(event, "task_id", None)
+        with log_context(task_id=task_id, user_id=getattr(event, "user_id", None), event=type(event).__name__,
+                         trace_id=getattr(event, "trace_header", None)):
+            try:
+                await self._handler(event)
+                return "ack"
+            except TransitionConflict as exc:
+                applied = exc.target is not None and is_at_or_past(exc.current.status, exc.target)
+                log.info("transition already applied" if applied else "message dropped: task moved elsewhere",
+                         extra={"current": exc.current.status.value, "reason": exc.reason})
+                return "ack"
+            except TaskNotFound:
+                log.warning("message for an unknown task dropped")
+                return "ack"
+            except PoisonMessage as exc:
+                log.error("handler rejected message", extra={"error": str(exc)})
+                return "dead-letter"
+            except RetryLater as exc:
+                log.warning("handler asked to retry", extra={"error": str(exc)})
+                return exc.delay if exc.delay is not None else "retry"
+            except Exception:
+                log.exception("handler failed; message will be retried")
+                return "retry"
+
+    def _backoff(self, receives: int) -> int:
+        base = min(self._cfg.max_backoff_seconds, 2 ** min(receives, 10))
+        return int(base / 2 + random.uniform(0, base / 2))
+
+    async def _keep_invisible(self, receipt: str) -> None:
+        """Extend the visibility of a message whose handler runs long."""
+        interval = max(1.0, self._cfg.visibility_seconds / 2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._sqs.change_message_visibility(
+                    QueueUrl=self._cfg.queue_url, ReceiptHandle=receipt, VisibilityTimeout=self._cfg.visibility_seconds)
+            except Exception:
+                log.warning("could not extend visibility", exc_info=True)
+
+    async def _dead_letter(self, message: dict) -> None:
+        if self._cfg.dlq_url:
+            await self._sqs.send_message(
+                QueueUrl=self._cfg.dlq_url, MessageBody=message.get("Body", ""),
+                MessageAttributes={"source_queue": {"DataType": "String", "StringValue": self._cfg.queue_url}},
+            )
+            await self._sqs.delete_message(QueueUrl=self._cfg.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:  # let the queue's redrive policy move it after its max receives
+            await self._sqs.change_message_visibility(
+                QueueUrl=self._cfg.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+        self.stats.dead_lettered += 1
+

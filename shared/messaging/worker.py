@@ -1,0 +1,39 @@
+"""Running a worker service: clients, queue, consumer loop and signal handling in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Awaitable, Callable
+
+from shared.aws.clients import AwsClients
+from shared.messaging.consumer import ConsumerConfig, Handler, QueueConsumer
+from shared.observability.logging import configure_logging
+from shared.settings import WorkerSettings
+
+BuildHandler = Callable[[AwsClients], Awaitable[Handler]]
+
+
+async def serve_queue(service: str, settings: WorkerSettings, build_handler: BuildHandler) -> QueueConsumer:
+    """Consume the service's queue until SIGTERM or SIGINT, then drain and close."""
+    configure_logging(service, settings.log_level)
+    async with AwsClients(settings) as clients:
+        sqs = await clients.client("sqs")
+        names = settings.names
+        queue_url = (await sqs.get_queue_url(QueueName=names.queue(service)))["QueueUrl"]
+        dlq_url = (await sqs.get_queue_url(QueueName=names.dlq(service)))["QueueUrl"]
+        consumer = QueueConsumer(
+            sqs,
+            ConsumerConfig(
+                queue_url=queue_url, dlq_url=dlq_url, batch_size=settings.consumer_batch_size,
+                wait_seconds=settings.consumer_wait_seconds, visibility_seconds=settings.consumer_visibility_seconds,
+                concurrency=settings.consumer_concurrency,
+            ),
+            await build_handler(clients),
+            service=service,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, consumer.stop)
+        await consumer.run()
+        return consumer

@@ -1,0 +1,49 @@
+"""Per-repository configuration: how tasks on an onboarded repository run."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.tasks.models import utcnow
+
+REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+
+
+def valid_repo_name(repo: str) -> bool:
+    return bool(REPO_PATTERN.match(repo)) and not repo.endswith((".", "/.."))
+
+
+class RepoConfig(BaseModel):
+    """A row of the Repos table."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    repo: str
+    status: Literal["active", "removed"] = "active"
+    model_id: str | None = None
+    max_turns: int | None = Field(None, ge=1, le=500)
+    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
+    system_prompt_overrides: str | None = None
+    github_token_secret: str | None = None
+    compute_type: Literal["process", "ecs"] | None = None
+    setup_command: str | None = None
+    test_command: str | None = None
+    egress_allowlist: list[str] = []
+    git_host: Literal["github", "local"] = "github"
+    local_path: str | None = None
+    created_at: str = Field(default_factory=utcnow)
+    updated_at: str = Field(default_factory=utcnow)
+
+    @field_validator("repo")
+    @classmethod
+    def _check_repo(cls, value: str) -> str:
+        if not valid_repo_name(value):
+            raise ValueError("repo must look like OWNER/NAME")
+        return value
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"

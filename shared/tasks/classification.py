@@ -1,0 +1,71 @@
+"""Turning a failed task's error code into something a user can act on."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class ErrorClassification(BaseModel):
+    category: str
+    title: str
+    remedy: str
+    retryable: bool
+
+
+_TABLE: dict[str, ErrorClassification] = {
+    "REPO_NOT_ONBOARDED": ErrorClassification(
+        category="configuration", title="Repository is not onboarded",
+        remedy="Onboard the repository (bgagent repo onboard OWNER/NAME) and submit again.", retryable=False),
+    "GITHUB_UNAVAILABLE": ErrorClassification(
+        category="dependency", title="GitHub could not be reached",
+        remedy="Check GitHub's status and the platform's network egress, then submit again.", retryable=True),
+    "GITHUB_AUTH": ErrorClassification(
+        category="configuration", title="GitHub refused the platform's token",
+        remedy="Store a valid token with repo scope for this repository.", retryable=False),
+    "GITHUB_NOT_FOUND": ErrorClassification(
+        category="input", title="Repository or issue not found on GitHub",
+        remedy="Check the repository name and issue number, and that the token can see them.", retryable=False),
+    "HYDRATION_FAILED": ErrorClassification(
+        category="platform", title="Task context could not be assembled",
+        remedy="Submit again; if it keeps failing, look at the hydrator's logs for this task id.", retryable=True),
+    "HYDRATION_TIMEOUT": ErrorClassification(
+        category="platform", title="Task context took too long to assemble",
+        remedy="Submit again; check the hydrator's health and GitHub latency.", retryable=True),
+    "COMPUTE_START_FAILED": ErrorClassification(
+        category="platform", title="The agent session could not be started",
+        remedy="Check the compute capacity and the agent image, then submit again.", retryable=True),
+    "AGENT_ERROR": ErrorClassification(
+        category="agent", title="The agent reported an error",
+        remedy="Read the error message and the task's events; refine the description and submit again.",
+        retryable=True),
+    "MODEL_ERROR": ErrorClassification(
+        category="model", title="The model API refused or failed the request",
+        remedy="Check the model id, the API key or Bedrock access, and the account's limits.", retryable=True),
+    "MAX_TURNS_REACHED": ErrorClassification(
+        category="limits", title="The agent used all its turns",
+        remedy="Raise max_turns or narrow the task; partial work, if any, is on the branch.", retryable=True),
+    "BUDGET_EXCEEDED": ErrorClassification(
+        category="limits", title="The agent reached its cost budget",
+        remedy="Raise max_budget_usd or narrow the task; partial work, if any, is on the branch.", retryable=True),
+    "AGENT_CRASHED": ErrorClassification(
+        category="agent", title="The agent stopped without reporting a result",
+        remedy="Submit again; if it repeats, read the agent's log for this task id.", retryable=True),
+    "HEARTBEAT_LOST": ErrorClassification(
+        category="agent", title="The agent stopped sending heartbeats",
+        remedy="Submit again; if it repeats, check the agent's compute logs.", retryable=True),
+    "MAX_DURATION_EXCEEDED": ErrorClassification(
+        category="limits", title="The task ran longer than allowed",
+        remedy="Narrow the task or raise the platform's maximum session duration.", retryable=True),
+    "QUEUE_TIMEOUT": ErrorClassification(
+        category="capacity", title="The task waited in the queue too long",
+        remedy="Cancel some running tasks or raise the concurrency cap, then submit again.", retryable=True),
+}
+
+_DEFAULT = ErrorClassification(
+    category="unknown", title="The task failed",
+    remedy="Read the error message and the task's events; submit again if it looks transient.", retryable=True)
+
+
+def classify(error_code: str | None) -> ErrorClassification:
+    """The classification of a failed task's error code (a generic one for unknown codes)."""
+    return _TABLE.get(error_code or "", _DEFAULT)

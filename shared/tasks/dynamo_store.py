@@ -1,0 +1,307 @@
+"""TaskStore on DynamoDB: conditional writes and single-transaction slot accounting."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Collection, Mapping
+
+from botocore.exceptions import ClientError
+
+from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.aws.pagination import InvalidToken, decode_token, encode_token
+from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
+from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
+from shared.tasks.states import TaskStatus, acquires_slot, can_transition
+from shared.topology.names import ResourceNames
+
+log = logging.getLogger(__name__)
+
+
+def _reasons(exc: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+
+
+def _is(exc: ClientError, code: str) -> bool:
+    return exc.response.get("Error", {}).get("Code") == code
+
+
+class DynamoTaskStore:
+    """TaskStore over an aiobotocore DynamoDB client."""
+
+    def __init__(self, ddb: Any, names: ResourceNames):
+        self._ddb = ddb
+        self._tasks = names.tasks_table
+        self._events = names.task_events_table
+        self._counters = names.user_concurrency_table
+        self._idem = names.idempotency_table
+
+    async def create(self, task: Task) -> Task:
+        items: list[dict] = [
+            {"Put": {"TableName": self._tasks, "Item": to_item(task.to_record()),
+                     "ConditionExpression": "attribute_not_exists(task_id)"}},
+            {"Put": {"TableName": self._events, "Item": to_item(self._transition_event(task, None, {}).model_dump())}},
+        ]
+        if task.idempotency_key:
+            items.append({"Put": {
+                "TableName": self._idem,
+                "Item": to_item({"key": task.idempotency_key, "task_id": task.task_id, "user_id": task.user_id,
+                                 "created_at": task.created_at}),
+                "ConditionExpression": "attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": "key"},
+            }})
+        try:
+            await self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _is(exc, "TransactionCanceledException") and task.idempotency_key and _reasons(exc)[2:3] == [
+                "ConditionalCheckFailed"
+            ]:
+                raise await self._idempotency_conflict(task.idempotency_key) from exc
+            raise
+        return task
+
+    async def _idempotency_conflict(self, key: str) -> IdempotencyConflict:
+        resp = await self._ddb.get_item(TableName=self._idem, Key={"key": serialize(key)}, ConsistentRead=True)
+        found = from_item(resp.get("Item", {}))
+        return IdempotencyConflict(key, found.get("task_id", ""), found.get("user_id", ""))
+
+    async def get(self, task_id: str) -> Task | None:
+        resp = await self._ddb.get_item(TableName=self._tasks, Key={"task_id": serialize(task_id)}, ConsistentRead=True)
+        item = resp.get("Item")
+        return Task.model_validate(from_item(item)) if item else None
+
+    async def _require(self, task_id: str) -> Task:
+        task = await self.get(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    @staticmethod
+    def _transition_event(task: Task, previous: TaskStatus | None, metadata: Mapping[str, Any]) -> TaskEvent:
+        meta = {"from": previous.value if previous else None, "to": task.status.value, **metadata}
+        return TaskEvent(task_id=task.task_id, event_type="transition", timestamp=task.updated_at,
+                         metadata={k: v for k, v in meta.items() if v is not None})
+
+    async def transition(
+        self,
+        task_id: str,
+        target: TaskStatus,
+        *,
+        expected: Collection[TaskStatus] | None = None,
+        changes: Mapping[str, Any] | None = None,
+        max_active: int | None = None,
+        event_metadata: Mapping[str, Any] | None = None,
+    ) -> Task:
+        current = await self._require(task_id)
+        if expected is not None and current.status not in expected:
+            raise TransitionConflict(current, target, f"expected {sorted(s.value for s in expected)}")
+        if not can_transition(current.status, target):
+            raise TransitionConflict(current, target, "transition not allowed")
+        acquire = acquires_slot(target)
+        if acquire and max_active is None:
+            raise ValueError("admission needs max_active")
+        release = target.is_terminal and current.slot_held
+        now = utcnow()
+        update: dict[str, Any] = {**(changes or {}), "status": target, "updated_at": now}
+        if acquire:
+            update["slot_held"] = True
+        if target.is_terminal:
+            update["slot_held"] = False
+            update.setdefault("completed_at", now)
+            update["expires_at"] = int(time.time()) + TERMINAL_TTL_SECONDS
+        new = current.model_copy(update=update)
+        new = Task.model_validate(new.model_dump())  # re-validate the changed fields
+        event = self._transition_event(new, current.status, event_metadata or {})
+        items = [self._task_update(current, new, set(update)), self._event_put(event)]
+        if acquire:
+            items.append(self._acquire(current.user_id, max_active, now))
+        elif release:
+            items.append(self._release(current.user_id, now))
+        try:
+            await self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            reasons = _reasons(exc)
+            if not reasons or reasons[0] == "ConditionalCheckFailed":
+                raise TransitionConflict(await self._require(task_id), target, "changed concurrently") from exc
+            if acquire and reasons[2:3] == ["ConditionalCheckFailed"]:
+                raise SlotUnavailable(current.user_id, max_active or 0) from exc
+            if release and reasons[2:3] == ["ConditionalCheckFailed"]:
+                # The counter already reads 0: drift. The task must still end; the reconciler
+                # recounts the user's slots on its next tick.
+                log.warning("slot counter already at zero on release", extra={"task_id": task_id})
+                await self._ddb.transact_write_items(TransactItems=items[:2])
+            else:
+                raise
+        return new
+
+    def _task_update(self, current: Task, new: Task, fields: set[str]) -> dict:
+        record = new.to_record()
+        names = {"#status": "status", "#held": "slot_held"}
+        vals: dict[str, Any] = {":cur": current.status.value, ":held": current.slot_held}
+        sets, removes = [], []
+        for i, field in enumerate(sorted(fields | {"status_created"})):
+            names[f"#f{i}"] = field
+            if record.get(field) is None:
+                removes.append(f"#f{i}")
+            else:
+                sets.append(f"#f{i} = :v{i}")
+                vals[f":v{i}"] = record[field]
+        expr = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return {"Update": {
+            "TableName": self._tasks,
+            "Key": {"task_id": serialize(current.task_id)},
+            "UpdateExpression": expr,
+            "ConditionExpression": "#status = :cur AND #held = :held",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values(vals),
+        }}
+
+    def _event_put(self, event: TaskEvent) -> dict:
+        return {"Put": {"TableName": self._events, "Item": to_item(event.model_dump()),
+                        "ConditionExpression": "attribute_not_exists(event_id)"}}
+
+    def _acquire(self, user_id: str, max_active: int, now: str) -> dict:
+        return {"Update": {
+            "TableName": self._counters,
+            "Key": {"user_id": serialize(user_id)},
+            "UpdateExpression": "ADD active_count :one SET updated_at = :now",
+            "ConditionExpression": "attribute_not_exists(active_count) OR active_count < :max",
+            "ExpressionAttributeValues": values({":one": 1, ":max": max_active, ":now": now}),
+        }}
+
+    def _release(self, user_id: str, now: str) -> dict:
+        return {"Update": {
+            "TableName": self._counters,
+            "Key": {"user_id": serialize(user_id)},
+            "UpdateExpression": "ADD active_count :minus SET updated_at = :now",
+            "ConditionExpression": "active_count > :zero",
+            "ExpressionAttributeValues": values({":minus": -1, ":zero": 0, ":now": now}),
+        }}
+
+    async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
+        protected = {"status", "slot_held", "task_id", "user_id"} & set(changes)
+        unknown = set(changes) - set(Task.model_fields)
+        if not changes or protected or unknown:
+            raise ValueError(f"cannot update {sorted(protected | unknown) or 'nothing'} outside a transition")
+        record = Task.model_validate(
+            {"task_id": task_id, "user_id": "-", "repo": "-", "branch_name": "-", **changes}
+        ).model_dump(mode="json")
+        names = {"#status": "status"}
+        vals: dict[str, Any] = {":expected": expected_status.value}
+        for i, field in enumerate(changes):
+            names[f"#f{i}"] = field
+            vals[f":v{i}"] = record[field]
+        try:
+            resp = await self._ddb.update_item(
+                TableName=self._tasks,
+                Key={"task_id": serialize(task_id)},
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                ConditionExpression="#status = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values(vals),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                raise TransitionConflict(await self._require(task_id), None, f"not {expected_status}") from exc
+            raise
+        return Task.model_validate(from_item(resp["Attributes"]))
+
+    async def append_event(
+        self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *, event_id: str | None = None
+    ) -> TaskEvent | None:
+        event = TaskEvent(task_id=task_id, event_type=event_type, metadata=dict(metadata or {}))
+        if event_id:
+            event = event.model_copy(update={"event_id": event_id})
+        try:
+            await self._ddb.put_item(TableName=self._events, Item=to_item(event.model_dump()),
+                                     ConditionExpression="attribute_not_exists(event_id)")
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return None
+            raise
+        return event
+
+    async def list_events(
+        self, task_id: str, *, limit: int = 100, next_token: str | None = None
+    ) -> tuple[list[TaskEvent], str | None]:
+        args: dict[str, Any] = {
+            "TableName": self._events,
+            "KeyConditionExpression": "task_id = :t",
+            "ExpressionAttributeValues": values({":t": task_id}),
+            "Limit": limit,
+            "ScanIndexForward": True,
+        }
+        start = decode_token(next_token)
+        if start:
+            if start.get("task_id") != {"S": task_id}:
+                raise InvalidToken("next_token belongs to another listing")
+            args["ExclusiveStartKey"] = start
+        resp = await self._ddb.query(**args)
+        events = [TaskEvent.model_validate(from_item(i)) for i in resp.get("Items", [])]
+        return events, encode_token(resp.get("LastEvaluatedKey"))
+
+    async def _query_all(self, args: dict[str, Any], limit: int | None) -> list[dict]:
+        items: list[dict] = []
+        while True:
+            resp = await self._ddb.query(**args)
+            items.extend(from_item(i) for i in resp.get("Items", []))
+            if (limit and len(items) >= limit) or "LastEvaluatedKey" not in resp:
+                return items[:limit] if limit else items
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    async def tasks_in_status(
+        self, status: TaskStatus, *, created_before: str | None = None, limit: int | None = None
+    ) -> list[Task]:
+        cond, vals = "#s = :s", {":s": status.value}
+        if created_before:
+            cond += " AND created_at < :before"
+            vals[":before"] = created_before
+        items = await self._query_all({
+            "TableName": self._tasks, "IndexName": "StatusIndex", "KeyConditionExpression": cond,
+            "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values(vals),
+            "ScanIndexForward": True,
+        }, limit)
+        return [Task.model_validate(i) for i in items]
+
+    async def oldest_queued(self, user_id: str, *, limit: int = 10) -> list[Task]:
+        items = await self._query_all({
+            "TableName": self._tasks, "IndexName": "UserStatusIndex",
+            "KeyConditionExpression": "user_id = :u AND begins_with(status_created, :p)",
+            "ExpressionAttributeValues": values({":u": user_id, ":p": f"{TaskStatus.QUEUED.value}#"}),
+            "ScanIndexForward": True, "Limit": limit,
+        }, limit)
+        return [Task.model_validate(i) for i in items]
+
+    async def get_concurrency(self, user_id: str) -> UserConcurrency:
+        resp = await self._ddb.get_item(TableName=self._counters, Key={"user_id": serialize(user_id)},
+                                        ConsistentRead=True)
+        item = resp.get("Item")
+        return UserConcurrency.model_validate(from_item(item)) if item else UserConcurrency(user_id=user_id)
+
+    async def list_concurrency(self) -> list[UserConcurrency]:
+        rows: list[UserConcurrency] = []
+        args: dict[str, Any] = {"TableName": self._counters, "ConsistentRead": True}
+        while True:
+            resp = await self._ddb.scan(**args)
+            rows.extend(UserConcurrency.model_validate(from_item(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return rows
+            args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    async def correct_active_count(self, user_id: str, *, observed: int, actual: int) -> bool:
+        cond = "active_count = :observed" if observed else "attribute_not_exists(active_count) OR active_count = :observed"
+        try:
+            await self._ddb.update_item(
+                TableName=self._counters, Key={"user_id": serialize(user_id)},
+                UpdateExpression="SET active_count = :actual, updated_at = :now",
+                ConditionExpression=cond,
+                ExpressionAttributeValues=values({":observed": observed, ":actual": actual, ":now": utcnow()}),
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True

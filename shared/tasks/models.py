@@ -1,0 +1,118 @@
+"""The task record and its audit-trail events."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from ulid import ULID
+
+from shared.tasks.states import TaskStatus
+
+TERMINAL_TTL_SECONDS = 90 * 24 * 3600
+
+
+def utcnow() -> str:
+    """Now, as the ISO-8601 UTC string every record uses (sortable)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].strip("-") or "task"
+
+
+class Tokens(BaseModel):
+    input: int = 0
+    output: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+
+
+class Task(BaseModel):
+    """One coding task, as stored in the Tasks table."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str
+    user_id: str
+    status: TaskStatus = TaskStatus.SUBMITTED
+    repo: str
+    issue_number: int | None = None
+    task_description: str | None = None
+    branch_name: str
+    channel_source: Literal["api", "webhook", "github", "cli"] = "api"
+    channel_metadata: dict[str, Any] | None = None
+    max_turns: int | None = None
+    max_budget_usd: float | None = None
+    model_id: str | None = None
+    idempotency_key: str | None = None
+    slot_held: bool = False
+    created_at: str = Field(default_factory=utcnow)
+    updated_at: str = Field(default_factory=utcnow)
+    started_at: str | None = None
+    completed_at: str | None = None
+    agent_heartbeat_at: str | None = None
+    prompt_version: str | None = None
+    context_key: str | None = None
+    session_id: str | None = None
+    compute_handle: str | None = None
+    agent_status: Literal["success", "error"] | None = None
+    agent_summary: str | None = None
+    pr_url: str | None = None
+    pr_number: int | None = None
+    commit_count: int | None = None
+    test_passed: bool | None = None
+    cost_usd: float | None = None
+    tokens: Tokens | None = None
+    turns: int | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    expires_at: int | None = None
+
+    @classmethod
+    def new(cls, *, user_id: str, repo: str, task_description: str | None = None,
+            issue_number: int | None = None, **fields: Any) -> "Task":
+        """A fresh SUBMITTED task with its id and branch name."""
+        task_id = new_id()
+        title = task_description or (f"issue-{issue_number}" if issue_number else "task")
+        branch = f"bgagent/{task_id}/{slugify(title)}"
+        return cls(task_id=task_id, user_id=user_id, repo=repo, task_description=task_description,
+                   issue_number=issue_number, branch_name=branch, **fields)
+
+    @property
+    def status_created(self) -> str:
+        return f"{self.status.value}#{self.created_at}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The item written to DynamoDB, with the index attributes derived from the fields."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["status_created"] = self.status_created
+        return data
+
+
+class TaskEvent(BaseModel):
+    """One entry of a task's append-only audit trail."""
+
+    task_id: str
+    event_id: str = Field(default_factory=new_id)
+    event_type: str
+    timestamp: str = Field(default_factory=utcnow)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class UserConcurrency(BaseModel):
+    user_id: str
+    active_count: int = 0
+    max_concurrency: int | None = None
+    updated_at: str | None = None

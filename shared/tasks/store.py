@@ -1,0 +1,56 @@
+"""The TaskStore interface: every read and conditional write of task state."""
+
+from __future__ import annotations
+
+from typing import Any, Collection, Mapping, Protocol
+
+from shared.tasks.models import Task, TaskEvent, UserConcurrency
+from shared.tasks.states import TaskStatus
+
+
+class TaskStore(Protocol):
+    """Tasks, their audit trail and the per-user concurrency counters."""
+
+    async def create(self, task: Task) -> Task:
+        """Write a new SUBMITTED task and its first event; IdempotencyConflict if its key is taken."""
+
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def transition(
+        self,
+        task_id: str,
+        target: TaskStatus,
+        *,
+        expected: Collection[TaskStatus] | None = None,
+        changes: Mapping[str, Any] | None = None,
+        max_active: int | None = None,
+        event_metadata: Mapping[str, Any] | None = None,
+    ) -> Task:
+        """Move a task to `target` in one conditional write, taking or releasing its slot with it."""
+
+    async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
+        """Change fields of a task only while it is in `expected_status`."""
+
+    async def append_event(
+        self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *, event_id: str | None = None
+    ) -> TaskEvent | None:
+        """Add an event to the trail; with an explicit id, a repeat is ignored (returns None)."""
+
+    async def list_events(
+        self, task_id: str, *, limit: int = 100, next_token: str | None = None
+    ) -> tuple[list[TaskEvent], str | None]: ...
+
+    async def tasks_in_status(
+        self, status: TaskStatus, *, created_before: str | None = None, limit: int | None = None
+    ) -> list[Task]:
+        """Tasks in one status, oldest first."""
+
+    async def oldest_queued(self, user_id: str, *, limit: int = 10) -> list[Task]:
+        """A user's QUEUED tasks, oldest first."""
+
+    async def get_concurrency(self, user_id: str) -> UserConcurrency: ...
+
+    async def list_concurrency(self) -> list[UserConcurrency]: ...
+
+    async def correct_active_count(self, user_id: str, *, observed: int, actual: int) -> bool:
+        """Set the counter to `actual` only if it still reads `observed`; False if it moved."""

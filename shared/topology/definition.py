@@ -1,0 +1,121 @@
+"""The platform's AWS topology as data: the embedded stack and Pulumi both build from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.topology.names import ResourceNames
+
+EVENT_SOURCE = "bgagent"
+
+
+@dataclass(frozen=True)
+class KeyAttr:
+    name: str
+    type: str = "S"  # DynamoDB scalar type: S, N or B
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: KeyAttr
+    range_key: KeyAttr | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    logical: str
+    name: str
+    hash_key: KeyAttr
+    range_key: KeyAttr | None = None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+
+    def attributes(self) -> list[KeyAttr]:
+        """Every key attribute of the table and its indexes, once each."""
+        seen: dict[str, KeyAttr] = {}
+        for attr in (self.hash_key, self.range_key, *[a for i in self.indexes for a in (i.hash_key, i.range_key)]):
+            if attr is not None:
+                seen.setdefault(attr.name, attr)
+        return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Queue:
+    service: str
+    name: str
+    dlq_name: str
+    max_receive_count: int = 4
+    visibility_timeout: int = 60
+    retention_seconds: int = 4 * 24 * 3600
+    dlq_retention_seconds: int = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    queue_service: str
+    pattern: dict = field(hash=False)
+    on_default_bus: bool = False  # AWS service events (ECS) arrive on the default bus only
+
+
+@dataclass(frozen=True)
+class Topology:
+    names: ResourceNames
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    rules: tuple[Rule, ...]
+    bus_name: str
+    bucket_name: str
+
+    def queue_for(self, service: str) -> Queue:
+        return next(q for q in self.queues if q.service == service)
+
+
+# Which detail-types each consuming service reads from the bus.
+SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hydrator": {EVENT_SOURCE: ("TaskSubmitted", "SlotReleased")},
+    "dispatcher": {EVENT_SOURCE: ("TaskHydrated", "TaskCancelled")},
+    "finalizer": {EVENT_SOURCE: ("AgentFinished", "Compute Session Stopped"), "aws.ecs": ("ECS Task State Change",)},
+    "reconciler": {EVENT_SOURCE: ("ReconcileTick",)},
+}
+
+
+def _pattern(source: str, detail_types: tuple[str, ...]) -> dict:
+    pattern: dict = {"source": [source], "detail-type": list(detail_types)}
+    if source == "aws.ecs":
+        pattern["detail"] = {"lastStatus": ["STOPPED"]}
+    return pattern
+
+
+def build_topology(names: ResourceNames) -> Topology:
+    """Every table, queue, rule, bus and bucket of one stack."""
+    s, n = KeyAttr("task_id"), KeyAttr
+    tables = (
+        Table(
+            "tasks", names.tasks_table, s,
+            indexes=(
+                Index("UserStatusIndex", n("user_id"), n("status_created")),
+                Index("UserCreatedIndex", n("user_id"), n("created_at")),
+                Index("StatusIndex", n("status"), n("created_at")),
+                Index("IdempotencyIndex", n("idempotency_key")),
+            ),
+            ttl_attribute="expires_at",
+        ),
+        Table("task_events", names.task_events_table, s, n("event_id")),
+        Table("user_concurrency", names.user_concurrency_table, n("user_id")),
+        Table("repos", names.repos_table, n("repo")),
+        Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),)),
+        Table("memory", names.memory_table, n("repo"), n("sk")),
+        Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at"),
+    )
+    queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
+    rules = tuple(
+        Rule(
+            f"{names.stack}-{svc}-{source.replace('.', '-')}", svc, _pattern(source, types),
+            on_default_bus=source != EVENT_SOURCE,
+        )
+        for svc, sources in SUBSCRIPTIONS.items()
+        for source, types in sources.items()
+    )
+    return Topology(names, tables, queues, rules, names.event_bus, names.artifacts_bucket)

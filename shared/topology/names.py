@@ -1,0 +1,59 @@
+"""Deterministic resource names for one stack, shared by every environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResourceNames:
+    """Names of a stack's resources, derived from its name alone."""
+
+    stack: str
+
+    def _n(self, suffix: str) -> str:
+        return f"{self.stack}-{suffix}"
+
+    @property
+    def tasks_table(self) -> str:
+        return self._n("tasks")
+
+    @property
+    def task_events_table(self) -> str:
+        return self._n("task-events")
+
+    @property
+    def user_concurrency_table(self) -> str:
+        return self._n("user-concurrency")
+
+    @property
+    def repos_table(self) -> str:
+        return self._n("repos")
+
+    @property
+    def webhooks_table(self) -> str:
+        return self._n("webhooks")
+
+    @property
+    def memory_table(self) -> str:
+        return self._n("memory")
+
+    @property
+    def idempotency_table(self) -> str:
+        return self._n("idempotency")
+
+    @property
+    def event_bus(self) -> str:
+        return self._n("bus")
+
+    @property
+    def artifacts_bucket(self) -> str:
+        return self._n("artifacts")
+
+    def queue(self, service: str) -> str:
+        """The queue a consuming service reads."""
+        return self._n(f"{service}-queue")
+
+    def dlq(self, service: str) -> str:
+        """The dead-letter queue behind a service's queue."""
+        return self._n(f"{service}-dlq")

@@ -1,0 +1,160 @@
+"""Fixtures of the agent tests: a seeded stack, a bare repository and the HTTP doubles on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+import pytest
+
+from agent.settings import AgentSettings
+from shared.aws.clients import AwsClients
+from shared.hydration.context import HydratedContext, S3ContextStore
+from shared.tasks.dynamo_store import DynamoTaskStore
+from shared.tasks.models import Task, TaskEvent
+from shared.tasks.states import TaskStatus
+from tests.doubles import FakeAnthropic, FakeGitHub
+from tests.doubles.scenarios import install_default_scenarios
+from tests.support.aws import TestStack
+
+GITHUB_TOKEN = "ghp_faketoken"
+ANTHROPIC_KEY = "sk-ant-fake"
+REPO = "acme/app"
+SYSTEM_PROMPT = "You are bgagent, a careful engineer. Make the smallest change that does the job."
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its stdout."""
+    cmd = ["git", "-c", "user.name=Seeder", "-c", "user.email=seed@example.com", *args]
+    return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def make_bare_repo(root: Path, files: dict[str, str] | None = None) -> Path:
+    """A bare repository whose `main` holds README.md (and `files`)."""
+    bare, work = root / "app.git", root / "seed"
+    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(bare)], check=True)
+    work.mkdir()
+    git(work, "init", "-q", "-b", "main")
+    for name, text in {"README.md": "# app\n\nA small app.\n", **(files or {})}.items():
+        (work / name).write_text(text)
+    git(work, "add", ".")
+    git(work, "commit", "-q", "-m", "initial commit")
+    git(work, "push", "-q", str(bare), "main")
+    return bare
+
+
+@dataclass
+class AgentWorld:
+    """Everything one agent run talks to, and ways to look at it afterwards."""
+
+    stack: TestStack
+    github: FakeGitHub
+    github_url: str
+    anthropic: FakeAnthropic
+    anthropic_url: str
+    bare: Path
+    workspaces: Path
+
+    def settings(self, task_id: str, **overrides: Any) -> AgentSettings:
+        """Settings for an in-process run. AWS secrets are left out on purpose: registering the
+        emulator's "testing" credentials would redact that word for every later test in the session."""
+        values: dict[str, Any] = dict(
+            task_id=task_id, stack_name=self.stack.settings.stack_name, aws_endpoint_url=self.stack.endpoint,
+            aws_region="us-east-1", github_api_url=self.github_url, github_token=GITHUB_TOKEN,
+            anthropic_api_key=ANTHROPIC_KEY, anthropic_base_url=self.anthropic_url,
+            aws_secret_access_key=None, aws_session_token=None, tool_path=os.environ["PATH"],
+            workspace_dir=self.workspaces, start_wait_seconds=5, model_retry_max_wait_seconds=0.2,
+            event_min_interval_seconds=0.0,
+        )
+        values.update(overrides)
+        return AgentSettings(**values)
+
+    def env(self, task_id: str, **extra: str) -> dict[str, str]:
+        """The environment of a `python -m agent` subprocess."""
+        return {**self.stack.env(), "PATH": os.environ["PATH"], "BGAGENT_GITHUB_API_URL": self.github_url,
+                "BGAGENT_GITHUB_TOKEN": GITHUB_TOKEN, "ANTHROPIC_BASE_URL": self.anthropic_url,
+                "ANTHROPIC_API_KEY": ANTHROPIC_KEY, "BGAGENT_TASK_ID": task_id,
+                "BGAGENT_WORKSPACE_DIR": str(self.workspaces), "BGAGENT_START_WAIT_SECONDS": "5",
+                "BGAGENT_EVENT_MIN_INTERVAL_SECONDS": "0", **extra}
+
+    async def seed(self, *, model_id: str = "fake-edit", max_turns: int = 10, max_budget_usd: float | None = None,
+                   description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
+                   setup_command: str | None = None, running: bool = True) -> Task:
+        """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
+        async with AwsClients(self.stack.settings) as aws:
+            store = DynamoTaskStore(await aws.client("dynamodb"), self.stack.names)
+            task = await store.create(Task.new(user_id="alice", repo=REPO, task_description=description,
+                                               model_id=model_id, max_turns=max_turns,
+                                               max_budget_usd=max_budget_usd))
+            context = HydratedContext(
+                task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
+                branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
+                user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
+                max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
+                setup_command=setup_command,
+            )
+            key = await S3ContextStore(await aws.client("s3"), self.stack.names.artifacts_bucket).put(context)
+            task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,
+                                          changes={"context_key": key, "prompt_version": context.prompt_version})
+            if running:
+                task = await store.transition(task.task_id, TaskStatus.RUNNING)
+            return task
+
+    async def store_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call one DynamoTaskStore method on a short-lived client."""
+        async with AwsClients(self.stack.settings) as aws:
+            store = DynamoTaskStore(await aws.client("dynamodb"), self.stack.names)
+            return await getattr(store, method)(*args, **kwargs)
+
+    async def task(self, task_id: str) -> Task:
+        return await self.store_call("get", task_id)
+
+    async def events(self, task_id: str) -> list[TaskEvent]:
+        events, _ = await self.store_call("list_events", task_id, limit=500)
+        return events
+
+    def finalizer_details(self, task_id: str) -> list[dict[str, Any]]:
+        """AgentFinished details for this task that reached the finalizer's queue."""
+        sqs, found = self.stack.boto("sqs"), []
+        for _ in range(3):
+            resp = sqs.receive_message(QueueUrl=self.stack.queue_urls["finalizer"], MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1)
+            for message in resp.get("Messages", []):
+                envelope = json.loads(message["Body"])
+                if envelope["detail"].get("task_id") == task_id and envelope["detail-type"] == "AgentFinished":
+                    found.append(envelope["detail"])
+            if found:
+                break
+        return found
+
+    def pulls_for(self, branch: str) -> list[dict[str, Any]]:
+        return [p for p in self.github.pulls(REPO) if p["head"]["ref"] == branch]
+
+
+@pytest.fixture
+def fake_anthropic() -> Iterator[tuple[FakeAnthropic, str]]:
+    fake = install_default_scenarios(FakeAnthropic(api_key=ANTHROPIC_KEY))
+    with fake.serve() as url:
+        yield fake, url
+
+
+@pytest.fixture
+def fake_github() -> Iterator[tuple[FakeGitHub, str]]:
+    fake = FakeGitHub(token=GITHUB_TOKEN)
+    with fake.serve() as url:
+        yield fake, url
+
+
+@pytest.fixture
+async def world(stack: TestStack, fake_github: tuple[FakeGitHub, str], fake_anthropic: tuple[FakeAnthropic, str],
+                tmp_path: Path) -> AsyncIterator[AgentWorld]:
+    bare = make_bare_repo(tmp_path)
+    github, github_url = fake_github
+    github.add_repo(REPO, clone_url=str(bare), default_branch="main")
+    anthropic, anthropic_url = fake_anthropic
+    workspaces = tmp_path / "workspaces"
+    yield AgentWorld(stack, github, github_url, anthropic, anthropic_url, bare, workspaces)

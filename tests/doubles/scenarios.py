@@ -1,0 +1,48 @@
+"""Built-in scripted model scenarios for FakeAnthropic, selected by the request's model name."""
+
+from __future__ import annotations
+
+from tests.doubles.fake_anthropic import FakeAnthropic, Turn
+
+FAKE_EDIT = "fake-edit"
+FAKE_ERROR = "fake-error"
+FAKE_429_THEN_EDIT = "fake-429-then-edit"
+FAKE_NOOP = "fake-noop"
+FAKE_LOOP = "fake-loop"
+DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP)
+
+EDIT_NOTES_PATH = "NOTES.md"
+EDIT_NOTES_TEXT = "Edited by the bgagent fake model.\n"
+EDIT_FINAL_TEXT = "I created NOTES.md describing the change."
+ERROR_MESSAGE = "prompt is too long: fake rejection"
+NOOP_TEXT = "Nothing to change."
+# Far beyond any sane turn cap; past the script the fake would answer end_turn "Done.".
+LOOP_TURNS = 1000
+
+
+def edit_turns() -> list[Turn]:
+    """The fake-edit script: look around, read README.md, create NOTES.md, check it, finish."""
+    # Paths are relative to the repository root; the agent resolves them in its workspace.
+    return [
+        Turn.tool_use("bash", {"command": "ls -la && git log --oneline -n 5"},
+                      text="Let me look at the repository first."),
+        Turn.tool_use("str_replace_based_edit_tool", {"command": "view", "path": "README.md"},
+                      text="I'll read the README."),
+        Turn.tool_use("str_replace_based_edit_tool",
+                      {"command": "create", "path": EDIT_NOTES_PATH, "file_text": EDIT_NOTES_TEXT},
+                      text="Now I'll add the notes file."),
+        Turn.tool_use("bash", {"command": f"cat {EDIT_NOTES_PATH}"}, text="Let me verify the file."),
+        Turn.text(EDIT_FINAL_TEXT),
+    ]
+
+
+def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
+    """Register the built-in scenarios (see the module constants) on `fake` and return it."""
+    fake.add_scenario(FAKE_EDIT, edit_turns())
+    fake.add_scenario(FAKE_ERROR, [Turn.error(400, ERROR_MESSAGE, times=None)])
+    # retry-after "0" makes the SDK fall back to its own short backoff (~0.5 s).
+    fake.add_scenario(FAKE_429_THEN_EDIT, [Turn.error(429, "rate limited (fake)", retry_after="0")] + edit_turns())
+    fake.add_scenario(FAKE_NOOP, [Turn.text(NOOP_TEXT)])
+    loop_turn = Turn.tool_use("bash", {"command": "echo turn"}, text="Running another step.")
+    fake.add_scenario(FAKE_LOOP, [loop_turn] * LOOP_TURNS)
+    return fake

@@ -1,0 +1,134 @@
+"""In-memory fakes of the bus, repos, contexts, git host and compute Protocols."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from shared.compute.errors import ComputeStartFailed
+from shared.compute.protocol import SessionState
+from shared.githost.errors import GitHostNotFound, GitHostUnavailable
+from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
+from shared.hydration.context import HydratedContext
+from shared.repos.models import RepoConfig
+
+
+class RecordingBus:
+    def __init__(self) -> None:
+        self.published: list[BaseModel] = []
+
+    async def publish(self, *details: BaseModel) -> None:
+        self.published.extend(details)
+
+    def of(self, kind: type) -> list:
+        return [d for d in self.published if isinstance(d, kind)]
+
+
+class InMemoryRepos:
+    def __init__(self, *configs: RepoConfig) -> None:
+        self.rows = {c.repo: c for c in configs}
+
+    async def get(self, repo: str) -> RepoConfig | None:
+        return self.rows.get(repo)
+
+    async def put(self, config: RepoConfig) -> None:
+        self.rows[config.repo] = config
+
+    async def list(self) -> list[RepoConfig]:
+        return list(self.rows.values())
+
+
+class InMemoryContexts:
+    def __init__(self) -> None:
+        self.items: dict[str, HydratedContext] = {}
+
+    async def put(self, context: HydratedContext) -> str:
+        key = f"tasks/{context.task_id}/context.json"
+        self.items[key] = context
+        return key
+
+    async def get(self, key: str) -> HydratedContext | None:
+        return self.items.get(key)
+
+
+class FakeGitHost:
+    """Repositories, issues and pull requests held in dicts; `down` simulates an outage."""
+
+    def __init__(self) -> None:
+        self.repos: dict[str, RepoInfo] = {}
+        self.issues: dict[tuple[str, int], Issue] = {}
+        self.pulls: dict[str, list[PullRequest]] = {}
+        self.ahead: dict[tuple[str, str], int] = {}
+        self.down = False
+        self.issues_down = False
+
+    def add_repo(self, repo: str, default_branch: str = "main") -> None:
+        self.repos[repo] = RepoInfo(full_name=repo, clone_url=f"/srv/{repo}.git", default_branch=default_branch)
+
+    def add_issue(self, repo: str, number: int, title: str, body: str, comments: list[str] = ()) -> None:
+        self.issues[(repo, number)] = Issue(number=number, title=title, body=body, comments=[
+            IssueComment(author=f"user{i}", body=c) for i, c in enumerate(comments)])
+
+    def _check(self) -> None:
+        if self.down:
+            raise GitHostUnavailable("github is down", 503)
+
+    async def get_repository(self, repo: str) -> RepoInfo:
+        self._check()
+        if repo not in self.repos:
+            raise GitHostNotFound(repo, 404)
+        return self.repos[repo]
+
+    async def get_issue(self, repo: str, number: int, *, max_comments: int = 300) -> Issue:
+        self._check()
+        if self.issues_down:
+            raise GitHostUnavailable("issues API is down", 502)
+        if (repo, number) not in self.issues:
+            raise GitHostNotFound(f"{repo}#{number}", 404)
+        return self.issues[(repo, number)]
+
+    async def find_pull(self, repo: str, head: str) -> PullRequest | None:
+        self._check()
+        found = [p for p in self.pulls.get(repo, []) if p.head == head]
+        return found[-1] if found else None
+
+    async def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullRequest:
+        self._check()
+        pulls = self.pulls.setdefault(repo, [])
+        pr = PullRequest(number=len(pulls) + 1, url=f"https://github.test/{repo}/pull/{len(pulls) + 1}",
+                         head=head, base=base, title=title, body=body)
+        pulls.append(pr)
+        return pr
+
+    async def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequest:
+        self._check()
+        pr = self.pulls[repo][number - 1].model_copy(update={"title": title, "body": body})
+        self.pulls[repo][number - 1] = pr
+        return pr
+
+    async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
+        self._check()
+        return self.ahead.get((repo, head))
+
+
+class FakeCompute:
+    """Sessions as entries in a dict, keyed by task id like ECS's clientToken."""
+
+    def __init__(self, *, fail: ComputeStartFailed | None = None) -> None:
+        self.sessions: dict[str, str] = {}
+        self.states: dict[str, SessionState] = {}
+        self.stopped: list[str] = []
+        self.fail = fail
+
+    async def start(self, task_id: str) -> str:
+        if self.fail:
+            raise self.fail
+        handle = self.sessions.setdefault(task_id, f"fake:{task_id}")
+        self.states.setdefault(handle, SessionState.RUNNING)
+        return handle
+
+    async def stop(self, handle: str, *, reason: str) -> None:
+        self.stopped.append(handle)
+        self.states[handle] = SessionState.STOPPED
+
+    async def describe(self, handle: str) -> SessionState:
+        return self.states.get(handle, SessionState.UNKNOWN)

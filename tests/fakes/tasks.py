@@ -1,0 +1,137 @@
+"""An in-memory TaskStore with the same conditional semantics as the DynamoDB one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Collection, Mapping
+
+from shared.aws.pagination import InvalidToken
+from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
+from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
+from shared.tasks.states import TaskStatus, acquires_slot, can_transition
+
+
+class InMemoryTaskStore:
+    """TaskStore for unit tests; every write is atomic under one lock."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, Task] = {}
+        self.events: dict[str, list[TaskEvent]] = {}
+        self.counters: dict[str, UserConcurrency] = {}
+        self.idempotency: dict[str, tuple[str, str]] = {}
+        self._lock = asyncio.Lock()
+
+    async def create(self, task: Task) -> Task:
+        async with self._lock:
+            if task.task_id in self.tasks:
+                raise ValueError("task exists")
+            if task.idempotency_key and task.idempotency_key in self.idempotency:
+                task_id, user_id = self.idempotency[task.idempotency_key]
+                raise IdempotencyConflict(task.idempotency_key, task_id, user_id)
+            if task.idempotency_key:
+                self.idempotency[task.idempotency_key] = (task.task_id, task.user_id)
+            self.tasks[task.task_id] = task
+            self._event(task, None)
+            return task
+
+    def _event(self, task: Task, previous: TaskStatus | None, **metadata: Any) -> None:
+        meta = {"from": previous.value if previous else None, "to": task.status.value, **metadata}
+        self.events.setdefault(task.task_id, []).append(TaskEvent(
+            task_id=task.task_id, event_type="transition", timestamp=task.updated_at,
+            metadata={k: v for k, v in meta.items() if v is not None}))
+
+    async def get(self, task_id: str) -> Task | None:
+        return self.tasks.get(task_id)
+
+    async def transition(self, task_id: str, target: TaskStatus, *, expected: Collection[TaskStatus] | None = None,
+                         changes: Mapping[str, Any] | None = None, max_active: int | None = None,
+                         event_metadata: Mapping[str, Any] | None = None) -> Task:
+        async with self._lock:
+            current = self.tasks.get(task_id)
+            if current is None:
+                raise TaskNotFound(task_id)
+            if expected is not None and current.status not in expected:
+                raise TransitionConflict(current, target, "unexpected status")
+            if not can_transition(current.status, target):
+                raise TransitionConflict(current, target, "transition not allowed")
+            counter = self.counters.setdefault(current.user_id, UserConcurrency(user_id=current.user_id))
+            now = utcnow()
+            update: dict[str, Any] = {**(changes or {}), "status": target, "updated_at": now}
+            if acquires_slot(target):
+                if max_active is None:
+                    raise ValueError("admission needs max_active")
+                if counter.active_count >= max_active:
+                    raise SlotUnavailable(current.user_id, max_active)
+                counter.active_count += 1
+                counter.updated_at = now
+                update["slot_held"] = True
+            if target.is_terminal:
+                if current.slot_held and counter.active_count > 0:
+                    counter.active_count -= 1
+                    counter.updated_at = now
+                update.update(slot_held=False, expires_at=int(time.time()) + TERMINAL_TTL_SECONDS)
+                update.setdefault("completed_at", now)
+            new = Task.model_validate({**current.model_dump(), **update})
+            self.tasks[task_id] = new
+            self._event(new, current.status, **dict(event_metadata or {}))
+            return new
+
+    async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
+        async with self._lock:
+            current = self.tasks.get(task_id)
+            if current is None:
+                raise TaskNotFound(task_id)
+            if current.status != expected_status:
+                raise TransitionConflict(current, None, f"not {expected_status}")
+            new = Task.model_validate({**current.model_dump(), **changes})
+            self.tasks[task_id] = new
+            return new
+
+    async def append_event(self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *,
+                           event_id: str | None = None) -> TaskEvent | None:
+        trail = self.events.setdefault(task_id, [])
+        if event_id and any(e.event_id == event_id for e in trail):
+            return None
+        event = TaskEvent(task_id=task_id, event_type=event_type, metadata=dict(metadata or {}))
+        if event_id:
+            event = event.model_copy(update={"event_id": event_id})
+        trail.append(event)
+        trail.sort(key=lambda e: e.event_id)
+        return event
+
+    async def list_events(self, task_id: str, *, limit: int = 100, next_token: str | None = None):
+        trail = self.events.get(task_id, [])
+        start = 0
+        if next_token:
+            if not next_token.isdigit():
+                raise InvalidToken("next_token is not valid")
+            start = int(next_token)
+        page = trail[start:start + limit]
+        more = start + limit < len(trail)
+        return page, str(start + limit) if more else None
+
+    async def tasks_in_status(self, status: TaskStatus, *, created_before: str | None = None,
+                              limit: int | None = None) -> list[Task]:
+        found = sorted((t for t in self.tasks.values() if t.status == status and
+                        (created_before is None or t.created_at < created_before)), key=lambda t: t.created_at)
+        return found[:limit] if limit else found
+
+    async def oldest_queued(self, user_id: str, *, limit: int = 10) -> list[Task]:
+        queued = [t for t in await self.tasks_in_status(TaskStatus.QUEUED) if t.user_id == user_id]
+        return queued[:limit]
+
+    async def get_concurrency(self, user_id: str) -> UserConcurrency:
+        return self.counters.get(user_id, UserConcurrency(user_id=user_id)).model_copy()
+
+    async def list_concurrency(self) -> list[UserConcurrency]:
+        return [c.model_copy() for c in self.counters.values()]
+
+    async def correct_active_count(self, user_id: str, *, observed: int, actual: int) -> bool:
+        async with self._lock:
+            counter = self.counters.setdefault(user_id, UserConcurrency(user_id=user_id))
+            if counter.active_count != observed:
+                return False
+            counter.active_count = actual
+            counter.updated_at = utcnow()
+            return True

@@ -1,0 +1,97 @@
+"""The whole platform as processes, with GitHub and Anthropic doubles on loopback, for e2e tests."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import boto3
+import httpx
+
+from cli.local.stack import EmbeddedStack, StackConfig, free_port
+from shared.auth.local_issuer import LocalIssuer
+from shared.repos.models import RepoConfig
+from shared.aws.dynamo import to_item
+from shared.topology.names import ResourceNames
+from tests.doubles import FakeAnthropic, FakeGitHub
+from tests.doubles.scenarios import install_default_scenarios
+from tests.support.aws import TEST_CREDENTIALS
+from tests.support.git import make_bare_repo
+
+GITHUB_TOKEN = "ghp_e2eFakeToken000000000000000000000000"
+ANTHROPIC_KEY = "sk-ant-e2e-fake-key-0000000000"
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
+
+
+@dataclass
+class Platform:
+    stack: EmbeddedStack
+    github: FakeGitHub
+    anthropic: FakeAnthropic
+    issuer: LocalIssuer
+    api_url: str
+    aws_endpoint: str
+    names: ResourceNames
+    root: Path
+
+    def token(self, user: str) -> str:
+        return self.issuer.mint(user)
+
+    def client(self, user: str) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url, headers={"Authorization": f"Bearer {self.token(user)}"},
+                            timeout=30)
+
+    def boto(self, service: str):
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def add_repo(self, full_name: str, **config: object) -> Path:
+        """A bare repository, known to the fake GitHub and onboarded on the platform."""
+        bare = make_bare_repo(self.root, full_name.replace("/", "-") + "-" + uuid.uuid4().hex[:6])
+        self.github.add_repo(full_name, clone_url=str(bare))
+        row = RepoConfig(repo=full_name, **config).model_dump(mode="json")
+        self.boto("dynamodb").put_item(TableName=self.names.repos_table, Item=to_item(row))
+        return bare
+
+    def wait_for(self, user: str, task_id: str, statuses: set[str] = TERMINAL, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + timeout
+        with self.client(user) as c:
+            while True:
+                task = c.get(f"/v1/tasks/{task_id}").json()["data"]
+                if task["status"] in statuses or time.monotonic() > deadline:
+                    return task
+                time.sleep(0.25)
+
+    def active_count(self, user: str) -> int:
+        item = self.boto("dynamodb").get_item(TableName=self.names.user_concurrency_table,
+                                               Key={"user_id": {"S": user}}, ConsistentRead=True).get("Item")
+        return int(item["active_count"]["N"]) if item and "active_count" in item else 0
+
+
+@contextmanager
+def running_platform(aws_endpoint: str, root: Path, **stack_env: str) -> Iterator[Platform]:
+    """Start the embedded stack (on a shared emulator) with fresh doubles; stop everything after."""
+    with ExitStack() as stack_ctx:
+        github = FakeGitHub(token=GITHUB_TOKEN)
+        anthropic = FakeAnthropic(api_key=ANTHROPIC_KEY)
+        install_default_scenarios(anthropic)
+        github_url = stack_ctx.enter_context(github.serve())
+        anthropic_url = stack_ctx.enter_context(anthropic.serve())
+        names = ResourceNames(f"e2e{uuid.uuid4().hex[:8]}")
+        config = StackConfig(
+            state_dir=root / "state", api_port=free_port(), stack_name=names.stack, aws_endpoint_url=aws_endpoint,
+            reconcile_interval=3600,
+            extra_env={**TEST_CREDENTIALS, "BGAGENT_GITHUB_API_URL": github_url, "BGAGENT_GITHUB_TOKEN": GITHUB_TOKEN,
+                       "ANTHROPIC_BASE_URL": anthropic_url, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+                       "BGAGENT_CONSUMER_WAIT_SECONDS": "2", "BGAGENT_HEARTBEAT_SECONDS": "2",
+                       "BGAGENT_DRIFT_GRACE_SECONDS": "0", **stack_env},
+        )
+        embedded = EmbeddedStack(config)
+        embedded.start()
+        stack_ctx.callback(embedded.stop)
+        issuer = LocalIssuer(config.state_dir / "issuer", config.api_url)
+        yield Platform(embedded, github, anthropic, issuer, config.api_url, aws_endpoint, names, root)

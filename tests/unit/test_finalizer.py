@@ -1,0 +1,116 @@
+"""The outcome matrix and the finalizer's handling of reports and stopped sessions."""
+
+import pytest
+
+from services.finalizer.decision import Evidence, decide
+from services.finalizer.handlers import Finalizer
+from shared.events.models import AgentFinished, ComputeSessionStopped, SlotReleased, TaskCompleted, TaskFailed
+from shared.messaging.errors import RetryLater
+from shared.tasks.models import Task
+from shared.tasks.states import TaskStatus as S
+from tests.fakes.collaborators import FakeGitHost, RecordingBus
+from tests.fakes.tasks import InMemoryTaskStore
+
+NO_WORK = Evidence(None, None, 0)
+PR = Evidence("https://pr/1", 1, 2)
+COMMITS_ONLY = Evidence(None, None, 3)
+
+
+def _task(agent_status=None, **kw):
+    return Task.new(user_id="u", repo="a/b", task_description="x").model_copy(
+        update={"agent_status": agent_status, **kw})
+
+
+@pytest.mark.parametrize("agent,evidence,status,code", [
+    ("success", PR, S.COMPLETED, None),
+    ("success", COMMITS_ONLY, S.COMPLETED, None),
+    ("success", NO_WORK, S.COMPLETED, None),
+    ("error", PR, S.FAILED, "AGENT_ERROR"),
+    ("error", NO_WORK, S.FAILED, "AGENT_ERROR"),
+    (None, PR, S.FAILED, "AGENT_CRASHED"),
+    (None, NO_WORK, S.FAILED, "AGENT_CRASHED"),
+])
+def test_matrix(agent, evidence, status, code):
+    outcome = decide(_task(agent, error_message="boom" if agent == "error" else None), evidence)
+    assert (outcome.status, outcome.error_code) == (status, code)
+    if status == S.FAILED:
+        assert outcome.error_message
+        assert ("partial work" in outcome.error_message) == (evidence is not NO_WORK)
+
+
+def test_agent_error_codes_are_kept():
+    outcome = decide(_task("error", error_code="MAX_TURNS_REACHED", error_message="cap"), NO_WORK)
+    assert outcome.error_code == "MAX_TURNS_REACHED"
+
+
+async def _running(store, **agent_result):
+    task = await store.create(Task.new(user_id="u", repo="a/b", task_description="x"))
+    await store.transition(task.task_id, S.HYDRATING, max_active=3)
+    await store.transition(task.task_id, S.RUNNING)
+    if agent_result:
+        await store.update(task.task_id, agent_result, expected_status=S.RUNNING)
+    return task
+
+
+@pytest.fixture
+def world():
+    store, git, bus = InMemoryTaskStore(), FakeGitHost(), RecordingBus()
+    git.add_repo("a/b")
+    return store, git, bus, Finalizer(store, git, bus)
+
+
+async def test_success_with_a_pull_request_completes_and_releases(world):
+    store, git, bus, fin = world
+    task = await _running(store, agent_status="success")
+    await git.create_pull("a/b", head=task.branch_name, base="main", title="t", body="b")
+    git.ahead[("a/b", task.branch_name)] = 1
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    done = await store.get(task.task_id)
+    assert done.status == S.COMPLETED and done.pr_url and done.commit_count == 1
+    assert bus.of(TaskCompleted) and bus.of(SlotReleased)
+    assert (await store.get_concurrency("u")).active_count == 0
+
+
+async def test_session_stopped_without_a_report_fails_readably(world):
+    store, _, bus, fin = world
+    task = await _running(store)
+    await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=-9))
+    failed = await store.get(task.task_id)
+    assert failed.status == S.FAILED and failed.error_code == "AGENT_CRASHED"
+    assert "-9" in failed.error_message
+    assert bus.of(TaskFailed)
+
+
+async def test_both_signals_finalize_once(world):
+    store, _, bus, fin = world
+    task = await _running(store, agent_status="success")
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=0))
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    assert [e.metadata["to"] for e in store.events[task.task_id]][-2:] == ["FINALIZING", "COMPLETED"]
+    assert len(bus.of(TaskCompleted)) == 1
+
+
+async def test_session_ended_before_running_is_looked_at_again(world):
+    store, _, _, fin = world
+    task = await store.create(Task.new(user_id="u", repo="a/b", task_description="x"))
+    await store.transition(task.task_id, S.HYDRATING, max_active=3)
+    with pytest.raises(RetryLater):
+        await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=1))
+
+
+async def test_git_host_down_decides_from_the_agent_report(world):
+    store, git, _, fin = world
+    task = await _running(store, agent_status="success", pr_url="https://pr/9", commit_count=1)
+    git.down = True
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    done = await store.get(task.task_id)
+    assert done.status == S.COMPLETED and done.pr_url == "https://pr/9"
+
+
+async def test_cancelled_task_is_left_alone(world):
+    store, _, bus, fin = world
+    task = await _running(store)
+    await store.transition(task.task_id, S.CANCELLED)
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    assert (await store.get(task.task_id)).status == S.CANCELLED and not bus.published

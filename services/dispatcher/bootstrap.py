@@ -7,21 +7,15 @@ import os
 from services.dispatcher.handlers import Dispatcher
 from services.dispatcher.settings import DispatcherSettings
 from shared.aws.clients import AwsClients
-from shared.compute.process import ProcessCompute
+from shared.compute.factory import build_compute
 from shared.events.bus import EventBridgePublisher
 from shared.tasks.dynamo_store import DynamoTaskStore
-
-
-def build_compute(settings: DispatcherSettings, agent_env: dict[str, str]):
-    if settings.compute_type == "process":
-        return ProcessCompute(settings.runtime_dir, agent_env)
-    raise NotImplementedError("the ecs compute strategy is not built yet")
 
 
 async def build_dispatcher(settings: DispatcherSettings, clients: AwsClients, agent_env: dict[str, str]) -> Dispatcher:
     return Dispatcher(
         store=DynamoTaskStore(await clients.client("dynamodb"), settings.names),
-        compute=build_compute(settings, agent_env),
+        compute=await build_compute(settings, clients, agent_env),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
     )
 

@@ -1,11 +1,8 @@
 """Dispatcher settings."""
 
-from pathlib import Path
-from typing import Literal
-
+from shared.compute.settings import ComputeSettings
 from shared.settings import WorkerSettings
 
 
-class DispatcherSettings(WorkerSettings):
-    compute_type: Literal["process", "ecs"] = "process"
-    runtime_dir: Path = Path.home() / ".bgagent" / "runtime"
+class DispatcherSettings(WorkerSettings, ComputeSettings):
+    pass

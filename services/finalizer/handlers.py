@@ -18,6 +18,7 @@ from shared.events.models import (
 )
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
+from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 class Finalizer:
     """Handles AgentFinished, Compute Session Stopped and ECS Task State Change (STOPPED)."""
 
-    def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher):
+    def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher, memory: MemoryStore | None = None):
+        self._memory = memory
         self._store = store
         self._git = git
         self._bus = bus
@@ -64,6 +66,16 @@ class Finalizer:
             return
         await self._conclude(task, stopped_note)
 
+    async def _remember(self, task: Task) -> None:
+        """A fallback episode, so the next task on the repo knows how this one went; the agent's wins."""
+        if self._memory is None:
+            return
+        what = task.agent_summary or task.task_description or f"issue #{task.issue_number}"
+        text = f"{what[:500]}" + (f" — failed: {task.error_message[:300]}" if task.error_message else "")
+        await self._memory.put(MemoryEntry(repo=task.repo, kind="episode", entry_id=task.task_id, text=text,
+                                           task_id=task.task_id, outcome=task.status.value, source="finalizer"),
+                               only_if_new=True)
+
     async def _evidence(self, task: Task) -> Evidence:
         try:
             pull = await self._git.find_pull(task.repo, task.branch_name)
@@ -84,6 +96,7 @@ class Finalizer:
         final = await self._store.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
+        await self._remember(final)
         notice = TaskCompleted if final.status == S.COMPLETED else TaskFailed
         await self._bus.publish(
             notice(task_id=final.task_id, user_id=final.user_id, status=final.status,

@@ -8,6 +8,7 @@ from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.github import GitHubHost
 from shared.hydration.context import S3ContextStore
+from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.tasks.dynamo_store import DynamoTaskStore
@@ -24,4 +25,5 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
         contexts=S3ContextStore(await clients.client("s3"), names.artifacts_bucket),
         bus=EventBridgePublisher(await clients.client("events"), names.event_bus),
         settings=settings,
+        memory=DynamoMemoryStore(ddb, names.memory_table),
     )

@@ -14,6 +14,7 @@ from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFoun
 from shared.githost.models import Issue
 from shared.githost.protocol import GitHost
 from shared.hydration.context import ContextStore, HydratedContext
+from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
@@ -35,7 +36,8 @@ class Hydrator:
     """Handles TaskSubmitted and SlotReleased."""
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
-                 bus: EventPublisher, settings: HydratorSettings):
+                 bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None):
+        self._memory = memory
         self._store = store
         self._repos = repos
         self._git = git
@@ -120,8 +122,9 @@ class Hydrator:
             raise _classified(exc, "repository") from exc
         issue = await self._issue(task)
         model_id = task.model_id or repo.model_id or s.default_model_id
+        memory = await self._recall(task.repo)
         prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
-                              base_system=s.system_prompt)
+                              base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget)
         return HydratedContext(
             task_id=task.task_id, repo=task.repo, clone_url=info.clone_url, default_branch=info.default_branch,
             branch_name=task.branch_name, git_host=repo.git_host, system_prompt=prompt.system,
@@ -131,6 +134,12 @@ class Hydrator:
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
         )
+
+    async def _recall(self, repo: str) -> list[MemoryEntry]:
+        if self._memory is None or not self._settings.memory_token_budget:
+            return []
+        return [*await self._memory.recent(repo, "learning", limit=20),
+                *await self._memory.recent(repo, "episode", limit=10)]
 
     async def _issue(self, task: Task) -> Issue | None:
         if not task.issue_number:

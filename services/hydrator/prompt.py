@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from shared.githost.models import Issue
+from shared.memory.store import MemoryEntry
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
 
@@ -51,8 +52,23 @@ def _issue_section(issue: Issue, budget: int) -> tuple[str, int]:
     return head + note + "".join(reversed(kept)), dropped
 
 
+def _memory_section(memory: list[MemoryEntry], budget: int) -> str:
+    """Learnings first (they stay true), then the newest episodes, as many as the budget holds."""
+    lines: list[str] = []
+    for entry in sorted(memory, key=lambda e: e.kind != "learning"):  # stable: newest first within a kind
+        line = f"- ({entry.kind}{', ' + entry.outcome if entry.outcome else ''}) {entry.text.strip()}\n"
+        if approx_tokens(line) > budget:
+            break
+        lines.append(line)
+        budget -= approx_tokens(line)
+    if not lines:
+        return ""
+    return "## What earlier tasks on this repository learned\n\n" + "".join(lines)
+
+
 def build_prompt(task: Task, repo: RepoConfig, issue: Issue | None, *, model_id: str, token_budget: int,
-                 base_system: str | None = None) -> Prompt:
+                 base_system: str | None = None, memory: list[MemoryEntry] = (),
+                 memory_budget: int = 0) -> Prompt:
     """The system and user prompts of a task, and the version hash of their deterministic parts."""
     system = (base_system or BASE_SYSTEM_PROMPT).format(repo=task.repo)
     if repo.system_prompt_overrides:
@@ -67,6 +83,10 @@ def build_prompt(task: Task, repo: RepoConfig, issue: Issue | None, *, model_id:
         used = approx_tokens(system) + sum(approx_tokens(p) for p in parts)
         section, dropped = _issue_section(issue, max(0, token_budget - used))
         parts.append(section)
+    if memory and memory_budget:
+        section = _memory_section(list(memory), memory_budget)
+        if section:
+            parts.append(section)
     parts.append(f"\nWork on the branch `{task.branch_name}` that is already checked out.")
     user = "\n".join(parts)
     deterministic = {"template": PROMPT_TEMPLATE_VERSION, "system": system, "model": model_id}

@@ -132,3 +132,21 @@ class FakeCompute:
 
     async def describe(self, handle: str) -> SessionState:
         return self.states.get(handle, SessionState.UNKNOWN)
+
+
+class InMemoryMemory:
+    """MemoryStore in a dict."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], "MemoryEntry"] = {}
+
+    async def put(self, entry, *, only_if_new: bool = False) -> bool:
+        key = (entry.repo, entry.sk)
+        if only_if_new and key in self.entries:
+            return False
+        self.entries[key] = entry
+        return True
+
+    async def recent(self, repo: str, kind: str, *, limit: int = 20) -> list:
+        found = [e for (r, sk), e in self.entries.items() if r == repo and sk.startswith(f"{kind}#")]
+        return sorted(found, key=lambda e: e.entry_id, reverse=True)[:limit]

@@ -1,0 +1,121 @@
+"""Repairs of stuck tasks: each one a conditional write, an event, and a metric."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from services.reconciler.settings import ReconcilerSettings
+from shared.compute.protocol import ComputeStrategy, SessionState
+from shared.events.bus import EventPublisher
+from shared.events.models import ComputeSessionStopped, SlotReleased, TaskFailed, TaskSubmitted, TaskTimedOut
+from shared.observability.metrics import MetricsSink
+from shared.tasks.errors import TransitionConflict
+from shared.tasks.models import Task, parse_time
+from shared.tasks.states import TaskStatus as S
+from shared.tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+
+def _age(timestamp: str | None, now: datetime) -> float | None:
+    return (now - parse_time(timestamp)).total_seconds() if timestamp else None
+
+
+class StuckTaskRepairs:
+    """The per-status checks of one reconcile tick."""
+
+    def __init__(self, store: TaskStore, compute: ComputeStrategy, bus: EventPublisher, metrics: MetricsSink,
+                 settings: ReconcilerSettings):
+        self._store = store
+        self._compute = compute
+        self._bus = bus
+        self._metrics = metrics
+        self._s = settings
+
+    async def run(self, now: datetime | None = None) -> dict[str, int]:
+        now = now or datetime.now(timezone.utc)
+        counts: dict[str, int] = {}
+        checks = [(S.RUNNING, self._running), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
+                  (S.QUEUED, self._queued), (S.FINALIZING, self._finalizing)]
+        for status, check in checks:
+            for task in await self._store.tasks_in_status(status):
+                try:
+                    repair = await check(task, now)
+                except TransitionConflict:
+                    repair = None  # the task moved on by itself meanwhile: nothing to repair
+                if repair:
+                    counts[repair] = counts.get(repair, 0) + 1
+                    self._metrics.count("StuckTasksRepaired", 1, repair=repair, task_id=task.task_id)
+                    log.warning("repaired task", extra={"task_id": task.task_id, "repair": repair})
+        return counts
+
+    async def _end(self, task: Task, status: S, code: str, message: str) -> None:
+        final = await self._store.transition(task.task_id, status, expected={task.status},
+                                             changes={"error_code": code, "error_message": message},
+                                             event_metadata={"error_code": code, "by": "reconciler"})
+        notice = TaskTimedOut if status == S.TIMED_OUT else TaskFailed
+        events: list = [notice(task_id=task.task_id, user_id=task.user_id, status=final.status, error_code=code)]
+        if task.slot_held:
+            events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
+        await self._bus.publish(*events)
+
+    async def _running(self, task: Task, now: datetime) -> str | None:
+        s = self._s
+        started = _age(task.started_at or task.updated_at, now) or 0
+        if started > s.max_session_seconds:
+            if task.compute_handle:
+                await self._compute.stop(task.compute_handle, reason="maximum session duration reached")
+            await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
+                            f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
+            return "max_duration"
+        beat = _age(task.agent_heartbeat_at, now)
+        stale = beat > s.heartbeat_stale_seconds if beat is not None else started > s.heartbeat_grace_seconds
+        if not stale:
+            return None
+        state = await self._compute.describe(task.compute_handle) if task.compute_handle else SessionState.UNKNOWN
+        if state in (SessionState.RUNNING, SessionState.PENDING):
+            # Alive but silent: a hung agent. Stop it; the task fails below either way.
+            await self._compute.stop(task.compute_handle, reason="heartbeat lost")
+        if task.agent_status:
+            # It reported a result but the finalizer never heard: let the finalizer decide from the result.
+            await self._bus.publish(ComputeSessionStopped(task_id=task.task_id, user_id=task.user_id,
+                                                          compute_handle=task.compute_handle or "unknown"))
+            return "lost_report"
+        await self._end(task, S.FAILED, "HEARTBEAT_LOST",
+                        f"no heartbeat from the agent for {beat if beat is not None else started:.0f}s "
+                        f"(session {state.value.lower()})")
+        return "heartbeat_lost"
+
+    async def _hydrating(self, task: Task, now: datetime) -> str | None:
+        if (_age(task.updated_at, now) or 0) <= self._s.hydration_timeout_seconds:
+            return None
+        await self._end(task, S.FAILED, "HYDRATION_TIMEOUT",
+                        f"hydration did not finish within {self._s.hydration_timeout_seconds:.0f}s")
+        return "hydration_timeout"
+
+    async def _submitted(self, task: Task, now: datetime) -> str | None:
+        if (_age(task.updated_at, now) or 0) <= self._s.submitted_stale_seconds:
+            return None
+        await self._bus.publish(TaskSubmitted(task_id=task.task_id, user_id=task.user_id))
+        return "resubmitted"
+
+    async def _queued(self, task: Task, now: datetime) -> str | None:
+        if (_age(task.created_at, now) or 0) > self._s.queued_max_seconds:
+            await self._end(task, S.FAILED, "QUEUE_TIMEOUT",
+                            f"the task waited more than {self._s.queued_max_seconds / 3600:.0f}h for a slot")
+            return "queue_timeout"
+        counter = await self._store.get_concurrency(task.user_id)
+        cap = counter.max_concurrency or self._s.default_max_concurrency
+        if counter.active_count < cap:
+            await self._bus.publish(SlotReleased(user_id=task.user_id))
+            return "queued_with_free_slot"
+        return None
+
+    async def _finalizing(self, task: Task, now: datetime) -> str | None:
+        if (_age(task.updated_at, now) or 0) <= self._s.finalizing_stale_seconds:
+            return None
+        await self._bus.publish(ComputeSessionStopped(task_id=task.task_id, user_id=task.user_id,
+                                                      compute_handle=task.compute_handle or "unknown"))
+        return "refinalize"
+

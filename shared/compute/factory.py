@@ -1,0 +1,25 @@
+"""Choosing the compute strategy once per service, from settings."""
+
+from __future__ import annotations
+
+from shared.aws.clients import AwsClients
+from shared.compute.ecs import EcsCompute
+from shared.compute.process import ProcessCompute
+from shared.compute.protocol import ComputeStrategy
+from shared.compute.settings import ComputeSettings
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+async def build_compute(settings: ComputeSettings, clients: AwsClients, agent_env: dict[str, str]) -> ComputeStrategy:
+    if settings.compute_type == "process":
+        return ProcessCompute(settings.runtime_dir, agent_env)
+    if not (settings.ecs_cluster and settings.ecs_task_definition and _split(settings.ecs_subnets)):
+        raise SystemExit("ecs compute needs BGAGENT_ECS_CLUSTER, BGAGENT_ECS_TASK_DEFINITION and BGAGENT_ECS_SUBNETS")
+    return EcsCompute(
+        await clients.client("ecs"), cluster=settings.ecs_cluster, task_definition=settings.ecs_task_definition,
+        container_name=settings.ecs_container_name, subnets=_split(settings.ecs_subnets),
+        security_groups=_split(settings.ecs_security_groups), assign_public_ip=settings.ecs_assign_public_ip,
+    )

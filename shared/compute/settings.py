@@ -1,0 +1,20 @@
+"""Settings of the compute strategies, shared by the services that start, stop or inspect sessions."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ComputeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BGAGENT_", extra="ignore")
+
+    compute_type: Literal["process", "ecs"] = "process"
+    runtime_dir: Path = Path.home() / ".bgagent" / "runtime"
+    ecs_cluster: str | None = None
+    ecs_task_definition: str | None = None
+    ecs_container_name: str = "agent"
+    ecs_subnets: str = Field("", description="comma-separated subnet ids")
+    ecs_security_groups: str = Field("", description="comma-separated security group ids")
+    ecs_assign_public_ip: bool = False

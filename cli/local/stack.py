@@ -178,6 +178,18 @@ class EmbeddedStack:
     def alive(self) -> dict[str, bool]:
         return {n: p.poll() is None for n, p in self._procs.items()}
 
+    def stop_service(self, service: str, grace: float = 15.0) -> None:
+        """Stop one service (tests use it to hold messages in a queue)."""
+        if service in self._procs:
+            self._terminate([service], grace)
+
+    def kill_service(self, service: str) -> None:
+        """SIGKILL one service, as a crash would."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
     def restart(self, service: str) -> None:
         """Start a service again after it died or was killed (crash tests)."""
         proc = self._procs.get(service)

@@ -6,7 +6,7 @@ from services.finalizer.handlers import Finalizer
 from services.finalizer.settings import FinalizerSettings
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
-from shared.githost.github import GitHubHost
+from shared.githost.factory import build_git_host
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
@@ -15,9 +15,10 @@ from shared.tasks.dynamo_store import DynamoTaskStore
 async def build_finalizer(settings: FinalizerSettings, clients: AwsClients) -> Finalizer:
     register_secret(settings.github_token)
     ddb = await clients.client("dynamodb")
+    names = settings.names
     return Finalizer(
         store=DynamoTaskStore(ddb, settings.names),
         memory=DynamoMemoryStore(ddb, settings.names.memory_table),
-        git=GitHubHost.build(settings.github_api_url, settings.github_token, timeout=settings.github_timeout_seconds),
+        git=build_git_host(settings, ddb, names),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
     )

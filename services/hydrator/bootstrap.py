@@ -6,7 +6,7 @@ from services.hydrator.handlers import Hydrator
 from services.hydrator.settings import HydratorSettings
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
-from shared.githost.github import GitHubHost
+from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
@@ -21,7 +21,7 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
     return Hydrator(
         store=DynamoTaskStore(ddb, names),
         repos=DynamoRepoStore(ddb, names.repos_table),
-        git=GitHubHost.build(settings.github_api_url, settings.github_token, timeout=settings.github_timeout_seconds),
+        git=build_git_host(settings, ddb, names),
         contexts=S3ContextStore(await clients.client("s3"), names.artifacts_bucket),
         bus=EventBridgePublisher(await clients.client("events"), names.event_bus),
         settings=settings,

@@ -67,12 +67,15 @@ class Hydrator:
                 await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is not onboarded")
                 return
             cap = await self._cap(task.user_id)
+            waiting = await self._store.oldest_queued(task.user_id, limit=1)
+            if waiting and (waiting[0].created_at, waiting[0].task_id) < (task.created_at, task.task_id):
+                # Older tasks are waiting for a slot: queue behind them instead of jumping ahead.
+                await self._queue(task, cap, "older tasks of this user are queued")
+                return
             try:
                 task = await self._store.transition(task.task_id, S.HYDRATING, expected={S.SUBMITTED}, max_active=cap)
             except SlotUnavailable:
-                await self._store.transition(task.task_id, S.QUEUED, expected={S.SUBMITTED},
-                                             event_metadata={"reason": f"user at concurrency cap {cap}"})
-                await self._wake_if_slot_free(task.user_id, cap)
+                await self._queue(task, cap, f"user at concurrency cap {cap}")
                 return
         if task.status == S.HYDRATING and task.context_key is None:
             await self._hydrate(task)
@@ -80,10 +83,11 @@ class Hydrator:
             await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id,
                                                  context_key=task.context_key))
 
-    async def _wake_if_slot_free(self, user_id: str, cap: int) -> None:
-        """A slot freed between our failed admission and the QUEUED write must not strand the task."""
-        if (await self._store.get_concurrency(user_id)).active_count < cap:
-            await self._bus.publish(SlotReleased(user_id=user_id))
+    async def _queue(self, task: Task, cap: int, reason: str) -> None:
+        await self._store.transition(task.task_id, S.QUEUED, expected={S.SUBMITTED}, event_metadata={"reason": reason})
+        # A slot freed between the admission attempt and the QUEUED write must not strand the task.
+        if (await self._store.get_concurrency(task.user_id)).active_count < cap:
+            await self._bus.publish(SlotReleased(user_id=task.user_id))
 
     async def on_slot_released(self, event: SlotReleased) -> None:
         cap = await self._cap(event.user_id)

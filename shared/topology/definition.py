@@ -107,6 +107,7 @@ def build_topology(names: ResourceNames) -> Topology:
         Table("repos", names.repos_table, n("repo")),
         Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),)),
         Table("memory", names.memory_table, n("repo"), n("sk")),
+        Table("pulls", names.pulls_table, n("repo"), n("head")),
         Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at"),
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)

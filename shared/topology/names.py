@@ -39,6 +39,10 @@ class ResourceNames:
         return self._n("memory")
 
     @property
+    def pulls_table(self) -> str:
+        return self._n("pulls")
+
+    @property
     def idempotency_table(self) -> str:
         return self._n("idempotency")
 

@@ -112,3 +112,16 @@ async def test_missing_issue_fails_the_task_and_releases_the_slot(world):
     task = await _submit(store, hydrator, issue_number=99)
     assert task.status == S.FAILED and task.error_code == "GITHUB_NOT_FOUND"
     assert bus.of(SlotReleased) and (await store.get_concurrency("u1")).active_count == 0
+
+
+async def test_a_new_task_queues_behind_older_queued_ones(world):
+    store, bus, _, _, _, hydrator = world
+    running = [await _submit(store, hydrator, task_description=str(i)) for i in range(2)]
+    queued = await _submit(store, hydrator, task_description="q")
+    await store.transition(running[0].task_id, S.CANCELLED)  # a slot frees, but its SlotReleased is in flight
+    newcomer = await _submit(store, hydrator, task_description="late")
+    assert newcomer.status == S.QUEUED and queued.status == S.QUEUED
+    assert bus.of(SlotReleased)  # the free slot is announced, so the oldest is admitted first
+    await hydrator.on_slot_released(bus.of(SlotReleased)[-1])
+    assert (await store.get(queued.task_id)).status == S.HYDRATING
+    assert (await store.get(newcomer.task_id)).status == S.QUEUED

@@ -1,0 +1,38 @@
+"""Choosing the git host of each call from the repository's configuration."""
+
+from __future__ import annotations
+
+from shared.githost.models import Issue, PullRequest, RepoInfo
+from shared.githost.protocol import GitHost
+from shared.repos.store import RepoStore
+
+
+class GitHostRouter:
+    """A GitHost that sends each call to GitHub or to the local host, as the repo's row says."""
+
+    def __init__(self, repos: RepoStore, github: GitHost, local: GitHost):
+        self._repos = repos
+        self._github = github
+        self._local = local
+
+    async def _host(self, repo: str) -> GitHost:
+        config = await self._repos.get(repo)
+        return self._local if config is not None and config.git_host == "local" else self._github
+
+    async def get_repository(self, repo: str) -> RepoInfo:
+        return await (await self._host(repo)).get_repository(repo)
+
+    async def get_issue(self, repo: str, number: int, *, max_comments: int = 300) -> Issue:
+        return await (await self._host(repo)).get_issue(repo, number, max_comments=max_comments)
+
+    async def find_pull(self, repo: str, head: str) -> PullRequest | None:
+        return await (await self._host(repo)).find_pull(repo, head)
+
+    async def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullRequest:
+        return await (await self._host(repo)).create_pull(repo, head=head, base=base, title=title, body=body)
+
+    async def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequest:
+        return await (await self._host(repo)).update_pull(repo, number, title=title, body=body)
+
+    async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
+        return await (await self._host(repo)).commits_ahead(repo, base=base, head=head)

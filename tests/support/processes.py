@@ -1,0 +1,40 @@
+"""Looking at the agent processes the `process` compute strategy started."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+
+def pid_of(handle: str | None) -> int | None:
+    return int(handle.split(":", 1)[1]) if handle and handle.startswith("process:") else None
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "Z" not in state.split()[1]
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def kill_agent(handle: str) -> int:
+    """SIGKILL the agent under a supervisor, as an OOM kill would; returns its pid."""
+    supervisor = pid_of(handle)
+    agents = children(supervisor) if supervisor else []
+    if not agents:
+        raise RuntimeError(f"no agent process under {handle}")
+    os.kill(agents[0], signal.SIGKILL)
+    return agents[0]

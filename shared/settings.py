@@ -21,6 +21,8 @@ class PlatformSettings(BaseSettings):
         None, validation_alias=AliasChoices("AWS_ENDPOINT_URL", "BGAGENT_AWS_ENDPOINT_URL")
     )
     log_level: str = "INFO"
+    xray_daemon_address: str | None = Field(
+        None, validation_alias=AliasChoices("AWS_XRAY_DAEMON_ADDRESS", "BGAGENT_XRAY_DAEMON_ADDRESS"))
     default_max_concurrency: int = Field(3, ge=1, le=1000)
 
     @property

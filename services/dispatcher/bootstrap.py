@@ -9,6 +9,7 @@ from services.dispatcher.settings import DispatcherSettings
 from shared.aws.clients import AwsClients
 from shared.compute.factory import build_compute
 from shared.events.bus import EventBridgePublisher
+from shared.observability.metrics import EmfMetrics
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 
@@ -17,6 +18,7 @@ async def build_dispatcher(settings: DispatcherSettings, clients: AwsClients, ag
         store=DynamoTaskStore(await clients.client("dynamodb"), settings.names),
         compute=await build_compute(settings, clients, agent_env),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
+        metrics=EmfMetrics("dispatcher"),
     )
 
 

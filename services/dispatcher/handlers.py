@@ -11,6 +11,8 @@ from shared.compute.protocol import ComputeStrategy
 from shared.events.bus import EventPublisher
 from shared.events.models import SlotReleased, TaskCancelled, TaskFailed, TaskHydrated
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.observability.metrics import MetricsSink, NullMetrics
+from shared.observability.task_metrics import record_started, record_terminal
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.models import utcnow
 from shared.tasks.states import TaskStatus as S
@@ -22,7 +24,9 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     """Handles TaskHydrated and TaskCancelled."""
 
-    def __init__(self, store: TaskStore, compute: ComputeStrategy, bus: EventPublisher):
+    def __init__(self, store: TaskStore, compute: ComputeStrategy, bus: EventPublisher,
+                 metrics: MetricsSink | None = None):
+        self._metrics = metrics or NullMetrics()
         self._store = store
         self._compute = compute
         self._bus = bus
@@ -50,15 +54,17 @@ class Dispatcher:
             failed = await self._store.transition(
                 task.task_id, S.FAILED, expected={S.HYDRATING},
                 changes={"error_code": "COMPUTE_START_FAILED", "error_message": str(exc)})
+            record_terminal(self._metrics, failed)
             await self._bus.publish(
                 TaskFailed(task_id=task.task_id, user_id=task.user_id, status=failed.status,
                            error_code="COMPUTE_START_FAILED"),
                 SlotReleased(task_id=task.task_id, user_id=task.user_id))
             return
         try:
-            await self._store.transition(task.task_id, S.RUNNING, expected={S.HYDRATING},
-                                         changes={"compute_handle": handle, "started_at": utcnow()},
-                                         event_metadata={"compute_handle": handle})
+            running = await self._store.transition(task.task_id, S.RUNNING, expected={S.HYDRATING},
+                                                   changes={"compute_handle": handle, "started_at": utcnow()},
+                                                   event_metadata={"compute_handle": handle})
+            record_started(self._metrics, running)
         except TransitionConflict as exc:
             if exc.current.status != S.RUNNING:
                 # Cancelled (or failed) while the session started: it must not keep running.

@@ -8,6 +8,7 @@ from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.memory.store import DynamoMemoryStore
+from shared.observability.metrics import EmfMetrics
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
@@ -21,4 +22,5 @@ async def build_finalizer(settings: FinalizerSettings, clients: AwsClients) -> F
         memory=DynamoMemoryStore(ddb, settings.names.memory_table),
         git=build_git_host(settings, ddb, names),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
+        metrics=EmfMetrics("finalizer"),
     )

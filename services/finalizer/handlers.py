@@ -20,6 +20,8 @@ from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.observability.metrics import MetricsSink, NullMetrics
+from shared.observability.task_metrics import record_terminal
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
@@ -31,8 +33,10 @@ log = logging.getLogger(__name__)
 class Finalizer:
     """Handles AgentFinished, Compute Session Stopped and ECS Task State Change (STOPPED)."""
 
-    def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher, memory: MemoryStore | None = None):
+    def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher, memory: MemoryStore | None = None,
+                 metrics: MetricsSink | None = None):
         self._memory = memory
+        self._metrics = metrics or NullMetrics()
         self._store = store
         self._git = git
         self._bus = bus
@@ -96,6 +100,7 @@ class Finalizer:
         final = await self._store.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
+        record_terminal(self._metrics, final)
         await self._remember(final)
         notice = TaskCompleted if final.status == S.COMPLETED else TaskFailed
         await self._bus.publish(

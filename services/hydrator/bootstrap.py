@@ -9,6 +9,7 @@ from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
+from shared.observability.metrics import EmfMetrics
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.tasks.dynamo_store import DynamoTaskStore
@@ -26,4 +27,5 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
         bus=EventBridgePublisher(await clients.client("events"), names.event_bus),
         settings=settings,
         memory=DynamoMemoryStore(ddb, names.memory_table),
+        metrics=EmfMetrics("hydrator"),
     )

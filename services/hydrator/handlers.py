@@ -16,6 +16,8 @@ from shared.githost.protocol import GitHost
 from shared.hydration.context import ContextStore, HydratedContext
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage
+from shared.observability.metrics import MetricsSink, NullMetrics
+from shared.observability.task_metrics import record_terminal
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
 from shared.tasks.errors import SlotUnavailable, TaskNotFound, TransitionConflict
@@ -36,8 +38,10 @@ class Hydrator:
     """Handles TaskSubmitted and SlotReleased."""
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
-                 bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None):
+                 bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
+                 metrics: MetricsSink | None = None):
         self._memory = memory
+        self._metrics = metrics or NullMetrics()
         self._store = store
         self._repos = repos
         self._git = git
@@ -161,6 +165,7 @@ class Hydrator:
         failed = await self._store.transition(
             task.task_id, S.FAILED, expected={S.SUBMITTED, S.QUEUED, S.HYDRATING},
             changes={"error_code": code, "error_message": message}, event_metadata={"error_code": code})
+        record_terminal(self._metrics, failed)
         events: list = [TaskFailed(task_id=task.task_id, user_id=task.user_id, status=failed.status,
                                    error_code=code)]
         if task.slot_held:

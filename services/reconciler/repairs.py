@@ -10,6 +10,7 @@ from shared.compute.protocol import ComputeStrategy, SessionState
 from shared.events.bus import EventPublisher
 from shared.events.models import ComputeSessionStopped, SlotReleased, TaskFailed, TaskSubmitted, TaskTimedOut
 from shared.observability.metrics import MetricsSink
+from shared.observability.task_metrics import record_terminal
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task, parse_time
 from shared.tasks.states import TaskStatus as S
@@ -54,6 +55,7 @@ class StuckTaskRepairs:
         final = await self._store.transition(task.task_id, status, expected={task.status},
                                              changes={"error_code": code, "error_message": message},
                                              event_metadata={"error_code": code, "by": "reconciler"})
+        record_terminal(self._metrics, final)
         notice = TaskTimedOut if status == S.TIMED_OUT else TaskFailed
         events: list = [notice(task_id=task.task_id, user_id=task.user_id, status=final.status, error_code=code)]
         if task.slot_held:

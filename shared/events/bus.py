@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.events.errors import MalformedEvent, PublishFailed, UnknownEvent
 from shared.events.models import DETAIL_MODELS, EventDetail
+from shared.observability.tracing import current_trace_header
 
 
 class EventPublisher(Protocol):
@@ -24,6 +25,9 @@ class EventBridgePublisher:
         self._bus = bus_name
 
     async def publish(self, *details: EventDetail) -> None:
+        header = current_trace_header()
+        if header:  # carry the trace inside the event, so the consumer's segment joins it
+            details = tuple(d if d.trace_header else d.model_copy(update={"trace_header": header}) for d in details)
         for start in range(0, len(details), 10):
             batch = details[start:start + 10]
             entries = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
@@ -14,6 +15,9 @@ from shared.events.bus import parse_envelope
 from shared.events.errors import MalformedEvent, UnknownEvent
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.observability.logging import log_context
+from shared.observability.metric_names import HANDLER_ERRORS, QUEUE_WAIT_MS
+from shared.observability.metrics import MetricsSink, NullMetrics
+from shared.observability.tracing import traced
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.states import is_at_or_past
 
@@ -47,7 +51,9 @@ class ConsumerStats:
 class QueueConsumer:
     """Long-polls a queue and runs a handler per message: ack, retry with backoff, or dead-letter."""
 
-    def __init__(self, sqs: Any, config: ConsumerConfig, handler: Handler, *, service: str):
+    def __init__(self, sqs: Any, config: ConsumerConfig, handler: Handler, *, service: str,
+                 metrics: MetricsSink | None = None):
+        self._metrics = metrics or NullMetrics()
         self._sqs = sqs
         self._cfg = config
         self._handler = handler
@@ -99,7 +105,7 @@ class QueueConsumer:
             MaxNumberOfMessages=free,
             WaitTimeSeconds=self._cfg.wait_seconds,
             VisibilityTimeout=self._cfg.visibility_seconds,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
         ))
         stop = asyncio.create_task(self._stopping.wait())
         done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -114,7 +120,10 @@ class QueueConsumer:
 
     async def _process(self, message: dict) -> None:
         receipt = message["ReceiptHandle"]
-        receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        attributes = message.get("Attributes", {})
+        receives = int(attributes.get("ApproximateReceiveCount", "1"))
+        if receives == 1 and attributes.get("SentTimestamp", "").isdigit():
+            self._metrics.timing(QUEUE_WAIT_MS, max(0.0, time.time() * 1000 - int(attributes["SentTimestamp"])))
         keeper = asyncio.create_task(self._keep_invisible(receipt))
         try:
             with log_context(service=self._service, message_id=message.get("MessageId"), receive_count=receives):
@@ -149,7 +158,9 @@ class QueueConsumer:
         with log_context(task_id=task_id, user_id=getattr(event, "user_id", None), event=type(event).__name__,
                          trace_id=getattr(event, "trace_header", None)):
             try:
-                await self._handler(event)
+                async with traced(self._service, getattr(event, "trace_header", None), task_id=task_id,
+                                  event=type(event).__name__):
+                    await self._handler(event)
                 return "ack"
             except TransitionConflict as exc:
                 applied = exc.target is not None and is_at_or_past(exc.current.status, exc.target)
@@ -167,6 +178,7 @@ class QueueConsumer:
                 return exc.delay if exc.delay is not None else "retry"
             except Exception:
                 log.exception("handler failed; message will be retried")
+                self._metrics.count(HANDLER_ERRORS, 1, task_id=task_id)
                 return "retry"
 
     def _backoff(self, receives: int) -> int:

@@ -9,6 +9,8 @@ from typing import Awaitable, Callable
 from shared.aws.clients import AwsClients
 from shared.messaging.consumer import ConsumerConfig, Handler, QueueConsumer
 from shared.observability.logging import configure_logging
+from shared.observability.metrics import EmfMetrics
+from shared.observability.tracing import configure_tracing
 from shared.settings import WorkerSettings
 
 BuildHandler = Callable[[AwsClients], Awaitable[Handler]]
@@ -17,6 +19,7 @@ BuildHandler = Callable[[AwsClients], Awaitable[Handler]]
 async def serve_queue(service: str, settings: WorkerSettings, build_handler: BuildHandler) -> QueueConsumer:
     """Consume the service's queue until SIGTERM or SIGINT, then drain and close."""
     configure_logging(service, settings.log_level)
+    configure_tracing(service, settings.xray_daemon_address)
     async with AwsClients(settings) as clients:
         sqs = await clients.client("sqs")
         names = settings.names
@@ -32,6 +35,7 @@ async def serve_queue(service: str, settings: WorkerSettings, build_handler: Bui
             ),
             await build_handler(clients),
             service=service,
+            metrics=EmfMetrics(service),
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,13 +1,13 @@
-"""Metrics in CloudWatch embedded metric format, written as log lines."""
+"""Metrics in CloudWatch embedded metric format, through aws-embedded-metrics, written to stdout."""
 
 from __future__ import annotations
 
-import json
-import sys
-import time
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
-NAMESPACE = "bgagent"
+from aws_embedded_metrics.config import get_config
+from aws_embedded_metrics.logger.metrics_logger_factory import create_metrics_logger
+
+from shared.observability.metric_names import NAMESPACE, SERVICE_DIMENSION
 
 
 class MetricsSink(Protocol):
@@ -15,26 +15,48 @@ class MetricsSink(Protocol):
 
     def timing(self, name: str, milliseconds: float, **properties: Any) -> None: ...
 
+    def value(self, name: str, value: float, unit: str = "None", **properties: Any) -> None: ...
 
-class EmfMetrics:
-    """Writes one EMF JSON document per metric to a stream that CloudWatch Logs ingests."""
 
-    def __init__(self, service: str, stream: TextIO | None = None):
-        self._service = service
-        self._stream = stream or sys.stdout
-
-    def _emit(self, name: str, value: float, unit: str, properties: dict[str, Any]) -> None:
-        doc = {
-            "_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [
-                {"Namespace": NAMESPACE, "Dimensions": [["Service"]], "Metrics": [{"Name": name, "Unit": unit}]}
-            ]},
-            "Service": self._service, name: value, **properties,
-        }
-        self._stream.write(json.dumps(doc, default=str) + "\n")
-        self._stream.flush()
+class NullMetrics:
+    """A sink that drops everything (tests and tools that do not report)."""
 
     def count(self, name: str, value: float = 1, **properties: Any) -> None:
-        self._emit(name, value, "Count", properties)
+        pass
 
     def timing(self, name: str, milliseconds: float, **properties: Any) -> None:
-        self._emit(name, milliseconds, "Milliseconds", properties)
+        pass
+
+    def value(self, name: str, value: float, unit: str = "None", **properties: Any) -> None:
+        pass
+
+
+class EmfMetrics:
+    """One EMF document per data point on stdout; CloudWatch Logs turns them into metrics.
+
+    The environment is fixed to "Local" (stdout) so the library never probes instance metadata:
+    on ECS the awslogs driver ships stdout, locally the line lands in the service's log file.
+    """
+
+    def __init__(self, service: str):
+        config = get_config()
+        config.environment = "Local"
+        config.namespace = NAMESPACE
+        config.service_name = service
+        self._service = service
+
+    def value(self, name: str, value: float, unit: str = "None", **properties: Any) -> None:
+        logger = create_metrics_logger()
+        logger.set_namespace(NAMESPACE)
+        logger.set_dimensions({SERVICE_DIMENSION: self._service})
+        logger.put_metric(name, value, unit)
+        for key, prop in properties.items():
+            if prop is not None:
+                logger.set_property(key, prop)
+        logger.flush_sync()
+
+    def count(self, name: str, value: float = 1, **properties: Any) -> None:
+        self.value(name, value, "Count", **properties)
+
+    def timing(self, name: str, milliseconds: float, **properties: Any) -> None:
+        self.value(name, milliseconds, "Milliseconds", **properties)

@@ -18,6 +18,9 @@ class Metrics:
     def timing(self, name, ms, **props):
         pass
 
+    def value(self, name, value, unit="None", **props):
+        pass
+
 
 async def _holding(store, user):
     task = await store.create(Task.new(user_id=user, repo="a/b", task_description="x"))

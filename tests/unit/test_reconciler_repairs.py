@@ -48,7 +48,7 @@ async def test_running_past_max_duration_is_stopped_and_timed_out(world):
     assert compute.stopped == [task.compute_handle]
     assert bus.of(TaskTimedOut) and bus.of(SlotReleased)
     assert (await store.get_concurrency("u")).active_count == 0
-    assert metrics.counts[0][0] == "StuckTasksRepaired"
+    assert [n for n, _, _ in metrics.counts] == ["TasksTimedOut", "StuckTasksRepaired"]
 
 
 async def test_stale_heartbeat_with_a_dead_session_fails_the_task(world):

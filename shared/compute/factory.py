@@ -15,7 +15,7 @@ def _split(value: str) -> list[str]:
 
 async def build_compute(settings: ComputeSettings, clients: AwsClients, agent_env: dict[str, str]) -> ComputeStrategy:
     if settings.compute_type == "process":
-        return ProcessCompute(settings.runtime_dir, agent_env)
+        return ProcessCompute(settings.runtime_dir, agent_env, agent_module=settings.agent_module)
     if not (settings.ecs_cluster and settings.ecs_task_definition and _split(settings.ecs_subnets)):
         raise SystemExit("ecs compute needs BGAGENT_ECS_CLUSTER, BGAGENT_ECS_TASK_DEFINITION and BGAGENT_ECS_SUBNETS")
     return EcsCompute(

@@ -12,6 +12,7 @@ class ComputeSettings(BaseSettings):
 
     compute_type: Literal["process", "ecs"] = "process"
     runtime_dir: Path = Path.home() / ".bgagent" / "runtime"
+    agent_module: str = Field("agent", description="python -m <module> --task-id ID runs one session")
     ecs_cluster: str | None = None
     ecs_task_definition: str | None = None
     ecs_container_name: str = "agent"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections import Counter
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -16,6 +21,7 @@ class AwsClients:
 
     def __init__(self, settings: PlatformSettings, *, max_pool_connections: int = 50):
         self._settings = settings
+        self._calls: Counter[str] = Counter()
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
         self._config = AioConfig(
@@ -35,12 +41,27 @@ class AwsClients:
                 endpoint_url=self._settings.aws_endpoint_url,
                 config=self._config,
             )
-            self._clients[service] = await self._stack.enter_async_context(ctx)
+            client = await self._stack.enter_async_context(ctx)
+            if self._settings.aws_call_log_dir:
+                client.meta.events.register("before-call", self._count)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _count(self, model: Any, params: dict | None = None, **_: Any) -> None:
+        self._calls[f"{model.service_model.service_name}.{model.name}"] += 1
+        if model.name == "TransactWriteItems" and params:
+            self._calls["dynamodb.TransactWriteItems.items"] += len(params.get("TransactItems", []))
+
+    def call_counts(self) -> dict[str, int]:
+        """AWS calls made through these clients, by service.Operation (when counting is on)."""
+        return dict(self._calls)
 
     async def close(self) -> None:
         await self._stack.aclose()
         self._clients.clear()
+        if self._settings.aws_call_log_dir and self._calls:
+            out = Path(self._settings.aws_call_log_dir) / f"{os.getpid()}-{id(self)}.json"
+            out.write_text(json.dumps({"argv": sys.argv, "calls": dict(self._calls)}))
 
     async def __aenter__(self) -> "AwsClients":
         return self

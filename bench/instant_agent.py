@@ -1,0 +1,45 @@
+"""A stand-in agent that reports success at once: benchmarks measure the orchestration, not the model."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from shared.aws.clients import AwsClients
+from shared.events.bus import EventBridgePublisher
+from shared.events.models import AgentFinished
+from shared.settings import PlatformSettings
+from shared.tasks.dynamo_store import DynamoTaskStore
+from shared.tasks.models import utcnow
+from shared.tasks.states import TaskStatus
+
+
+async def run(task_id: str) -> int:
+    settings = PlatformSettings()
+    async with AwsClients(settings) as clients:
+        store = DynamoTaskStore(await clients.client("dynamodb"), settings.names)
+        for _ in range(200):  # the dispatcher marks RUNNING right after starting us
+            task = await store.get(task_id)
+            if task and task.status == TaskStatus.RUNNING:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            return 1
+        await store.update(task_id, {"agent_status": "success", "agent_summary": "instant agent",
+                                     "agent_heartbeat_at": utcnow(), "turns": 0, "cost_usd": 0.0},
+                           expected_status=TaskStatus.RUNNING)
+        await store.append_event(task_id, "agent.finished", {"outcome": "success"})
+        await EventBridgePublisher(await clients.client("events"), settings.names.event_bus).publish(
+            AgentFinished(task_id=task_id, user_id=task.user_id, outcome="success", summary="instant agent"))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--task-id", required=True)
+    return asyncio.run(run(parser.parse_args().task_id))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

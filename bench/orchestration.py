@@ -1,0 +1,67 @@
+"""Orchestration latency and throughput on the embedded stack, with an agent that exits at once.
+
+    .venv/bin/python -m bench.orchestration [--tasks 100] [--concurrency 1]
+
+Prints submit → RUNNING and agent exit → terminal (median, p95, ms) and tasks per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.common import bench_platform, machine, summary
+from shared.tasks.models import parse_time
+
+
+def _ms(a: str, b: str) -> float:
+    return (parse_time(b) - parse_time(a)).total_seconds() * 1000
+
+
+def run(tasks: int, concurrency: int) -> dict:
+    with bench_platform() as p:
+        p.add_repo("bench/app")
+        user = "bench"
+        start = time.monotonic()
+
+        def submit(i: int) -> str:
+            with p.client(user) as c:
+                r = c.post("/v1/tasks", json={"repo": "bench/app", "task_description": f"bench {i}"})
+                r.raise_for_status()
+                task_id = r.json()["data"]["task_id"]
+            if concurrency == 1:
+                p.wait_for(user, task_id, timeout=60)  # one at a time: latency without queueing
+            return task_id
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            ids = list(pool.map(submit, range(tasks)))
+        finals = [p.wait_for(user, t, timeout=300) for t in ids]
+        wall = time.monotonic() - start
+        to_running, to_terminal = [], []
+        with p.client(user) as c:
+            for task in finals:
+                to_running.append(_ms(task["created_at"], task["started_at"]))
+                events = c.get(f"/v1/tasks/{task['task_id']}/events", params={"limit": 100}).json()["data"]
+                finished = next(e["timestamp"] for e in events if e["event_type"] == "agent.finished")
+                to_terminal.append(_ms(finished, task["completed_at"]))
+        statuses = {s: sum(1 for f in finals if f["status"] == s) for s in {f["status"] for f in finals}}
+    return {"to_running": to_running, "to_terminal": to_terminal, "wall": wall, "tasks": tasks,
+            "statuses": statuses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    result = run(args.tasks, args.concurrency)
+    print(f"machine: {machine()}")
+    print(f"tasks: {result['tasks']} (concurrency {args.concurrency}) outcomes: {result['statuses']}")
+    print(f"submit -> RUNNING (ms):        {summary(result['to_running'])}")
+    print(f"agent exit -> terminal (ms):   {summary(result['to_terminal'])}")
+    print(f"throughput: {result['tasks'] / result['wall']:.2f} tasks/s over {result['wall']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

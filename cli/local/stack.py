@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 import boto3
 import httpx
 
+from cli.local.processes import start_time
 from shared.compute.process import ProcessCompute
 from shared.events.models import ReconcileTick
 from shared.tasks.models import utcnow
@@ -139,7 +140,7 @@ class EmbeddedStack:
             raise RuntimeError(f"port {port} is taken: set BGAGENT_LOCAL_AWS_PORT or AWS_ENDPOINT_URL")
         self._progress(f"starting the AWS emulator (moto) on 127.0.0.1:{port}")
         self.aws_endpoint = f"http://127.0.0.1:{port}"
-        self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        self._spawn("moto", [sys.executable, "-m", "cli.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
                     {**os.environ, **EMULATOR_CREDENTIALS})
         wait_until_up(f"{self.aws_endpoint}/moto-api/", timeout, self._procs["moto"])
 
@@ -167,9 +168,13 @@ class EmbeddedStack:
         self._ticker.start()
 
     def _write_state(self) -> None:
+        # Start times let `bgagent local` tell these processes from later ones that reuse their ids.
         state = {"api_url": self.config.api_url, "aws_endpoint_url": self.aws_endpoint,
                  "stack_name": self.config.stack_name, "region": self.config.region,
-                 "pids": {n: p.pid for n, p in self._procs.items()}, "launcher_pid": os.getpid()}
+                 "pids": {n: p.pid for n, p in self._procs.items()},
+                 "starts": {n: start_time(p.pid) for n, p in self._procs.items()},
+                 "launcher_pid": os.getpid(), "launcher_start": start_time(os.getpid()),
+                 "logs_dir": str(self.logs_dir), "runtime_dir": str(self.config.state_dir / "runtime")}
         (self.config.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
     def service_pids(self) -> dict[str, int]:
@@ -196,6 +201,8 @@ class EmbeddedStack:
         if proc is not None and proc.poll() is None:
             return
         self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.env())
+        if (self.config.state_dir / "stack.json").exists():
+            self._write_state()
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop the services, then the agents they started, then the emulator."""

@@ -48,9 +48,9 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
 
 @contextmanager
 def moto_server(port: int | None = None) -> Iterator[str]:
-    """A moto server process on 127.0.0.1; yields its endpoint URL."""
+    """The embedded stack's emulator (moto, DynamoDB made atomic) on 127.0.0.1; yields its endpoint URL."""
     port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "cli.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -81,10 +81,11 @@ SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def _pattern(source: str, detail_types: tuple[str, ...]) -> dict:
+def _pattern(names: ResourceNames, source: str, detail_types: tuple[str, ...]) -> dict:
     pattern: dict = {"source": [source], "detail-type": list(detail_types)}
     if source == "aws.ecs":
-        pattern["detail"] = {"lastStatus": ["STOPPED"]}
+        # Only our agent sessions: not the services' own tasks, nor anything else in the account.
+        pattern["detail"] = {"lastStatus": ["STOPPED"], "group": [f"family:{names.agent_task_family}"]}
     return pattern
 
 
@@ -113,7 +114,7 @@ def build_topology(names: ResourceNames) -> Topology:
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(
         Rule(
-            f"{names.stack}-{svc}-{source.replace('.', '-')}", svc, _pattern(source, types),
+            f"{names.stack}-{svc}-{source.replace('.', '-')}", svc, _pattern(names, source, types),
             on_default_bus=source != EVENT_SOURCE,
         )
         for svc, sources in SUBSCRIPTIONS.items()

@@ -54,6 +54,11 @@ class ResourceNames:
     def artifacts_bucket(self) -> str:
         return self._n("artifacts")
 
+    @property
+    def agent_task_family(self) -> str:
+        """The ECS task definition family of agent sessions."""
+        return self._n("agent")
+
     def queue(self, service: str) -> str:
         """The queue a consuming service reads."""
         return self._n(f"{service}-queue")

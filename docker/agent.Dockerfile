@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The agent: `python -m agent --task-id ID` (the dispatcher's ECS RunTask passes `--task-id ID` as the
+# command). It clones, builds and tests arbitrary repositories, so it carries git and common build
+# tools; add a repository's own toolchain with its setup command or a derived image.
+#
+#   docker build -f docker/agent.Dockerfile -t bgagent/agent .
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY services ./services
+COPY agent ./agent
+COPY cli ./cli
+RUN pip install .
+
+FROM ${PYTHON_IMAGE}
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends \
+      git openssh-client ca-certificates curl build-essential pkg-config make unzip nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+RUN groupadd --system --gid 10001 bgagent \
+ && useradd --system --uid 10001 --gid bgagent --create-home --home-dir /home/bgagent bgagent \
+ && install -d -o bgagent -g bgagent /home/bgagent/.bgagent
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+WORKDIR /home/bgagent
+ENTRYPOINT ["python", "-m", "agent"]

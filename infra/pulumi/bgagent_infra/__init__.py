@@ -1,0 +1,1 @@
+"""bgagent's AWS deployment as Pulumi components, built from shared.topology."""

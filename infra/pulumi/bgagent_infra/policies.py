@@ -1,0 +1,171 @@
+"""Least-privilege IAM for every role of the stack: what each may touch, as data, and its documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bgagent_infra.account import Account
+
+# Actions AWS authorizes only on Resource "*" (no resource-level permissions): the only "*" we grant.
+WILDCARD_RESOURCE_ACTIONS = frozenset({
+    "ecr:GetAuthorizationToken",  # a registry-wide login token
+    "xray:PutTraceSegments", "xray:PutTelemetryRecords",  # the X-Ray daemon sidecar
+    "xray:GetSamplingRules", "xray:GetSamplingTargets",
+    "ecs:ListTasks",  # narrowed by an ecs:cluster condition instead
+})
+XRAY_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments")
+
+TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query")
+TABLE_APPEND = (*TABLE_READ, "dynamodb:PutItem")  # append-only rows: task events, memory, idempotency keys
+TABLE_WRITE = (*TABLE_APPEND, "dynamodb:UpdateItem")
+TABLE_SCAN = ("dynamodb:Scan",)
+QUEUE_CONSUME = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                 "sqs:ReceiveMessage")
+DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # the consumer dead-letters itself
+WEBHOOK_SECRET_ACTIONS = ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+                          "secretsmanager:GetSecretValue")
+SESSION_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
+BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one role may touch; names are the topology's logical names."""
+
+    tables: Mapping[str, tuple[str, ...]]
+    consumes_queue: bool = False
+    publishes: bool = True
+    objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # artifacts key prefix → actions
+    secrets: tuple[str, ...] = ()  # platform secrets read at run time ("github", "anthropic")
+    webhook_secrets: bool = False  # secrets under bgagent/<stack>/webhooks/ (signed and GitHub webhooks)
+    sessions: bool = False  # describe and stop agent tasks in the cluster
+    runs_agent: bool = False  # RunTask on the agent task definition, PassRole on its roles
+    invokes_models: bool = False  # Bedrock, when model ARNs are configured
+
+
+_W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
+_SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
+ACCESS: dict[str, Access] = {
+    "gateway": Access({**_SLOTS, "repos": _R, "webhooks": _W, "idempotency": _A}, webhook_secrets=True),
+    "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
+                       objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
+    "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
+    "finalizer": Access({**_SLOTS, "memory": _A}, consumes_queue=True, secrets=("github",)),
+    "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN}, consumes_queue=True, sessions=True),
+    "agent": Access({"tasks": _W, "task_events": _A, "memory": _A},
+                    objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
+                    secrets=("github", "anthropic"), invokes_models=True),
+}
+
+
+@dataclass(frozen=True)
+class Refs:
+    """Resolved ARNs and names the policy documents are written from."""
+
+    account: Account
+    stack: str
+    tables: Mapping[str, str]  # logical name → table ARN
+    indexes: Mapping[str, tuple[str, ...]]  # logical name → index names
+    queues: Mapping[str, tuple[str, str]]  # service → (queue ARN, DLQ ARN)
+    bus_arn: str
+    bucket_arn: str
+    secrets: Mapping[str, str]  # "github" / "anthropic" → secret ARN (only those that exist)
+    cluster_arn: str
+    cluster_name: str
+    agent_task_definition_arn: str = ""
+    agent_role_arns: tuple[str, ...] = ()
+    bedrock_model_arns: tuple[str, ...] = ()
+
+    def secret_prefix(self, kind: str) -> str:
+        return self.account.secret_prefix_arn(f"bgagent/{self.stack}/{kind}/")
+
+
+def _allow(sid: str, actions: tuple[str, ...] | list[str], resources: list[str], condition: dict | None = None) -> dict:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _sid(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
+def _table_statements(access: Access, refs: Refs) -> list[dict]:
+    out = []
+    for table, actions in access.tables.items():
+        arn = refs.tables[table]
+        out.append(_allow(f"Table{_sid(table)}", actions, [arn]))
+        if "dynamodb:Query" in actions and refs.indexes.get(table):
+            out.append(_allow(f"Table{_sid(table)}Indexes", ("dynamodb:Query",),
+                              [f"{arn}/index/{name}" for name in refs.indexes[table]]))
+    return out
+
+
+def _session_statements(access: Access, refs: Refs) -> list[dict]:
+    in_cluster = {"ArnEquals": {"ecs:cluster": refs.cluster_arn}}
+    tasks = refs.account.ecs_tasks_arn(refs.cluster_name)
+    out = [_allow("AgentSessions", SESSION_ACTIONS, [tasks], in_cluster)] if access.sessions else []
+    if access.runs_agent:
+        out += [
+            _allow("RunAgent", ("ecs:RunTask",), [refs.agent_task_definition_arn], in_cluster),
+            _allow("TagAgentOnRun", ("ecs:TagResource",), [tasks], {"StringEquals": {"ecs:CreateAction": "RunTask"}}),
+            _allow("FindAgentSessions", ("ecs:ListTasks",), ["*"], in_cluster),
+            _allow("PassAgentRoles", ("iam:PassRole",), list(refs.agent_role_arns),
+                   {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+        ]
+    return out
+
+
+def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
+    """The inline policy of a service's (or the agent's) task role."""
+    access = ACCESS[role]
+    statements = _table_statements(access, refs)
+    if access.consumes_queue:
+        queue_arn, dlq_arn = refs.queues[role]
+        statements += [_allow("ConsumeQueue", QUEUE_CONSUME, [queue_arn]), _allow("DeadLetter", DLQ_SEND, [dlq_arn])]
+    if access.publishes:
+        statements.append(_allow("PublishEvents", ("events:PutEvents",), [refs.bus_arn]))
+    for prefix, actions in access.objects.items():
+        statements.append(_allow(f"Artifacts{_sid(prefix.strip('/'))}", actions, [f"{refs.bucket_arn}/{prefix}*"]))
+    readable = [refs.secrets[name] for name in access.secrets if name in refs.secrets]
+    if "github" in access.secrets:
+        readable.append(refs.secret_prefix("github"))  # per-repository tokens (RepoConfig.github_token_secret)
+    if readable:
+        statements.append(_allow("ReadSecrets", ("secretsmanager:GetSecretValue",), readable))
+    if access.webhook_secrets:
+        statements.append(_allow("WebhookSecrets", WEBHOOK_SECRET_ACTIONS, [refs.secret_prefix("webhooks")]))
+    statements += _session_statements(access, refs)
+    if access.invokes_models and refs.bedrock_model_arns:
+        statements.append(_allow("InvokeModels", BEDROCK_ACTIONS, list(refs.bedrock_model_arns)))
+    if xray:
+        statements.append(_allow("Tracing", XRAY_ACTIONS, ["*"]))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def execution_role_policy(repository_arn: str, log_group_arn: str, secret_arns: list[str]) -> dict:
+    """What ECS itself needs to start a task: pull its image, write its logs, inject its secrets."""
+    statements = [
+        _allow("RegistryLogin", ("ecr:GetAuthorizationToken",), ["*"]),
+        _allow("PullImage", ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"),
+               [repository_arn]),
+        _allow("WriteLogs", ("logs:CreateLogStream", "logs:PutLogEvents"), [f"{log_group_arn}:log-stream:*"]),
+    ]
+    if secret_arns:
+        statements.append(_allow("InjectSecrets", ("secretsmanager:GetSecretValue",), sorted(secret_arns)))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def put_events_policy(bus_arn: str) -> dict:
+    """The reconcile schedule's role: put ReconcileTick on the platform bus."""
+    return {"Version": "2012-10-17", "Statement": [_allow("PublishTick", ("events:PutEvents",), [bus_arn])]}
+
+
+def trust_policy(service_principal: str, account_id: str) -> dict:
+    """Let one AWS service assume the role, on behalf of this account only."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": service_principal}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }]}

@@ -1,0 +1,88 @@
+"""Stack config is typed and checked before anything deploys; blueprints write rows the services can read."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from bgagent_infra.blueprint import repo_item
+from bgagent_infra.config import BlueprintConfig, StackConfig, load_config
+from shared.aws.dynamo import from_item
+from shared.repos.models import RepoConfig
+from tests.infra.conftest import PROGRAM_DIR, STACK_NAME, sample_config
+
+
+def test_the_sample_config_loads_through_pulumi_config(deployed):
+    config = load_config()
+    assert config.stack_name == STACK_NAME
+    assert config.size("gateway").desired_count == 2
+    assert [b.repo for b in config.blueprints] == ["acme/webapp", "acme/infra-tools"]
+
+
+def test_stack_name_defaults_to_the_pulumi_stack(deployed):
+    import pulumi
+
+    raw = {k: v for k, v in sample_config().items() if k != "bgagent:stackName"}
+    pulumi.runtime.set_all_config(raw)
+    try:
+        assert load_config().stack_name == "bgagent-dev"
+    finally:
+        pulumi.runtime.set_all_config(sample_config())
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"natGateways": 3, "availabilityZones": 2}, "natGateways"),
+    ({"modelProvider": "bedrock"}, "bedrockModelArns"),
+    ({"services": {"webhooker": {}}}, "unknown services"),
+    ({"logRetentionDays": 42}, "logRetentionDays"),
+    ({"stackName": "Acme_Dev"}, "stackName"),
+    ({"services": {"hydrator": {"minCount": 3, "desiredCount": 1}}}, "minCount"),
+    ({"blueprints": [{"repo": "a/b"}, {"repo": "a/b"}]}, "two blueprints"),
+    ({"bogusKey": 1}, "bogusKey"),
+])
+def test_invalid_config_is_refused_with_a_reason(change, message):
+    with pytest.raises(ValidationError, match=message):
+        StackConfig.model_validate({"stackName": "acme-dev", **change})
+
+
+def test_blueprints_write_repo_rows_that_repo_config_accepts(deployed):
+    items = deployed.of_type("aws:dynamodb/tableItem:TableItem")
+    assert len(items) == 2
+    rows = {}
+    for item in items:
+        assert item.inputs["tableName"] == f"{STACK_NAME}-repos"
+        assert item.inputs["hashKey"] == "repo"
+        config = RepoConfig.model_validate(from_item(json.loads(item.inputs["item"])))
+        rows[config.repo] = config
+    webapp, tools = rows["acme/webapp"], rows["acme/infra-tools"]
+    assert (webapp.status, webapp.git_host) == ("active", "github")
+    assert (webapp.test_command, webapp.setup_command, webapp.max_turns, webapp.max_budget_usd) == (
+        "pytest -q", "pip install -e .[test]", 80, 5.0)
+    assert tools.model_id == "claude-opus-4-1"
+    assert tools.github_token_secret == f"bgagent/{STACK_NAME}/github/acme-infra-tools"
+
+
+def test_every_blueprint_field_is_a_repo_config_attribute():
+    assert set(BlueprintConfig.model_fields) <= set(RepoConfig.model_fields)
+    full = BlueprintConfig(repo="acme/svc", model_id="m", max_turns=10, max_budget_usd=1.5,
+                           system_prompt_overrides="be brief", setup_command="make", test_command="make test",
+                           github_token_secret="bgagent/x/github/svc", compute_type="ecs",
+                           egress_allowlist=["pypi.org"])
+    row = RepoConfig.model_validate(from_item(repo_item(full)))
+    assert row.model_dump(include=set(BlueprintConfig.model_fields)) == full.model_dump()
+
+
+def test_a_blueprint_for_an_invalid_repo_fails_before_deploying():
+    with pytest.raises(ValidationError):
+        repo_item(BlueprintConfig(repo="not a repo"))
+
+
+def test_nothing_in_the_repo_imports_as_a_top_level_pulumi_module():
+    import pulumi
+
+    assert not (PROGRAM_DIR / "__init__.py").exists()
+    assert "site-packages" in pulumi.__file__
+    assert str(PROGRAM_DIR.parent) not in sys.path

@@ -1,118 +1,120 @@
-"""The `bgagent` command."""
+"""The `bgagent` command: the parser, the one place that reads the environment, and exit codes."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
-import time
 from pathlib import Path
+from typing import Sequence
 
-from rich.console import Console
+from rich.markup import escape
 
-from cli.state import local_dir, running_stack
+from cli.commands import account, local, repos, tasks, users, webhooks
+from cli.config import DEFAULT_PROFILE, check_profile_name
+from cli.context import Context
+from cli.errors import EXIT_FAILURE, EXIT_USAGE, ApiError, CliError
+from cli.state import default_home
 
-console = Console(stderr=True)
+EPILOG = """\
+exit codes:
+  0  success
+  1  the command could not do its job (e.g. `local up` while a stack is already running)
+  2  usage error: wrong or missing options, unknown profile
+  3  the API (or Cognito) answered with an error: its code and message are shown
+  4  network failure: the URL could not be reached
+  5  --wait: the task ended FAILED, CANCELLED or TIMED_OUT
+  130  interrupted (Ctrl-C); a task being watched keeps running
 
+environment:
+  BGAGENT_HOME     where profiles, credentials and the embedded stack live (default ~/.bgagent)
+  BGAGENT_PROFILE  the profile to use when --profile is not given (default 'default')
 
-def _aws_env_from_stack() -> None:
-    """Point boto at the running embedded stack unless the environment already names an endpoint."""
-    state = running_stack()
-    if state and not os.environ.get("AWS_ENDPOINT_URL"):
-        os.environ["AWS_ENDPOINT_URL"] = state["aws_endpoint_url"]
-        os.environ.setdefault("BGAGENT_STACK_NAME", state["stack_name"])
-        os.environ.setdefault("AWS_REGION", state["region"])
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-            os.environ.setdefault(key, value)
-
-
-def cmd_local_up(args: argparse.Namespace) -> int:
-    from cli.local.stack import EmbeddedStack, StackConfig
-
-    if running_stack():
-        console.print(f"[yellow]an embedded stack is already running at {running_stack()['api_url']}[/]")
-        return 1
-    config = StackConfig(
-        state_dir=local_dir(), api_port=args.port, aws_port=args.aws_port,
-        aws_endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-        stack_name=os.environ.get("BGAGENT_STACK_NAME", "bgagent"),
-        reconcile_interval=float(os.environ.get("BGAGENT_RECONCILE_INTERVAL", "60")),
-    )
-    stack = EmbeddedStack(config, progress=lambda m: console.print(f"[cyan]•[/] {m}"))
-    stack.start()
-    console.print(f"[green]bgagent is up[/]: API {config.api_url}  (logs in {stack.logs_dir})")
-    console.print("next: bgagent repo onboard OWNER/NAME, then TOKEN=$(bgagent local token --user me)")
-    try:
-        while all(stack.alive().values()):
-            time.sleep(1)
-        dead = [n for n, ok in stack.alive().items() if not ok]
-        console.print(f"[red]stopped: {', '.join(dead)} exited; see {stack.logs_dir}[/]")
-        return 1
-    except KeyboardInterrupt:
-        console.print("stopping…")
-        return 0
-    finally:
-        stack.stop()
-
-
-def cmd_local_token(args: argparse.Namespace) -> int:
-    from shared.auth.local_issuer import LocalIssuer
-
-    state = running_stack()
-    api_url = state["api_url"] if state else f"http://127.0.0.1:{args.port}"
-    print(LocalIssuer(local_dir() / "issuer", api_url).mint(args.user, ttl_seconds=args.ttl))
-    return 0
-
-
-def cmd_repo_onboard(args: argparse.Namespace) -> int:
-    _aws_env_from_stack()
-    from cli.operator import onboard_repo
-
-    config = asyncio.run(onboard_repo(args.repo, model_id=args.model, max_turns=args.max_turns,
-                                      max_budget_usd=args.max_budget, setup_command=args.setup_command,
-                                      test_command=args.test_command))
-    console.print(f"[green]onboarded[/] {config.repo}")
-    return 0
+Read commands take --json for scripts. `bgagent COMMAND --help` describes each command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bgagent", description="Background coding agents on AWS")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    local = sub.add_parser("local", help="the embedded stack").add_subparsers(dest="local_command", required=True)
-    up = local.add_parser("up", help="start the emulator, the topology and the five services")
-    up.add_argument("--port", type=int, default=int(os.environ.get("BGAGENT_LOCAL_PORT", "8080")))
-    up.add_argument("--aws-port", type=int, default=int(os.environ.get("BGAGENT_LOCAL_AWS_PORT", "4599")))
-    up.set_defaults(func=cmd_local_up)
-    token = local.add_parser("token", help="print a JWT from the local issuer")
-    token.add_argument("--user", required=True)
-    token.add_argument("--ttl", type=int, default=12 * 3600)
-    token.add_argument("--port", type=int, default=8080)
-    token.set_defaults(func=cmd_local_token)
-
-    repo = sub.add_parser("repo", help="operator commands on the Repos table").add_subparsers(
-        dest="repo_command", required=True)
-    onboard = repo.add_parser("onboard", help="register a repository")
-    onboard.add_argument("repo")
-    onboard.add_argument("--model")
-    onboard.add_argument("--max-turns", type=int)
-    onboard.add_argument("--max-budget", type=float)
-    onboard.add_argument("--setup-command")
-    onboard.add_argument("--test-command")
-    onboard.set_defaults(func=cmd_repo_onboard)
+    parser = argparse.ArgumentParser(prog="bgagent", description="Background coding agents: submit tasks, watch "
+                                     "them, and run the platform locally.", epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", metavar="NAME", help="the profile of config.json to use (env BGAGENT_PROFILE)")
+    parser.add_argument("--version", action="version", version="bgagent 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (account, tasks, webhooks, repos, users, local):
+        group.register(sub)
+    _accept_profile_anywhere(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _accept_profile_anywhere(sub: argparse._SubParsersAction) -> None:
+    """`bgagent list --profile prod` works as well as `bgagent --profile prod list`."""
+    for parser in set(sub.choices.values()):
+        nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _accept_profile_anywhere(nested[0])
+        else:
+            parser.add_argument("--profile", metavar="NAME", default=argparse.SUPPRESS,
+                                help="the profile to use (env BGAGENT_PROFILE)")
+
+
+def _context(args: argparse.Namespace, environ: dict[str, str]) -> Context:
+    chosen = args.profile or environ.get("BGAGENT_PROFILE")
+    return Context(home=default_home(environ, Path.home()), profile_name=check_profile_name(chosen or DEFAULT_PROFILE),
+                   profile_explicit=bool(chosen), environ=environ, stdout=sys.stdout, stderr=sys.stderr,
+                   stdin=sys.stdin, out_tty=_isatty(sys.stdout), err_tty=_isatty(sys.stderr))
+
+
+def _isatty(stream: object) -> bool:
     try:
-        return args.func(args)
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
+
+
+def _report(ctx: Context | None, exc: CliError) -> None:
+    from rich.console import Console
+
+    err = ctx.err if ctx else Console(file=sys.stderr, highlight=False)
+    label = f"{exc.code}: " if isinstance(exc, ApiError) else ""
+    err.print(f"[red bold]error:[/] {escape(label + exc.message)}")
+    for detail in getattr(exc, "details", None) or []:
+        if isinstance(detail, dict):
+            err.print(f"  {escape(str(detail.get('field', '')))}: {escape(str(detail.get('message', '')))}")
+    if exc.hint:
+        err.print(f"[dim]hint:[/] {escape(exc.hint)}")
+    if isinstance(exc, ApiError) and exc.request_id:
+        err.print(f"[dim]request id: {escape(exc.request_id)}[/]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the process exit code (see EPILOG)."""
+    environ = dict(os.environ)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or argparse's usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    ctx = None
+    try:
+        ctx = _context(args, environ)
+        return args.func(ctx, args)
+    except CliError as exc:
+        _report(ctx, exc)
+        return exc.exit_code
     except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a CLI user gets one readable line, never a traceback
-        console.print(f"[red]error:[/] {exc}")
-        return 1
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except Exception as exc:  # a user gets one readable line, never a traceback
+        if environ.get("BGAGENT_DEBUG"):
+            raise
+        _report(ctx, CliError(f"{type(exc).__name__}: {exc}", hint="set BGAGENT_DEBUG=1 for the traceback"))
+        return EXIT_FAILURE
+    finally:
+        if ctx is not None:
+            ctx.close()
 
 
 if __name__ == "__main__":

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-
-def home_dir() -> Path:
-    return Path(os.environ.get("BGAGENT_HOME", Path.home() / ".bgagent"))
+from cli.local.processes import pid_alive
 
 
-def local_dir() -> Path:
-    return home_dir() / "local"
+def default_home(environ: dict[str, str] | None, user_home: Path) -> Path:
+    """$BGAGENT_HOME, else ~/.bgagent."""
+    given = (environ or {}).get("BGAGENT_HOME")
+    return Path(given).expanduser() if given else user_home / ".bgagent"
 
 
-def running_stack() -> dict | None:
-    """The state file of the embedded stack, if one is up."""
-    path = local_dir() / "stack.json"
-    if not path.exists():
-        return None
+def local_dir(home: Path) -> Path:
+    """The embedded stack's state directory (logs, issuer key, runtime, stack.json)."""
+    return home / "local"
+
+
+def read_stack_state(state_dir: Path) -> dict | None:
+    """stack.json as the embedded stack wrote it, whether or not the stack is still alive."""
     try:
-        return json.loads(path.read_text())
-    except ValueError:
+        data = json.loads((state_dir / "stack.json").read_text())
+    except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
+
+
+def running_stack(state_dir: Path) -> dict | None:
+    """stack.json of an embedded stack whose launcher is alive; None for none or a stale file."""
+    state = read_stack_state(state_dir)
+    if state and pid_alive(state.get("launcher_pid"), state.get("launcher_start")):
+        return state
+    return None

@@ -1,0 +1,133 @@
+"""The bgagent REST API over httpx: data back, or a typed ApiError / NetworkError."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+from urllib.parse import quote
+
+import httpx
+
+from cli.auth import TokenProvider
+from cli.errors import ApiError, NetworkError
+
+USER_AGENT = "bgagent-cli/0.1"
+_RATE_LIMIT_RETRIES = 2
+_MAX_RETRY_AFTER = 10.0
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class ApiClient:
+    """One API base URL with one caller's tokens."""
+
+    def __init__(self, base_url: str, tokens: TokenProvider | None, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self._tokens = tokens
+        self._sleep = sleep
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"User-Agent": USER_AGENT})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "ApiClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, method: str, path: str, *, params: dict | None = None, body: Any = None,
+             headers: dict[str, str] | None = None) -> tuple[dict, httpx.Response]:
+        """The response's JSON body; ApiError for an error envelope, NetworkError if nothing answered."""
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        refreshed = False
+        for attempt in range(_RATE_LIMIT_RETRIES + 1):
+            resp = self._send(method, path, params, body, headers or {})
+            if resp.status_code == 401 and not refreshed and self._tokens is not None and self._tokens.refresh():
+                refreshed = True
+                resp = self._send(method, path, params, body, headers or {})
+            wait = _retry_after(resp)
+            if wait is None or attempt == _RATE_LIMIT_RETRIES:
+                break
+            # A 429 was refused before anything happened: waiting and repeating is safe for writes too.
+            self._sleep(wait)
+        return _parse(resp), resp
+
+    def _send(self, method: str, path: str, params: dict, body: Any, headers: dict[str, str]) -> httpx.Response:
+        if self._tokens is not None:
+            headers = {**headers, "Authorization": f"Bearer {self._tokens.token()}"}
+        url = f"{self.base_url}{path}"
+        try:
+            return self._http.request(method, path, params=params, json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise NetworkError(url, f"no answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(url, str(exc) or type(exc).__name__) from exc
+
+    # tasks
+    def create_task(self, body: dict, idempotency_key: str | None = None) -> tuple[dict, bool]:
+        """The task, and whether it is an Idempotency-Key replay of an earlier submission."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        data, resp = self.call("POST", "/v1/tasks", body=body, headers=headers)
+        return data["data"], resp.headers.get("Idempotent-Replay") == "true"
+
+    def list_tasks(self, *, status: str | None = None, repo: str | None = None, limit: int = 20,
+                   next_token: str | None = None) -> tuple[list[dict], str | None]:
+        data, _ = self.call("GET", "/v1/tasks", params={"status": status, "repo": repo, "limit": limit,
+                                                         "next_token": next_token})
+        return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    def get_task(self, task_id: str) -> dict:
+        return self.call("GET", f"/v1/tasks/{_seg(task_id)}")[0]["data"]
+
+    def cancel_task(self, task_id: str) -> dict:
+        return self.call("DELETE", f"/v1/tasks/{_seg(task_id)}")[0]["data"]
+
+    def list_events(self, task_id: str, *, limit: int = 100,
+                    next_token: str | None = None) -> tuple[list[dict], str | None]:
+        data, _ = self.call("GET", f"/v1/tasks/{_seg(task_id)}/events",
+                            params={"limit": limit, "next_token": next_token})
+        return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    # webhooks
+    def create_webhook(self, name: str) -> dict:
+        return self.call("POST", "/v1/webhooks", body={"name": name})[0]["data"]
+
+    def list_webhooks(self, *, limit: int = 100, next_token: str | None = None) -> tuple[list[dict], str | None]:
+        data, _ = self.call("GET", "/v1/webhooks", params={"limit": limit, "next_token": next_token})
+        return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    def revoke_webhook(self, webhook_id: str) -> dict:
+        return self.call("DELETE", f"/v1/webhooks/{_seg(webhook_id)}")[0]["data"]
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    """Seconds to wait before repeating a rate-limited request; None when it should not be repeated."""
+    if resp.status_code != 429:
+        return None
+    try:
+        wait = float(resp.headers.get("Retry-After", "1"))
+    except ValueError:
+        return None
+    return max(wait, 0.0) if wait <= _MAX_RETRY_AFTER else None
+
+
+def _parse(resp: httpx.Response) -> dict:
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if resp.is_success and isinstance(body, dict):
+        return body
+    error = body.get("error") if isinstance(body, dict) else None
+    request_id = resp.headers.get("X-Request-Id")
+    if isinstance(error, dict) and error.get("code"):
+        raise ApiError(str(error["code"]), str(error.get("message") or ""), status=resp.status_code,
+                       request_id=error.get("request_id") or request_id, details=error.get("details"))
+    text = " ".join(resp.text.split())[:200] or resp.reason_phrase
+    raise ApiError(f"HTTP_{resp.status_code}", f"unexpected answer from {resp.request.url}: {text}",
+                   status=resp.status_code, request_id=request_id)

@@ -1,0 +1,150 @@
+"""The embedded stack: local up, down, status, logs, token."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli.auth import LocalTokens
+from cli.commands.arguments import int_range, json_flag
+from cli.context import Context
+from cli.errors import EXIT_FAILURE, EXIT_OK, CliError
+from cli.local import control, logs
+from cli.local.launcher import run_stack
+from cli.local.stack import StackConfig, port_is_free
+from cli.render import print_json, table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("local", help="the embedded stack on this machine").add_subparsers(
+        dest="local_command", required=True, metavar="COMMAND")
+
+    p = group.add_parser("up", help="start the AWS emulator, the topology and the five services",
+                         description="Start the embedded stack. Ports: --port / BGAGENT_LOCAL_PORT (8080) and "
+                                     "--aws-port / BGAGENT_LOCAL_AWS_PORT (4599); AWS_ENDPOINT_URL uses an "
+                                     "existing emulator instead of starting one.")
+    p.add_argument("--port", type=int_range(1, 65535), help="the API's port")
+    p.add_argument("--aws-port", type=int_range(1, 65535), help="the AWS emulator's port")
+    p.add_argument("--detach", "-d", action="store_true", help="run in the background; return once the API answers")
+    p.set_defaults(func=up)
+
+    p = group.add_parser("down", help="stop every process `local up` started")
+    p.set_defaults(func=down)
+
+    p = group.add_parser("status", help="each process of the stack, its pid and liveness, and the API URL")
+    json_flag(p)
+    p.set_defaults(func=status)
+
+    p = group.add_parser("logs", help="show (and follow) a service's log, or every service's",
+                         description="SERVICE: gateway, hydrator, dispatcher, finalizer, reconciler, moto, "
+                                     "launcher, or agent-TASK_ID. JSON lines are shown readably on a terminal.")
+    p.add_argument("service", nargs="?", metavar="SERVICE")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    p.add_argument("--lines", "-n", type=int_range(0, 100000), default=50, help="lines of history (default 50)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--pretty", action="store_true", help="readable lines even when not on a terminal")
+    shape.add_argument("--raw", action="store_true", help="the JSON lines as written, even on a terminal")
+    p.set_defaults(func=show_logs)
+
+    p = group.add_parser("token", help="print a JWT from the embedded stack's issuer (for curl)")
+    p.add_argument("--user", required=True, metavar="NAME")
+    p.add_argument("--ttl", type=int_range(60, 7 * 24 * 3600), default=12 * 3600, metavar="SECONDS")
+    p.set_defaults(func=token)
+
+
+def _config(ctx: Context, args: argparse.Namespace) -> StackConfig:
+    env = ctx.environ
+    return StackConfig(state_dir=ctx.local_dir, api_port=args.port or int(env.get("BGAGENT_LOCAL_PORT", "8080")),
+                       aws_port=args.aws_port or int(env.get("BGAGENT_LOCAL_AWS_PORT", "4599")),
+                       aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+                       stack_name=env.get("BGAGENT_STACK_NAME", "bgagent"),
+                       reconcile_interval=float(env.get("BGAGENT_RECONCILE_INTERVAL", "60")))
+
+
+def _ready(ctx: Context, api_url: str, logs_dir: str, detached: bool) -> None:
+    out = ctx.out
+    out.print(f"\n[green bold]bgagent is up[/]: API [bold]{api_url}[/]")
+    out.print(f"  logs   {logs_dir}   (bgagent local logs gateway --follow)")
+    out.print("  stop   bgagent local down" + ("" if detached else "  or Ctrl-C here"))
+    out.print("next steps:")
+    out.print("  bgagent repo onboard OWNER/NAME --test-command 'pytest -q'   (--path DIR: a local git repository)")
+    out.print("  bgagent submit --repo OWNER/NAME --description 'Add a CONTRIBUTING.md' --wait")
+    out.print("  TOKEN=$(bgagent local token --user me)   # for curl")
+
+
+def up(ctx: Context, args: argparse.Namespace) -> int:
+    config = _config(ctx, args)
+    running = control.running_launcher(config.state_dir)
+    if running is not None:
+        ctx.err.print(f"[yellow]an embedded stack is already running[/] at {running.get('api_url')} "
+                      f"(launcher pid {running['pid']}); `bgagent local down` stops it")
+        return EXIT_FAILURE
+    if not port_is_free(config.api_port):
+        raise CliError(f"port {config.api_port} is taken", hint="choose another with --port or BGAGENT_LOCAL_PORT")
+
+    def progress(message: str) -> None:
+        ctx.out.print(f"[cyan]•[/] {message}")
+
+    if args.detach:
+        state = control.start_detached(config, ctx.environ, progress)
+        _ready(ctx, state["api_url"], state.get("logs_dir") or str(config.state_dir / "logs"), detached=True)
+        return EXIT_OK
+    return run_stack(config, progress, lambda stack: _ready(ctx, config.api_url, str(stack.logs_dir), False))
+
+
+def down(ctx: Context, args: argparse.Namespace) -> int:
+    stopped = control.stop_stack(ctx.local_dir)
+    ctx.out.print(f"stopped the embedded stack ({len(stopped)} processes)" if stopped
+                  else "no embedded stack is running")
+    return EXIT_OK
+
+
+def status(ctx: Context, args: argparse.Namespace) -> int:
+    st = control.stack_status(ctx.local_dir)
+    if args.json:
+        print_json(ctx.stdout, st)
+        return EXIT_OK if st["running"] else EXIT_FAILURE
+    if not st["running"]:
+        ctx.out.print("no embedded stack is running (bgagent local up)")
+        if st["left_behind"]:
+            ctx.out.print(f"[yellow]processes left behind by a crashed launcher: {st['left_behind']}[/] "
+                          "(bgagent local down stops them)")
+        return EXIT_FAILURE
+    health = "[green]answering[/]" if st["healthy"] else "[yellow]not answering yet[/]"
+    ctx.out.print(f"API {st['api_url']} {health}   launcher pid {st['launcher']['pid']}")
+    rows = [[name, s["pid"], "[green]alive[/]" if s["alive"] else "[red]exited[/]"]
+            for name, s in st["services"].items()]
+    ctx.out.print(table(["PROCESS", "PID", "STATE"], rows) if rows else "starting…")
+    ctx.out.print(f"logs {st['logs_dir']}")
+    return EXIT_OK
+
+
+def show_logs(ctx: Context, args: argparse.Namespace) -> int:
+    paths = logs.log_files(ctx.local_dir, args.service)
+    readable = args.pretty or (ctx.out_tty and not args.raw)
+
+    def emit(source: str, line: str) -> None:
+        if readable:
+            ctx.out.print(logs.pretty(line, source))
+        else:
+            ctx.stdout.write((f"{source}: " if len(paths) > 1 else "") + line + "\n")
+            ctx.stdout.flush()
+
+    for source, line in logs.tail_many(paths, args.lines):
+        emit(source, line)
+    if args.follow:
+        for source, line in logs.follow(paths):
+            emit(source, line)
+    return EXIT_OK
+
+
+def token(ctx: Context, args: argparse.Namespace) -> int:
+    if ctx.profile.auth == "local":
+        api_url, issuer_dir = ctx.profile.api_url, ctx.local_issuer_dir()
+    else:
+        state = ctx.stack_state()
+        if state is None:
+            raise CliError("no embedded stack is running", hint="bgagent local up")
+        api_url, issuer_dir = state["api_url"], ctx.local_dir / "issuer"
+    issuer = LocalTokens(issuer_dir, api_url, args.user).issuer()
+    ctx.stdout.write(issuer.mint(args.user, ttl_seconds=args.ttl) + "\n")
+    return EXIT_OK

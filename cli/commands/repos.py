@@ -1,0 +1,97 @@
+"""Operator commands on the Repos table: repo onboard, list, offboard."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from cli.commands.arguments import float_range, int_range, json_flag, repo_name
+from cli.context import Context
+from cli.errors import EXIT_OK, CliError, UsageError
+from cli.gitrepo import git_repository
+from cli.operator import list_repos, offboard_repo, onboard_repo
+from cli.render import money, print_json, styled, table
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    group = sub.add_parser("repo", help="operator: onboard repositories (writes the Repos table)").add_subparsers(
+        dest="repo_command", required=True, metavar="COMMAND")
+
+    p = group.add_parser("onboard", help="register a repository, or change its settings",
+                         description="Create or update a repository's row. Options not given keep their "
+                                     "current value; an empty string (--model '') clears an override.")
+    p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
+    p.add_argument("--model", metavar="MODEL_ID", help="default model of the repo's tasks")
+    p.add_argument("--max-turns", type=int_range(1, 500), metavar="N")
+    p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD")
+    p.add_argument("--setup-command", metavar="CMD", help="run in the clone before the agent starts")
+    p.add_argument("--test-command", metavar="CMD", help="run after the agent's changes, e.g. 'pytest -q'")
+    p.add_argument("--system-prompt-file", metavar="FILE", help="extra system prompt text for this repo")
+    p.add_argument("--compute-type", choices=["process", "ecs"], help="where the agent runs")
+    p.add_argument("--github-token-secret", metavar="NAME_OR_ARN", help="Secrets Manager secret of the repo's token")
+    p.add_argument("--path", metavar="DIR", help="a local git repository (bare or not) instead of GitHub")
+    json_flag(p)
+    p.set_defaults(func=onboard)
+
+    p = group.add_parser("list", help="list repositories and their settings")
+    p.add_argument("--active", action="store_true", help="leave out removed repositories")
+    json_flag(p)
+    p.set_defaults(func=list_)
+
+    p = group.add_parser("offboard", help="stop accepting tasks for a repository (status removed)")
+    p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
+    json_flag(p)
+    p.set_defaults(func=offboard)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def onboard(ctx: Context, args: argparse.Namespace) -> int:
+    overrides: dict[str, object] = {
+        "model_id": args.model, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
+        "setup_command": args.setup_command, "test_command": args.test_command,
+        "compute_type": args.compute_type, "github_token_secret": args.github_token_secret,
+        "system_prompt_overrides": _read(args.system_prompt_file) if args.system_prompt_file else None,
+    }
+    if args.path is not None:
+        overrides.update(git_host="local", local_path=str(git_repository(args.path, ctx.environ)))
+    target = ctx.operator_target()
+    config = asyncio.run(onboard_repo(target, args.repo, **overrides))
+    if args.json:
+        print_json(ctx.stdout, config.model_dump(mode="json"))
+    else:
+        where = f" from {config.local_path}" if config.git_host == "local" else ""
+        ctx.out.print(f"[green]onboarded[/] {config.repo}{where} ({target.describe()})")
+    return EXIT_OK
+
+
+def list_(ctx: Context, args: argparse.Namespace) -> int:
+    rows = asyncio.run(list_repos(ctx.operator_target()))
+    rows = [r for r in rows if r.active] if args.active else rows
+    if args.json:
+        print_json(ctx.stdout, [r.model_dump(mode="json") for r in rows])
+    elif not rows:
+        ctx.out.print("no repositories")
+    else:
+        ctx.out.print(table(
+            ["REPO", "STATUS", "SOURCE", "MODEL", "TURNS", "BUDGET", "COMPUTE", "TEST COMMAND"],
+            [[r.repo, styled(r.status), r.local_path if r.git_host == "local" else "github", r.model_id,
+              r.max_turns, money(r.max_budget_usd), r.compute_type, r.test_command] for r in rows]))
+    return EXIT_OK
+
+
+def offboard(ctx: Context, args: argparse.Namespace) -> int:
+    config = asyncio.run(offboard_repo(ctx.operator_target(), args.repo))
+    if config is None:
+        raise CliError(f"{args.repo} is not onboarded", hint="`bgagent repo list` shows the repositories")
+    if args.json:
+        print_json(ctx.stdout, config.model_dump(mode="json"))
+    else:
+        ctx.out.print(f"{config.repo} {styled(config.status)}: new tasks on it are refused")
+    return EXIT_OK

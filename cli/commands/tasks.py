@@ -1,0 +1,160 @@
+"""Task commands: submit, list, status, events, cancel."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cli.commands.arguments import float_range, int_range, json_flag, repo_name
+from cli.context import Context
+from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
+from cli.events import event_line
+from cli.follow import Watcher, follow_task
+from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
+
+PAGE = 100
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("submit", help="submit a coding task", description="Submit a coding task on an onboarded "
+                       "repository: an issue number, a description, or both.")
+    p.add_argument("--repo", required=True, type=repo_name, metavar="OWNER/NAME")
+    p.add_argument("--issue", type=int_range(1, 10**9), metavar="N", help="the GitHub issue to work on")
+    text = p.add_mutually_exclusive_group()
+    text.add_argument("--description", metavar="TEXT", help="what to do (up to 10,000 characters)")
+    text.add_argument("--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)")
+    p.add_argument("--max-turns", type=int_range(1, 500), metavar="N", help="model turns at most (1-500)")
+    p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD", help="spend at most (0.01-100)")
+    p.add_argument("--model", metavar="MODEL_ID", help="the model to use instead of the repo's default")
+    p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "
+                   "first task instead of creating another")
+    p.add_argument("--wait", action="store_true", help="follow the task until it ends; exit 5 unless COMPLETED")
+    json_flag(p)
+    p.set_defaults(func=submit)
+
+    p = sub.add_parser("list", help="list your tasks, newest first")
+    p.add_argument("--status", metavar="S[,S…]", help="only tasks in these states, e.g. RUNNING,QUEUED")
+    p.add_argument("--repo", type=repo_name, metavar="OWNER/NAME")
+    p.add_argument("--limit", type=int_range(1, 1000), default=20, help="at most this many tasks (default 20)")
+    json_flag(p)
+    p.set_defaults(func=list_tasks)
+
+    p = sub.add_parser("status", help="show one task")
+    p.add_argument("task_id", metavar="TASK_ID")
+    json_flag(p)
+    p.set_defaults(func=status)
+
+    p = sub.add_parser("events", help="a task's event trail; --follow watches it until the task ends")
+    p.add_argument("task_id", metavar="TASK_ID")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new events until the task ends")
+    p.add_argument("--interval", type=float_range(0.1, 60), default=1.0, help=argparse.SUPPRESS)
+    json_flag(p)
+    p.set_defaults(func=events)
+
+    p = sub.add_parser("cancel", help="cancel a task that has not finished")
+    p.add_argument("task_id", metavar="TASK_ID")
+    json_flag(p)
+    p.set_defaults(func=cancel)
+
+
+def _description(ctx: Context, args: argparse.Namespace) -> str | None:
+    if args.description_file is None:
+        return args.description
+    if args.description_file == "-":
+        return ctx.stdin.read()
+    try:
+        return Path(args.description_file).read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.description_file}: {exc.strerror}") from exc
+
+
+def _follow(ctx: Context, task_id: str, watcher: Watcher, interval: float = 1.0) -> dict:
+    try:
+        return follow_task(ctx.api(), task_id, watcher, interval=interval)
+    except KeyboardInterrupt:
+        ctx.err.print(f"stopped watching; the task keeps running (bgagent cancel {task_id} stops it)")
+        raise
+
+
+def submit(ctx: Context, args: argparse.Namespace) -> int:
+    description = _description(ctx, args)
+    if args.issue is None and not (description or "").strip():
+        raise UsageError("give --issue N, --description TEXT or --description-file FILE")
+    body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
+            "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model}
+    api = ctx.api()
+    task, replayed = api.create_task({k: v for k, v in body.items() if v is not None}, args.idempotency_key)
+    human = ctx.err if args.json else ctx.out
+    verb = "already submitted (same idempotency key):" if replayed else "submitted"
+    human.print(f"{verb} [bold]{task['task_id']}[/] {styled(task['status'])} on {task['repo']} "
+                f"(branch {task['branch_name']})")
+    if args.wait:
+        task = _follow(ctx, task["task_id"], Watcher(human, live=ctx.err_tty if args.json else ctx.out_tty))
+        human.print(outcome_line(task))
+    elif not args.json:
+        human.print(f"follow it: bgagent events {task['task_id']} --follow")
+    if args.json:
+        print_json(ctx.stdout, task)
+    if args.wait and task["status"] != "COMPLETED":
+        return EXIT_TASK_FAILED
+    return EXIT_OK
+
+
+def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
+    api, tasks, token = ctx.api(), [], None
+    status = args.status.upper().replace(" ", "") if args.status else None
+    while len(tasks) < args.limit:
+        page, token = api.list_tasks(status=status, repo=args.repo, limit=min(PAGE, args.limit - len(tasks)),
+                                     next_token=token)
+        tasks += page
+        if not token:
+            break
+    if args.json:
+        print_json(ctx.stdout, tasks)
+    elif not tasks:
+        ctx.out.print("no tasks")
+    else:
+        ctx.out.print(tasks_table(tasks))
+        if token:
+            ctx.err.print(f"[dim]showing the newest {len(tasks)}; --limit N shows more[/]")
+    return EXIT_OK
+
+
+def status(ctx: Context, args: argparse.Namespace) -> int:
+    task = ctx.api().get_task(args.task_id)
+    if args.json:
+        print_json(ctx.stdout, task)
+    else:
+        ctx.out.print(task_detail(task))
+    return EXIT_OK
+
+
+def events(ctx: Context, args: argparse.Namespace) -> int:
+    api = ctx.api()
+    if args.follow:
+        watcher = Watcher(ctx.out, live=ctx.out_tty, json_out=ctx.stdout if args.json else None)
+        task = _follow(ctx, args.task_id, watcher, interval=args.interval)
+        if not args.json:
+            ctx.out.print(outcome_line(task))
+        return EXIT_OK
+    trail, token = [], None
+    while True:
+        page, token = api.list_events(args.task_id, limit=PAGE, next_token=token)
+        trail += page
+        if not token:
+            break
+    if args.json:
+        print_json(ctx.stdout, trail)
+    else:
+        for event in trail:
+            ctx.out.print(event_line(event))
+    return EXIT_OK
+
+
+def cancel(ctx: Context, args: argparse.Namespace) -> int:
+    task = ctx.api().cancel_task(args.task_id)
+    if args.json:
+        print_json(ctx.stdout, task)
+    else:
+        ctx.out.print(f"{task['task_id']} {styled(task['status'])}")
+    return EXIT_OK

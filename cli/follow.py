@@ -1,0 +1,67 @@
+"""Watching a task until it ends: its events as lines, and a live stage / turns / cost display on a TTY."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, TextIO
+
+from rich.console import Console
+
+from cli.api import ApiClient
+from cli.events import EventCursor, TaskProgress, event_line
+from cli.render import TERMINAL, print_json_line
+
+# After a task row turns terminal, how many more reads wait for its final transition event.
+_SETTLE_POLLS = 5
+
+
+class Watcher:
+    """Where progress goes: JSON lines, plain lines, or lines under a spinner with a summary."""
+
+    def __init__(self, console: Console, *, live: bool, json_out: TextIO | None = None):
+        self._console = console
+        self._live = live
+        self._json_out = json_out
+        self._status = None
+
+    def __enter__(self) -> "Watcher":
+        if self._live and self._json_out is None:
+            self._status = self._console.status("waiting for the first events…")
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)
+
+    def event(self, event: dict) -> None:
+        if self._json_out is not None:
+            print_json_line(self._json_out, event)
+        else:
+            self._console.print(event_line(event))
+
+    def progress(self, progress: TaskProgress) -> None:
+        if self._status is not None:
+            self._status.update(progress.summary())
+
+
+def follow_task(api: ApiClient, task_id: str, watcher: Watcher, *, interval: float = 1.0,
+                sleep: Callable[[float], None] = time.sleep) -> dict:
+    """Show new events until the task reaches a terminal state; the final task."""
+    cursor, progress = EventCursor(api, task_id), TaskProgress()
+    ended_seen, settle = False, 0
+    with watcher:
+        while True:
+            task = api.get_task(task_id)
+            progress.see_task(task)
+            for event in cursor.poll():  # read after the task: at least as new
+                progress.see_event(event)
+                watcher.event(event)
+                meta = event.get("metadata") or {}
+                ended_seen = ended_seen or (event["event_type"] == "transition" and meta.get("to") in TERMINAL)
+            watcher.progress(progress)
+            if task["status"] in TERMINAL:
+                if ended_seen or settle >= _SETTLE_POLLS:
+                    return task
+                settle += 1
+            sleep(min(interval, 0.2) if settle else interval)

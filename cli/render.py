@@ -1,0 +1,116 @@
+"""How results look: JSON for scripts, tables and readable lines for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, TextIO
+
+from rich.markup import escape
+from rich.table import Table
+
+STATUS_STYLE = {"COMPLETED": "green", "FAILED": "red", "TIMED_OUT": "red", "CANCELLED": "yellow",
+                "RUNNING": "cyan", "FINALIZING": "cyan", "HYDRATING": "blue", "QUEUED": "magenta",
+                "SUBMITTED": "blue", "active": "green", "removed": "yellow", "revoked": "yellow"}
+TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
+
+
+def print_json(out: TextIO, data: Any) -> None:
+    """Exactly one JSON document on stdout (scripts parse it)."""
+    out.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    out.flush()
+
+
+def print_json_line(out: TextIO, data: Any) -> None:
+    out.write(json.dumps(data, separators=(",", ":")) + "\n")
+    out.flush()
+
+
+def styled(value: str | None) -> str:
+    text = escape(value or "")
+    style = STATUS_STYLE.get(value or "")
+    return f"[{style}]{text}[/]" if style else text
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"${value:.4f}"
+
+
+def short_time(ts: str | None) -> str:
+    """2026-01-02T03:04:05.678Z → 2026-01-02 03:04:05"""
+    return (ts or "")[:19].replace("T", " ")
+
+
+def table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
+    t = Table(*columns, box=None, header_style="bold", pad_edge=False)
+    for row in rows:
+        t.add_row(*["" if v is None else str(v) for v in row])
+    return t
+
+
+def task_title(task: dict, width: int = 50) -> str:
+    text = task.get("task_description") or ""
+    if task.get("issue_number"):
+        text = f"#{task['issue_number']} {text}".strip()
+    text = " ".join(text.split())
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def tasks_table(tasks: list[dict]) -> Table:
+    return table(["TASK ID", "STATUS", "REPO", "CREATED", "COST", "TASK"],
+                 [[t["task_id"], styled(t["status"]), escape(t["repo"]), short_time(t.get("created_at")),
+                   money(t.get("cost_usd")), task_title(t)] for t in tasks])
+
+
+def task_detail(task: dict) -> Table:
+    """A task as label / value lines."""
+    tokens = task.get("tokens") or {}
+    rows = [
+        ("task", task["task_id"]), ("status", styled(task["status"])), ("repo", escape(task["repo"])),
+        ("issue", task.get("issue_number")), ("description", escape(task.get("task_description") or "")),
+        ("branch", escape(task.get("branch_name") or "")), ("model", escape(task.get("model_id") or "")),
+        ("created", short_time(task.get("created_at"))), ("started", short_time(task.get("started_at"))),
+        ("completed", short_time(task.get("completed_at"))),
+        ("duration", f"{task['duration_seconds']:.1f}s" if task.get("duration_seconds") is not None else None),
+        ("turns", task.get("turns")), ("cost", money(task.get("cost_usd"))),
+        ("tokens", ", ".join(f"{k} {v}" for k, v in tokens.items() if v) or None),
+        ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")),
+        ("summary", escape(task.get("agent_summary") or "")),
+    ]
+    rows += _failure_rows(task)
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    for label, value in rows:
+        if value not in (None, ""):
+            t.add_row(label, str(value))
+    return t
+
+
+def _failure_rows(task: dict) -> list[tuple[str, Any]]:
+    if not task.get("error_message") and not task.get("error_code"):
+        return []
+    cls = task.get("error_classification") or {}
+    return [("error", f"[red]{escape(task.get('error_code') or '')}[/] {escape(task.get('error_message') or '')}"),
+            ("why", escape(cls.get("title") or "")), ("remedy", escape(cls.get("remedy") or ""))]
+
+
+def outcome_line(task: dict) -> str:
+    """One line saying how a finished task ended."""
+    status = task["status"]
+    parts = [styled(status)]
+    if task.get("duration_seconds") is not None:
+        parts.append(f"in {task['duration_seconds']:.1f}s")
+    if task.get("turns") is not None:
+        parts.append(f"{task['turns']} turns")
+    if task.get("cost_usd") is not None:
+        parts.append(money(task["cost_usd"]))
+    if task.get("pr_url"):
+        parts.append(f"PR {task['pr_url']}")
+    line = " · ".join(parts)
+    if status in ("FAILED", "TIMED_OUT"):
+        cls = task.get("error_classification") or {}
+        line += f"\n  {escape(task.get('error_message') or task.get('error_code') or 'no error message')}"
+        if cls.get("remedy"):
+            line += f"\n  remedy: {escape(cls['remedy'])}"
+    return line
+

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+
+from pydantic import ValidationError
 
 from agent.bootstrap import run_agent
 from agent.settings import AgentSettings
@@ -17,8 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task-id", help="the task to run (default: BGAGENT_TASK_ID)")
     args = parser.parse_args(argv)
     overrides = {"task_id": args.task_id} if args.task_id else {}
-    settings = AgentSettings(**overrides)
+    try:
+        settings = AgentSettings(**overrides)
+    except ValidationError as exc:
+        print(f"invalid agent settings: {exc}", file=sys.stderr)
+        return 2
     configure_logging("agent", settings.log_level)
+    for noisy in ("httpx2", "httpcore2"):  # the SDK's HTTP stack logs every request at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if not settings.task_id:
         parser.error("no task id: pass --task-id or set BGAGENT_TASK_ID")
     return asyncio.run(run_agent(settings)).exit_code

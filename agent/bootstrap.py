@@ -39,6 +39,7 @@ def build_sdk(settings: AgentSettings) -> Any:
 
 
 def build_model_client(settings: AgentSettings, sdk: Any) -> AnthropicModelClient:
+    """The ModelClient, with a wall-clock deadline per call that covers the SDK's own retries."""
     retries = settings.model_sdk_max_retries
     deadline = settings.model_call_timeout_seconds * (retries + 1) + _SDK_MAX_BACKOFF * retries
     return AnthropicModelClient(sdk, call_timeout=settings.model_call_timeout_seconds, call_deadline=deadline,

@@ -40,9 +40,11 @@ class Conversation:
         self._sent = 0  # messages already sent in a request
 
     def add_assistant(self, content: list[dict[str, Any]]) -> None:
+        """Append the model's reply."""
         self.messages.append({"role": "assistant", "content": content})
 
     def add_user(self, content: list[dict[str, Any]]) -> None:
+        """Append tool results or a note to the model."""
         self.messages.append({"role": "user", "content": content})
 
     def unsent_chars(self, system: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:

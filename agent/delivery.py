@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from agent.errors import PullRequestFailed, WorkspaceError
@@ -14,6 +15,7 @@ from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
 from shared.tasks.models import Task
 
+log = logging.getLogger(__name__)
 TEST_TAIL_LINES = 40
 
 
@@ -48,10 +50,12 @@ class Deliverer:
             await self._ws.commit_all(message, branch=context.branch_name)
             delivery.commit_count = await self._ws.commits_ahead(context.default_branch)
             if delivery.commit_count == 0:
-                return delivery  # nothing to push, and no PR without commits
+                log.info("no commits on the branch: nothing to push, no pull request")
+                return delivery
             if context.test_command:
                 delivery.test = await self._run_tests(context.test_command)
             await self._ws.push(context.clone_url, self._token, branch=context.branch_name)
+            log.info("pushed %s (%d commits)", context.branch_name, delivery.commit_count)
             await self._progress.emit("agent.pushed", {"branch": context.branch_name,
                                                        "commit_count": delivery.commit_count})
             facts = RunFacts(task, context, loop.summary, loop.turns, loop.usage, loop.cost_usd, delivery.test,
@@ -59,6 +63,7 @@ class Deliverer:
             delivery.pull, created = await open_or_update(
                 self._host, context.repo, branch=context.branch_name, base=context.default_branch,
                 title=title, body=pr_body(facts))
+            log.info("pull request %s %s", "created" if created else "updated", delivery.pull.url)
             await self._progress.emit("agent.pull_request", {"url": delivery.pull.url, "number": delivery.pull.number,
                                                              "action": "created" if created else "updated"})
         except (WorkspaceError, PullRequestFailed) as exc:
@@ -71,6 +76,7 @@ class Deliverer:
         if result.timed_out:
             tail += f"\n[timed out after {self._test_timeout:g} s]"
         report = TestReport(command, result.ok, result.exit_code, redact(tail))
+        log.info("tests %s: %s", "passed" if report.passed else "failed", command)
         await self._progress.emit("agent.tests", {"command": command, "passed": report.passed,
                                                   "exit_code": report.exit_code, "tail": report.tail})
         return report

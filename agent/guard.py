@@ -46,6 +46,7 @@ class TaskGuard:
             self.stopped.set()
 
     def is_stopped(self) -> bool:
+        """Whether the run must stop (and write nothing more)."""
         return self.stopped.is_set()
 
     async def wait_until_running(self, *, timeout: float, poll: float) -> Task | None:

@@ -104,4 +104,6 @@ class AnthropicModelClient:
         except (anthropic.APIConnectionError, TimeoutError) as exc:
             raise _Transient(f"{type(exc).__name__}: no answer within {self._call_deadline:g} s"
                              if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}") from exc
+        except anthropic.AnthropicError as exc:  # e.g. no credentials configured: retrying cannot help
+            raise ModelRefused(f"the model client could not make the call: {exc}") from exc
         return ModelReply([_block(b) for b in message.content], message.stop_reason, _usage(message.usage))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal, Protocol
 
 from agent.budget import Budget
 from agent.conversation import Conversation, cached_system, cached_tools
 from agent.errors import Cancelled, ModelRefused, ModelUnavailable
-from agent.model_client import ModelClient
+from agent.model_client import ModelClient, ModelReply
 from agent.pricing import Usage
 from agent.tools.protocol import Tools
 
@@ -54,6 +54,8 @@ class LoopObserver(Protocol):
 
 @dataclass(frozen=True)
 class LoopLimits:
+    """The turn cap and when to start eliding old tool output."""
+
     max_turns: int
     context_window_tokens: int = 200_000
     elide_at_fraction: float = 0.75
@@ -81,46 +83,56 @@ class ModelLoop:
         system, tools = cached_system(system_prompt, workdir), cached_tools(self._tools.definitions())
         conversation = Conversation(user_prompt)
         result = LoopResult("finished", "", Usage(), 0.0)
-        last_prompt_tokens = 0
         while True:
             self._check_stop()
             started = self._clock()
-            if result.turns >= self._limits.max_turns:
-                return self._ended(result, "turn_cap", f"the turn cap of {self._limits.max_turns} was reached "
-                                                       "before the model finished")
-            if last_prompt_tokens > self._limits.context_window_tokens * self._limits.elide_at_fraction:
-                if conversation.elide_old_tool_results():
-                    self._budget.invalidate_cache()
-            max_tokens = self._budget.max_tokens_for_next(conversation.unsent_chars(system, tools))
+            max_tokens = self._allowance(result, conversation, system, tools)
             if max_tokens is None:
-                return self._ended(result, "budget", f"stopped before the next model call, which could cross the "
-                                                     f"budget of ${self._budget.limit_usd:.2f} "
-                                                     f"(spent ${self._budget.spent_usd:.4f})")
-            called = self._clock()
+                return result
             try:
                 reply = await self._model.create(model=model_id, max_tokens=max_tokens, system=system, tools=tools,
                                                  messages=conversation.request_messages())
             except (ModelRefused, ModelUnavailable) as exc:
                 return self._ended(result, "model_error", str(exc))
-            answered = self._clock()
-            cost = self._budget.record(reply.usage)
-            result.usage, result.cost_usd = result.usage + reply.usage, result.cost_usd + cost
-            last_prompt_tokens = reply.usage.prompt_tokens
-            conversation.add_assistant(reply.content)
-            text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
-            result.summary = text or result.summary
-            calls = [b for b in reply.content if b.get("type") == "tool_use"]
+            model_seconds = self._clock() - started
+            calls = self._absorb(reply, result, conversation)
             if calls:
                 conversation.add_user(await self._run_tools(calls))
             elif reply.stop_reason == "max_tokens":
                 conversation.add_user([{"type": "text", "text": CUT_OFF_NOTE}])
-            record = TurnRecord(result.turns + 1, [c["name"] for c in calls], reply.usage,
-                                answered - called, 0.0)
+            record = TurnRecord(result.turns + 1, [c["name"] for c in calls], reply.usage, model_seconds,
+                                self._clock() - started - model_seconds)
             await self._observer.turn_finished(record, result.usage, result.cost_usd)
-            result.records.append(TurnRecord(record.turn, record.tools, record.usage, record.model_seconds,
-                                             self._clock() - started - record.model_seconds))
+            # The agent's own time in the turn includes writing its progress event.
+            result.records.append(replace(record, other_seconds=self._clock() - started - model_seconds))
             if not calls and reply.stop_reason != "max_tokens":
                 return result
+
+    def _allowance(self, result: LoopResult, conversation: Conversation, system: list[dict[str, Any]],
+                   tools: list[dict[str, Any]]) -> int | None:
+        """max_tokens for the next call; None (with the result marked) when a cap forbids the call."""
+        if result.turns >= self._limits.max_turns:
+            self._ended(result, "turn_cap", f"the turn cap of {self._limits.max_turns} was reached before the "
+                                            "model finished")
+            return None
+        last_prompt = result.records[-1].usage.prompt_tokens if result.records else 0
+        if last_prompt > self._limits.context_window_tokens * self._limits.elide_at_fraction:
+            if conversation.elide_old_tool_results():
+                self._budget.invalidate_cache()
+        max_tokens = self._budget.max_tokens_for_next(conversation.unsent_chars(system, tools))
+        if max_tokens is None:
+            self._ended(result, "budget", f"stopped before the next model call, which could cross the budget of "
+                                          f"${self._budget.limit_usd:.2f} (spent ${self._budget.spent_usd:.4f})")
+        return max_tokens
+
+    def _absorb(self, reply: ModelReply, result: LoopResult, conversation: Conversation) -> list[dict[str, Any]]:
+        """Account for a reply and add it to the conversation; return its tool calls."""
+        cost = self._budget.record(reply.usage)
+        result.usage, result.cost_usd = result.usage + reply.usage, result.cost_usd + cost
+        conversation.add_assistant(reply.content)
+        text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
+        result.summary = text or result.summary
+        return [b for b in reply.content if b.get("type") == "tool_use"]
 
     async def _run_tools(self, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results = []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.tasks.models import Tokens
-
 MTOK = 1_000_000
 CACHE_WRITE_FACTOR = 1.25
 CACHE_READ_FACTOR = 0.1
@@ -46,7 +44,7 @@ def price_for(model_id: str) -> ModelPrice:
     return next((price for key, price in _TABLE if key in lowered), SONNET)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Usage:
     """Token counts of one call or a running total, as the API reports them."""
 
@@ -68,6 +66,3 @@ class Usage:
         """Dollars this usage costs at `price`."""
         return (self.input * price.input + self.output * price.output
                 + self.cache_write * price.cache_write + self.cache_read * price.cache_read) / MTOK
-
-    def to_tokens(self) -> Tokens:
-        return Tokens(input=self.input, output=self.output, cache_read=self.cache_read, cache_write=self.cache_write)

@@ -79,6 +79,14 @@ async def run_process(
         while chunk := await proc.stdout.read(_CHUNK):
             buffer.feed(chunk)
 
+    async def exited() -> None:
+        # Process.wait() also waits for the pipes to close, which a background job holding
+        # stdout would delay until the deadline: watch the exit status itself.
+        delay = 0.002
+        while proc.returncode is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
     async def feed_and_wait() -> None:
         if stdin is not None and proc.stdin is not None:
             try:
@@ -87,7 +95,12 @@ async def run_process(
                 proc.stdin.close()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the command did not read its input; its exit code tells the rest
-        await proc.wait()
+        watcher = asyncio.ensure_future(exited())
+        try:
+            await asyncio.wait({reader, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+        await exited()
 
     reader = asyncio.create_task(read_all())
     timed_out = False
@@ -99,8 +112,7 @@ async def run_process(
         # Also on cancellation, and for background jobs (`cmd &`) that share the group:
         # nothing a command started outlives it, and the output pipe reaches EOF.
         _kill_group(proc)
-        if proc.returncode is None:
-            await proc.wait()
+        await exited()
         try:
             await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
         except TimeoutError:

@@ -19,6 +19,8 @@ _COMMAND_SHOWN = 500
 
 
 class EventTrail(Protocol):
+    """Where the task's events go (the task store's audit trail)."""
+
     async def append_event(self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *,
                            event_id: str | None = None) -> Any: ...
 
@@ -52,6 +54,7 @@ class Progress:
 
     async def turn_finished(self, record: TurnRecord, total: Usage, cost_usd: float) -> None:
         """Record a finished turn; written now if the last turn event is old enough, else kept for flush()."""
+        log.info("turn %d done: tools %s, $%.4f so far", record.turn, ", ".join(record.tools) or "none", cost_usd)
         self._pending_turn = {"turn": record.turn, "tools": record.tools, "tokens": vars(total).copy(),
                               "cost_usd": round(cost_usd, 6)}
         now = self._clock()

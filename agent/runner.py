@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -16,9 +16,10 @@ from agent.errors import AgentError, Cancelled, ContextUnavailable, NotStarted, 
 from agent.guard import TaskGuard, TaskRows
 from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
-from agent.pricing import Usage, price_for
+from agent.pricing import price_for
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
+from agent.result import RunOutcome
 from agent.settings import AgentSettings
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
@@ -26,7 +27,7 @@ from agent.tools.policy import CommandPolicy
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
 from shared.events.errors import PublishFailed
-from shared.events.models import AgentFinished, EventDetail
+from shared.events.models import EventDetail
 from shared.hydration.context import HydratedContext
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
@@ -34,18 +35,21 @@ from shared.tasks.models import Task, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_SUMMARY_LIMIT = 4_000
 
 
-class TaskStore(TaskRows, EventTrail, Protocol):
+class AgentTaskStore(TaskRows, EventTrail, Protocol):
     """The task row and its trail."""
 
 
 class ContextSource(Protocol):
+    """Where the hydrated context is read from."""
+
     async def get(self, key: str) -> HydratedContext | None: ...
 
 
 class Publisher(Protocol):
+    """The platform's event bus."""
+
     async def publish(self, *details: EventDetail) -> None: ...
 
 
@@ -53,7 +57,7 @@ class Publisher(Protocol):
 class AgentDeps:
     """The collaborators of a run, built by the composition root."""
 
-    store: TaskStore
+    store: AgentTaskStore
     contexts: ContextSource
     publisher: Publisher
     host: PullRequests
@@ -69,32 +73,6 @@ class RunReport:
     error: str | None = None
     loop: LoopResult | None = None
     delivery: Delivery | None = None
-
-
-@dataclass
-class _Outcome:
-    error: str | None = None
-    summary: str = ""
-    loop: LoopResult | None = None
-    delivery: Delivery | None = field(default=None)
-
-    @property
-    def status(self) -> Literal["success", "error"]:
-        return "error" if self.error else "success"
-
-    def changes(self) -> dict[str, Any]:
-        loop, pull = self.loop, self.delivery.pull if self.delivery else None
-        usage = loop.usage if loop else Usage()
-        changes = {
-            "agent_status": self.status, "agent_summary": redact(self.summary[:_SUMMARY_LIMIT]) or None,
-            "error_message": redact(self.error) if self.error else None,
-            "pr_url": pull.url if pull else None, "pr_number": pull.number if pull else None,
-            "commit_count": self.delivery.commit_count if self.delivery else 0,
-            "test_passed": self.delivery.test.passed if self.delivery and self.delivery.test else None,
-            "cost_usd": round(loop.cost_usd, 6) if loop else 0.0,
-            "tokens": vars(usage).copy(), "turns": loop.turns if loop else 0,
-        }
-        return {k: v for k, v in changes.items() if v is not None}
 
 
 class AgentRunner:
@@ -145,11 +123,13 @@ class AgentRunner:
         except Cancelled as exc:
             log.info("stopped: %s; writing nothing more", exc)
             return RunReport(0, "cancelled", str(exc))
+        except (ClientError, BotoCoreError) as exc:
+            # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
+            log.error("could not write the result: %s", exc)
         loop = outcome.loop
         await progress.emit("agent.finished", {"outcome": outcome.status, "error": outcome.error,
-                                               "turns": loop.turns if loop else 0,
-                                               "cost_usd": round(loop.cost_usd, 6) if loop else 0.0})
-        await self._publish(task, outcome)
+                                               "turns": loop.turns if loop else 0, "cost_usd": outcome.cost_usd})
+        await self._publish(outcome, task)
         log.info("finished: %s", outcome.status, extra={"error": outcome.error})
         return RunReport(0 if outcome.status == "success" else 1, outcome.status, outcome.error, loop,
                          outcome.delivery)
@@ -162,14 +142,16 @@ class AgentRunner:
             await asyncio.wait({job, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
-        if not job.done():
-            job.cancel()
-            await asyncio.gather(job, return_exceptions=True)
+            abandoned = not job.done()
+            if abandoned:  # stopped, or we were cancelled ourselves: the work must not run on
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+        if abandoned:
             raise Cancelled(self.guard.stop_reason or "stopped")
         return job.result()
 
-    async def _work(self, task: Task, progress: Progress) -> _Outcome:
-        outcome = _Outcome()
+    async def _work(self, task: Task, progress: Progress) -> RunOutcome:
+        outcome = RunOutcome()
         try:
             context = await self._load_context(task)
             workspace = await self._prepare(task, context)
@@ -205,8 +187,11 @@ class AgentRunner:
         s = self._settings
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
                                                 git_timeout=s.git_timeout_seconds)
-        await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
-                              default_branch=context.default_branch)
+        continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
+                                          default_branch=context.default_branch)
+        log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,
+                 "existing" if continued else "new", context.branch_name, context.model_id, context.max_turns,
+                 f"${context.max_budget_usd:.2f}" if context.max_budget_usd is not None else "none")
         if context.setup_command:
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:
@@ -231,13 +216,9 @@ class AgentRunner:
         return await loop.run(model_id=context.model_id, system_prompt=context.system_prompt,
                               user_prompt=context.user_prompt, workdir=str(ws.repo))
 
-    async def _publish(self, task: Task, outcome: _Outcome) -> None:
-        detail = AgentFinished(task_id=task.task_id, user_id=task.user_id, outcome=outcome.status,
-                               summary=redact(outcome.summary[:2_000]) or None,
-                               error_message=redact(outcome.error) if outcome.error else None,
-                               cost_usd=round(outcome.loop.cost_usd, 6) if outcome.loop else 0.0)
+    async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:
-            await self._deps.publisher.publish(detail)
+            await self._deps.publisher.publish(outcome.finished_event(task))
         except (PublishFailed, ClientError, BotoCoreError) as exc:
             # The result is on the task row; the finalizer also learns of the end when compute stops.
             log.error("could not publish AgentFinished: %s", exc)

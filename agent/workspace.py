@@ -16,7 +16,8 @@ from shared.observability.redaction import redact
 GIT_USER = ("bgagent", "bgagent@users.noreply.local")
 # Model-written hooks, credential helpers or fsmonitors must never run inside the agent's own git
 # commands (the push carries the token): switch them off for every call we make.
-_SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false"]
+_SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false",
+             "-c", "http.sslVerify=true"]
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -29,6 +30,19 @@ def clean_url(url: str) -> str:
     if parts.scheme not in ("http", "https"):
         return url
     return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+
+
+def token_config(url: str, token: str | None) -> dict[str, str]:
+    """Environment for a git process that sends the token to this URL only (never on disk or in argv).
+
+    The global config (the tools' home, which the model can write) is ignored in that process.
+    """
+    if not token or urlsplit(url).scheme not in ("http", "https"):
+        return {}
+    clean = clean_url(url)
+    authed = urlunsplit(urlsplit(clean)._replace(netloc=f"x-access-token:{token}@{urlsplit(clean).netloc}"))
+    return {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": f"url.{authed}.insteadOf", "GIT_CONFIG_VALUE_0": clean}
 
 
 class Workspace:
@@ -52,16 +66,6 @@ class Workspace:
             "GIT_CONFIG_NOSYSTEM": "1",
         }
 
-    def _token_env(self, url: str, token: str | None) -> dict[str, str]:
-        """Config (in the git process's env, never on disk or argv) that sends the token to this URL only."""
-        parts = urlsplit(url)
-        if not token or parts.scheme not in ("http", "https"):
-            return {}
-        clean = clean_url(url)
-        authed = urlunsplit(urlsplit(clean)._replace(netloc=f"x-access-token:{token}@{urlsplit(clean).netloc}"))
-        return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{authed}.insteadOf",
-                "GIT_CONFIG_VALUE_0": clean}
-
     async def git(self, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None,
                   stdin: bytes | None = None) -> ProcessResult:
         """Run one git command with the safe options and the tool environment."""
@@ -79,7 +83,7 @@ class Workspace:
     async def clone(self, url: str, token: str | None, *, branch: str, default_branch: str) -> bool:
         """Clone and check out `branch`: the remote's if it exists (a re-run continues it), else a new one."""
         await self._must(f"cloning {clean_url(url)}", "clone", "--quiet", clean_url(url), str(self.repo),
-                         cwd=self.root, extra_env=self._token_env(url, token))
+                         cwd=self.root, extra_env=token_config(url, token))
         await self._must("configuring git", "config", "user.name", GIT_USER[0])
         await self._must("configuring git", "config", "user.email", GIT_USER[1])
         exists = (await self.git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}")).ok
@@ -89,6 +93,7 @@ class Workspace:
         return exists
 
     async def current_branch(self) -> str:
+        """The checked-out branch ('' when HEAD is detached)."""
         return (await self.git("symbolic-ref", "--quiet", "--short", "HEAD")).output.strip()
 
     async def commit_all(self, message: str, *, branch: str) -> bool:
@@ -110,7 +115,7 @@ class Workspace:
         """Push the branch to origin (reset to the clone URL first: the model may have changed it)."""
         await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
         result = await self.git("push", "--quiet", "origin", f"{branch}:refs/heads/{branch}",
-                                extra_env=self._token_env(url, token))
+                                extra_env=token_config(url, token))
         if not result.ok:
             detail = "timed out" if result.timed_out else _tail(result.output)
             raise PushRejected(f"the remote rejected the push of {branch}: {detail}")

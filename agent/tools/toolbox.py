@@ -33,7 +33,10 @@ class Toolbox:
             return ToolResult(f"Error: there is no tool named {name!r}.", is_error=True)
         if not isinstance(tool_input, dict):
             return ToolResult("Error: tool input must be an object.", is_error=True)
-        result = await tool.run(tool_input)
+        try:
+            result = await tool.run(tool_input)
+        except (OSError, ValueError) as exc:  # e.g. a NUL byte in a command: the model's problem to fix
+            result = ToolResult(f"Error: {type(exc).__name__}: {exc}", is_error=True)
         # Redact before capping, so a cut can never leave half a secret unrecognised.
         text = cap_text(redact(result.text), self._output_limit)
         return ToolResult(text, result.is_error, redact(result.refusal) if result.refusal else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus
 from tests.doubles import FakeAnthropic, FakeGitHub
 from tests.doubles.scenarios import install_default_scenarios
-from tests.support.aws import TestStack
+from tests.support.aws import TestStack, make_stack
 
 GITHUB_TOKEN = "ghp_faketoken"
 ANTHROPIC_KEY = "sk-ant-fake"
@@ -58,6 +59,8 @@ class AgentWorld:
     anthropic_url: str
     bare: Path
     workspaces: Path
+    store: DynamoTaskStore
+    contexts: S3ContextStore
 
     def settings(self, task_id: str, **overrides: Any) -> AgentSettings:
         """Settings for an in-process run. AWS secrets are left out on purpose: registering the
@@ -85,64 +88,71 @@ class AgentWorld:
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
                    setup_command: str | None = None, running: bool = True) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
-        async with AwsClients(self.stack.settings) as aws:
-            store = DynamoTaskStore(await aws.client("dynamodb"), self.stack.names)
-            task = await store.create(Task.new(user_id="alice", repo=REPO, task_description=description,
-                                               model_id=model_id, max_turns=max_turns,
-                                               max_budget_usd=max_budget_usd))
-            context = HydratedContext(
-                task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
-                branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
-                user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
-                max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
-                setup_command=setup_command,
-            )
-            key = await S3ContextStore(await aws.client("s3"), self.stack.names.artifacts_bucket).put(context)
-            task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,
-                                          changes={"context_key": key, "prompt_version": context.prompt_version})
-            if running:
-                task = await store.transition(task.task_id, TaskStatus.RUNNING)
-            return task
-
-    async def store_call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call one DynamoTaskStore method on a short-lived client."""
-        async with AwsClients(self.stack.settings) as aws:
-            store = DynamoTaskStore(await aws.client("dynamodb"), self.stack.names)
-            return await getattr(store, method)(*args, **kwargs)
+        store = self.store
+        # A user per task: the module's tasks share one stack and must not share concurrency slots.
+        task = await store.create(Task.new(user_id=f"user-{uuid.uuid4().hex[:8]}", repo=REPO, task_description=description,
+                                           model_id=model_id, max_turns=max_turns, max_budget_usd=max_budget_usd))
+        context = HydratedContext(
+            task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
+            branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
+            user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
+            max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
+            setup_command=setup_command,
+        )
+        key = await self.contexts.put(context)
+        task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,
+                                      changes={"context_key": key, "prompt_version": context.prompt_version})
+        if running:
+            task = await store.transition(task.task_id, TaskStatus.RUNNING)
+        return task
 
     async def task(self, task_id: str) -> Task:
-        return await self.store_call("get", task_id)
+        found = await self.store.get(task_id)
+        assert found is not None
+        return found
 
     async def events(self, task_id: str) -> list[TaskEvent]:
-        events, _ = await self.store_call("list_events", task_id, limit=500)
+        events, _ = await self.store.list_events(task_id, limit=500)
         return events
 
-    def finalizer_details(self, task_id: str) -> list[dict[str, Any]]:
-        """AgentFinished details for this task that reached the finalizer's queue."""
-        sqs, found = self.stack.boto("sqs"), []
-        for _ in range(3):
-            resp = sqs.receive_message(QueueUrl=self.stack.queue_urls["finalizer"], MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=1)
-            for message in resp.get("Messages", []):
+    def finalizer_details(self, task_id: str, *, expect: bool = True) -> list[dict[str, Any]]:
+        """AgentFinished details for this task that reached the finalizer's queue.
+
+        Drains the queue (earlier tests' leftovers included). The emulator delivers bus events
+        to queues synchronously, so when none is expected, draining what is there is conclusive."""
+        sqs, url, found, empty = self.stack.boto("sqs"), self.stack.queue_urls["finalizer"], [], 0
+        while empty < (3 if expect and not found else 1):
+            resp = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1 if expect and not found else 0)
+            messages = resp.get("Messages", [])
+            empty = 0 if messages else empty + 1
+            for message in messages:
                 envelope = json.loads(message["Body"])
                 if envelope["detail"].get("task_id") == task_id and envelope["detail-type"] == "AgentFinished":
                     found.append(envelope["detail"])
-            if found:
-                break
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return found
 
     def pulls_for(self, branch: str) -> list[dict[str, Any]]:
         return [p for p in self.github.pulls(REPO) if p["head"]["ref"] == branch]
 
 
-@pytest.fixture
+# The stack and the HTTP doubles are shared by the tests of a module: creating them per test cost
+# more than the agent runs themselves on a 2-core machine. Each test still gets its own task, branch,
+# bare repository and workspace directory, and looks only at those.
+@pytest.fixture(scope="module")
+def agent_stack(aws_endpoint: str) -> TestStack:
+    return make_stack(aws_endpoint)
+
+
+@pytest.fixture(scope="module")
 def fake_anthropic() -> Iterator[tuple[FakeAnthropic, str]]:
     fake = install_default_scenarios(FakeAnthropic(api_key=ANTHROPIC_KEY))
     with fake.serve() as url:
         yield fake, url
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fake_github() -> Iterator[tuple[FakeGitHub, str]]:
     fake = FakeGitHub(token=GITHUB_TOKEN)
     with fake.serve() as url:
@@ -150,11 +160,15 @@ def fake_github() -> Iterator[tuple[FakeGitHub, str]]:
 
 
 @pytest.fixture
-async def world(stack: TestStack, fake_github: tuple[FakeGitHub, str], fake_anthropic: tuple[FakeAnthropic, str],
-                tmp_path: Path) -> AsyncIterator[AgentWorld]:
+async def world(agent_stack: TestStack, fake_github: tuple[FakeGitHub, str],
+                fake_anthropic: tuple[FakeAnthropic, str], tmp_path: Path) -> AsyncIterator[AgentWorld]:
     bare = make_bare_repo(tmp_path)
     github, github_url = fake_github
     github.add_repo(REPO, clone_url=str(bare), default_branch="main")
     anthropic, anthropic_url = fake_anthropic
-    workspaces = tmp_path / "workspaces"
-    yield AgentWorld(stack, github, github_url, anthropic, anthropic_url, bare, workspaces)
+    anthropic.reset()
+    async with AwsClients(agent_stack.settings) as aws:
+        store = DynamoTaskStore(await aws.client("dynamodb"), agent_stack.names)
+        contexts = S3ContextStore(await aws.client("s3"), agent_stack.names.artifacts_bucket)
+        yield AgentWorld(agent_stack, github, github_url, anthropic, anthropic_url, bare, tmp_path / "workspaces",
+                         store, contexts)

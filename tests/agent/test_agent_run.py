@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from agent.bootstrap import run_agent
 from shared.tasks.states import TaskStatus
@@ -30,7 +31,7 @@ def trailers(world: AgentWorld, branch: str) -> str:
 
 
 async def test_fake_edit_run_delivers_a_branch_a_pr_and_a_result(world: AgentWorld) -> None:
-    task = await world.seed(model_id="fake-edit")
+    task = await world.seed(model_id="fake-edit", test_command="test -f NOTES.md && echo 'all 3 checks ok'")
     report = await run_agent(world.settings(task.task_id))
     assert report.exit_code == 0, report.error
 
@@ -40,19 +41,24 @@ async def test_fake_edit_run_delivers_a_branch_a_pr_and_a_result(world: AgentWor
     pulls = world.pulls_for(task.branch_name)
     assert [(p["head"]["ref"], p["base"]["ref"]) for p in pulls] == [(task.branch_name, "main")]
     assert EDIT_FINAL_TEXT in pulls[0]["body"] and task.task_id in pulls[0]["body"]
+    assert "all 3 checks ok" in pulls[0]["body"] and "passed" in pulls[0]["body"]
 
     row = await world.task(task.task_id)
     assert row.status == TaskStatus.RUNNING and row.agent_status == "success"
     assert row.pr_url == pulls[0]["html_url"] and row.pr_number == pulls[0]["number"]
     assert row.turns == 5 and row.commit_count == 1 and row.cost_usd and row.cost_usd > 0
     assert row.tokens and row.tokens.output > 0 and row.tokens.cache_read > 0
-    assert row.session_id and row.agent_heartbeat_at
+    assert row.session_id and row.agent_heartbeat_at and row.test_passed is True
 
     [finished] = world.finalizer_details(task.task_id)
     assert finished["outcome"] == "success" and finished["summary"] == EDIT_FINAL_TEXT
-    types = [e.event_type for e in await world.events(task.task_id)]
-    for expected in ("agent.started", "agent.turn", "agent.pushed", "agent.pull_request", "agent.finished"):
+    events = await world.events(task.task_id)
+    types = [e.event_type for e in events]
+    for expected in ("agent.started", "agent.turn", "agent.tests", "agent.pushed", "agent.pull_request",
+                     "agent.finished"):
         assert expected in types
+    assert types.index("agent.tests") < types.index("agent.pushed") < types.index("agent.pull_request")
+    assert [e.metadata["passed"] for e in events if e.event_type == "agent.tests"] == [True]
     assert not list(world.workspaces.iterdir()), "the workspace must be removed"
 
     records = report.loop.records
@@ -62,3 +68,202 @@ async def test_fake_edit_run_delivers_a_branch_a_pr_and_a_result(world: AgentWor
     print(f"\ncache-read fraction of input tokens after turn 2: {fraction:.3f}; "
           f"median agent overhead per turn: {overhead * 1000:.1f} ms")
     assert fraction > 0.5
+
+
+async def test_model_refusal_ends_with_a_readable_error_and_no_pr(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-error")
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 1
+    row = await world.task(task.task_id)
+    assert row.agent_status == "error" and row.turns == 0 and not row.pr_url
+    assert row.error_message and "400" in row.error_message and "prompt is too long" in row.error_message
+    assert "Traceback" not in row.error_message
+    assert len(world.anthropic.requests_for("fake-error")) == 1, "a 4xx is not retried"
+    assert world.pulls_for(task.branch_name) == []
+    [finished] = world.finalizer_details(task.task_id)
+    assert finished["outcome"] == "error" and "prompt is too long" in finished["error_message"]
+
+
+async def test_rate_limit_is_retried_then_the_run_succeeds(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-429-then-edit")
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 0, report.error
+    assert len(world.anthropic.requests_for("fake-429-then-edit")) == 6  # one 429, then five turns
+    row = await world.task(task.task_id)
+    assert row.agent_status == "success" and row.pr_url and row.turns == 5
+
+
+async def test_turn_cap_is_never_exceeded(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-loop", max_turns=3)
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 1
+    assert len(world.anthropic.requests_for("fake-loop")) == 3
+    row = await world.task(task.task_id)
+    assert row.agent_status == "error" and row.turns == 3
+    assert "turn cap of 3" in (row.error_message or "")
+    [finished] = world.finalizer_details(task.task_id)
+    assert finished["outcome"] == "error"
+
+
+@pytest.mark.parametrize("budget", [0.01, 0.03])
+async def test_budget_stops_before_the_call_that_would_cross_it(world: AgentWorld, budget: float) -> None:
+    task = await world.seed(model_id="fake-loop", max_turns=200, max_budget_usd=budget)
+    report = await run_agent(world.settings(task.task_id))
+    row = await world.task(task.task_id)
+    calls = len(world.anthropic.requests_for("fake-loop"))
+    print(f"\n${budget} budget: {calls} model calls, ${row.cost_usd:.5f} spent")
+    assert report.exit_code == 1 and row.agent_status == "error"
+    assert f"budget of ${budget:.2f}" in (row.error_message or "")
+    assert row.cost_usd is not None and row.cost_usd <= budget
+    assert row.turns == calls < 200
+
+
+AWS_SHAPED_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+async def test_a_planted_secret_never_leaves_the_agent(world: AgentWorld, tmp_path: Path) -> None:
+    secrets = f"GITHUB_TOKEN={GITHUB_TOKEN}\nANTHROPIC_API_KEY={ANTHROPIC_KEY}\nAWS_ACCESS_KEY_ID={AWS_SHAPED_KEY}\n"
+    world.bare = make_bare_repo(tmp_path / "leaky", {"secrets.env": secrets})
+    world.github.add_repo("acme/app", clone_url=str(world.bare))
+    world.anthropic.add_scenario("fake-leak", [
+        Turn.tool_use("bash", {"command": "cat secrets.env"}),
+        Turn.tool_use("bash", {"command": "cat /proc/self/environ"}),
+        Turn.tool_use("str_replace_based_edit_tool", {"command": "view", "path": "secrets.env"}),
+        Turn.tool_use("str_replace_based_edit_tool", {"command": "create", "path": "NOTES.md", "file_text": "hi\n"}),
+        Turn.text(f"Done. I noticed the token {GITHUB_TOKEN} and the key {ANTHROPIC_KEY} in secrets.env."),
+    ])
+    task = await world.seed(model_id="fake-leak")
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 0, report.error
+
+    def leaks(text: str) -> list[str]:
+        return [s for s in (GITHUB_TOKEN, ANTHROPIC_KEY, AWS_SHAPED_KEY) if s in text]
+
+    requests = world.anthropic.requests_for("fake-leak")
+    assert len(requests) == 5
+    conversation = json.dumps([r["messages"] for r in requests])
+    assert leaks(conversation) == [] and "[REDACTED]" in conversation
+    refused = requests[2]["messages"][-1]["content"][0]
+    assert refused["is_error"] is True and "refused" in refused["content"]
+    events = await world.events(task.task_id)
+    assert leaks(json.dumps([e.model_dump() for e in events])) == []
+    assert [e.metadata["command"] for e in events if e.event_type == "agent.command_refused"] == \
+        ["cat /proc/self/environ"]
+    [pull] = world.pulls_for(task.branch_name)
+    assert leaks(pull["title"] + pull["body"]) == [] and "[REDACTED]" in pull["body"]
+    assert leaks(git(world.bare, "log", "-1", "--format=%B", task.branch_name)) == []
+    row = await world.task(task.task_id)
+    assert leaks(row.model_dump_json()) == []
+    assert leaks(json.dumps(world.finalizer_details(task.task_id))) == []
+
+
+async def test_cancellation_mid_run_stops_the_agent_and_nothing_is_written_after(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-loop", max_turns=500)
+    run = asyncio.create_task(run_agent(world.settings(task.task_id, heartbeat_seconds=0.3)))
+    deadline = time.monotonic() + 15
+    while len(world.anthropic.requests_for("fake-loop")) < 3:
+        assert time.monotonic() < deadline and not run.done(), "the agent never got going"
+        await asyncio.sleep(0.05)
+    await world.store.transition(task.task_id, TaskStatus.CANCELLED, expected={TaskStatus.RUNNING})
+    cancelled_at = time.monotonic()
+    cancelled = await world.task(task.task_id)  # the row as the cancel left it
+    report = await asyncio.wait_for(run, 10)
+    stopped_in = time.monotonic() - cancelled_at
+    print(f"\nstopped {stopped_in:.2f} s after the cancel")
+    assert report.outcome == "cancelled" and report.exit_code == 0
+    assert stopped_in < 3
+    calls = len(world.anthropic.requests_for("fake-loop"))
+    await asyncio.sleep(0.5)
+    assert len(world.anthropic.requests_for("fake-loop")) == calls, "no model call after the agent returned"
+    row = await world.task(task.task_id)
+    assert row.status == TaskStatus.CANCELLED and row.agent_status is None and row.turns is None
+    assert row.model_dump() == cancelled.model_dump(), "nothing written to the task after the cancel"
+    assert "agent.finished" not in [e.event_type for e in await world.events(task.task_id)]
+    assert world.finalizer_details(task.task_id, expect=False) == []
+    assert world.pulls_for(task.branch_name) == []
+    assert not list(world.workspaces.iterdir())
+
+
+async def test_a_rerun_updates_the_same_pull_request(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-edit")
+    first = await run_agent(world.settings(task.task_id))
+    second = await run_agent(world.settings(task.task_id))
+    assert first.exit_code == second.exit_code == 0
+    [pull] = world.pulls_for(task.branch_name)
+    patches = [r for r in world.github.requests
+               if r["method"] == "PATCH" and r["path"].endswith(f"/pulls/{pull['number']}")]
+    assert len(patches) == 1
+    row = await world.task(task.task_id)
+    assert row.pr_number == pull["number"] and row.commit_count == 1
+
+
+async def test_a_clone_or_setup_failure_ends_with_a_written_result(world: AgentWorld) -> None:
+    failing_setup = await world.seed(model_id="fake-edit", setup_command="echo 'missing tool' >&2; exit 7")
+    report = await run_agent(world.settings(failing_setup.task_id))
+    row = await world.task(failing_setup.task_id)
+    assert report.exit_code == 1 and row.agent_status == "error"
+    assert "setup command failed (exit 7): missing tool" in (row.error_message or "")
+
+    world.bare.rename(world.bare.with_name("moved.git"))
+    task = await world.seed(model_id="fake-edit")
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 1
+    row = await world.task(task.task_id)
+    assert row.agent_status == "error" and "cloning" in (row.error_message or "")
+    assert world.anthropic.requests_for("fake-edit") == []
+    assert [d["outcome"] for d in world.finalizer_details(task.task_id)] == ["error"]
+    assert not list(world.workspaces.iterdir())
+
+
+async def test_a_task_that_never_runs_gets_no_writes(world: AgentWorld) -> None:
+    waiting = await world.seed(running=False)
+    report = await run_agent(world.settings(waiting.task_id, start_wait_seconds=0.5, start_poll_seconds=0.1))
+    assert report.exit_code == 2 and report.outcome == "not_started"
+    assert (await world.task(waiting.task_id)).model_dump() == waiting.model_dump()
+
+    cancelled = await world.seed(running=False)
+    cancelled = await world.store.transition(cancelled.task_id, TaskStatus.CANCELLED)
+    report = await run_agent(world.settings(cancelled.task_id))
+    assert report.exit_code == 0 and report.outcome == "skipped"
+    assert (await world.task(cancelled.task_id)).model_dump() == cancelled.model_dump()
+    assert world.anthropic.requests == []
+
+
+def _start_agent(world: AgentWorld, task_id: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "agent", "--task-id", task_id], cwd=ROOT,
+                            env=world.env(task_id, **env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+async def test_the_agent_runs_as_a_process(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-edit")
+    proc = _start_agent(world, task.task_id)
+    output, _ = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 0, output
+    assert branch_file(world, task.branch_name, "NOTES.md") == EDIT_NOTES_TEXT.strip()
+    assert f"Task-Id: {task.task_id}" in trailers(world, task.branch_name)
+    assert len(world.pulls_for(task.branch_name)) == 1
+    row = await world.task(task.task_id)
+    assert row.agent_status == "success" and row.pr_url and row.turns == 5
+    assert [d["outcome"] for d in world.finalizer_details(task.task_id)] == ["success"]
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert lines and all(line["service"] == "agent" for line in lines)
+    assert GITHUB_TOKEN not in output and ANTHROPIC_KEY not in output
+
+
+async def test_sigterm_stops_the_process_cleanly_without_a_result(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-loop", max_turns=500)
+    proc = _start_agent(world, task.task_id)
+    deadline = time.monotonic() + 30
+    while len(world.anthropic.requests_for("fake-loop")) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, "the agent never got going"
+        await asyncio.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    output, _ = await asyncio.to_thread(proc.communicate, timeout=10)
+    assert proc.returncode == 0, output
+    assert time.monotonic() - sent < 3
+    row = await world.task(task.task_id)
+    assert row.status == TaskStatus.RUNNING and row.agent_status is None
+    assert world.finalizer_details(task.task_id, expect=False) == []
+    assert not list(world.workspaces.iterdir())

@@ -1,0 +1,55 @@
+"""What a finished run reports: the result fields of the task row and the AgentFinished event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agent.delivery import Delivery
+from agent.model_loop import LoopResult
+from agent.pricing import Usage
+from shared.events.models import AgentFinished
+from shared.observability.redaction import redact
+from shared.tasks.models import Task
+
+_SUMMARY_LIMIT = 4_000
+_EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
+
+
+@dataclass
+class RunOutcome:
+    """The end of a run that was not cancelled: success unless an error was recorded."""
+
+    error: str | None = None
+    summary: str = ""
+    loop: LoopResult | None = None
+    delivery: Delivery | None = None
+
+    @property
+    def status(self) -> Literal["success", "error"]:
+        return "error" if self.error else "success"
+
+    @property
+    def cost_usd(self) -> float:
+        return round(self.loop.cost_usd, 6) if self.loop else 0.0
+
+    def changes(self) -> dict[str, Any]:
+        """The result fields written to the task row (redacted; absent values left out)."""
+        loop, delivery = self.loop, self.delivery
+        pull = delivery.pull if delivery else None
+        changes = {
+            "agent_status": self.status, "agent_summary": redact(self.summary[:_SUMMARY_LIMIT]) or None,
+            "error_message": redact(self.error) if self.error else None,
+            "pr_url": pull.url if pull else None, "pr_number": pull.number if pull else None,
+            "commit_count": delivery.commit_count if delivery else 0,
+            "test_passed": delivery.test.passed if delivery and delivery.test else None,
+            "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
+            "turns": loop.turns if loop else 0,
+        }
+        return {k: v for k, v in changes.items() if v is not None}
+
+    def finished_event(self, task: Task) -> AgentFinished:
+        """The AgentFinished detail for the finalizer."""
+        return AgentFinished(task_id=task.task_id, user_id=task.user_id, outcome=self.status,
+                             summary=redact(self.summary[:_EVENT_SUMMARY_LIMIT]) or None,
+                             error_message=redact(self.error) if self.error else None, cost_usd=self.cost_usd)

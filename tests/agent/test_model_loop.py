@@ -1,0 +1,187 @@
+"""The model loop with an in-memory model: caps hold before the call, tools run, stops are prompt."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.budget import Budget
+from agent.errors import Cancelled, ModelRefused
+from agent.model_client import ModelReply
+from agent.model_loop import LoopLimits, ModelLoop, TurnRecord
+from agent.pricing import SONNET, Usage
+from agent.tools.protocol import ToolResult
+
+PER_CALL = Usage(input=200, output=100, cache_read=5_000, cache_write=1_000)  # $0.00585 at Sonnet prices
+
+
+@dataclass
+class ScriptedModel:
+    """A ModelClient that answers with the scripted replies, then with tool calls forever.
+
+    Tool-call replies report the usage a real API would: the prompt (~4 characters a token)
+    is read from the cache up to what the previous call cached, the rest is written, and the
+    reply uses every output token it was allowed (the worst case for the budget).
+    """
+
+    replies: list[Any] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    cached: int = 0
+
+    async def create(self, **request: Any) -> ModelReply:
+        self.calls.append(request)
+        if self.replies:
+            reply = self.replies.pop(0)
+            if isinstance(reply, Exception):
+                raise reply
+            return reply
+        prompt = len(json.dumps([request["system"], request["tools"], request["messages"]])) // 4 + 1_500
+        usage = Usage(input=0, output=request["max_tokens"], cache_read=self.cached,
+                      cache_write=prompt - self.cached)
+        self.cached = prompt
+        call = {"type": "tool_use", "id": f"toolu_{len(self.calls)}", "name": "bash", "input": {"command": "ls"}}
+        return ModelReply([{"type": "text", "text": "working"}, call], "tool_use", usage)
+
+
+@dataclass
+class EchoTools:
+    refuse: bool = False
+    runs: int = 0
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [{"type": "bash_20250124", "name": "bash"}]
+
+    async def call(self, name: str, tool_input: dict[str, Any]) -> ToolResult:
+        self.runs += 1
+        if self.refuse:
+            return ToolResult("refused", is_error=True, refusal="no")
+        return ToolResult(f"ran {tool_input['command']}")
+
+
+@dataclass
+class Recorder:
+    turns: list[TurnRecord] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    async def turn_finished(self, record: TurnRecord, total: Usage, cost_usd: float) -> None:
+        self.turns.append(record)
+
+    async def command_refused(self, tool: str, tool_input: dict[str, Any], reason: str) -> None:
+        self.refused.append(reason)
+
+
+def make_loop(model: ScriptedModel, *, max_turns: int = 100, limit: float | None = None,
+              tools: EchoTools | None = None, stop: list[bool] | None = None) -> tuple[ModelLoop, Recorder]:
+    recorder = Recorder()
+    budget = Budget(SONNET, limit, max_tokens=4096, min_output_tokens=100)
+    flag = stop if stop is not None else [False]
+    loop = ModelLoop(model, tools or EchoTools(), recorder, budget, LoopLimits(max_turns),
+                     stop_requested=lambda: flag[0])
+    return loop, recorder
+
+
+async def run(loop: ModelLoop) -> Any:
+    return await loop.run(model_id="claude-sonnet-4-5", system_prompt="sys", user_prompt="do it", workdir="/w")
+
+
+async def test_the_turn_cap_is_never_exceeded() -> None:
+    for cap in (1, 3, 7):
+        model = ScriptedModel()
+        result = await run(make_loop(model, max_turns=cap)[0])
+        assert len(model.calls) == cap == result.turns
+        assert result.stop == "turn_cap" and f"turn cap of {cap}" in (result.error or "")
+
+
+async def test_the_budget_stops_before_the_call_that_would_cross_it() -> None:
+    for limit in (0.05, 0.2, 1.0):
+        model = ScriptedModel()
+        result = await run(make_loop(model, limit=limit)[0])
+        assert result.stop == "budget" and f"budget of ${limit:.2f}" in (result.error or "")
+        # The model used every output token it was allowed, and still the cap held.
+        assert 0 < result.cost_usd <= limit
+        assert result.turns == len(model.calls) >= (1 if limit < 0.5 else 5)
+        # It stopped because the money left could not buy a minimal reply on top of the next prompt.
+        assert limit - result.cost_usd < 0.02
+
+
+async def test_a_tiny_budget_makes_no_call_at_all() -> None:
+    model = ScriptedModel()
+    result = await run(make_loop(model, limit=0.001)[0])
+    assert model.calls == [] and result.stop == "budget" and result.cost_usd == 0
+
+
+async def test_the_run_ends_when_the_model_stops_asking_for_tools() -> None:
+    model = ScriptedModel([ModelReply([{"type": "text", "text": "All done."}], "end_turn", PER_CALL)])
+    result = await run(make_loop(model)[0])
+    assert result.stop == "finished" and result.summary == "All done." and result.turns == 1
+    assert result.usage == PER_CALL and result.error is None
+
+
+async def test_a_cut_off_reply_is_continued() -> None:
+    model = ScriptedModel([ModelReply([{"type": "text", "text": "part"}], "max_tokens", PER_CALL),
+                           ModelReply([{"type": "text", "text": "rest"}], "end_turn", PER_CALL)])
+    result = await run(make_loop(model)[0])
+    assert result.turns == 2 and result.stop == "finished"
+    assert "cut off" in model.calls[1]["messages"][-1]["content"][0]["text"]
+
+
+async def test_a_model_refusal_ends_the_loop_with_its_message() -> None:
+    model = ScriptedModel([ModelRefused("the model API refused the request (400 invalid_request_error: nope)", 400)])
+    result = await run(make_loop(model)[0])
+    assert result.stop == "model_error" and "nope" in (result.error or "") and result.turns == 0
+
+
+async def test_tool_results_follow_the_calls_and_refusals_are_reported() -> None:
+    model = ScriptedModel()
+    tools = EchoTools(refuse=True)
+    loop, recorder = make_loop(model, max_turns=2, tools=tools)
+    await run(loop)
+    second = model.calls[1]["messages"]
+    result_block = second[-1]["content"][0]
+    assert result_block["type"] == "tool_result" and result_block["tool_use_id"] == "toolu_1"
+    assert result_block["is_error"] is True
+    assert recorder.refused == ["no", "no"] and [t.tools for t in recorder.turns] == [["bash"], ["bash"]]
+
+
+async def test_only_the_newest_user_block_carries_the_rolling_cache_breakpoint() -> None:
+    model = ScriptedModel()
+    await run(make_loop(model, max_turns=3)[0])
+    for call in model.calls:
+        marked = [b for m in call["messages"] for b in m["content"] if "cache_control" in b]
+        assert marked == [call["messages"][-1]["content"][-1]]
+        assert "cache_control" in call["system"][0] and "cache_control" in call["tools"][-1]
+
+
+async def test_a_stop_request_ends_the_loop_within_one_tool_call() -> None:
+    stop = [False]
+    tools = EchoTools()
+    model = ScriptedModel()
+    loop, _ = make_loop(model, tools=tools, stop=stop)
+    original = tools.call
+
+    async def call_then_stop(name: str, tool_input: dict[str, Any]) -> ToolResult:
+        stop[0] = True
+        return await original(name, tool_input)
+
+    tools.call = call_then_stop  # type: ignore[method-assign]
+    try:
+        await run(loop)
+    except Cancelled:
+        pass
+    else:
+        raise AssertionError("the loop should have stopped")
+    assert len(model.calls) == 1 and tools.runs == 1
+
+
+async def test_old_tool_output_is_elided_as_the_conversation_nears_the_window() -> None:
+    model = ScriptedModel()
+    recorder = Recorder()
+    budget = Budget(SONNET, None, max_tokens=4096, min_output_tokens=100)
+    loop = ModelLoop(model, EchoTools(), recorder, budget, LoopLimits(8, context_window_tokens=2_000,
+                                                                      elide_at_fraction=0.5),
+                     stop_requested=lambda: False)
+    await run(loop)
+    last = model.calls[-1]["messages"]
+    results = [b["content"] for m in last for b in m["content"] if b.get("type") == "tool_result"]
+    assert results[0].startswith("[older tool output elided") and results[-1] == "ran ls"

@@ -13,8 +13,9 @@ from agent.runner import AgentDeps, AgentRunner, RunReport
 from agent.settings import AgentSettings
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
-from shared.githost.github import GitHubHost
+from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
+from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
@@ -51,18 +52,21 @@ async def run_agent(settings: AgentSettings) -> RunReport:
     """Run the task named in the settings; SIGTERM and SIGINT stop it cleanly."""
     register_secrets(settings)
     sdk = build_sdk(settings)
-    host = GitHubHost.build(settings.github_api_url, settings.github_token,
-                            timeout=settings.github_timeout_seconds)
     loop = asyncio.get_running_loop()
+    host = None
     try:
         async with AwsClients(settings) as aws:
-            store = DynamoTaskStore(await aws.client("dynamodb"), settings.names)
+            ddb = await aws.client("dynamodb")
+            # GitHub, or the local git host for repositories onboarded from a path.
+            host = build_git_host(settings, ddb, settings.names)
+            store = DynamoTaskStore(ddb, settings.names)
             deps = AgentDeps(
                 store=store,
                 contexts=S3ContextStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 publisher=EventBridgePublisher(await aws.client("events"), settings.names.event_bus),
                 host=host,
                 model=build_model_client(settings, sdk),
+                memory=DynamoMemoryStore(ddb, settings.names.memory_table),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -73,5 +77,6 @@ async def run_agent(settings: AgentSettings) -> RunReport:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.remove_signal_handler(sig)
     finally:
-        await host.aclose()
+        if host is not None:
+            await host.aclose()
         await sdk.close()

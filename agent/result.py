@@ -13,6 +13,8 @@ from shared.observability.redaction import redact
 from shared.tasks.models import Task
 
 _SUMMARY_LIMIT = 4_000
+# How the model loop stopped, as the error codes the platform classifies for users.
+_ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR"}
 _EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
 
 
@@ -45,6 +47,7 @@ class RunOutcome:
             "test_passed": delivery.test.passed if delivery and delivery.test else None,
             "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
             "turns": loop.turns if loop else 0,
+            "error_code": _ERROR_CODES.get(loop.stop) if loop and self.error else None,
         }
         return {k: v for k, v in changes.items() if v is not None}
 

@@ -19,6 +19,7 @@ from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.pricing import price_for
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
+from agent.memory import remember
 from agent.result import RunOutcome
 from agent.settings import AgentSettings
 from agent.tools.bash import BashTool
@@ -28,6 +29,7 @@ from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
+from shared.memory.store import MemoryStore
 from shared.hydration.context import HydratedContext
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
@@ -62,6 +64,7 @@ class AgentDeps:
     publisher: Publisher
     host: PullRequests
     model: ModelClient
+    memory: MemoryStore | None = None
 
 
 @dataclass
@@ -126,6 +129,9 @@ class AgentRunner:
         except (ClientError, BotoCoreError) as exc:
             # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
             log.error("could not write the result: %s", exc)
+        if self._deps.memory is not None:
+            await remember(self._deps.memory, task, status=outcome.status, summary=outcome.summary,
+                           error=outcome.error)
         loop = outcome.loop
         await progress.emit("agent.finished", {"outcome": outcome.status, "error": outcome.error,
                                                "turns": loop.turns if loop else 0, "cost_usd": outcome.cost_usd})

@@ -19,7 +19,9 @@ Use the bash tool to explore, build and test, and the str_replace_based_edit_too
 Keep changes focused on the task. Run the project's tests when you can. Do not push, do not rewrite
 history, and do not touch files outside the repository: the platform commits, pushes and opens the
 pull request for you when you finish. When you are done, reply with a short summary of what you
-changed and why; that summary becomes the pull request description."""
+changed and why; that summary becomes the pull request description. If you learned something
+future tasks on this repository should know (how to build or test it, its conventions), end the
+summary with a "Learnings:" heading followed by at most five short bullet points."""
 
 
 def approx_tokens(text: str) -> int:

@@ -22,6 +22,7 @@ class AwsClients:
     def __init__(self, settings: PlatformSettings, *, max_pool_connections: int = 50):
         self._settings = settings
         self._calls: Counter[str] = Counter()
+        self._session = get_session()  # one botocore session: its loaders are costly to build
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
         self._config = AioConfig(
@@ -34,8 +35,7 @@ class AwsClients:
     async def client(self, service: str) -> Any:
         """Return the open client for an AWS service, opening it on first use."""
         if service not in self._clients:
-            session = get_session()
-            ctx = session.create_client(
+            ctx = self._session.create_client(
                 service,
                 region_name=self._settings.aws_region,
                 endpoint_url=self._settings.aws_endpoint_url,

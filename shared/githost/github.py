@@ -48,7 +48,7 @@ class GitHubHost:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(GitHostUnavailable),
             stop=stop_after_attempt(self._attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=self._max_wait),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self._max_wait, jitter=0.2),
             reraise=True,
         ):
             with attempt:

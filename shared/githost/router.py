@@ -15,6 +15,12 @@ class GitHostRouter:
         self._github = github
         self._local = local
 
+    async def aclose(self) -> None:
+        for host in (self._github, self._local):
+            close = getattr(host, "aclose", None)
+            if close is not None:
+                await close()
+
     async def _host(self, repo: str) -> GitHost:
         config = await self._repos.get(repo)
         return self._local if config is not None and config.git_host == "local" else self._github

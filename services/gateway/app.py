@@ -1,73 +1,73 @@
-"""The gateway's FastAPI application: routes, auth, request ids and the error envelope."""
+"""The gateway's FastAPI application: routes, middleware and one error envelope for every failure."""
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
-from services.gateway.errors import ApiError, envelope
-from services.gateway.routes import tasks
-from shared.observability.logging import log_context
+from services.gateway.errors import ApiError
+from services.gateway.middleware import BodyLimit, RequestContext, error_response
+from services.gateway.routes import github, signed_webhooks, tasks, webhooks
+from services.gateway.schemas import Health, HealthResponse
 
-log = logging.getLogger(__name__)
+_HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+               405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMIT_EXCEEDED",
+               503: "SERVICE_UNAVAILABLE"}
 
-_HTTP_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-               413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMIT_EXCEEDED", 503: "SERVICE_UNAVAILABLE"}
+DESCRIPTION = """Submit coding tasks to background agents, follow them, cancel them.
+
+Every response is an envelope, `{"data": ...}` or `{"error": {"code", "message", "request_id"}}`, and carries
+`X-Request-Id`. Another user's task or webhook answers exactly like a missing one (404)."""
 
 
-def _error(request: Request, code: str, message: str, status: int, details: list | None = None) -> JSONResponse:
-    rid = getattr(request.state, "request_id", None) or str(uuid.uuid4())
-    return JSONResponse(envelope(code, message, rid, details), status_code=status, headers={"X-Request-Id": rid})
+def _request_id(request: Request) -> str:
+    return getattr(request.state, "request_id", None) or str(uuid.uuid4())
+
+
+def _detail(error: dict) -> dict:
+    """One validation error as {field, message}: the field without its location prefix (body, query …)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "message": f"malformed JSON: {error.get('ctx', {}).get('error', 'decode error')}"}
+    return {"field": ".".join(loc[1:]) or (loc[0] if loc else "body"), "message": error.get("msg", "")}
 
 
 def create_app(d: GatewayDeps) -> FastAPI:
     """The gateway app wired to its collaborators."""
-    app = FastAPI(title="bgagent API", version="1.0.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
-    app.include_router(tasks.router)
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
-        rid = rid if len(rid) <= 128 and rid.isprintable() else str(uuid.uuid4())
-        request.state.request_id = rid
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > d.settings.max_body_bytes:
-            return _error(request, "PAYLOAD_TOO_LARGE", f"body exceeds {d.settings.max_body_bytes} bytes", 413)
-        with log_context(request_id=rid):
-            try:
-                response = await call_next(request)
-            except Exception:  # never a stack trace to the client
-                log.exception("unhandled error", extra={"path": request.url.path})
-                response = _error(request, "INTERNAL_ERROR", "internal error", 500)
-        response.headers["X-Request-Id"] = rid
-        return response
+    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router):
+        app.include_router(router)
+    # Added last = outermost: the request id exists before the body limit can answer.
+    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    openapi.install(app)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
-        return _error(request, exc.code, exc.message, exc.status, exc.details)
+        return error_response(exc.code, exc.message, _request_id(request), details=exc.details, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        details = [{"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "body", "message": e.get("msg", "")}
-                   for e in exc.errors()]
-        return _error(request, "VALIDATION_ERROR", "the request is not valid", 400, details)
+        details = [_detail(e) for e in exc.errors()]
+        return error_response("VALIDATION_ERROR", "the request is not valid", _request_id(request), details=details)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else code.lower()
-        return _error(request, code, message, exc.status_code)
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+        return error_response(code, message, _request_id(request), headers=headers)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
-        return {"data": {"status": "ok"}}
+    @app.get("/healthz", tags=["health"], response_model=HealthResponse, responses=openapi.errors(*openapi.ALWAYS))
+    async def healthz() -> HealthResponse:
+        return HealthResponse(data=Health(status="ok"))
 
     if d.local_issuer is not None:
         @app.get("/.well-known/jwks.json", include_in_schema=False)

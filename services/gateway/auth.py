@@ -1,13 +1,18 @@
-"""Verifying RS256 bearer tokens against a JWKS (Cognito's in AWS, the local issuer's locally)."""
+"""Verifying RS256 bearer tokens: Cognito ID and access tokens, and the local issuer's, on one code path."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any, Collection, Protocol
 
 import jwt
 
 from services.gateway.errors import ApiError
+from shared.auth.local_issuer import LocalIssuer
+
+_ALGORITHM = "RS256"
+_MAX_USER_ID = 128
 
 
 @dataclass(frozen=True)
@@ -16,25 +21,96 @@ class Principal:
     claims: dict
 
 
-class JwtVerifier:
-    """Checks signature, expiry, issuer and audience; the JWKS is cached and refreshed for new key ids."""
+class SigningKeys(Protocol):
+    async def key_for(self, kid: str) -> Any:
+        """The public key with this id; jwt.PyJWKClientError if there is none."""
 
-    def __init__(self, jwks_url: str, *, issuer: str | None, audience: str | None):
-        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=5)
+
+class RemoteJwks:
+    """A JWKS endpoint (Cognito's): the key set is cached, and refetched for a key id it does not
+    hold, at most once per `min_refresh_seconds` so that made-up key ids cannot hammer the endpoint."""
+
+    def __init__(self, url: str, *, min_refresh_seconds: float = 10.0, lifespan: float = 300.0):
+        self._client = jwt.PyJWKClient(url, cache_keys=False, lifespan=lifespan, timeout=5,
+                                       cooldown_duration=min_refresh_seconds)
+
+    async def key_for(self, kid: str) -> Any:
+        # urllib underneath: blocking, and the URL may even be served by this process.
+        return (await asyncio.to_thread(self._client.get_signing_key, kid)).key
+
+
+class LocalJwks:
+    """The embedded stack's issuer, read in process."""
+
+    def __init__(self, issuer: LocalIssuer):
+        self._keys = jwt.PyJWKSet.from_dict(issuer.jwks())
+
+    async def key_for(self, kid: str) -> Any:
+        for key in self._keys.keys:
+            if key.key_id == kid:
+                return key.key
+        raise jwt.PyJWKClientError(f"no signing key {kid!r}")
+
+
+def _unauthorized(reason: str) -> ApiError:
+    return ApiError("UNAUTHORIZED", f"invalid bearer token: {reason}")
+
+
+class JwtVerifier:
+    """Checks signature (RS256 only), expiry, issuer, `token_use` and the app client: `aud` for an
+    ID token, `client_id` for an access token. The caller is `sub`."""
+
+    def __init__(self, keys: SigningKeys, *, issuer: str, client_ids: Collection[str], leeway_seconds: int = 30):
+        if not issuer or not client_ids:
+            raise ValueError("a JwtVerifier needs the issuer and at least one client id")
+        self._keys = keys
         self._issuer = issuer
-        self._audience = audience
+        self._client_ids = frozenset(client_ids)
+        self._leeway = leeway_seconds
 
     async def verify(self, authorization: str | None) -> Principal:
-        if not authorization or not authorization.lower().startswith("bearer "):
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             raise ApiError("UNAUTHORIZED", "missing bearer token")
-        token = authorization.split(" ", 1)[1].strip()
+        token = token.strip()
         try:
-            # The JWKS fetch is blocking I/O and may hit this very server (local issuer): keep it off the loop.
-            key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            claims = jwt.decode(
-                token, key.key, algorithms=["RS256"], issuer=self._issuer, audience=self._audience,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
-            )
-        except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
-            raise ApiError("UNAUTHORIZED", f"invalid token: {type(exc).__name__}") from exc
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise _unauthorized("malformed") from exc
+        kid = header.get("kid")
+        if header.get("alg") != _ALGORITHM or not isinstance(kid, str):
+            raise _unauthorized("unsupported algorithm or key id")
+        try:
+            key = await self._keys.key_for(kid)
+        except jwt.PyJWKClientConnectionError as exc:
+            raise ApiError("SERVICE_UNAVAILABLE", "the identity provider's keys cannot be read") from exc
+        except jwt.PyJWTError as exc:
+            raise _unauthorized("unknown signing key") from exc
+        claims = self._decode(token, key)
         return Principal(user_id=claims["sub"], claims=claims)
+
+    def _decode(self, token: str, key: Any) -> dict:
+        try:
+            claims = jwt.decode(token, key, algorithms=[_ALGORITHM], issuer=self._issuer, leeway=self._leeway,
+                                options={"require": ["exp", "iss", "sub", "token_use"], "verify_aud": False})
+        except jwt.ExpiredSignatureError as exc:
+            raise _unauthorized("expired") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise _unauthorized("wrong issuer") from exc
+        except jwt.PyJWTError as exc:
+            raise _unauthorized(type(exc).__name__) from exc
+        use = claims.get("token_use")
+        if use == "id":
+            aud = claims.get("aud")
+            audiences = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
+            if not audiences & self._client_ids:
+                raise _unauthorized("wrong audience")
+        elif use == "access":
+            if claims.get("client_id") not in self._client_ids:
+                raise _unauthorized("wrong client")
+        else:
+            raise _unauthorized("token_use must be id or access")
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub or len(sub) > _MAX_USER_ID or not sub.isprintable():
+            raise _unauthorized("bad subject")
+        return claims

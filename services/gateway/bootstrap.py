@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
-from services.gateway.auth import JwtVerifier
+from typing import Awaitable, Callable
+
+from services.gateway.adapters.secrets import CachedSecrets, SecretsManagerStore, SecretStore
+from services.gateway.adapters.webhooks import DynamoWebhookStore
+from services.gateway.auth import JwtVerifier, LocalJwks, RemoteJwks
 from services.gateway.deps import GatewayDeps
+from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
+from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 
+def build_verifier(settings: GatewaySettings, issuer: LocalIssuer | None) -> JwtVerifier:
+    """The local issuer's keys on the embedded stack; otherwise the configured issuer's JWKS."""
+    if issuer is not None:
+        return JwtVerifier(LocalJwks(issuer), issuer=issuer.issuer_url, client_ids={AUDIENCE})
+    if not settings.jwt_issuer or not settings.client_ids:
+        raise SystemExit("gateway needs BGAGENT_JWT_ISSUER and BGAGENT_JWT_AUDIENCE (the app client id(s)), "
+                         "or BGAGENT_LOCAL_ISSUER_DIR for the embedded stack")
+    jwks_url = settings.jwks_url or f"{settings.jwt_issuer.rstrip('/')}/.well-known/jwks.json"
+    return JwtVerifier(RemoteJwks(jwks_url, min_refresh_seconds=settings.jwks_min_refresh_seconds),
+                       issuer=settings.jwt_issuer, client_ids=settings.client_ids)
+
+
+def github_secret_source(settings: GatewaySettings, secrets: SecretStore) -> Callable[[], Awaitable[str | None]]:
+    """Where the GitHub webhook secret comes from: the setting itself, or a Secrets Manager secret."""
+    if settings.github_webhook_secret is not None:
+        value = settings.github_webhook_secret.get_secret_value()
+        register_secret(value)
+
+        async def from_settings() -> str | None:
+            return value or None
+        return from_settings
+    name = settings.github_webhook_secret_name
+
+    async def from_secrets_manager() -> str | None:
+        return await secrets.get(name) if name else None
+    return from_secrets_manager
+
+
 async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayDeps:
     issuer = LocalIssuer(settings.local_issuer_dir, settings.base_url) if settings.local_issuer_dir else None
-    if issuer:
-        verifier = JwtVerifier(f"{settings.base_url}/.well-known/jwks.json", issuer=issuer.issuer_url,
-                               audience=AUDIENCE)
-    elif settings.jwks_url:
-        verifier = JwtVerifier(settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    else:
-        raise SystemExit("gateway needs BGAGENT_JWKS_URL (or BGAGENT_LOCAL_ISSUER_DIR for the embedded stack)")
     ddb = await clients.client("dynamodb")
+    secrets = CachedSecrets(SecretsManagerStore(await clients.client("secretsmanager")),
+                            ttl_seconds=settings.webhook_secret_cache_seconds)
     return GatewayDeps(
         settings=settings,
         tasks=DynamoTaskStore(ddb, settings.names),
         repos=DynamoRepoStore(ddb, settings.names.repos_table),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
-        verifier=verifier,
+        verifier=build_verifier(settings, issuer),
+        webhooks=DynamoWebhookStore(ddb, settings.names.webhooks_table),
+        secrets=secrets,
+        limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
     )

@@ -1,17 +1,27 @@
-"""What the gateway's routes need, built once by the composition root."""
+"""What the gateway's routes need, built once by the composition root, and the per-request dependencies."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Awaitable, Callable
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.gateway.adapters.secrets import SecretStore
+from services.gateway.adapters.webhooks import WebhookStore
 from services.gateway.auth import JwtVerifier, Principal
+from services.gateway.errors import ApiError
+from services.gateway.ratelimit import RateLimiter, retry_after_header
 from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.repos.store import RepoStore
 from shared.tasks.store import TaskStore
+
+
+async def _no_github_secret() -> str | None:
+    return None
 
 
 @dataclass
@@ -21,6 +31,11 @@ class GatewayDeps:
     repos: RepoStore
     bus: EventPublisher
     verifier: JwtVerifier
+    webhooks: WebhookStore
+    secrets: SecretStore
+    limiter: RateLimiter
+    # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
+    github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None
 
 
@@ -28,6 +43,31 @@ def deps(request: Request) -> GatewayDeps:
     return request.app.state.deps
 
 
-async def principal(request: Request) -> Principal:
+_bearer = HTTPBearer(auto_error=False, description="a Cognito ID or access token (or the local issuer's)")
+
+
+async def principal(request: Request,
+                    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None) -> Principal:
     """The authenticated caller; 401 in the error envelope otherwise."""
-    return await request.app.state.deps.verifier.verify(request.headers.get("authorization"))
+    caller = await request.app.state.deps.verifier.verify(request.headers.get("authorization"))
+    request.state.user_id = caller.user_id
+    return caller
+
+
+def enforce_rate_limit(d: GatewayDeps, user_id: str) -> None:
+    """429 RATE_LIMIT_EXCEEDED once the user's bucket in this process is empty."""
+    wait = d.limiter.take(user_id)
+    if wait is not None:
+        raise ApiError("RATE_LIMIT_EXCEEDED", "too many requests: slow down and retry later",
+                       headers=retry_after_header(wait))
+
+
+async def writer(request: Request, caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    """The authenticated caller of a route that creates or changes something, within its rate limit."""
+    enforce_rate_limit(request.app.state.deps, caller.user_id)
+    return caller
+
+
+Caller = Annotated[Principal, Depends(principal)]
+Writer = Annotated[Principal, Depends(writer)]
+Deps = Annotated[GatewayDeps, Depends(deps)]

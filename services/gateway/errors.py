@@ -22,14 +22,16 @@ STATUS = {
 
 
 class ApiError(Exception):
-    """An error a client sees, with its code and HTTP status."""
+    """An error a client sees, with its code, HTTP status and any response headers."""
 
-    def __init__(self, code: str, message: str, *, details: list | None = None):
+    def __init__(self, code: str, message: str, *, details: list | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = STATUS[code]
         self.details = details
+        self.headers = headers or {}
 
 
 def envelope(code: str, message: str, request_id: str, details: list | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""Request and response bodies of the task API."""
+"""Request and response bodies of the API (they are also its OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class TaskView(BaseModel):
     task_description: str | None = None
     branch_name: str
     channel_source: str
+    channel_metadata: dict[str, Any] | None = None
     model_id: str | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None
@@ -89,3 +90,93 @@ class EventView(BaseModel):
 class Pagination(BaseModel):
     next_token: str | None = None
     has_more: bool = False
+
+
+class TaskResponse(BaseModel):
+    data: TaskView
+
+
+class TaskListResponse(BaseModel):
+    data: list[TaskView]
+    pagination: Pagination
+
+
+class EventListResponse(BaseModel):
+    data: list[EventView]
+    pagination: Pagination
+
+
+class CreateWebhookRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(..., min_length=1, max_length=100, description="a label for your own use")
+
+
+class WebhookView(BaseModel):
+    """A webhook as its owner sees it; never its secret."""
+
+    webhook_id: str
+    name: str
+    status: str
+    created_at: str
+    revoked_at: str | None = None
+
+
+class CreatedWebhookView(WebhookView):
+    secret: str = Field(..., description="the HMAC secret: shown in this response only, store it now")
+
+
+class WebhookResponse(BaseModel):
+    data: WebhookView
+
+
+class CreatedWebhookResponse(BaseModel):
+    data: CreatedWebhookView
+
+
+class WebhookListResponse(BaseModel):
+    data: list[WebhookView]
+    pagination: Pagination
+
+
+class Acknowledgement(BaseModel):
+    """A GitHub event the gateway received and deliberately did nothing with."""
+
+    ignored: bool = True
+    reason: str
+
+
+class AcknowledgementResponse(BaseModel):
+    data: Acknowledgement
+
+
+class Pong(BaseModel):
+    pong: bool = True
+
+
+class PongResponse(BaseModel):
+    data: Pong
+
+
+class Health(BaseModel):
+    status: str
+
+
+class HealthResponse(BaseModel):
+    data: Health
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(..., description="one of the codes in the API's error table")
+    message: str
+    request_id: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

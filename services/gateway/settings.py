@@ -1,8 +1,8 @@
-"""Gateway settings."""
+"""Gateway settings (environment variables BGAGENT_*)."""
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import PlatformSettings
 
@@ -11,13 +11,39 @@ class GatewaySettings(PlatformSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+
+    # Cognito (or any RS256 issuer): the issuer URL, its JWKS (default: <issuer>/.well-known/jwks.json)
+    # and the app client id(s), comma-separated: `aud` of ID tokens, `client_id` of access tokens.
     jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
-    # When set, the gateway serves the local issuer's JWKS (embedded stack only).
+    # Seconds between two JWKS refreshes triggered by an unknown key id (a refresh-storm guard).
+    jwks_min_refresh_seconds: float = Field(10.0, ge=0)
+    # When set, the gateway issues and verifies its own tokens (embedded stack only).
     local_issuer_dir: Path | None = None
+
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Per user and per gateway process: requests that create or change something.
+    rate_limit_per_second: float = Field(20.0, gt=0)
+    rate_limit_burst: int = Field(40, ge=1)
+
+    webhook_max_skew_seconds: int = Field(300, ge=1)
+    webhook_secret_cache_seconds: float = Field(60.0, ge=0)
+
+    # GitHub webhooks: the shared secret itself, or the name of a Secrets Manager secret holding it.
+    github_webhook_secret: SecretStr | None = Field(None, repr=False)
+    github_webhook_secret_name: str | None = None
+    # The platform user that owns GitHub-triggered tasks.
+    github_task_user: str = Field("github", min_length=1, max_length=128)
 
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def client_ids(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in (self.jwt_audience or "").split(",") if c.strip())
+
+    def webhook_secret_name(self, webhook_id: str) -> str:
+        """Where a webhook's secret lives in Secrets Manager."""
+        return f"bgagent/{self.stack_name}/webhooks/{webhook_id}"

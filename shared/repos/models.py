@@ -16,6 +16,20 @@ def valid_repo_name(repo: str) -> bool:
     return bool(REPO_PATTERN.match(repo)) and not repo.endswith((".", "/.."))
 
 
+class GitHubTrigger(BaseModel):
+    """A GitHub event that turns into a task: event name, actions and labels (empty list = any)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[str] = ["issues"]
+    actions: list[str] = ["labeled"]
+    labels: list[str] = ["bgagent"]
+
+
+# When a repo sets no rules: an issue labeled `bgagent` starts a task.
+DEFAULT_GITHUB_TRIGGERS: tuple[GitHubTrigger, ...] = (GitHubTrigger(),)
+
+
 class RepoConfig(BaseModel):
     """A row of the Repos table."""
 
@@ -34,6 +48,8 @@ class RepoConfig(BaseModel):
     egress_allowlist: list[str] = []
     git_host: Literal["github", "local"] = "github"
     local_path: str | None = None
+    # None: DEFAULT_GITHUB_TRIGGERS; an empty list turns GitHub-triggered tasks off for the repo.
+    github_triggers: list[GitHubTrigger] | None = None
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
 
@@ -47,3 +63,7 @@ class RepoConfig(BaseModel):
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    @property
+    def effective_github_triggers(self) -> tuple[GitHubTrigger, ...]:
+        return DEFAULT_GITHUB_TRIGGERS if self.github_triggers is None else tuple(self.github_triggers)

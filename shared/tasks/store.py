@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Collection, Mapping, Protocol
 
 from shared.tasks.models import Task, TaskEvent, UserConcurrency
@@ -48,9 +50,29 @@ class TaskStore(Protocol):
     async def oldest_queued(self, user_id: str, *, limit: int = 10) -> list[Task]:
         """A user's QUEUED tasks, oldest first."""
 
+    async def list_for_user(
+        self,
+        user_id: str,
+        *,
+        statuses: Collection[TaskStatus] | None = None,
+        repo: str | None = None,
+        limit: int = 20,
+        next_token: str | None = None,
+    ) -> tuple[list[Task], str | None]:
+        """One page of a user's tasks, newest first, optionally only some statuses and one repo.
+
+        The token is bound to the user and the filters: InvalidToken for a token of any other listing.
+        """
+
     async def get_concurrency(self, user_id: str) -> UserConcurrency: ...
 
     async def list_concurrency(self) -> list[UserConcurrency]: ...
 
     async def correct_active_count(self, user_id: str, *, observed: int, actual: int) -> bool:
         """Set the counter to `actual` only if it still reads `observed`; False if it moved."""
+
+
+def listing_fingerprint(user_id: str, statuses: Collection[TaskStatus] | None, repo: str | None) -> str:
+    """What a list_for_user next_token is bound to: one user and one set of filters."""
+    raw = json.dumps([user_id, sorted(TaskStatus(s).value for s in statuses or ()), repo or ""])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]

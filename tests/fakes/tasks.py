@@ -6,10 +6,11 @@ import asyncio
 import time
 from typing import Any, Collection, Mapping
 
-from shared.aws.pagination import InvalidToken
+from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
 from shared.tasks.states import TaskStatus, acquires_slot, can_transition
+from shared.tasks.store import listing_fingerprint
 
 
 class InMemoryTaskStore:
@@ -120,6 +121,28 @@ class InMemoryTaskStore:
     async def oldest_queued(self, user_id: str, *, limit: int = 10) -> list[Task]:
         queued = [t for t in await self.tasks_in_status(TaskStatus.QUEUED) if t.user_id == user_id]
         return queued[:limit]
+
+    async def list_for_user(self, user_id: str, *, statuses: Collection[TaskStatus] | None = None,
+                            repo: str | None = None, limit: int = 20,
+                            next_token: str | None = None) -> tuple[list[Task], str | None]:
+        wanted = {TaskStatus(s) for s in statuses or ()}
+        listing = listing_fingerprint(user_id, wanted, repo)
+        newest_first = sorted((t for t in self.tasks.values() if t.user_id == user_id
+                               and (not wanted or t.status in wanted) and (not repo or t.repo == repo)),
+                              key=lambda t: (t.created_at, t.task_id), reverse=True)
+        cursor = decode_token(next_token)
+        if cursor is not None:
+            key = cursor.get("k")
+            if cursor.get("l") != listing or not isinstance(key, dict) or key.get("user_id") != user_id:
+                raise InvalidToken("next_token belongs to another listing")
+            position = (str(key.get("created_at")), str(key.get("task_id")))
+            newest_first = [t for t in newest_first if (t.created_at, t.task_id) < position]
+        page = newest_first[:limit]
+        if len(newest_first) <= limit:
+            return page, None
+        last = page[-1]
+        return page, encode_token({"l": listing, "k": {"user_id": user_id, "created_at": last.created_at,
+                                                      "task_id": last.task_id}})
 
     async def get_concurrency(self, user_id: str) -> UserConcurrency:
         return self.counters.get(user_id, UserConcurrency(user_id=user_id)).model_copy()

@@ -1,73 +1,119 @@
-"""The task routes: create, read, events."""
+"""The task routes: create, list, read, cancel, events."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from services.gateway.auth import Principal
-from services.gateway.deps import GatewayDeps, deps, principal
+from services.gateway.cancellation import cancel_task
+from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
-from services.gateway.schemas import CreateTaskRequest, EventView, Pagination, TaskView
+from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
+from services.gateway.schemas import (CreateTaskRequest, EventListResponse, EventView, Pagination, TaskListResponse,
+                                      TaskResponse, TaskView)
+from services.gateway.submission import Submission, submit_task
 from shared.aws.pagination import InvalidToken
-from shared.events.models import TaskSubmitted
-from shared.tasks.errors import IdempotencyConflict
+from shared.repos.models import valid_repo_name
 from shared.tasks.models import Task
+from shared.tasks.states import TaskStatus
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
-Caller = Annotated[Principal, Depends(principal)]
-Deps = Annotated[GatewayDeps, Depends(deps)]
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")  # visible ASCII
+_TASK_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
 
 
-async def _owned(d: GatewayDeps, task_id: str, caller: Principal) -> Task:
+async def owned_task(d: GatewayDeps, task_id: str, caller: Principal) -> Task:
     """Another user's task answers exactly like a missing one: 404 TASK_NOT_FOUND."""
-    task = await d.tasks.get(task_id) if len(task_id) <= 64 else None
+    task = await d.tasks.get(task_id) if _TASK_ID.match(task_id) else None
     if task is None or task.user_id != caller.user_id:
-        raise ApiError("TASK_NOT_FOUND", f"task {task_id} not found")
+        raise ApiError("TASK_NOT_FOUND", f"task {task_id[:64]} not found")
     return task
 
 
-@router.post("", status_code=201)
-async def create_task(body: CreateTaskRequest, caller: Caller, d: Deps, response: Response,
-                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict:
-    repo = await d.repos.get(body.repo)
-    if repo is None or not repo.active:
-        raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
-    task = Task.new(user_id=caller.user_id, repo=body.repo, task_description=body.task_description,
-                    issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
-                    model_id=body.model_id, channel_source="api",
-                    idempotency_key=f"task#{idempotency_key}" if idempotency_key else None)
-    try:
-        task = await d.tasks.create(task)
-    except IdempotencyConflict as exc:
-        if exc.user_id != caller.user_id:
-            raise ApiError("DUPLICATE_TASK", "this Idempotency-Key was used by another request") from exc
-        existing = await d.tasks.get(exc.task_id)
-        if existing is None:
-            raise ApiError("SERVICE_UNAVAILABLE", "the task for this Idempotency-Key is not readable yet") from exc
+def _statuses(raw: str | None) -> list[TaskStatus] | None:
+    if not raw:
+        return None
+    names = [s.strip().upper() for s in raw.split(",") if s.strip()]
+    unknown = [n for n in names if n not in TaskStatus.__members__]
+    if unknown or not names:
+        raise ApiError("VALIDATION_ERROR", f"status must be a comma-separated list of {', '.join(TaskStatus)}",
+                       details=[{"field": "status", "message": f"unknown status {n[:40]!r}"} for n in unknown])
+    return [TaskStatus(n) for n in names]
+
+
+@router.post("", status_code=201, response_model=TaskResponse, summary="Submit a task",
+             responses={**errors(*AUTHENTICATED, *WRITES, "DUPLICATE_TASK", "REPO_NOT_ONBOARDED"),
+                        200: {"model": TaskResponse, "description": "an Idempotency-Key replay: the existing task",
+                              "headers": success_headers(Idempotent_Replay="true")},
+                        201: {"headers": success_headers(Location="the new task's URL")}})
+async def create_task(body: CreateTaskRequest, caller: Writer, d: Deps, response: Response,
+                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> TaskResponse:
+    if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ApiError("VALIDATION_ERROR", "Idempotency-Key must be 1-128 visible ASCII characters")
+    submitted = await submit_task(d, user_id=caller.user_id, body=body, channel_source="api",
+                                  idempotency_key=f"task#{idempotency_key}" if idempotency_key else None)
+    return submission_response(submitted, response)
+
+
+def submission_response(submitted: Submission, response: Response) -> TaskResponse:
+    """201 and Location for a new task; 200 and Idempotent-Replay for a replayed one."""
+    if submitted.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replay"] = "true"
-        return {"data": TaskView.of(existing).model_dump(mode="json")}
-    await d.bus.publish(TaskSubmitted(task_id=task.task_id, user_id=task.user_id))
-    response.headers["Location"] = f"/v1/tasks/{task.task_id}"
-    return {"data": TaskView.of(task).model_dump(mode="json")}
+    else:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/tasks/{submitted.task.task_id}"
+    return TaskResponse(data=TaskView.of(submitted.task))
 
 
-@router.get("/{task_id}")
-async def get_task(task_id: str, caller: Caller, d: Deps) -> dict:
-    return {"data": TaskView.of(await _owned(d, task_id, caller)).model_dump(mode="json")}
+@router.get("", response_model=TaskListResponse, summary="List your tasks, newest first",
+            responses=errors(*AUTHENTICATED))
+async def list_tasks(caller: Caller, d: Deps,
+                     status: Annotated[str | None, Query(max_length=200, description="comma-separated statuses")] = None,
+                     repo: Annotated[str | None, Query(max_length=200, description="OWNER/NAME")] = None,
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                     next_token: Annotated[str | None, Query(max_length=2048)] = None) -> TaskListResponse:
+    statuses = _statuses(status)
+    if repo is not None and not valid_repo_name(repo):
+        raise ApiError("VALIDATION_ERROR", "repo must look like OWNER/NAME",
+                       details=[{"field": "repo", "message": "not OWNER/NAME"}])
+    try:
+        tasks, token = await d.tasks.list_for_user(caller.user_id, statuses=statuses, repo=repo, limit=limit,
+                                                   next_token=next_token)
+    except InvalidToken as exc:
+        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+    return TaskListResponse(data=[TaskView.of(t) for t in tasks],
+                            pagination=Pagination(next_token=token, has_more=token is not None))
 
 
-@router.get("/{task_id}/events")
+@router.get("/{task_id}", response_model=TaskResponse, summary="Read one of your tasks",
+            responses=errors(*AUTHENTICATED, "TASK_NOT_FOUND"))
+async def get_task(task_id: str, caller: Caller, d: Deps) -> TaskResponse:
+    return TaskResponse(data=TaskView.of(await owned_task(d, task_id, caller)))
+
+
+@router.delete("/{task_id}", response_model=TaskResponse, summary="Cancel one of your tasks",
+               description="Cancels a SUBMITTED, QUEUED, HYDRATING or RUNNING task and answers 200 with the "
+                           "CANCELLED task. A FINALIZING task is already recording its result: 409.",
+               responses=errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND", "TASK_ALREADY_TERMINAL"))
+async def delete_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
+    task = await owned_task(d, task_id, caller)
+    return TaskResponse(data=TaskView.of(await cancel_task(d, task)))
+
+
+@router.get("/{task_id}/events", response_model=EventListResponse, summary="A task's audit trail, oldest first",
+            responses=errors(*AUTHENTICATED, "TASK_NOT_FOUND"))
 async def list_events(task_id: str, caller: Caller, d: Deps,
                       limit: Annotated[int, Query(ge=1, le=100)] = 50,
-                      next_token: Annotated[str | None, Query(max_length=2048)] = None) -> dict:
-    await _owned(d, task_id, caller)
+                      next_token: Annotated[str | None, Query(max_length=2048)] = None) -> EventListResponse:
+    await owned_task(d, task_id, caller)
     try:
         events, token = await d.tasks.list_events(task_id, limit=limit, next_token=next_token)
     except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", str(exc)) from exc
-    return {"data": [EventView.of(e).model_dump(mode="json") for e in events],
-            "pagination": Pagination(next_token=token, has_more=token is not None).model_dump()}
+        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+    return EventListResponse(data=[EventView.of(e) for e in events],
+                             pagination=Pagination(next_token=token, has_more=token is not None))

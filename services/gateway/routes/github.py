@@ -1,0 +1,103 @@
+"""POST /v1/github/events: GitHub webhooks that, by a repo's trigger rules, become tasks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import RootModel, ValidationError
+
+from services.gateway.deps import Deps
+from services.gateway.errors import ApiError
+from services.gateway.github_triggers import matching_rule, read_issue_event
+from services.gateway.openapi import ALWAYS, errors, success_headers
+from services.gateway.routes.tasks import submission_response
+from services.gateway.schemas import (Acknowledgement, AcknowledgementResponse, CreateTaskRequest, PongResponse,
+                                      TaskResponse)
+from services.gateway.signatures import github_signature, matches
+from services.gateway.submission import submit_task
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["github"])
+
+_DELIVERY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+_BODY = {"requestBody": {"required": True, "description": "GitHub's event payload", "content": {
+    "application/json": {"schema": {"type": "object"}},
+    "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"payload": {"type": "string"}}}}}}}
+
+
+class GitHubOkResponse(RootModel[PongResponse | TaskResponse]):
+    """200: the answer to a ping, or a redelivered event's original task."""
+
+
+def _ignored(reason: str) -> JSONResponse:
+    log.info("github event ignored", extra={"reason": reason})
+    return JSONResponse({"data": Acknowledgement(reason=reason).model_dump()}, status_code=202)
+
+
+def _payload(request: Request, raw: bytes) -> Any:
+    """The event payload: JSON, or the `payload` field of a form-encoded delivery."""
+    try:
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return json.loads(parse_qs(raw.decode())["payload"][0])
+        return json.loads(raw)
+    except (ValueError, KeyError, UnicodeDecodeError) as exc:
+        raise ApiError("VALIDATION_ERROR", "the event payload is not valid JSON") from exc
+
+
+@router.post("/v1/github/events", status_code=201, response_model=None, openapi_extra=_BODY,
+             summary="Receive a GitHub webhook event",
+             description="Signed with X-Hub-Signature-256 over the raw body with the platform's GitHub webhook "
+                         "secret. `ping` answers 200; an issue event matching the repo's trigger rules (default: "
+                         "issue labeled `bgagent`) creates a task (201; a redelivery returns it with 200); "
+                         "anything else is acknowledged with 202 and ignored.",
+             responses={**errors("VALIDATION_ERROR", "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "DUPLICATE_TASK",
+                                 "SERVICE_UNAVAILABLE", *ALWAYS),
+                        200: {"model": GitHubOkResponse, "description": "pong, or a redelivery's original task",
+                              "headers": success_headers(Idempotent_Replay="true on a redelivery")},
+                        201: {"model": TaskResponse, "description": "the task the event started",
+                              "headers": success_headers(Location="the new task's URL")},
+                        202: {"model": AcknowledgementResponse, "description": "received, deliberately ignored"}})
+async def github_event(
+    request: Request, d: Deps, response: Response,
+    x_hub_signature_256: Annotated[str | None, Header()] = None,
+    x_github_event: Annotated[str | None, Header()] = None,
+    x_github_delivery: Annotated[str | None, Header()] = None,
+) -> Any:
+    secret = await d.github_secret()
+    if not secret:
+        raise ApiError("SERVICE_UNAVAILABLE", "GitHub webhooks are not configured on this platform")
+    raw = await request.body()
+    if not matches(github_signature(secret, raw), x_hub_signature_256):
+        raise ApiError("UNAUTHORIZED", "the GitHub signature does not match")
+    event = (x_github_event or "").strip()
+    if event == "ping":
+        return JSONResponse({"data": {"pong": True}})
+    delivery = (x_github_delivery or "").strip()
+    if not _DELIVERY.match(delivery):
+        raise ApiError("VALIDATION_ERROR", "X-GitHub-Delivery must be 1-128 visible ASCII characters")
+    found = read_issue_event(event, _payload(request, raw))
+    if isinstance(found, str):
+        return _ignored(found)
+    repo = await d.repos.get(found.repo)
+    if repo is None or not repo.active:
+        return _ignored(f"repository {found.repo} is not onboarded")
+    if matching_rule(repo.effective_github_triggers, found) is None:
+        return _ignored(f"no trigger rule of {found.repo} matches {event}/{found.action}")
+    try:
+        body = CreateTaskRequest(repo=found.repo, issue_number=found.issue_number,
+                                 task_description=found.title[:10_000] or None)
+    except ValidationError:
+        return _ignored("the issue cannot become a task")
+    metadata = {"delivery_id": delivery, "event": event, "action": found.action, "sender": found.sender}
+    submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
+                                  channel_metadata={k: v for k, v in metadata.items() if v is not None},
+                                  idempotency_key=f"github#{delivery}")
+    return submission_response(submitted, response)

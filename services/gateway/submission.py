@@ -1,0 +1,72 @@
+"""Turning an accepted request (REST, signed webhook or GitHub) into a SUBMITTED task, exactly once per key."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from services.gateway.deps import GatewayDeps
+from services.gateway.errors import ApiError
+from services.gateway.notify import announce
+from services.gateway.schemas import CreateTaskRequest
+from shared.events.models import TaskSubmitted
+from shared.observability.redaction import redact
+from shared.tasks.errors import IdempotencyConflict
+from shared.tasks.models import Task
+
+_CREATE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Submission:
+    task: Task
+    replayed: bool
+
+
+def _transaction_conflict(exc: ClientError) -> bool:
+    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+    return exc.response.get("Error", {}).get("Code") == "TransactionCanceledException" and (
+        "TransactionConflict" in reasons)
+
+
+async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, channel_source: str,
+                      channel_metadata: dict[str, Any] | None = None,
+                      idempotency_key: str | None = None) -> Submission:
+    """Create the task and announce it; a key already bound to one of this user's tasks replays that
+    task, a key bound to another user's is DUPLICATE_TASK (keys are global, namespaced by channel)."""
+    repo = await d.repos.get(body.repo)
+    if repo is None or not repo.active:
+        raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
+    # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
+    # secrets included) and credential-shaped strings are masked before anything stores it.
+    description = redact(body.task_description) if body.task_description else None
+    task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
+                    issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
+                    model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
+                    idempotency_key=idempotency_key)
+    for attempt in range(1, _CREATE_ATTEMPTS + 1):
+        try:
+            created = await d.tasks.create(task)
+            break
+        except IdempotencyConflict as exc:
+            return await _replay(d, exc, user_id)
+        except ClientError as exc:
+            # DynamoDB may cancel one of two transactions racing on the same key with
+            # TransactionConflict instead of a failed condition: try again, and the loser sees the key.
+            if not idempotency_key or not _transaction_conflict(exc) or attempt == _CREATE_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.05 * attempt)
+    await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
+    return Submission(created, replayed=False)
+
+
+async def _replay(d: GatewayDeps, conflict: IdempotencyConflict, user_id: str) -> Submission:
+    if conflict.user_id != user_id:
+        raise ApiError("DUPLICATE_TASK", "this idempotency key was already used by another request") from conflict
+    existing = await d.tasks.get(conflict.task_id)
+    if existing is None:
+        raise ApiError("SERVICE_UNAVAILABLE", "the task for this idempotency key is not readable yet; retry") from conflict
+    return Submission(existing, replayed=True)

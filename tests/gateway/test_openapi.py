@@ -1,0 +1,65 @@
+"""The OpenAPI document matches the app: every route, its status codes, and bodies in the envelope."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema.exceptions import ValidationError
+from openapi_spec_validator import validate
+
+from tests.gateway.openapi_check import check_response, documented_routes
+
+EXPECTED = {
+    ("POST", "/v1/tasks"): {200, 201, 400, 401, 409, 413, 422, 429, 500, 503},
+    ("GET", "/v1/tasks"): {200, 400, 401, 500, 503},
+    ("GET", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 500, 503},
+    ("DELETE", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
+    ("GET", "/v1/tasks/{task_id}/events"): {200, 400, 401, 404, 500, 503},
+    ("POST", "/v1/webhooks"): {201, 400, 401, 413, 429, 500, 503},
+    ("GET", "/v1/webhooks"): {200, 400, 401, 500, 503},
+    ("DELETE", "/v1/webhooks/{webhook_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
+    ("POST", "/v1/webhooks/tasks"): {200, 201, 400, 401, 409, 413, 422, 429, 500, 503},
+    ("POST", "/v1/github/events"): {200, 201, 202, 400, 401, 409, 413, 500, 503},
+    ("GET", "/healthz"): {200, 500},
+}
+
+
+async def test_the_document_is_served_and_valid(gw):
+    async with gw.client(check=False) as c:
+        doc = (await c.get("/openapi.json")).json()
+        docs = await c.get("/docs")
+    validate(doc)
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+async def test_every_route_is_documented_with_its_status_codes(gw):
+    doc = gw.app.openapi()
+    routes = {(method, path) for method, path, _ in documented_routes(gw.app)}
+    assert routes == set(EXPECTED)
+    for (method, path), statuses in EXPECTED.items():
+        operation = doc["paths"][path][method.lower()]
+        assert {int(s) for s in operation["responses"]} == statuses, (method, path)
+        for status, response in operation["responses"].items():
+            schema = response["content"]["application/json"]["schema"]
+            if int(status) >= 400:
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
+            assert "X-Request-Id" in response["headers"]
+
+
+async def test_no_route_documents_fastapis_default_422(gw):
+    doc = gw.app.openapi()
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if (method.upper(), path) not in {("POST", "/v1/tasks"), ("POST", "/v1/webhooks/tasks")}:
+                assert "422" not in operation["responses"], (method, path)
+
+
+def test_the_response_check_rejects_undocumented_statuses_and_shapes(gw):
+    headers = {"x-request-id": "r"}
+    with pytest.raises(AssertionError, match="not documented"):
+        check_response(gw.app, "GET", "/v1/tasks/abc", 409, {"error": {}}, headers)
+    with pytest.raises(ValidationError):
+        check_response(gw.app, "GET", "/v1/tasks/abc", 200, {"data": {"task_id": "x"}}, headers)
+    with pytest.raises(AssertionError, match="X-Request-Id"):
+        check_response(gw.app, "GET", "/healthz", 200, {"data": {"status": "ok"}}, {})

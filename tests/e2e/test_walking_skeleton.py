@@ -54,3 +54,23 @@ def test_a_model_that_refuses_every_call_fails_the_task_readably(platform):
     assert task["error_classification"]["remedy"]
     assert platform.github.pulls("acme/refused") == []
     assert platform.active_count("bob") == 0
+
+
+def test_a_local_repository_works_without_github(platform, tmp_path):
+    from tests.support.git import git, make_bare_repo
+    from shared.aws.dynamo import to_item
+    from shared.repos.models import RepoConfig
+
+    seed = make_bare_repo(tmp_path, "offline")
+    work = tmp_path / "offline-work"  # a working copy, as a user's own checkout would be
+    git("clone", str(seed), str(work))
+    row = RepoConfig(repo="me/offline", git_host="local", local_path=str(work)).model_dump(mode="json")
+    platform.boto("dynamodb").put_item(TableName=platform.names.repos_table, Item=to_item(row))
+    with platform.client("olga") as c:
+        resp = c.post("/v1/tasks", json={"repo": "me/offline", "task_description": "Add notes",
+                                         "model_id": FAKE_EDIT})
+    task = platform.wait_for("olga", resp.json()["data"]["task_id"])
+    assert task["status"] == "COMPLETED", task
+    assert task["pr_url"] == "local://me/offline/pull/1"
+    assert git("show", f"{task['branch_name']}:{EDIT_NOTES_PATH}", cwd=work) == EDIT_NOTES_TEXT
+    assert not any(r["path"].startswith("/repos/me/offline") for r in platform.github.requests)

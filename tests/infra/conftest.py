@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 import sys
@@ -154,6 +155,8 @@ def _resolve(value):
 def deployed() -> Deployed:
     """Run infra/pulumi/__main__.py once (config from Pulumi.dev.yaml) with preview=False mocks."""
     mocks = RecordingMocks()
+    # Pulumi's mocks need a current event loop; async tests that ran before may have closed theirs.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_mocks(mocks, project="bgagent", stack="dev", preview=False)
     pulumi.runtime.set_all_config(sample_config())
     outputs: dict = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import uuid
 
 from fastapi import FastAPI, Request
@@ -37,6 +39,20 @@ def _detail(error: dict) -> dict:
     return {"field": ".".join(loc[1:]) or (loc[0] if loc else "body"), "message": error.get("msg", "")}
 
 
+def _allowed_methods(app: FastAPI, path: str) -> str:
+    """Every documented method of the path (Starlette's 405 names only one route's methods)."""
+    paths = app.openapi().get("paths", {})
+    if path in paths:  # a literal route shadows templated ones, as in routing
+        matching = [paths[path]]
+    else:
+        matching = [ops for template, ops in paths.items()
+                    if re.match("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$", path)]
+    return ", ".join(sorted({m.upper() for ops in matching for m in ops if m in _HTTP_METHODS}))
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
+
+
 def create_app(d: GatewayDeps) -> FastAPI:
     """The gateway app wired to its collaborators."""
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
@@ -62,7 +78,7 @@ def create_app(d: GatewayDeps) -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else code.lower()
-        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+        headers = {"Allow": _allowed_methods(app, request.url.path)} if exc.status_code == 405 else {}
         return error_response(code, message, _request_id(request), headers=headers)
 
     @app.get("/healthz", tags=["health"], response_model=HealthResponse, responses=openapi.errors(*openapi.ALWAYS))

@@ -6,15 +6,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shared.repos.models import valid_repo_name
+from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
 from shared.tasks.models import Task, TaskEvent, Tokens, parse_time
 
 
 class CreateTaskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True,
+        json_schema_extra={"anyOf": [{"required": ["issue_number"]}, {"required": ["task_description"]}]})
 
-    repo: str = Field(..., description="OWNER/NAME of an onboarded repository")
+    repo: str = Field(..., description="OWNER/NAME of an onboarded repository",
+                      json_schema_extra={"pattern": REPO_PATTERN.pattern})
     issue_number: int | None = Field(None, ge=1)
     task_description: str | None = Field(None, min_length=1, max_length=10_000)
     max_turns: int | None = Field(None, ge=1, le=500, description="default: the repo's setting, else 100")

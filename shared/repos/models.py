@@ -9,11 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.tasks.models import utcnow
 
-REPO_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
+# a dot (so never "." or ".."), of up to 100 letters, digits, dots, dashes and underscores.
+REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
 
 
 def valid_repo_name(repo: str) -> bool:
-    return bool(REPO_PATTERN.match(repo)) and not repo.endswith((".", "/.."))
+    return bool(REPO_PATTERN.match(repo))
 
 
 class GitHubTrigger(BaseModel):

@@ -16,7 +16,7 @@ from services.gateway.schemas import (CreateTaskRequest, EventListResponse, Even
                                       TaskResponse, TaskView)
 from services.gateway.submission import Submission, submit_task
 from shared.aws.pagination import InvalidToken
-from shared.repos.models import valid_repo_name
+from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
@@ -32,6 +32,10 @@ async def owned_task(d: GatewayDeps, task_id: str, caller: Principal) -> Task:
     if task is None or task.user_id != caller.user_id:
         raise ApiError("TASK_NOT_FOUND", f"task {task_id[:64]} not found")
     return task
+
+
+_ONE_STATUS = "(" + "|".join(TaskStatus) + ")"
+_STATUS_LIST = f"(?i)^{_ONE_STATUS}(,{_ONE_STATUS})*$"
 
 
 def _statuses(raw: str | None) -> list[TaskStatus] | None:
@@ -73,8 +77,10 @@ def submission_response(submitted: Submission, response: Response) -> TaskRespon
 @router.get("", response_model=TaskListResponse, summary="List your tasks, newest first",
             responses=errors(*AUTHENTICATED))
 async def list_tasks(caller: Caller, d: Deps,
-                     status: Annotated[str | None, Query(max_length=200, description="comma-separated statuses")] = None,
-                     repo: Annotated[str | None, Query(max_length=200, description="OWNER/NAME")] = None,
+                     status: Annotated[str | None, Query(max_length=200, description="comma-separated statuses",
+                                                         pattern=_STATUS_LIST)] = None,
+                     repo: Annotated[str | None, Query(max_length=200, description="OWNER/NAME",
+                                                       pattern=REPO_PATTERN.pattern)] = None,
                      limit: Annotated[int, Query(ge=1, le=100)] = 20,
                      next_token: Annotated[str | None, Query(max_length=2048)] = None) -> TaskListResponse:
     statuses = _statuses(status)

@@ -11,11 +11,13 @@ from services.gateway.bootstrap import build_deps
 from services.gateway.settings import GatewaySettings
 from shared.aws.clients import AwsClients
 from shared.observability.logging import configure_logging
+from shared.observability.tracing import configure_tracing
 
 
 async def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
+    configure_tracing("gateway", settings.xray_daemon_address)
     async with AwsClients(settings) as clients:
         app = create_app(await build_deps(settings, clients))
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,

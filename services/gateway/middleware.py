@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.errors import STATUS, envelope
 from shared.observability.logging import log_context
+from shared.observability.tracing import traced
 
 log = logging.getLogger("services.gateway.access")
 
@@ -50,9 +51,11 @@ class RequestContext:
             await send(message)
 
         started = time.monotonic()
+        trace = Headers(scope=scope).get("x-amzn-trace-id")  # set by the ALB; continues the caller's trace
         with log_context(request_id=rid):
             try:
-                await self.app(scope, receive, send_with_id)
+                async with traced("gateway", trace, request_id=rid, path=scope.get("path")):
+                    await self.app(scope, receive, send_with_id)
             except Exception:
                 log.exception("unhandled error", extra={"path": scope.get("path")})
                 if status:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
-from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
+from shared.tasks.models import IDEMPOTENCY_TTL_SECONDS, TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
 from shared.tasks.states import TaskStatus, acquires_slot, can_transition
 from shared.tasks.store import listing_fingerprint
 from shared.topology.names import ResourceNames
@@ -51,9 +51,12 @@ class DynamoTaskStore:
             items.append({"Put": {
                 "TableName": self._idem,
                 "Item": to_item({"key": task.idempotency_key, "task_id": task.task_id, "user_id": task.user_id,
-                                 "created_at": task.created_at}),
-                "ConditionExpression": "attribute_not_exists(#k)",
+                                 "created_at": task.created_at,
+                                 "expires_at": int(time.time()) + IDEMPOTENCY_TTL_SECONDS}),
+                # TTL deletes lazily: an expired key is free even while its item still exists.
+                "ConditionExpression": "attribute_not_exists(#k) OR expires_at < :now",
                 "ExpressionAttributeNames": {"#k": "key"},
+                "ExpressionAttributeValues": values({":now": int(time.time())}),
             }})
         try:
             await self._ddb.transact_write_items(TransactItems=items)

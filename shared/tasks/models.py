@@ -12,6 +12,8 @@ from ulid import ULID
 from shared.tasks.states import TaskStatus
 
 TERMINAL_TTL_SECONDS = 90 * 24 * 3600
+# How long an Idempotency-Key or a webhook delivery id is remembered (the table's TTL removes it after).
+IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
 
 def utcnow() -> str:

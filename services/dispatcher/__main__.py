@@ -1,20 +1,13 @@
 """Entrypoint: python -m services.dispatcher"""
 
-import asyncio
-
 from services.dispatcher.bootstrap import agent_environment, build_dispatcher
 from services.dispatcher.settings import DispatcherSettings
-from shared.messaging.worker import serve_queue
+from shared.messaging.worker import run_service
 
 
-async def main() -> None:
-    settings = DispatcherSettings()
-
-    async def build(clients):
-        return (await build_dispatcher(settings, clients, agent_environment())).handle
-
-    await serve_queue("dispatcher", settings, build)
+async def _build(settings, clients):
+    return await build_dispatcher(settings, clients, agent_environment())
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_service("dispatcher", DispatcherSettings(), _build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
 from shared.aws.clients import AwsClients
 from shared.messaging.consumer import ConsumerConfig, Handler, QueueConsumer
@@ -42,3 +42,12 @@ async def serve_queue(service: str, settings: WorkerSettings, build_handler: Bui
             loop.add_signal_handler(sig, consumer.stop)
         await consumer.run()
         return consumer
+
+
+def run_service(service: str, settings: WorkerSettings, build: Callable[[Any, AwsClients], Awaitable[Any]]) -> None:
+    """A worker's whole `__main__`: build its handler object with `build(settings, clients)` and serve."""
+
+    async def build_handler(clients: AwsClients) -> Handler:
+        return (await build(settings, clients)).handle
+
+    asyncio.run(serve_queue(service, settings, build_handler))

@@ -5,23 +5,10 @@ from __future__ import annotations
 import pytest
 
 import shared.tasks.dynamo_store as dynamo_store
-from shared.aws.clients import AwsClients
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.tasks.dynamo_store import DynamoTaskStore
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import listing_fingerprint
-from tests.fakes.tasks import InMemoryTaskStore
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-async def store(request):
-    if request.param == "memory":
-        yield InMemoryTaskStore()
-        return
-    stack = request.getfixturevalue("stack")
-    async with AwsClients(stack.settings) as clients:
-        yield DynamoTaskStore(await clients.client("dynamodb"), stack.names)
 
 
 async def _seed(store, user: str, n: int, *, repo: str = "acme/app", minute: int = 0) -> list[Task]:

@@ -6,22 +6,9 @@ import asyncio
 
 import pytest
 
-from shared.aws.clients import AwsClients
-from shared.tasks.dynamo_store import DynamoTaskStore
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
-from tests.fakes.tasks import InMemoryTaskStore
-
-
-@pytest.fixture(params=["memory", "dynamodb"])
-async def store(request):
-    if request.param == "memory":
-        yield InMemoryTaskStore()
-        return
-    stack = request.getfixturevalue("stack")
-    async with AwsClients(stack.settings) as clients:
-        yield DynamoTaskStore(await clients.client("dynamodb"), stack.names)
 
 
 async def _new(store, user="alice", **kw) -> Task:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
 import boto3
-import httpx
 
+from cli.local.stack import free_port, wait_until_up
 from shared.settings import PlatformSettings
 from shared.topology.bootstrap import create_topology
 from shared.topology.definition import Topology, build_topology
@@ -29,23 +27,6 @@ TEST_CREDENTIALS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not come up within {timeout}s")
-
-
 @contextmanager
 def moto_server(port: int | None = None) -> Iterator[str]:
     """The embedded stack's emulator (moto, DynamoDB made atomic) on 127.0.0.1; yields its endpoint URL."""
@@ -54,7 +35,7 @@ def moto_server(port: int | None = None) -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{url}/moto-api/")
+        wait_until_up(f"{url}/moto-api/", 30.0, proc)
         yield url
     finally:
         proc.terminate()

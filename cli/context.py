@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 from rich.console import Console
 
@@ -14,6 +14,7 @@ from cli.auth import DEFAULT_LOCAL_USER, CognitoTokens, Credentials, LocalTokens
 from cli.config import DEFAULT_API_URL, ConfigFile, Profile
 from cli.errors import UsageError
 from cli.operator import OperatorTarget
+from cli.render import print_json
 from cli.state import local_dir, running_stack
 
 EMULATOR_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -99,6 +100,13 @@ class Context:
         if self._api is None:
             self._api = ApiClient(self.profile.api_url, self.tokens())
         return self._api
+
+    def show(self, as_json: bool, data: Any, human: Callable[[], Any]) -> None:
+        """One JSON document on stdout for scripts, or the human rendering of the same data."""
+        if as_json:
+            print_json(self.stdout, data)
+        else:
+            self.out.print(human())
 
     def close(self) -> None:
         if self._api is not None:

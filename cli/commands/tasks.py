@@ -122,10 +122,7 @@ def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
 
 def status(ctx: Context, args: argparse.Namespace) -> int:
     task = ctx.api().get_task(args.task_id)
-    if args.json:
-        print_json(ctx.stdout, task)
-    else:
-        ctx.out.print(task_detail(task))
+    ctx.show(args.json, task, lambda: task_detail(task))
     return EXIT_OK
 
 
@@ -153,8 +150,5 @@ def events(ctx: Context, args: argparse.Namespace) -> int:
 
 def cancel(ctx: Context, args: argparse.Namespace) -> int:
     task = ctx.api().cancel_task(args.task_id)
-    if args.json:
-        print_json(ctx.stdout, task)
-    else:
-        ctx.out.print(f"{task['task_id']} {styled(task['status'])}")
+    ctx.show(args.json, task, lambda: f"{task['task_id']} {styled(task['status'])}")
     return EXIT_OK

@@ -81,10 +81,7 @@ def list_webhooks(ctx: Context, args: argparse.Namespace) -> int:
 
 def revoke(ctx: Context, args: argparse.Namespace) -> int:
     hook = ctx.api().revoke_webhook(args.webhook_id)
-    if args.json:
-        print_json(ctx.stdout, hook)
-    else:
-        ctx.out.print(f"{hook['webhook_id']} {styled(hook['status'])}")
+    ctx.show(args.json, hook, lambda: f"{hook['webhook_id']} {styled(hook['status'])}")
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from shared.compute.protocol import SessionState
 from shared.githost.errors import GitHostNotFound, GitHostUnavailable
 from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
 from shared.hydration.context import HydratedContext
+from shared.memory.store import MemoryEntry
 from shared.repos.models import RepoConfig
 
 
@@ -138,7 +139,7 @@ class InMemoryMemory:
     """MemoryStore in a dict."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[str, str], "MemoryEntry"] = {}
+        self.entries: dict[tuple[str, str], MemoryEntry] = {}
 
     async def put(self, entry, *, only_if_new: bool = False) -> bool:
         key = (entry.repo, entry.sk)

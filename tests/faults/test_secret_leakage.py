@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import time
-from pathlib import Path
 
 import pytest
 

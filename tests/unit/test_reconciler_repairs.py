@@ -8,7 +8,7 @@ from services.reconciler.handlers import Reconciler
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.settings import ReconcilerSettings
 from shared.compute.protocol import SessionState
-from shared.events.models import ComputeSessionStopped, SlotReleased, TaskFailed, TaskSubmitted, TaskTimedOut
+from shared.events.models import ComputeSessionStopped, SlotReleased, TaskSubmitted, TaskTimedOut
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeCompute, RecordingBus

@@ -37,6 +37,7 @@ class StuckTaskRepairs:
     async def run(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)
         counts: dict[str, int] = {}
+        self._woken: set[str] = set()  # users whose queue got a SlotReleased this tick
         checks = [(S.RUNNING, self._running), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
                   (S.QUEUED, self._queued), (S.FINALIZING, self._finalizing)]
         for status, check in checks:
@@ -96,8 +97,17 @@ class StuckTaskRepairs:
                         f"hydration did not finish within {self._s.hydration_timeout_seconds:.0f}s")
         return "hydration_timeout"
 
+    async def _redrive_due(self, task: Task, now: datetime, stale_seconds: float) -> bool:
+        """Stale, and not re-sent within the same period: a busy consumer is not flooded with copies."""
+        if (_age(task.updated_at, now) or 0) <= stale_seconds:
+            return False
+        if task.redriven_at and (_age(task.redriven_at, now) or 0) <= stale_seconds:
+            return False
+        await self._store.update(task.task_id, {"redriven_at": now.isoformat()}, expected_status=task.status)
+        return True
+
     async def _submitted(self, task: Task, now: datetime) -> str | None:
-        if (_age(task.updated_at, now) or 0) <= self._s.submitted_stale_seconds:
+        if not await self._redrive_due(task, now, self._s.submitted_stale_seconds):
             return None
         await self._bus.publish(TaskSubmitted(task_id=task.task_id, user_id=task.user_id))
         return "resubmitted"
@@ -107,15 +117,18 @@ class StuckTaskRepairs:
             await self._end(task, S.FAILED, "QUEUE_TIMEOUT",
                             f"the task waited more than {self._s.queued_max_seconds / 3600:.0f}h for a slot")
             return "queue_timeout"
+        if task.user_id in self._woken:
+            return None  # one SlotReleased admits the user's oldest tasks, as many as fit
         counter = await self._store.get_concurrency(task.user_id)
         cap = counter.max_concurrency or self._s.default_max_concurrency
         if counter.active_count < cap:
+            self._woken.add(task.user_id)
             await self._bus.publish(SlotReleased(user_id=task.user_id))
             return "queued_with_free_slot"
         return None
 
     async def _finalizing(self, task: Task, now: datetime) -> str | None:
-        if (_age(task.updated_at, now) or 0) <= self._s.finalizing_stale_seconds:
+        if not await self._redrive_due(task, now, self._s.finalizing_stale_seconds):
             return None
         await self._bus.publish(ComputeSessionStopped(task_id=task.task_id, user_id=task.user_id,
                                                       compute_handle=task.compute_handle or "unknown"))

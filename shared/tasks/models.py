@@ -80,6 +80,7 @@ class Task(BaseModel):
     turns: int | None = None
     error_code: str | None = None
     error_message: str | None = None
+    redriven_at: str | None = None  # when the reconciler last re-sent this task's lost event
     expires_at: int | None = None
 
     @classmethod

@@ -131,3 +131,20 @@ async def test_a_tick_runs_repairs_and_drift(world):
     await _task(store, compute, S.HYDRATING, updated_at=ago(3600))
     summary = await Reconciler(store, metrics, ReconcilerSettings(drift_grace_seconds=0), repairs).tick()
     assert summary == {"hydration_timeout": 1, "drift_corrections": 0}
+
+
+async def test_a_lost_event_is_resent_once_per_period_not_every_tick(world):
+    store, compute, bus, _, repairs = world
+    task = await _task(store, compute, S.SUBMITTED, updated_at=ago(120))
+    assert await repairs.run(NOW) == {"resubmitted": 1}
+    assert await repairs.run(NOW + timedelta(seconds=2)) == {}  # the hydrator may just be busy
+    assert await repairs.run(NOW + timedelta(seconds=90)) == {"resubmitted": 1}
+    assert [e.task_id for e in bus.of(TaskSubmitted)] == [task.task_id] * 2
+
+
+async def test_one_wake_up_per_user_per_tick(world):
+    store, compute, bus, _, repairs = world
+    for _ in range(3):
+        await _task(store, compute, S.QUEUED, user="many")
+    assert await repairs.run(NOW) == {"queued_with_free_slot": 1}
+    assert len(bus.of(SlotReleased)) == 1

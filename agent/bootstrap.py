@@ -11,6 +11,7 @@ import anthropic
 from agent.model_client import AnthropicModelClient
 from agent.runner import AgentDeps, AgentRunner, RunReport
 from agent.settings import AgentSettings
+from agent.trajectory import S3TrajectoryStore
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
@@ -67,6 +68,7 @@ async def run_agent(settings: AgentSettings) -> RunReport:
                 host=host,
                 model=build_model_client(settings, sdk),
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
+                trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -38,6 +38,7 @@ class LoopResult:
     cost_usd: float
     error: str | None = None
     records: list[TurnRecord] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # the conversation's messages
 
     @property
     def turns(self) -> int:
@@ -82,7 +83,7 @@ class ModelLoop:
         """Run until the model stops asking for tools, or a cap or error ends the run."""
         system, tools = cached_system(system_prompt, workdir), cached_tools(self._tools.definitions())
         conversation = Conversation(user_prompt)
-        result = LoopResult("finished", "", Usage(), 0.0)
+        result = LoopResult("finished", "", Usage(), 0.0, transcript=conversation.messages)
         while True:
             self._check_stop()
             started = self._clock()

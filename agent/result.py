@@ -26,6 +26,7 @@ class RunOutcome:
     summary: str = ""
     loop: LoopResult | None = None
     delivery: Delivery | None = None
+    trajectory_key: str | None = None
 
     @property
     def status(self) -> Literal["success", "error"]:
@@ -46,7 +47,7 @@ class RunOutcome:
             "commit_count": delivery.commit_count if delivery else 0,
             "test_passed": delivery.test.passed if delivery and delivery.test else None,
             "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
-            "turns": loop.turns if loop else 0,
+            "turns": loop.turns if loop else 0, "trajectory_key": self.trajectory_key,
             "error_code": _ERROR_CODES.get(loop.stop) if loop and self.error else None,
         }
         return {k: v for k, v in changes.items() if v is not None}

@@ -21,6 +21,7 @@ from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
 from agent.memory import remember
 from agent.result import RunOutcome
+from agent.trajectory import TrajectoryStore, trajectory_document
 from agent.settings import AgentSettings
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
@@ -65,6 +66,7 @@ class AgentDeps:
     host: PullRequests
     model: ModelClient
     memory: MemoryStore | None = None
+    trajectories: TrajectoryStore | None = None
 
 
 @dataclass
@@ -163,6 +165,9 @@ class AgentRunner:
             workspace = await self._prepare(task, context)
             outcome.loop = await self._model_loop(context, workspace, progress)
             outcome.summary = outcome.loop.summary
+            if context.save_trajectory and self._deps.trajectories is not None:
+                outcome.trajectory_key = await self._deps.trajectories.put(
+                    task.task_id, trajectory_document(context, outcome.loop))
             await progress.flush()
             outcome.delivery = await Deliverer(
                 workspace, self._deps.host, progress, token=self._settings.github_token,

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-turns", type=int_range(1, 500), metavar="N", help="model turns at most (1-500)")
     p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD", help="spend at most (0.01-100)")
     p.add_argument("--model", metavar="MODEL_ID", help="the model to use instead of the repo's default")
+    p.add_argument("--save-trajectory", action="store_true",
+                   help="keep the run's full, redacted trajectory (messages and tool calls) in S3")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "
                    "first task instead of creating another")
     p.add_argument("--wait", action="store_true", help="follow the task until it ends; exit 5 unless COMPLETED")
@@ -81,7 +83,8 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
     if args.issue is None and not (description or "").strip():
         raise UsageError("give --issue N, --description TEXT or --description-file FILE")
     body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
-            "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model}
+            "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model,
+            "save_trajectory": True if args.save_trajectory else None}
     api = ctx.api()
     task, replayed = api.create_task({k: v for k, v in body.items() if v is not None}, args.idempotency_key)
     human = ctx.err if args.json else ctx.out

@@ -23,6 +23,7 @@ class CreateTaskRequest(BaseModel):
     max_turns: int | None = Field(None, ge=1, le=500, description="default: the repo's setting, else 100")
     max_budget_usd: float | None = Field(None, ge=0.01, le=100)
     model_id: str | None = Field(None, min_length=1, max_length=200)
+    save_trajectory: bool = Field(False, description="keep the run's full redacted trajectory in S3")
 
     @field_validator("repo")
     @classmethod
@@ -63,6 +64,7 @@ class TaskView(BaseModel):
     tokens: Tokens | None = None
     turns: int | None = None
     prompt_version: str | None = None
+    trajectory_key: str | None = Field(None, description="S3 key of the saved trajectory, when one was asked for")
     agent_summary: str | None = None
     error_code: str | None = None
     error_message: str | None = None

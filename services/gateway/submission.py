@@ -46,7 +46,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
-                    idempotency_key=idempotency_key)
+                    idempotency_key=idempotency_key, save_trajectory=body.save_trajectory)
     for attempt in range(1, _CREATE_ATTEMPTS + 1):
         try:
             created = await d.tasks.create(task)

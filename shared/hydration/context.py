@@ -31,6 +31,7 @@ class HydratedContext(BaseModel):
     issue_number: int | None = None
     issue_title: str | None = None
     github_token_secret: str | None = None
+    save_trajectory: bool = False
 
 
 class ContextStore(Protocol):

@@ -80,7 +80,9 @@ class Task(BaseModel):
     turns: int | None = None
     error_code: str | None = None
     error_message: str | None = None
-    redriven_at: str | None = None  # when the reconciler last re-sent this task's lost event
+    redriven_at: str | None = None
+    save_trajectory: bool = False
+    trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     expires_at: int | None = None
 
     @classmethod

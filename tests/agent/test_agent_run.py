@@ -267,3 +267,19 @@ async def test_sigterm_stops_the_process_cleanly_without_a_result(world: AgentWo
     assert row.status == TaskStatus.RUNNING and row.agent_status is None
     assert world.finalizer_details(task.task_id, expect=False) == []
     assert not list(world.workspaces.iterdir())
+
+
+async def test_a_task_that_asks_for_it_gets_its_trajectory_in_s3(world):
+    seeded = await world.seed(model_id="fake-edit", save_trajectory=True)
+    task_id = seeded.task_id
+    report = await run_agent(world.settings(task_id))
+    assert report.outcome == "success"
+    task = await world.task(task_id)
+    assert task.trajectory_key == f"trajectories/{task_id}.json"
+    body = world.stack.boto("s3").get_object(Bucket=world.stack.names.artifacts_bucket,
+                                             Key=task.trajectory_key)["Body"].read()
+    doc = __import__("json").loads(body)
+    assert doc["task_id"] == task_id and len(doc["turns"]) == task.turns
+    assert any(b.get("type") == "tool_use" for m in doc["messages"] if isinstance(m["content"], list)
+               for b in m["content"])
+    assert "ghp_" not in body.decode()

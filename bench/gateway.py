@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.gateway [--clients 20] [--requests 20]
 
-Each client creates `--requests` tasks and reads each back. The pipeline behind the gateway is
-running (hydrator, dispatcher …) with the instant agent, as in production.
+Each client creates `--requests` tasks and reads each back. The hydrator admits and hydrates them as
+usual; the dispatcher is stopped so that no agent processes compete with the gateway for the cores.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ async def _client(base: str, token: str, n: int, creates: list[float], gets: lis
 async def run(clients: int, requests: int) -> None:
     with bench_platform() as p:
         p.add_repo("bench/gw")
+        # Measure the gateway, not 400 agent processes competing with it for the two cores:
+        # tasks are admitted and hydrated as usual but no session is started.
+        p.stack.stop_service("dispatcher")
         tokens = [p.token(f"gw-user-{i}") for i in range(clients)]
         creates: list[float] = []
         gets: list[float] = []

@@ -4,24 +4,93 @@ moto serves requests on many threads, but its TransactWriteItems snapshots whole
 a condition fails, restores the snapshot, erasing writes other threads made meanwhile, and its
 condition checks race with concurrent writes. Real DynamoDB serialises writes per item; here one
 lock around the DynamoDB backend gives the same guarantees (the platform's correctness rests on them).
+The snapshot is also a deep copy of every table the transaction touches, so a transaction costs
+O(table size) (73 ms at 3,000 items): under the lock, conditions are checked first and only the
+touched items are backed up, which keeps a transaction O(items in it).
 
     python -m cli.local.emulator -H 127.0.0.1 -p 4599
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import sys
 import threading
+from typing import Any
+
+
+def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
+    """All-or-nothing writes: check every condition, then write, restoring touched items on failure."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    planned, seen, errors = [], set(), []
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+            raise ValueError("Unsupported transaction operation")
+        table = self.get_table(op["TableName"])
+        if op_type == "Put":
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        identity = (op["TableName"], str(sorted(key.items())))
+        if identity in seen:
+            raise MultipleTransactionsException()
+        seen.add(identity)
+        current = self.get_item(op["TableName"], key)
+        condition = op.get("ConditionExpression")
+        if condition is not None and not get_filter_expression(
+                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+            old = current.to_json()["Attributes"] if current and op.get(
+                "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+            errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        else:
+            errors.append((None, None, None))
+        planned.append((op_type, op, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    applied = []
+    try:
+        for op_type, op, key, before in planned:
+            names, vals = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(op["TableName"], op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(op["TableName"], key)
+            elif op_type == "Update":
+                self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                 expression_attribute_names=names, expression_attribute_values=vals)
+            applied.append((op["TableName"], key, before))
+    except Exception:
+        for table_name, key, before in reversed(applied):
+            if before is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, before)
+        raise
 
 
 def make_dynamodb_atomic() -> None:
-    """Serialise every public DynamoDB backend call of this process."""
+    """Serialise every public DynamoDB backend call of this process; transactions cost O(their items)."""
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend, "_bgagent_atomic", False):
         return
+    DynamoDBBackend.transact_write_items = _transact_write_items
     lock = threading.RLock()
 
     def locked(method):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 
 import uvicorn
 
@@ -22,7 +24,14 @@ async def main() -> None:
         app = create_app(await build_deps(settings, clients))
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, proxy_headers=True, timeout_graceful_shutdown=10)
-        await uvicorn.Server(config).serve()
+        server = uvicorn.Server(config)
+        # uvicorn re-raises SIGTERM after serving, which would end the process before the clients
+        # close (and flush what they must): stop serving on the signal and return normally instead.
+        server.capture_signals = contextlib.nullcontext
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, setattr, server, "should_exit", True)
+        await server.serve()
 
 
 if __name__ == "__main__":

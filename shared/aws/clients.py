@@ -44,13 +44,16 @@ class AwsClients:
             client = await self._stack.enter_async_context(ctx)
             if self._settings.aws_call_log_dir:
                 client.meta.events.register("before-call", self._count)
+                client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems",
+                                            self._count_items)
             self._clients[service] = client
         return self._clients[service]
 
-    def _count(self, model: Any, params: dict | None = None, **_: Any) -> None:
+    def _count(self, model: Any, **_: Any) -> None:
         self._calls[f"{model.service_model.service_name}.{model.name}"] += 1
-        if model.name == "TransactWriteItems" and params:
-            self._calls["dynamodb.TransactWriteItems.items"] += len(params.get("TransactItems", []))
+
+    def _count_items(self, params: dict, **_: Any) -> None:
+        self._calls["dynamodb.TransactWriteItems.items"] += len(params.get("TransactItems", []))
 
     def call_counts(self) -> dict[str, int]:
         """AWS calls made through these clients, by service.Operation (when counting is on)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from shared.githost.models import Issue, PullRequest, RepoInfo
 from shared.githost.protocol import GitHost
 from shared.repos.store import RepoStore
@@ -10,10 +12,12 @@ from shared.repos.store import RepoStore
 class GitHostRouter:
     """A GitHost that sends each call to GitHub or to the local host, as the repo's row says."""
 
-    def __init__(self, repos: RepoStore, github: GitHost, local: GitHost):
+    def __init__(self, repos: RepoStore, github: GitHost, local: GitHost, *, cache_seconds: float = 60.0):
         self._repos = repos
         self._github = github
         self._local = local
+        self._cache_seconds = cache_seconds
+        self._hosts: dict[str, tuple[float, GitHost]] = {}  # a repo's host rarely changes: read it once a minute
 
     async def aclose(self) -> None:
         for host in (self._github, self._local):
@@ -22,8 +26,13 @@ class GitHostRouter:
                 await close()
 
     async def _host(self, repo: str) -> GitHost:
+        cached = self._hosts.get(repo)
+        if cached and time.monotonic() - cached[0] < self._cache_seconds:
+            return cached[1]
         config = await self._repos.get(repo)
-        return self._local if config is not None and config.git_host == "local" else self._github
+        host = self._local if config is not None and config.git_host == "local" else self._github
+        self._hosts[repo] = (time.monotonic(), host)
+        return host
 
     async def get_repository(self, repo: str) -> RepoInfo:
         return await (await self._host(repo)).get_repository(repo)

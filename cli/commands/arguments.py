@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from typing import Any, Callable
 
 from shared.repos.models import valid_repo_name
 
 
-def int_range(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+def _in_range(convert: Callable[[str], Any], noun: str, low: float, high: float) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
         return value
     return parse
+
+
+def int_range(low: int, high: int) -> Callable[[str], int]:
+    return _in_range(int, "a whole number", low, high)
 
 
 def float_range(low: float, high: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-        return value
-    return parse
+    return _in_range(float, "a number", low, high)
 
 
 def repo_name(text: str) -> str:

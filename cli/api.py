@@ -105,6 +105,22 @@ class ApiClient:
         return self.call("DELETE", f"/v1/webhooks/{_seg(webhook_id)}")[0]["data"]
 
 
+Page = tuple[list[dict], str | None]
+
+
+def collect(fetch: Callable[..., Page], *, limit: int | None = None, page_size: int = 100) -> Page:
+    """Follow `next_token` until `limit` items or the last page; returns the items and the token left."""
+    items: list[dict] = []
+    token = None
+    while limit is None or len(items) < limit:
+        size = page_size if limit is None else min(page_size, limit - len(items))
+        batch, token = fetch(limit=size, next_token=token)
+        items += batch
+        if not token:
+            break
+    return items, token
+
+
 def _retry_after(resp: httpx.Response) -> float | None:
     """Seconds to wait before repeating a rate-limited request; None when it should not be repeated."""
     if resp.status_code != 429:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
+from cli.api import collect
 from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
@@ -104,14 +106,9 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
-    api, tasks, token = ctx.api(), [], None
     status = args.status.upper().replace(" ", "") if args.status else None
-    while len(tasks) < args.limit:
-        page, token = api.list_tasks(status=status, repo=args.repo, limit=min(PAGE, args.limit - len(tasks)),
-                                     next_token=token)
-        tasks += page
-        if not token:
-            break
+    tasks, token = collect(functools.partial(ctx.api().list_tasks, status=status, repo=args.repo),
+                           limit=args.limit, page_size=PAGE)
     if args.json:
         print_json(ctx.stdout, tasks)
     elif not tasks:
@@ -137,12 +134,7 @@ def events(ctx: Context, args: argparse.Namespace) -> int:
         if not args.json:
             ctx.out.print(outcome_line(task))
         return EXIT_OK
-    trail, token = [], None
-    while True:
-        page, token = api.list_events(args.task_id, limit=PAGE, next_token=token)
-        trail += page
-        if not token:
-            break
+    trail, _ = collect(functools.partial(api.list_events, args.task_id), page_size=PAGE)
     if args.json:
         print_json(ctx.stdout, trail)
     else:

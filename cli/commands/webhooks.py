@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+from cli.api import collect
 from cli.commands.arguments import json_flag
 from cli.context import Context
 from cli.errors import EXIT_OK, UsageError
@@ -62,12 +63,7 @@ def create(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def list_webhooks(ctx: Context, args: argparse.Namespace) -> int:
-    api, hooks, token = ctx.api(), [], None
-    while True:
-        page, token = api.list_webhooks(next_token=token)
-        hooks += page
-        if not token:
-            break
+    hooks, _ = collect(ctx.api().list_webhooks)
     if args.json:
         print_json(ctx.stdout, hooks)
     elif not hooks:

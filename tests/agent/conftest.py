@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus
 from tests.doubles import FakeAnthropic, FakeGitHub
 from tests.doubles.scenarios import install_default_scenarios
+from tests.support.git import git as support_git
+from tests.support.git import make_bare_repo as support_bare_repo
 from tests.support.aws import TestStack, make_stack
 
 GITHUB_TOKEN = "ghp_faketoken"
@@ -29,23 +30,13 @@ SYSTEM_PROMPT = "You are bgagent, a careful engineer. Make the smallest change t
 
 
 def git(cwd: Path, *args: str) -> str:
-    """Run git in `cwd` and return its stdout."""
-    cmd = ["git", "-c", "user.name=Seeder", "-c", "user.email=seed@example.com", *args]
-    return subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+    """Run git in `cwd` and return its stdout, stripped."""
+    return support_git(*args, cwd=cwd).strip()
 
 
 def make_bare_repo(root: Path, files: dict[str, str] | None = None) -> Path:
     """A bare repository whose `main` holds README.md (and `files`)."""
-    bare, work = root / "app.git", root / "seed"
-    subprocess.run(["git", "init", "--bare", "-q", "-b", "main", str(bare)], check=True)
-    work.mkdir()
-    git(work, "init", "-q", "-b", "main")
-    for name, text in {"README.md": "# app\n\nA small app.\n", **(files or {})}.items():
-        (work / name).write_text(text)
-    git(work, "add", ".")
-    git(work, "commit", "-q", "-m", "initial commit")
-    git(work, "push", "-q", str(bare), "main")
-    return bare
+    return support_bare_repo(root, "app", {"README.md": "# app\n\nA small app.\n", **(files or {})})
 
 
 @dataclass

@@ -65,6 +65,7 @@ class Hydrator:
         task = await self._store.get(event.task_id)
         if task is None:
             raise TaskNotFound(event.task_id)
+        repo: RepoConfig | None = None
         if task.status == S.SUBMITTED:
             repo = await self._repos.get(task.repo)
             if repo is None or not repo.active:
@@ -82,7 +83,7 @@ class Hydrator:
                 await self._queue(task, cap, f"user at concurrency cap {cap}")
                 return
         if task.status == S.HYDRATING and task.context_key is None:
-            await self._hydrate(task)
+            await self._hydrate(task, repo)
         elif task.status == S.HYDRATING:  # hydrated before a crash lost the event: send it again
             await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id,
                                                  context_key=task.context_key))
@@ -105,8 +106,9 @@ class Hydrator:
                 continue  # cancelled or admitted by a racing release
             await self._hydrate(admitted)
 
-    async def _hydrate(self, task: Task) -> None:
-        repo = await self._repos.get(task.repo)
+    async def _hydrate(self, task: Task, repo: RepoConfig | None = None) -> None:
+        """Assemble and store the context; `repo` is the row admission just read, if it did."""
+        repo = repo or await self._repos.get(task.repo)
         if repo is None or not repo.active:
             await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is no longer onboarded")
             return

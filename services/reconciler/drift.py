@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from shared.tasks.models import parse_time
-from shared.tasks.states import ACTIVE
+from shared.tasks.models import Task, UserConcurrency, parse_time
+from shared.tasks.states import ACTIVE, TaskStatus
 from shared.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
@@ -21,24 +21,32 @@ class DriftCorrection:
     actual: int
 
 
-async def slot_holders(store: TaskStore) -> Counter[str]:
+ActiveTasks = dict[TaskStatus, list[Task]]
+
+
+async def read_active(store: TaskStore) -> ActiveTasks:
+    """Every non-terminal task, by status: one read a tick, shared by the drift check and the repairs."""
+    return {status: await store.tasks_in_status(status) for status in ACTIVE}
+
+
+def slot_holders(active: ActiveTasks) -> Counter[str]:
     """How many slot-holding, non-terminal tasks each user has."""
-    holders: Counter[str] = Counter()
-    for status in ACTIVE:
-        for task in await store.tasks_in_status(status):
-            if task.slot_held:
-                holders[task.user_id] += 1
-    return holders
+    return Counter(task.user_id for tasks in active.values() for task in tasks if task.slot_held)
 
 
-async def correct_drift(store: TaskStore, *, grace_seconds: float) -> list[DriftCorrection]:
-    """Set every drifted counter to the true count, each conditional on the value read."""
-    counters = {row.user_id: row for row in await store.list_concurrency()}
-    holders = await slot_holders(store)
+async def correct_drift(store: TaskStore, *, grace_seconds: float, counters: list[UserConcurrency] | None = None,
+                        active: ActiveTasks | None = None) -> list[DriftCorrection]:
+    """Set every drifted counter to the true count, each conditional on the value read.
+
+    The counters must be read before the tasks: a slot taken in between then shows in the counter
+    only, and the conditional write (on the counter as read) cannot undo it.
+    """
+    rows = {row.user_id: row for row in (counters if counters is not None else await store.list_concurrency())}
+    holders = slot_holders(active if active is not None else await read_active(store))
     recent = datetime.now(timezone.utc) - timedelta(seconds=grace_seconds)
     corrections: list[DriftCorrection] = []
-    for user_id in set(counters) | set(holders):
-        row = counters.get(user_id)
+    for user_id in set(rows) | set(holders):
+        row = rows.get(user_id)
         observed = row.active_count if row else 0
         actual = holders.get(user_id, 0)
         if observed == actual:

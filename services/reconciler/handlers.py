@@ -6,11 +6,12 @@ import logging
 
 from pydantic import BaseModel
 
-from services.reconciler.drift import correct_drift
+from services.reconciler.drift import correct_drift, read_active
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.settings import ReconcilerSettings
 from shared.events.models import ReconcileTick
 from shared.messaging.errors import PoisonMessage
+from shared.observability.metric_names import DRIFT_CORRECTIONS
 from shared.observability.metrics import MetricsSink
 from shared.tasks.store import TaskStore
 
@@ -33,12 +34,14 @@ class Reconciler:
         await self.tick()
 
     async def tick(self) -> dict[str, int]:
-        summary: dict[str, int] = {}
-        if self._repairs is not None:
-            summary.update(await self._repairs.run())
-        corrections = await correct_drift(self._store, grace_seconds=self._settings.drift_grace_seconds)
+        counters = await self._store.list_concurrency()  # before the tasks: see correct_drift
+        active = await read_active(self._store)
+        corrections = await correct_drift(self._store, grace_seconds=self._settings.drift_grace_seconds,
+                                          counters=counters, active=active)
         for c in corrections:
-            self._metrics.count("DriftCorrections", 1, user_id=c.user_id, delta=c.actual - c.observed)
+            self._metrics.count(DRIFT_CORRECTIONS, 1, user_id=c.user_id, delta=c.actual - c.observed)
+        # Repairs act on the same snapshot; each of their writes is conditional on the task as read.
+        summary: dict[str, int] = await self._repairs.run(active=active) if self._repairs is not None else {}
         summary["drift_corrections"] = len(corrections)
         log.info("reconcile tick done", extra=summary)
         return summary

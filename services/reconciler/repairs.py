@@ -9,6 +9,8 @@ from services.reconciler.settings import ReconcilerSettings
 from shared.compute.protocol import ComputeStrategy, SessionState
 from shared.events.bus import EventPublisher
 from shared.events.models import ComputeSessionStopped, SlotReleased, TaskFailed, TaskSubmitted, TaskTimedOut
+from services.reconciler.drift import ActiveTasks, read_active
+from shared.observability.metric_names import STUCK_TASKS_REPAIRED
 from shared.observability.metrics import MetricsSink
 from shared.observability.task_metrics import record_terminal
 from shared.tasks.errors import TransitionConflict
@@ -34,21 +36,23 @@ class StuckTaskRepairs:
         self._metrics = metrics
         self._s = settings
 
-    async def run(self, now: datetime | None = None) -> dict[str, int]:
+    async def run(self, now: datetime | None = None, active: ActiveTasks | None = None) -> dict[str, int]:
+        """Check every active task (from `active`, the tick's snapshot, or read now); every repair is conditional."""
         now = now or datetime.now(timezone.utc)
+        active = active if active is not None else await read_active(self._store)
         counts: dict[str, int] = {}
         self._woken: set[str] = set()  # users whose queue got a SlotReleased this tick
         checks = [(S.RUNNING, self._running), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
                   (S.QUEUED, self._queued), (S.FINALIZING, self._finalizing)]
         for status, check in checks:
-            for task in await self._store.tasks_in_status(status):
+            for task in active.get(status, []):
                 try:
                     repair = await check(task, now)
                 except TransitionConflict:
                     repair = None  # the task moved on by itself meanwhile: nothing to repair
                 if repair:
                     counts[repair] = counts.get(repair, 0) + 1
-                    self._metrics.count("StuckTasksRepaired", 1, repair=repair, task_id=task.task_id)
+                    self._metrics.count(STUCK_TASKS_REPAIRED, 1, repair=repair, task_id=task.task_id)
                     log.warning("repaired task", extra={"task_id": task.task_id, "repair": repair})
         return counts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.local.processes import pid_alive
+from shared.compute.pids import pid_alive
 
 
 def default_home(environ: dict[str, str] | None, user_home: Path) -> Path:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from cli.local.processes import pid_alive, start_time
+from shared.compute.pids import pid_alive, start_time
 from cli.local.stack import EmbeddedStack, StackConfig
 
 LOCK_FILE = "launcher.json"

@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 import boto3
 import httpx
 
-from cli.local.processes import start_time
+from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
 from shared.events.models import ReconcileTick
 from shared.tasks.models import utcnow

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 from shared.compute.errors import ComputeStartFailed
+from shared.compute.pids import cmdline, pid_alive
 from shared.compute.protocol import SessionState
 
 PREFIX = "process:"
@@ -99,10 +100,4 @@ class ProcessCompute:
 
 def _alive(pid: int) -> bool:
     """Whether pid is a live (not zombie) supervisor process."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    zombie = any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
-    return not zombie and b"shared.compute.supervisor" in cmdline
+    return pid_alive(pid) and "shared.compute.supervisor" in cmdline(pid)

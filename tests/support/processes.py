@@ -6,20 +6,15 @@ import os
 import signal
 from pathlib import Path
 
+from shared.compute.pids import pid_alive
+
 
 def pid_of(handle: str | None) -> int | None:
     return int(handle.split(":", 1)[1]) if handle and handle.startswith("process:") else None
 
 
 def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        state = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                     if line.startswith("State:"))
-    except (OSError, StopIteration):
-        return False
-    return "Z" not in state.split()[1]
+    return pid_alive(pid)
 
 
 def children(pid: int) -> list[int]:

@@ -19,6 +19,7 @@ import httpx
 
 from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
+from shared.events.bus import bus_entry
 from shared.events.models import ReconcileTick
 from shared.tasks.models import utcnow
 from shared.topology.bootstrap import create_topology
@@ -159,8 +160,7 @@ class EmbeddedStack:
             while not self._ticker_stop.wait(self.config.reconcile_interval):
                 detail = ReconcileTick(tick_at=utcnow())
                 try:
-                    events.put_events(Entries=[{"Source": detail.source, "DetailType": detail.detail_type,
-                                                "Detail": detail.model_dump_json(), "EventBusName": bus}])
+                    events.put_events(Entries=[bus_entry(detail, bus)])
                 except Exception:  # the emulator may be going down with us
                     pass
 

@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import boto3
 
+from shared.events.bus import bus_entry
 from shared.events.models import ComputeSessionStopped
 from shared.settings import PlatformSettings
 
@@ -21,16 +23,14 @@ def _report(task_id: str, exit_code: int | None) -> None:
     settings = PlatformSettings()
     events = boto3.client("events", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
     detail = ComputeSessionStopped(task_id=task_id, compute_handle=f"process:{os.getpid()}", exit_code=exit_code)
-    for _ in range(5):
+    for attempt in range(5):
         try:
-            resp = events.put_events(Entries=[{
-                "Source": detail.source, "DetailType": detail.detail_type,
-                "Detail": detail.model_dump_json(exclude_none=True), "EventBusName": settings.names.event_bus,
-            }])
+            resp = events.put_events(Entries=[bus_entry(detail, settings.names.event_bus)])
             if not resp.get("FailedEntryCount"):
                 return
         except Exception as exc:  # the reconciler still finds the session stopped if this never lands
             print(f"supervisor: could not report session end: {type(exc).__name__}", file=sys.stderr)
+        time.sleep(attempt)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,12 @@ class EventPublisher(Protocol):
         """Put events on the bus; raises PublishFailed if any is refused."""
 
 
+def bus_entry(detail: EventDetail, bus_name: str) -> dict[str, str]:
+    """One PutEvents entry for a detail (the async publisher and the synchronous edges share it)."""
+    return {"Source": detail.source, "DetailType": detail.detail_type,
+            "Detail": detail.model_dump_json(exclude_none=True), "EventBusName": bus_name}
+
+
 class EventBridgePublisher:
     """EventPublisher over an aiobotocore EventBridge client."""
 
@@ -30,11 +36,7 @@ class EventBridgePublisher:
             details = tuple(d if d.trace_header else d.model_copy(update={"trace_header": header}) for d in details)
         for start in range(0, len(details), 10):
             batch = details[start:start + 10]
-            entries = [
-                {"Source": d.source, "DetailType": d.detail_type, "Detail": d.model_dump_json(exclude_none=True),
-                 "EventBusName": self._bus}
-                for d in batch
-            ]
+            entries = [bus_entry(d, self._bus) for d in batch]
             resp = await self._events.put_events(Entries=entries)
             if resp.get("FailedEntryCount"):
                 errors = [e.get("ErrorMessage") for e in resp.get("Entries", []) if e.get("ErrorCode")]

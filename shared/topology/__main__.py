@@ -15,6 +15,7 @@ import time
 import boto3
 from pydantic import Field
 
+from shared.events.bus import bus_entry
 from shared.events.models import ReconcileTick
 from shared.observability.logging import configure_logging
 from shared.settings import PlatformSettings
@@ -47,8 +48,7 @@ def tick_forever(settings: PlatformSettings, interval: float) -> int:
     while True:
         detail = ReconcileTick(tick_at=utcnow())
         try:
-            events.put_events(Entries=[{"Source": detail.source, "DetailType": detail.detail_type,
-                                        "Detail": detail.model_dump_json(), "EventBusName": settings.names.event_bus}])
+            events.put_events(Entries=[bus_entry(detail, settings.names.event_bus)])
         except Exception:  # the emulator restarting must not end the ticker; the next tick retries
             log.warning("could not publish ReconcileTick", exc_info=True)
         time.sleep(interval)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from shared.tasks.models import Task, UserConcurrency, parse_time
-from shared.tasks.states import ACTIVE, TaskStatus
+from shared.tasks.states import ACTIVE, TaskStatus, progress
 from shared.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
@@ -25,13 +25,19 @@ ActiveTasks = dict[TaskStatus, list[Task]]
 
 
 async def read_active(store: TaskStore) -> ActiveTasks:
-    """Every non-terminal task, by status: one read a tick, shared by the drift check and the repairs."""
-    return {status: await store.tasks_in_status(status) for status in ACTIVE}
+    """Every non-terminal task, by status: one read a tick, shared by the drift check and the repairs.
+
+    Statuses are read in pipeline order. Tasks only move forward, so one that moves while we read is
+    seen in a status read after the move (perhaps twice, never not at all); a slot taken or released
+    meanwhile changes the counter, which was read first, and the correction's condition then fails.
+    """
+    return {status: await store.tasks_in_status(status) for status in sorted(ACTIVE, key=progress)}
 
 
 def slot_holders(active: ActiveTasks) -> Counter[str]:
-    """How many slot-holding, non-terminal tasks each user has."""
-    return Counter(task.user_id for tasks in active.values() for task in tasks if task.slot_held)
+    """How many slot-holding, non-terminal tasks each user has (a task seen twice counts once)."""
+    holders = {task.task_id: task.user_id for tasks in active.values() for task in tasks if task.slot_held}
+    return Counter(holders.values())
 
 
 async def correct_drift(store: TaskStore, *, grace_seconds: float, counters: list[UserConcurrency] | None = None,

@@ -97,17 +97,27 @@ def _receiver(node: ast.AST) -> str:
 
 
 def _emitted_metric_names() -> set[str]:
-    """Literal metric names passed to `<…metrics…>.count(` / `.timing(` / `.value(` in the platform's code."""
+    """Metric names (literals or metric_names constants) passed to `<…metrics…>.count(` / `.timing(` / `.value(`."""
     names = set()
     for folder in ("services", "shared", "agent"):
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                         and node.func.attr in ("count", "timing", "value") and "metric" in _receiver(node.func.value)
-                        and node.args
-                        and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                    names.add(node.args[0].value)
+                        and node.args):
+                    name = _metric_name(node.args[0])
+                    if name is not None:
+                        names.add(name)
     return names
+
+
+def _metric_name(arg: ast.expr) -> str | None:
+    """A literal name, or a constant of metric_names (`DRIFT_CORRECTIONS`, `m.DRIFT_CORRECTIONS`)."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    ident = arg.id if isinstance(arg, ast.Name) else arg.attr if isinstance(arg, ast.Attribute) else None
+    value = getattr(m, ident, None) if ident and ident.isupper() else None
+    return value if isinstance(value, str) else None
 
 
 def test_metrics_the_code_emits_are_named_in_metric_names():

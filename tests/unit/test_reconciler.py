@@ -50,3 +50,22 @@ async def test_recently_changed_counters_wait_for_the_next_tick():
     rec = Reconciler(store, Metrics(), ReconcilerSettings(drift_grace_seconds=60))
     assert (await rec.tick())["drift_corrections"] == 0
     assert (await store.get_concurrency("u")).active_count == 3
+
+
+async def test_a_task_moving_on_while_the_tick_reads_is_counted_once_and_never_missed():
+    class MovingStore(InMemoryTaskStore):
+        """Moves the task HYDRATING → RUNNING right after RUNNING is read, as a dispatcher could."""
+
+        async def tasks_in_status(self, status, **kw):
+            found = await super().tasks_in_status(status, **kw)
+            for task in list(self.tasks.values()):
+                if status == S.RUNNING and task.status == S.HYDRATING:
+                    await self.transition(task.task_id, S.RUNNING)
+            return found
+
+    store = MovingStore()
+    await _holding(store, "mover")
+    store.counters["mover"].updated_at = "2020-01-01T00:00:00Z"
+    rec = Reconciler(store, Metrics(), ReconcilerSettings(drift_grace_seconds=0))
+    assert (await rec.tick())["drift_corrections"] == 0
+    assert (await store.get_concurrency("mover")).active_count == 1

@@ -6,7 +6,7 @@ import math
 import time
 from typing import Callable
 
-from agent.pricing import MTOK, ModelPrice, Usage
+from agent.pricing import MTOK, ModelPrice, PriceBand, Usage
 
 # Conservative: real text and code run 3-4 characters per token.
 CHARS_PER_TOKEN = 2
@@ -44,21 +44,29 @@ class Budget:
 
     def next_input_cost(self, new_chars: int) -> float:
         """An upper bound of the next call's input cost, given the characters added since the last call."""
+        return self._next_call(new_chars)[0]
+
+    def _next_call(self, new_chars: int) -> tuple[float, PriceBand]:
+        """The next call's input cost bound and the price band its prompt length falls in."""
         new_tokens = math.ceil(new_chars / CHARS_PER_TOKEN)
         if self._last is None:
-            return (new_tokens + TOOL_PROMPT_TOKENS) * self._price.cache_write / MTOK
+            tokens = new_tokens + TOOL_PROMPT_TOKENS
+            band = self._price.band(tokens)
+            return tokens * band.cache_write / MTOK, band
         cached = self._last.cache_read + self._last.cache_write
         fresh = self._last.input + self._last.output + new_tokens
+        band = self._price.band(cached + fresh)
         if self._cache_valid and self._clock() - self._last_at < CACHE_TRUST_SECONDS:
-            return (cached * self._price.cache_read + fresh * self._price.cache_write) / MTOK
-        return (cached + fresh) * self._price.cache_write / MTOK
+            return (cached * band.cache_read + fresh * band.cache_write) / MTOK, band
+        return (cached + fresh) * band.cache_write / MTOK, band
 
     def max_tokens_for_next(self, new_chars: int) -> int | None:
         """max_tokens for the next call, or None when not even a minimal reply fits under the cap."""
         if self.limit_usd is None:
             return self._max_tokens
-        remaining = self.limit_usd - self.spent_usd - self.next_input_cost(new_chars)
-        affordable = math.floor(remaining * MTOK / self._price.output) if remaining > 0 else 0
+        input_cost, band = self._next_call(new_chars)
+        remaining = self.limit_usd - self.spent_usd - input_cost
+        affordable = math.floor(remaining * MTOK / band.output) if remaining > 0 else 0
         if affordable < self._min_output:
             return None
         return min(self._max_tokens, affordable)

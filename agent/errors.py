@@ -39,6 +39,16 @@ class ModelRefused(AgentError):
         self.status = status
 
 
+class ModelNotServed(ModelRefused):
+    """The API does not serve the model (404 not_found_error, or it says the model is retired)."""
+
+
+class ModelNotPriced(AgentError):
+    """Neither the hydrated context nor the catalog prices the model: no budget can be enforced."""
+
+    code = "MODEL_UNAVAILABLE"
+
+
 class ModelUnavailable(AgentError):
     """The model API kept failing (429/5xx/timeouts) past the retry ceiling."""
 

@@ -14,7 +14,8 @@ from shared.tasks.models import Task
 
 _SUMMARY_LIMIT = 4_000
 # How the model loop stopped, as the error codes the platform classifies for users.
-_ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR"}
+_ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR",
+                "model_unavailable": "MODEL_UNAVAILABLE"}
 _EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
 
 
@@ -23,6 +24,7 @@ class RunOutcome:
     """The end of a run that was not cancelled: success unless an error was recorded."""
 
     error: str | None = None
+    error_code: str | None = None  # set by errors that carry their own code; else derived from the loop
     summary: str = ""
     loop: LoopResult | None = None
     delivery: Delivery | None = None
@@ -48,9 +50,14 @@ class RunOutcome:
             "test_passed": delivery.test.passed if delivery and delivery.test else None,
             "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
             "turns": loop.turns if loop else 0, "trajectory_key": self.trajectory_key,
-            "error_code": _ERROR_CODES.get(loop.stop) if loop and self.error else None,
+            "error_code": self._error_code(),
         }
         return {k: v for k, v in changes.items() if v is not None}
+
+    def _error_code(self) -> str | None:
+        if not self.error:
+            return None
+        return self.error_code or (_ERROR_CODES.get(self.loop.stop) if self.loop else None)
 
     def finished_event(self, task: Task) -> AgentFinished:
         """The AgentFinished detail for the finalizer."""

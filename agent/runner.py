@@ -12,11 +12,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
-from agent.errors import AgentError, Cancelled, ContextUnavailable, NotStarted, SetupFailed
+from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
 from agent.guard import TaskGuard, TaskRows
 from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
-from agent.pricing import price_for
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
 from agent.memory import remember
@@ -32,6 +31,9 @@ from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.memory.store import MemoryStore
 from shared.hydration.context import HydratedContext
+from shared.llm.errors import UnknownModel
+from shared.llm.lookup import find_model, price_for, provider_model_id
+from shared.llm.prices import ModelPrice
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
 from shared.tasks.models import Task, utcnow
@@ -177,7 +179,7 @@ class AgentRunner:
         except Cancelled:
             raise
         except AgentError as exc:
-            outcome.error = str(exc)
+            outcome.error, outcome.error_code = str(exc), getattr(exc, "code", None)
         except Exception as exc:  # a bug must still end as a readable result, not a silent crash
             log.exception("agent failed unexpectedly")
             outcome.error = f"internal error in the agent: {type(exc).__name__}: {exc}"
@@ -219,12 +221,16 @@ class AgentRunner:
                      output_limit=s.tool_output_max_chars),
             EditorTool(ws.repo, max_characters=s.view_max_characters),
         ], output_limit=s.tool_output_max_chars)
-        budget = Budget(price_for(context.model_id), context.max_budget_usd, max_tokens=s.model_max_tokens,
+        entry = find_model(context.model_id)
+        budget = Budget(_price(context), context.max_budget_usd,
+                        max_tokens=min(s.model_max_tokens, entry.max_output) if entry else s.model_max_tokens,
                         min_output_tokens=s.min_output_tokens)
+        window = min(s.context_window_tokens, entry.context_window) if entry else s.context_window_tokens
         loop = ModelLoop(self._deps.model, toolbox, progress, budget,
-                         LoopLimits(context.max_turns, s.context_window_tokens, s.elide_at_fraction),
+                         LoopLimits(context.max_turns, window, s.elide_at_fraction),
                          stop_requested=self.guard.is_stopped)
-        return await loop.run(model_id=context.model_id, system_prompt=context.system_prompt,
+        return await loop.run(model_id=provider_model_id(context.model_id, s.model_provider),
+                              system_prompt=context.system_prompt,
                               user_prompt=context.user_prompt, workdir=str(ws.repo))
 
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
@@ -233,3 +239,13 @@ class AgentRunner:
         except (PublishFailed, ClientError, BotoCoreError) as exc:
             # The result is on the task row; the finalizer also learns of the end when compute stops.
             log.error("could not publish AgentFinished: %s", exc)
+
+
+def _price(context: HydratedContext) -> ModelPrice:
+    """The price the hydrator resolved (operator prices included), else the catalog's; never a guess."""
+    if context.model_price is not None:
+        return context.model_price
+    try:
+        return price_for(context.model_id)
+    except UnknownModel as exc:
+        raise ModelNotPriced(str(exc)) from exc

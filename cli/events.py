@@ -63,6 +63,8 @@ def event_text(event: dict) -> str:
     if kind == "agent.finished":
         err = f" · {escape(str(m['error']))}" if m.get("error") else ""
         return f"agent finished: {m.get('outcome')} · {m.get('turns')} turns · {money(m.get('cost_usd'))}{err}"
+    if kind == "model.deprecated":
+        return "[yellow]warning[/] " + escape("; ".join(str(w) for w in m.get("warnings") or []))
     if kind == "agent.command_refused":
         return f"[yellow]refused[/] {escape(str(m.get('command')))} ({escape(str(m.get('reason')))})"
     return f"{escape(kind)} {escape(_kv(m))}".rstrip()

@@ -68,6 +68,7 @@ def task_detail(task: dict) -> Table:
         ("task", task["task_id"]), ("status", styled(task["status"])), ("repo", escape(task["repo"])),
         ("issue", task.get("issue_number")), ("description", escape(task.get("task_description") or "")),
         ("branch", escape(task.get("branch_name") or "")), ("model", escape(task.get("model_id") or "")),
+        ("warnings", "\n".join(f"[yellow]{escape(w)}[/]" for w in task.get("warnings") or [])),
         ("created", short_time(task.get("created_at"))), ("started", short_time(task.get("started_at"))),
         ("completed", short_time(task.get("completed_at"))),
         ("duration", f"{task['duration_seconds']:.1f}s" if task.get("duration_seconds") is not None else None),

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.markup import escape
 
 from cli.auth import LocalTokens
 from cli.commands.arguments import int_range, json_flag
@@ -11,6 +15,8 @@ from cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from cli.local import control, logs
 from cli.local.launcher import run_stack
 from cli.local.stack import StackConfig, port_is_free
+from cli.models import stack_model_notices
+from cli.operator import list_repos
 from cli.render import print_json, table
 
 
@@ -69,6 +75,18 @@ def _ready(ctx: Context, api_url: str, logs_dir: str, detached: bool) -> None:
     out.print("  bgagent repo onboard OWNER/NAME --test-command 'pytest -q'   (--path DIR: a local git repository)")
     out.print("  bgagent submit --repo OWNER/NAME --description 'Add a CONTRIBUTING.md' --wait")
     out.print("  TOKEN=$(bgagent local token --user me)   # for curl")
+    _warn_deprecated_models(ctx)
+
+
+def _warn_deprecated_models(ctx: Context) -> None:
+    """Warn when the default model or an onboarded repository's model is deprecated or retired."""
+    try:
+        repos = asyncio.run(list_repos(ctx.operator_target()))
+    except (ClientError, BotoCoreError, CliError) as exc:  # a check, not a reason to fail the start
+        ctx.err.print(f"[dim]could not read the onboarded repositories to check their models: {escape(str(exc))}[/]")
+        repos = []
+    for notice in stack_model_notices(ctx.environ, {r.repo: r.model_id for r in repos if r.active and r.model_id}):
+        ctx.err.print(f"[yellow]warning:[/] {escape(notice)}")
 
 
 def up(ctx: Context, args: argparse.Namespace) -> int:

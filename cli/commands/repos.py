@@ -10,8 +10,10 @@ from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, CliError, UsageError
 from cli.gitrepo import git_repository
+from cli.models import check_repo_model, model_price
 from cli.operator import list_repos, offboard_repo, onboard_repo
 from cli.render import money, print_json, styled, table
+from shared.llm.catalog import DEFAULT_MODEL_ID
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="Create or update a repository's row. Options not given keep their "
                                      "current value; an empty string (--model '') clears an override.")
     p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
-    p.add_argument("--model", metavar="MODEL_ID", help="default model of the repo's tasks")
+    p.add_argument("--model", metavar="MODEL_ID",
+                   help=f"default model of the repo's tasks (platform default: {DEFAULT_MODEL_ID}); refused "
+                        "when past its end of life or priced by nobody")
+    p.add_argument("--model-price", type=model_price, metavar="INPUT,OUTPUT",
+                   help="price of --model in dollars per million tokens, for a model the catalog lacks")
     p.add_argument("--max-turns", type=int_range(1, 500), metavar="N")
     p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD")
     p.add_argument("--setup-command", metavar="CMD", help="run in the clone before the agent starts")
@@ -52,8 +58,21 @@ def _read(path: str) -> str:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def _model_overrides(ctx: Context, args: argparse.Namespace) -> dict[str, object]:
+    """The checked model and its price, if given; warnings (near end of life) go to stderr."""
+    if args.model_price is not None and not args.model:
+        raise UsageError("--model-price prices the model given with --model")
+    if not args.model:
+        return {}
+    prices = {args.model: args.model_price} if args.model_price else {}
+    for warning in check_repo_model(args.model, prices, ctx.environ):
+        ctx.err.print(f"[yellow]warning:[/] {warning}")
+    return {"model_prices": {m: p.model_dump() for m, p in prices.items()}} if prices else {}
+
+
 def onboard(ctx: Context, args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {
+        **_model_overrides(ctx, args),
         "model_id": args.model, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
         "setup_command": args.setup_command, "test_command": args.test_command,
         "compute_type": args.compute_type, "github_token_secret": args.github_token_secret,

@@ -6,6 +6,8 @@ import argparse
 import functools
 from pathlib import Path
 
+from rich.markup import escape
+
 from cli.api import collect
 from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
@@ -13,6 +15,7 @@ from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
 from cli.follow import Watcher, follow_task
 from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
+from shared.llm.catalog import DEFAULT_MODEL_ID
 
 PAGE = 100
 
@@ -27,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     text.add_argument("--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)")
     p.add_argument("--max-turns", type=int_range(1, 500), metavar="N", help="model turns at most (1-500)")
     p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD", help="spend at most (0.01-100)")
-    p.add_argument("--model", metavar="MODEL_ID", help="the model to use instead of the repo's default")
+    p.add_argument("--model", metavar="MODEL_ID",
+                   help=f"the model to use instead of the repo's default (platform default: {DEFAULT_MODEL_ID})")
     p.add_argument("--save-trajectory", action="store_true",
                    help="keep the run's full, redacted trajectory (messages and tool calls) in S3")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "
@@ -93,6 +97,8 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
     verb = "already submitted (same idempotency key):" if replayed else "submitted"
     human.print(f"{verb} [bold]{task['task_id']}[/] {styled(task['status'])} on {task['repo']} "
                 f"(branch {task['branch_name']})")
+    for warning in task.get("warnings") or []:
+        ctx.err.print(f"[yellow]warning:[/] {escape(warning)}")
     if args.wait:
         task = _follow(ctx, task["task_id"], Watcher(human, live=ctx.err_tty if args.json else ctx.out_tty))
         human.print(outcome_line(task))

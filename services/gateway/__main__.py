@@ -9,7 +9,7 @@ import signal
 import uvicorn
 
 from services.gateway.app import create_app
-from services.gateway.bootstrap import build_deps
+from services.gateway.bootstrap import build_deps, warn_deprecated_models
 from services.gateway.settings import GatewaySettings
 from shared.aws.clients import AwsClients
 from shared.observability.logging import configure_logging
@@ -21,7 +21,9 @@ async def main() -> None:
     configure_logging("gateway", settings.log_level)
     configure_tracing("gateway", settings.xray_daemon_address)
     async with AwsClients(settings) as clients:
-        app = create_app(await build_deps(settings, clients))
+        deps = await build_deps(settings, clients)
+        await warn_deprecated_models(deps)
+        app = create_app(deps)
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, proxy_headers=True, timeout_graceful_shutdown=10)
         server = uvicorn.Server(config)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Awaitable, Callable
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from services.gateway.adapters.secrets import CachedSecrets, SecretsManagerStore, SecretStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore
@@ -13,9 +16,12 @@ from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
+from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.tasks.dynamo_store import DynamoTaskStore
+
+log = logging.getLogger(__name__)
 
 
 def build_verifier(settings: GatewaySettings, issuer: LocalIssuer | None) -> JwtVerifier:
@@ -63,3 +69,17 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
     )
+
+
+async def warn_deprecated_models(d: GatewayDeps) -> list[str]:
+    """Log (and return) a warning for the default model and each onboarded repo's model that is deprecated."""
+    try:
+        repos = await d.repos.list()
+    except (ClientError, BotoCoreError) as exc:  # the check must not keep the API from starting
+        log.warning("could not read the onboarded repositories to check their models: %s", exc)
+        repos = []
+    notices = configured_model_notices(d.settings.default_model_id,
+                                       {r.repo: r.model_id for r in repos if r.active and r.model_id})
+    for notice in notices:
+        log.warning(notice)
+    return notices

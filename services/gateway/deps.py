@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Awaitable, Callable
 
 from fastapi import Depends, Request
@@ -16,6 +17,7 @@ from services.gateway.ratelimit import RateLimiter, retry_after_header
 from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
+from shared.llm.lifecycle import today_utc
 from shared.repos.store import RepoStore
 from shared.tasks.store import TaskStore
 
@@ -37,6 +39,8 @@ class GatewayDeps:
     # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
     github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None
+    # Today's date (UTC), for end-of-life checks; tests move it.
+    today: Callable[[], date] = today_utc
 
 
 def deps(request: Request) -> GatewayDeps:

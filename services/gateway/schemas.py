@@ -69,6 +69,8 @@ class TaskView(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     error_classification: ErrorClassification | None = None
+    warnings: list[str] | None = Field(None, description="set at create: e.g. the model reaches its end of life "
+                                                         "within 30 days")
 
     @classmethod
     def of(cls, task: Task) -> "TaskView":

@@ -4,10 +4,11 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from shared.llm.settings import ModelSettings
 from shared.settings import PlatformSettings
 
 
-class GatewaySettings(PlatformSettings):
+class GatewaySettings(PlatformSettings, ModelSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None

@@ -13,7 +13,10 @@ from services.gateway.errors import ApiError
 from services.gateway.notify import announce
 from services.gateway.schemas import CreateTaskRequest
 from shared.events.models import TaskSubmitted
+from shared.llm.errors import ModelCatalogError
+from shared.llm.lifecycle import vet_model
 from shared.observability.redaction import redact
+from shared.repos.models import RepoConfig
 from shared.tasks.errors import IdempotencyConflict
 from shared.tasks.models import Task
 
@@ -40,13 +43,15 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
         raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
+    model_id, warnings = _vet_model(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.
     description = redact(body.task_description) if body.task_description else None
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
-                    idempotency_key=idempotency_key, save_trajectory=body.save_trajectory)
+                    idempotency_key=idempotency_key, save_trajectory=body.save_trajectory,
+                    warnings=warnings or None)
     for attempt in range(1, _CREATE_ATTEMPTS + 1):
         try:
             created = await d.tasks.create(task)
@@ -59,8 +64,21 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
             if not idempotency_key or not _transaction_conflict(exc) or attempt == _CREATE_ATTEMPTS:
                 raise
             await asyncio.sleep(0.05 * attempt)
+    if warnings:
+        await d.tasks.append_event(created.task_id, "model.deprecated", {"model_id": model_id, "warnings": warnings})
     await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
     return Submission(created, replayed=False)
+
+
+def _vet_model(d: GatewayDeps, body: CreateTaskRequest, repo: RepoConfig) -> tuple[str, list[str]]:
+    """The model the task will run (its own, the repo's, the platform's) and its warnings; refused when it
+    is past its end of life or has no price."""
+    model_id = body.model_id or repo.model_id or d.settings.default_model_id
+    try:
+        return model_id, vet_model(model_id, {**d.settings.model_prices, **(repo.model_prices or {})},
+                                   today=d.today())
+    except ModelCatalogError as exc:
+        raise ApiError("VALIDATION_ERROR", str(exc), details=[{"field": "model_id", "message": str(exc)}]) from exc
 
 
 async def _replay(d: GatewayDeps, conflict: IdempotencyConflict, user_id: str) -> Submission:

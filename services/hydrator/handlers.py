@@ -14,6 +14,10 @@ from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFoun
 from shared.githost.models import Issue
 from shared.githost.protocol import GitHost
 from shared.hydration.context import ContextStore, HydratedContext
+from shared.llm.errors import ModelCatalogError
+from shared.llm.lifecycle import lifecycle_warning, today_utc
+from shared.llm.lookup import price_for
+from shared.llm.prices import ModelPrice
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage
 from shared.observability.metrics import MetricsSink, NullMetrics
@@ -132,13 +136,14 @@ class Hydrator:
             raise _classified(exc, "repository") from exc
         issue = await self._issue(task)
         model_id = task.model_id or repo.model_id or s.default_model_id
+        price = _model_price(model_id, {**s.model_prices, **(repo.model_prices or {})})
         memory = await self._recall(task.repo)
         prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget)
         return HydratedContext(
             task_id=task.task_id, repo=task.repo, clone_url=info.clone_url, default_branch=info.default_branch,
             branch_name=task.branch_name, git_host=repo.git_host, system_prompt=prompt.system,
-            user_prompt=prompt.user, prompt_version=prompt.version, model_id=model_id,
+            user_prompt=prompt.user, prompt_version=prompt.version, model_id=model_id, model_price=price,
             max_turns=task.max_turns or repo.max_turns or s.default_max_turns,
             max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
@@ -174,6 +179,15 @@ class Hydrator:
         if task.slot_held:
             events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
         await self._bus.publish(*events)
+
+
+def _model_price(model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
+    """The price the agent budgets with; a retired or unpriced model fails the task before any model call."""
+    try:
+        lifecycle_warning(model_id, today_utc())
+        return price_for(model_id, overrides)
+    except ModelCatalogError as exc:
+        raise HydrationFailed("MODEL_UNAVAILABLE", str(exc)) from exc
 
 
 def _classified(exc: GitHostError, what: str) -> HydrationFailed:

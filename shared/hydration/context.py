@@ -7,6 +7,8 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from shared.llm.prices import ModelPrice
+
 
 class HydratedContext(BaseModel):
     """What the hydrator assembled for one task; the agent's whole input besides the task row."""
@@ -24,6 +26,7 @@ class HydratedContext(BaseModel):
     user_prompt: str
     prompt_version: str
     model_id: str
+    model_price: ModelPrice | None = None  # resolved by the hydrator: operator prices, else the catalog's
     max_turns: int
     max_budget_usd: float | None = None
     setup_command: str | None = None

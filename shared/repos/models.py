@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.llm.prices import ModelPrice
 from shared.tasks.models import utcnow
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
@@ -52,6 +53,8 @@ class RepoConfig(BaseModel):
     local_path: str | None = None
     # None: DEFAULT_GITHUB_TRIGGERS; an empty list turns GitHub-triggered tasks off for the repo.
     github_triggers: list[GitHubTrigger] | None = None
+    # Prices of models the catalog lacks, by model id (US dollars per million tokens).
+    model_prices: dict[str, ModelPrice] | None = None
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
 

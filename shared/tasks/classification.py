@@ -41,6 +41,12 @@ _TABLE: dict[str, ErrorClassification] = {
     "MODEL_ERROR": ErrorClassification(
         category="model", title="The model API refused or failed the request",
         remedy="Check the model id, the API key or Bedrock access, and the account's limits.", retryable=True),
+    "MODEL_UNAVAILABLE": ErrorClassification(
+        category="configuration", title="The model is not served or not priced",
+        remedy="Use the replacement the error message names: set model_id on the task (--model), the "
+               "repository's model (bgagent repo onboard OWNER/NAME --model ID) or the platform default "
+               "(BGAGENT_DEFAULT_MODEL_ID; Pulumi bgagent:defaultModelId). A model outside the catalog needs a "
+               "price in model_prices.", retryable=False),
     "MAX_TURNS_REACHED": ErrorClassification(
         category="limits", title="The agent used all its turns",
         remedy="Raise max_turns or narrow the task; partial work, if any, is on the branch.", retryable=True),

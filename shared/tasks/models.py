@@ -83,6 +83,7 @@ class Task(BaseModel):
     redriven_at: str | None = None
     save_trajectory: bool = False
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
+    warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None
 
     @classmethod

@@ -18,7 +18,8 @@ from shared.tasks.dynamo_store import DynamoTaskStore
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus
 from tests.doubles import FakeAnthropic, FakeGitHub
-from tests.doubles.scenarios import install_default_scenarios
+from shared.llm.prices import ModelPrice
+from tests.doubles.scenarios import FAKE_MODEL_PRICE, install_default_scenarios
 from tests.support.git import git as support_git
 from tests.support.git import make_bare_repo as support_bare_repo
 from tests.support.aws import TestStack, make_stack
@@ -77,7 +78,8 @@ class AgentWorld:
 
     async def seed(self, *, model_id: str = "fake-edit", max_turns: int = 10, max_budget_usd: float | None = None,
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
-                   setup_command: str | None = None, running: bool = True, save_trajectory: bool = False) -> Task:
+                   setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
+                   model_price: ModelPrice | None = ModelPrice(**FAKE_MODEL_PRICE)) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
@@ -87,6 +89,7 @@ class AgentWorld:
             task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
             branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
             user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
+            model_price=model_price,
             max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
             setup_command=setup_command, save_trajectory=save_trajectory,
         )

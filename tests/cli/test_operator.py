@@ -25,7 +25,8 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     repo = f"acme/op-{uuid.uuid4().hex[:6]}"
     prompt = tmp_path / "prompt.md"
     prompt.write_text("Always write tests first.")
-    result = cli("repo", "onboard", repo, "--model", "fake-edit", "--max-turns", "40", "--max-budget", "2.5",
+    result = cli("repo", "onboard", repo, "--model", "fake-edit", "--model-price", "3,15", "--max-turns", "40",
+                 "--max-budget", "2.5",
                  "--setup-command", "make deps", "--test-command", "pytest -q", "--compute-type", "process",
                  "--system-prompt-file", prompt)
     assert result.code == 0, result.err
@@ -34,6 +35,7 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     assert (row["model_id"], row["max_turns"], row["max_budget_usd"]) == ("fake-edit", 40, 2.5)
     assert (row["setup_command"], row["test_command"], row["compute_type"]) == ("make deps", "pytest -q", "process")
     assert row["system_prompt_overrides"] == "Always write tests first."
+    assert row["model_prices"]["fake-edit"]["input"] == 3 and row["model_prices"]["fake-edit"]["output"] == 15
 
     # Onboarding again changes only what is given; '' clears an override.
     assert cli("repo", "onboard", repo, "--max-turns", "60", "--setup-command", "").code == 0
@@ -48,6 +50,27 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     assert off.code == 0 and "removed" in off.out
     assert _repo_row(platform, repo)["status"] == "removed"
     assert repo not in {r["repo"] for r in cli("repo", "list", "--active", "--json").json()}
+
+
+@pytest.mark.parametrize("model, words", [
+    ("claude-imaginary-9", "unknown model 'claude-imaginary-9'"),
+    ("claude-sonnet-4-5", "reached its end of life on 2026-11-30; use 'claude-sonnet-5-5' instead"),
+])
+def test_onboard_refuses_an_unpriced_or_retired_model_and_writes_nothing(cli, platform, model, words):
+    repo = f"acme/bad-{uuid.uuid4().hex[:6]}"
+    result = cli("repo", "onboard", repo, "--model", model)
+    assert result.code == 2 and words in result.err and "--model-price" in result.err
+    assert _repo_row(platform, repo) is None
+
+
+def test_onboard_accepts_a_catalog_model_and_a_priced_one(cli, platform, monkeypatch):
+    repo = f"acme/ok-{uuid.uuid4().hex[:6]}"
+    assert cli("repo", "onboard", repo, "--model", "claude-haiku-5-5").code == 0
+    assert _repo_row(platform, repo)["model_id"] == "claude-haiku-5-5"
+    # The platform's own prices (BGAGENT_MODEL_PRICES) count as much as the repo's.
+    monkeypatch.setenv("BGAGENT_MODEL_PRICES", '{"house-model": {"input": 1, "output": 2}}')
+    assert cli("repo", "onboard", repo, "--model", "house-model").code == 0
+    assert cli("repo", "onboard", repo, "--model-price", "1,2").code == 2  # a price needs its --model
 
 
 def test_a_task_on_an_offboarded_repository_is_refused(cli, platform):

@@ -16,7 +16,7 @@ CREATE = {"repo": "acme/app", "task_description": "Add a CONTRIBUTING.md"}
 async def test_create_answers_201_with_the_submitted_task_and_announces_it(gw):
     async with gw.client("alice") as c:
         resp = await c.post("/v1/tasks", json={**CREATE, "issue_number": 7, "max_turns": 20,
-                                               "max_budget_usd": 2.5, "model_id": "claude-x"})
+                                               "max_budget_usd": 2.5, "model_id": "claude-opus-5-5"})
     assert resp.status_code == 201
     task = resp.json()["data"]
     assert task["status"] == "SUBMITTED" and task["repo"] == "acme/app" and task["issue_number"] == 7

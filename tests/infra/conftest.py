@@ -22,7 +22,7 @@ import pulumi  # noqa: E402
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 STACK_NAME = "acme-bgagent-dev"
-BEDROCK_ARN = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0"
+BEDROCK_ARN = "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-5-5"
 
 
 def _arn(service: str, resource: str, *, region: str = REGION, account: str = ACCOUNT) -> str:

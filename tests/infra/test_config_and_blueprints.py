@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from bgagent_infra.blueprint import repo_item
 from bgagent_infra.config import BlueprintConfig, StackConfig, load_config
+from bgagent_infra.environment import EnvRefs, service_environment
 from shared.aws.dynamo import from_item
+from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.repos.models import RepoConfig
 from tests.infra.conftest import PROGRAM_DIR, STACK_NAME, sample_config
 
@@ -42,6 +44,9 @@ def test_stack_name_defaults_to_the_pulumi_stack(deployed):
     ({"services": {"hydrator": {"minCount": 3, "desiredCount": 1}}}, "minCount"),
     ({"blueprints": [{"repo": "a/b"}, {"repo": "a/b"}]}, "two blueprints"),
     ({"bogusKey": 1}, "bogusKey"),
+    ({"defaultModelId": "claude-sonnet-4-5"}, "defaultModelId: model 'claude-sonnet-4-5' reached its end of life"),
+    ({"defaultModelId": "house-model"}, "defaultModelId: unknown model 'house-model'"),
+    ({"blueprints": [{"repo": "a/b", "modelId": "claude-opus-4-0"}]}, "blueprint a/b modelId: .*end of life"),
 ])
 def test_invalid_config_is_refused_with_a_reason(change, message):
     with pytest.raises(ValidationError, match=message):
@@ -61,8 +66,23 @@ def test_blueprints_write_repo_rows_that_repo_config_accepts(deployed):
     assert (webapp.status, webapp.git_host) == ("active", "github")
     assert (webapp.test_command, webapp.setup_command, webapp.max_turns, webapp.max_budget_usd) == (
         "pytest -q", "pip install -e .[test]", 80, 5.0)
-    assert tools.model_id == "claude-opus-4-1"
+    assert tools.model_id == "claude-opus-5-5"
     assert tools.github_token_secret == f"bgagent/{STACK_NAME}/github/acme-infra-tools"
+
+
+def test_the_default_model_is_the_catalogs():
+    assert StackConfig(stack_name="acme-dev").default_model_id == DEFAULT_MODEL_ID
+
+
+def test_operator_prices_admit_models_the_catalog_lacks_and_reach_the_services():
+    config = StackConfig.model_validate({
+        "stackName": "acme-dev", "defaultModelId": "house-model", "modelPrices": {"house-model": {"input": 1, "output": 2}},
+        "blueprints": [{"repo": "a/b", "modelId": "ft-model", "modelPrices": {"ft-model": {"input": 3, "output": 9}}}]})
+    env = service_environment("gateway", config, EnvRefs(region="us-east-1"))
+    assert env["BGAGENT_DEFAULT_MODEL_ID"] == "house-model"
+    assert json.loads(env["BGAGENT_MODEL_PRICES"])["house-model"]["input"] == 1
+    row = RepoConfig.model_validate(from_item(repo_item(config.blueprints[0])))
+    assert row.model_prices and row.model_prices["ft-model"].output == 9
 
 
 def test_every_blueprint_field_is_a_repo_config_attribute():

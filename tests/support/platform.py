@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from contextlib import ExitStack, contextmanager
@@ -18,7 +19,7 @@ from shared.repos.models import RepoConfig
 from shared.aws.dynamo import to_item
 from shared.topology.names import ResourceNames
 from tests.doubles import FakeAnthropic, FakeGitHub
-from tests.doubles.scenarios import install_default_scenarios
+from tests.doubles.scenarios import fake_model_prices, install_default_scenarios
 from tests.support.aws import TEST_CREDENTIALS
 from tests.support.git import make_bare_repo
 
@@ -88,7 +89,8 @@ def running_platform(aws_endpoint: str, root: Path, **stack_env: str) -> Iterato
             extra_env={**TEST_CREDENTIALS, "BGAGENT_GITHUB_API_URL": github_url, "BGAGENT_GITHUB_TOKEN": GITHUB_TOKEN,
                        "ANTHROPIC_BASE_URL": anthropic_url, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
                        "BGAGENT_CONSUMER_WAIT_SECONDS": "2", "BGAGENT_HEARTBEAT_SECONDS": "2",
-                       "BGAGENT_DRIFT_GRACE_SECONDS": "0", **stack_env},
+                       "BGAGENT_DRIFT_GRACE_SECONDS": "0",
+                       "BGAGENT_MODEL_PRICES": json.dumps(fake_model_prices()), **stack_env},
         )
         embedded = EmbeddedStack(config)
         embedded.start()

@@ -5,6 +5,7 @@ import pytest
 from services.hydrator.handlers import Hydrator
 from services.hydrator.settings import HydratorSettings
 from shared.events.models import SlotReleased, TaskFailed, TaskHydrated, TaskSubmitted
+from shared.llm.prices import ModelPrice
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
@@ -15,9 +16,11 @@ from tests.fakes.tasks import InMemoryTaskStore
 @pytest.fixture
 def world():
     store, bus, git, contexts = InMemoryTaskStore(), RecordingBus(), FakeGitHost(), InMemoryContexts()
-    repos = InMemoryRepos(RepoConfig(repo="acme/app", test_command="pytest", max_turns=42))
+    repos = InMemoryRepos(RepoConfig(repo="acme/app", test_command="pytest", max_turns=42,
+                                     model_prices={"acme-tuned": ModelPrice(input=4, output=20)}))
     git.add_repo("acme/app")
-    settings = HydratorSettings(default_max_concurrency=2, default_model_id="claude-x")
+    settings = HydratorSettings(default_max_concurrency=2, default_model_id="claude-opus-5-5",
+                                model_prices={"house-model": ModelPrice(input=1, output=2)})
     return store, bus, git, contexts, repos, Hydrator(store, repos, git, contexts, bus, settings)
 
 
@@ -35,16 +38,34 @@ async def test_admits_hydrates_and_publishes(world):
     ctx = contexts.items[task.context_key]
     assert "It breaks" in ctx.user_prompt and "new" in ctx.user_prompt and "fix" in ctx.user_prompt
     assert ctx.max_turns == 42  # the repo's setting beats the platform default
-    assert ctx.test_command == "pytest" and ctx.model_id == "claude-x"
+    assert ctx.test_command == "pytest" and ctx.model_id == "claude-opus-5-5"
+    assert (ctx.model_price.input, ctx.model_price.output) == (4, 20)  # the catalog's price travels with it
     assert len(task.prompt_version) == 64
     assert [type(e) for e in bus.published] == [TaskHydrated]
 
 
 async def test_the_task_overrides_the_repo(world):
     store, _, _, contexts, _, hydrator = world
-    task = await _submit(store, hydrator, task_description="x", max_turns=7, model_id="m-task")
+    task = await _submit(store, hydrator, task_description="x", max_turns=7, model_id="claude-haiku-4-5")
     ctx = contexts.items[task.context_key]
-    assert (ctx.max_turns, ctx.model_id) == (7, "m-task")
+    assert (ctx.max_turns, ctx.model_id) == (7, "claude-haiku-4-5")
+
+
+@pytest.mark.parametrize("model_id, price", [("house-model", (1, 2)), ("acme-tuned", (4, 20))])
+async def test_operator_prices_from_settings_and_repo_reach_the_agent(world, model_id, price):
+    store, _, _, contexts, _, hydrator = world
+    task = await _submit(store, hydrator, task_description="x", model_id=model_id)
+    ctx = contexts.items[task.context_key]
+    assert (ctx.model_price.input, ctx.model_price.output) == price
+
+
+@pytest.mark.parametrize("model_id, words", [("mystery-model", "unknown model 'mystery-model'"),
+                                             ("claude-sonnet-4-5", "use 'claude-sonnet-5-5' instead")])
+async def test_an_unpriced_or_retired_model_fails_before_any_model_call(world, model_id, words):
+    store, bus, _, contexts, _, hydrator = world
+    task = await _submit(store, hydrator, task_description="x", model_id=model_id)
+    assert task.status == S.FAILED and task.error_code == "MODEL_UNAVAILABLE" and words in task.error_message
+    assert not contexts.items and bus.of(TaskFailed) and bus.of(SlotReleased)
 
 
 async def test_over_the_cap_the_task_is_queued(world):

@@ -9,6 +9,11 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.llm.errors import ModelCatalogError
+from shared.llm.lifecycle import vet_model
+from shared.llm.prices import ModelPrice
+
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 WORKERS = ("hydrator", "dispatcher", "finalizer", "reconciler")
 # Values CloudWatch Logs accepts for a log group's retention.
@@ -59,6 +64,7 @@ class BlueprintConfig(_Model):
     compute_type: Literal["process", "ecs"] | None = None
     egress_allowlist: list[str] = []
     github_triggers: list[dict[str, list[str]]] | None = None  # RepoConfig.github_triggers: events, actions, labels
+    model_prices: dict[str, ModelPrice] | None = None  # prices of models the catalog lacks
 
 
 class StackConfig(_Model):
@@ -78,7 +84,8 @@ class StackConfig(_Model):
     xray_daemon_image: str = "public.ecr.aws/xray/aws-xray-daemon:3.x"
     github_api_url: str = "https://api.github.com"
     model_provider: Literal["anthropic", "bedrock"] = "anthropic"
-    default_model_id: str = "claude-sonnet-4-5"
+    default_model_id: str = DEFAULT_MODEL_ID
+    model_prices: dict[str, ModelPrice] = {}  # BGAGENT_MODEL_PRICES: prices of models the catalog lacks
     bedrock_model_arns: list[str] = []
     default_max_concurrency: int = Field(3, ge=1, le=1000)
     services: dict[str, ServiceSize] = {}
@@ -115,7 +122,18 @@ class StackConfig(_Model):
         repos = [b.repo for b in self.blueprints]
         if len(repos) != len(set(repos)):
             raise ValueError("a repository appears in two blueprints")
+        self._check_models()
         return self
+
+    def _check_models(self) -> None:
+        """The default and every blueprint's model must be priced and not past its end of life."""
+        checks = [("defaultModelId", self.default_model_id, {})] + [
+            (f"blueprint {b.repo} modelId", b.model_id, b.model_prices or {}) for b in self.blueprints if b.model_id]
+        for where, model_id, prices in checks:
+            try:
+                vet_model(model_id, {**self.model_prices, **prices})
+            except ModelCatalogError as exc:
+                raise ValueError(f"{where}: {exc}") from exc
 
     def size(self, service: str) -> ServiceSize:
         return self.services.get(service, ServiceSize())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from bgagent_infra.config import StackConfig
@@ -68,8 +69,10 @@ def service_environment(service: str, config: StackConfig, refs: EnvRefs) -> dic
         })
     if service in ("hydrator", "finalizer"):
         env["BGAGENT_GITHUB_API_URL"] = config.github_api_url
-    if service == "hydrator":
+    if service in ("gateway", "hydrator"):  # the gateway checks the model a task will run, the hydrator picks it
         env["BGAGENT_DEFAULT_MODEL_ID"] = config.default_model_id
+        if config.model_prices:
+            env["BGAGENT_MODEL_PRICES"] = json.dumps({m: p.model_dump() for m, p in config.model_prices.items()})
     if service in ("dispatcher", "reconciler"):
         env.update(_ecs_compute(refs))
     return env

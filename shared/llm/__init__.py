@@ -1,0 +1,1 @@
+"""Which models the platform runs, what they cost and when they stop being served."""

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anthropic
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from agent.errors import ModelRefused, ModelUnavailable
+from agent.errors import ModelNotServed, ModelRefused, ModelUnavailable
 from agent.pricing import Usage
 
 log = logging.getLogger(__name__)
 _RETRYABLE_STATUS = {408, 409, 429}
+# How the API words a refusal because the model is gone (beside 404 not_found_error).
+_RETIRED_WORDS = re.compile(r"deprecat|retired|end[- ]of[- ]life|no longer (?:available|supported|served)", re.I)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,16 @@ def describe_status_error(exc: anthropic.APIStatusError) -> str:
     return f"{exc.status_code} {kind}: {message}"
 
 
+def model_not_served(exc: anthropic.APIStatusError) -> bool:
+    """True when the API refuses because it does not (or no longer) serve the requested model."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    message = str(error.get("message") or exc.message)
+    if exc.status_code == 404 or error.get("type") == "not_found_error":
+        return True
+    return exc.status_code in (400, 410) and "model" in message.lower() and bool(_RETIRED_WORDS.search(message))
+
+
 class AnthropicModelClient:
     """ModelClient over `anthropic.AsyncAnthropic` or `AsyncAnthropicBedrock`.
 
@@ -99,6 +112,9 @@ class AnthropicModelClient:
             if exc.status_code in _RETRYABLE_STATUS or exc.status_code >= 500:
                 log.warning("model call failed, will retry", extra={"status": exc.status_code})
                 raise _Transient(describe_status_error(exc)) from exc
+            if model_not_served(exc):
+                raise ModelNotServed(f"the model API does not serve model {request['model']!r} "
+                                     f"({describe_status_error(exc)})", exc.status_code) from exc
             raise ModelRefused(f"the model API refused the request ({describe_status_error(exc)})",
                                exc.status_code) from exc
         except (anthropic.APIConnectionError, TimeoutError) as exc:

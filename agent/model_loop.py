@@ -8,13 +8,20 @@ from typing import Any, Callable, Literal, Protocol
 
 from agent.budget import Budget
 from agent.conversation import Conversation, cached_system, cached_tools
-from agent.errors import Cancelled, ModelRefused, ModelUnavailable
+from agent.errors import Cancelled, ModelNotServed, ModelRefused, ModelUnavailable
 from agent.model_client import ModelClient, ModelReply
 from agent.pricing import Usage
 from agent.tools.protocol import Tools
+from shared.llm.lifecycle import replacement_for
 
 CUT_OFF_NOTE = "Your reply was cut off at the output token limit. Continue where you left off."
-StopKind = Literal["finished", "turn_cap", "budget", "model_error"]
+StopKind = Literal["finished", "turn_cap", "budget", "model_error", "model_unavailable"]
+
+
+def where_to_change_model(model_id: str) -> str:
+    """The remedy of a model the API does not serve: its replacement, and the three places that pick a model."""
+    return (f"use {replacement_for(model_id)!r} instead: set model_id on the task (--model), the repository's "
+            "model (bgagent repo onboard OWNER/NAME --model ID) or the platform default (BGAGENT_DEFAULT_MODEL_ID)")
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class ModelLoop:
             try:
                 reply = await self._model.create(model=model_id, max_tokens=max_tokens, system=system, tools=tools,
                                                  messages=conversation.request_messages())
+            except ModelNotServed as exc:
+                return self._ended(result, "model_unavailable", f"{exc}; {where_to_change_model(model_id)}")
             except (ModelRefused, ModelUnavailable) as exc:
                 return self._ended(result, "model_error", str(exc))
             model_seconds = self._clock() - started

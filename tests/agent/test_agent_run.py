@@ -17,7 +17,9 @@ from agent.bootstrap import run_agent
 from shared.tasks.states import TaskStatus
 from tests.agent.conftest import ANTHROPIC_KEY, GITHUB_TOKEN, AgentWorld, git, make_bare_repo
 from tests.doubles import Turn
-from tests.doubles.scenarios import EDIT_FINAL_TEXT, EDIT_NOTES_TEXT
+from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.tasks.classification import classify
+from tests.doubles.scenarios import EDIT_FINAL_TEXT, EDIT_NOTES_TEXT, FAKE_NOT_FOUND
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,6 +84,26 @@ async def test_model_refusal_ends_with_a_readable_error_and_no_pr(world: AgentWo
     assert world.pulls_for(task.branch_name) == []
     [finished] = world.finalizer_details(task.task_id)
     assert finished["outcome"] == "error" and "prompt is too long" in finished["error_message"]
+
+
+async def test_a_model_the_api_does_not_serve_fails_as_model_unavailable(world: AgentWorld) -> None:
+    task = await world.seed(model_id=FAKE_NOT_FOUND)
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 1
+    row = await world.task(task.task_id)
+    assert row.agent_status == "error" and row.error_code == "MODEL_UNAVAILABLE" and row.turns == 0
+    assert "404 not_found_error" in row.error_message and f"use '{DEFAULT_MODEL_ID}' instead" in row.error_message
+    assert len(world.anthropic.requests_for(FAKE_NOT_FOUND)) == 1, "a model that is not served is not retried"
+    assert not classify(row.error_code).retryable
+
+
+async def test_a_model_without_a_price_never_reaches_the_api(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-edit", model_price=None)
+    report = await run_agent(world.settings(task.task_id))
+    row = await world.task(task.task_id)
+    assert report.exit_code == 1 and row.error_code == "MODEL_UNAVAILABLE"
+    assert "unknown model 'fake-edit'" in row.error_message
+    assert world.anthropic.requests_for("fake-edit") == []
 
 
 async def test_rate_limit_is_retried_then_the_run_succeeds(world: AgentWorld) -> None:

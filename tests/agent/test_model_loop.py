@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.budget import Budget
-from agent.errors import Cancelled, ModelRefused
+from agent.errors import Cancelled, ModelNotServed, ModelRefused
 from agent.model_client import ModelReply
 from agent.model_loop import LoopLimits, ModelLoop, TurnRecord
-from agent.pricing import SONNET, Usage
+from agent.pricing import ModelPrice, Usage
 from agent.tools.protocol import ToolResult
 
+SONNET = ModelPrice(input=3.0, output=15.0)
 PER_CALL = Usage(input=200, output=100, cache_read=5_000, cache_write=1_000)  # $0.00585 at Sonnet prices
 
 
@@ -81,8 +82,8 @@ def make_loop(model: ScriptedModel, *, max_turns: int = 100, limit: float | None
     return loop, recorder
 
 
-async def run(loop: ModelLoop) -> Any:
-    return await loop.run(model_id="claude-sonnet-4-5", system_prompt="sys", user_prompt="do it", workdir="/w")
+async def run(loop: ModelLoop, model_id: str = "claude-sonnet-5-5") -> Any:
+    return await loop.run(model_id=model_id, system_prompt="sys", user_prompt="do it", workdir="/w")
 
 
 async def test_the_turn_cap_is_never_exceeded() -> None:
@@ -130,6 +131,15 @@ async def test_a_model_refusal_ends_the_loop_with_its_message() -> None:
     model = ScriptedModel([ModelRefused("the model API refused the request (400 invalid_request_error: nope)", 400)])
     result = await run(make_loop(model)[0])
     assert result.stop == "model_error" and "nope" in (result.error or "") and result.turns == 0
+
+
+async def test_a_model_the_api_does_not_serve_ends_the_loop_naming_its_replacement() -> None:
+    model = ScriptedModel([ModelNotServed("the model API does not serve model 'claude-opus-4-5' "
+                                          "(404 not_found_error: model: claude-opus-4-5)", 404)])
+    result = await run(make_loop(model)[0], model_id="claude-opus-4-5")
+    assert result.stop == "model_unavailable" and result.turns == 0
+    assert "use 'claude-opus-5-5' instead" in (result.error or "")
+    assert "bgagent repo onboard" in (result.error or "") and "BGAGENT_DEFAULT_MODEL_ID" in (result.error or "")
 
 
 async def test_tool_results_follow_the_calls_and_refusals_are_reported() -> None:

@@ -9,13 +9,17 @@ FAKE_ERROR = "fake-error"
 FAKE_429_THEN_EDIT = "fake-429-then-edit"
 FAKE_NOOP = "fake-noop"
 FAKE_LOOP = "fake-loop"
-DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP)
+FAKE_NOT_FOUND = "fake-not-found"
+DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP, FAKE_NOT_FOUND)
+# The fake models are not in the model catalog: test stacks price them as an operator would (model_prices).
+FAKE_MODEL_PRICE = {"input": 3.0, "output": 15.0}
 
 EDIT_NOTES_PATH = "NOTES.md"
 EDIT_NOTES_TEXT = "Edited by the bgagent fake model.\n"
 EDIT_FINAL_TEXT = "I created NOTES.md describing the change."
 ERROR_MESSAGE = "prompt is too long: fake rejection"
 NOOP_TEXT = "Nothing to change."
+NOT_FOUND_MESSAGE = f"model: {FAKE_NOT_FOUND}"
 # Far beyond any sane turn cap; past the script the fake would answer end_turn "Done.".
 LOOP_TURNS = 1000
 
@@ -36,6 +40,11 @@ def edit_turns() -> list[Turn]:
     ]
 
 
+def fake_model_prices(*extra: str) -> dict[str, dict[str, float]]:
+    """model_prices for every built-in fake model (and `extra` ones), as BGAGENT_MODEL_PRICES would hold them."""
+    return {model: dict(FAKE_MODEL_PRICE) for model in (*DEFAULT_MODELS, *extra)}
+
+
 def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
     """Register the built-in scenarios (see the module constants) on `fake` and return it."""
     fake.add_scenario(FAKE_EDIT, edit_turns())
@@ -45,4 +54,6 @@ def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
     fake.add_scenario(FAKE_NOOP, [Turn.text(NOOP_TEXT)])
     loop_turn = Turn.tool_use("bash", {"command": "echo turn"}, text="Running another step.")
     fake.add_scenario(FAKE_LOOP, [loop_turn] * LOOP_TURNS)
+    # What the real API answers for a model it does not serve (unknown or retired).
+    fake.add_scenario(FAKE_NOT_FOUND, [Turn.error(404, NOT_FOUND_MESSAGE, times=None)])
     return fake

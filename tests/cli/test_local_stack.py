@@ -37,6 +37,8 @@ def test_up_detached_status_logs_token_and_down(bgagent, home, monkeypatch):
     monkeypatch.setenv("BGAGENT_LOCAL_PORT", str(free_port()))
     monkeypatch.setenv("BGAGENT_LOCAL_AWS_PORT", str(free_port()))
     monkeypatch.setenv("BGAGENT_STACK_NAME", f"cli{os.getpid()}")
+    # A deprecated default model: `local up` and the gateway's start-up log say so.
+    monkeypatch.setenv("BGAGENT_DEFAULT_MODEL_ID", "claude-opus-4-5")
     # What a crashed launcher leaves behind must not block a new start.
     state_dir = home / "local"
     state_dir.mkdir(parents=True)
@@ -51,6 +53,7 @@ def test_up_detached_status_logs_token_and_down(bgagent, home, monkeypatch):
     try:
         assert started.code == 0, started.out + started.err
         assert "starting gateway" in started.out and "bgagent is up" in started.out and "next steps" in started.out
+        assert "warning:" in started.err and "the default model: model 'claude-opus-4-5'" in started.err
 
         status = bgagent("local", "status", "--json")
         assert status.code == 0, status.err
@@ -74,6 +77,8 @@ def test_up_detached_status_logs_token_and_down(bgagent, home, monkeypatch):
         logs = bgagent("local", "logs", "gateway", "--pretty", "-n", "5")
         assert logs.code == 0 and logs.out.strip() and "gateway" in logs.out and '{"ts"' not in logs.out
         assert bgagent("local", "logs", "nosuch").code == 2
+        gateway_log = bgagent("local", "logs", "gateway", "--raw", "-n", "200").out
+        assert "claude-opus-4-5" in gateway_log and "move to 'claude-opus-5-5'" in gateway_log
     finally:
         stopped = bgagent("local", "down")
     assert stopped.code == 0 and "stopped" in stopped.out

@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from tests.doubles.scenarios import ERROR_MESSAGE, FAKE_EDIT, FAKE_ERROR, FAKE_LOOP
+from shared.llm.catalog import DEFAULT_MODEL_ID
+from tests.doubles.scenarios import ERROR_MESSAGE, FAKE_EDIT, FAKE_ERROR, FAKE_LOOP, FAKE_NOT_FOUND
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +41,28 @@ def test_submit_wait_exits_5_when_the_task_fails_and_says_why(cli, platform):
     result = cli("submit", "--repo", _repo(platform), "--description", "Do it", "--model", FAKE_ERROR, "--wait")
     assert result.code == 5, result.out + result.err
     assert "FAILED" in result.out and ERROR_MESSAGE in result.out and "remedy:" in result.out
+
+
+def test_a_model_the_api_does_not_serve_fails_as_model_unavailable_with_its_remedy(cli, platform):
+    _user(cli)
+    result = cli("submit", "--repo", _repo(platform), "--description", "Do it", "--model", FAKE_NOT_FOUND, "--wait",
+                 "--json")
+    assert result.code == 5, result.out + result.err
+    task = result.json()
+    assert task["status"] == "FAILED" and task["error_code"] == "MODEL_UNAVAILABLE"
+    assert f"use '{DEFAULT_MODEL_ID}' instead" in task["error_message"]
+    assert task["error_classification"]["retryable"] is False
+    assert "bgagent repo onboard" in task["error_classification"]["remedy"]
+
+
+def test_submit_refuses_unknown_and_retired_models_before_any_task_exists(cli, platform):
+    _user(cli)
+    repo = _repo(platform)
+    unknown = cli("submit", "--repo", repo, "--description", "x", "--model", "claude-imaginary-9")
+    assert unknown.code == 3 and "VALIDATION_ERROR" in unknown.err and "unknown model" in unknown.err
+    retired = cli("submit", "--repo", repo, "--description", "x", "--model", "claude-sonnet-4-5")
+    assert retired.code == 3 and "use 'claude-sonnet-5-5' instead" in retired.err
+    assert cli("list", "--json").json() == []
 
 
 def test_events_follow_prints_every_transition_in_order_then_reads_give_json(cli, platform):

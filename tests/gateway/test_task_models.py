@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from services.gateway.bootstrap import warn_deprecated_models
 from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.llm.prices import ModelPrice
 from shared.repos.models import RepoConfig
@@ -94,3 +95,15 @@ async def test_operator_prices_in_settings_or_repo_config_admit_a_model_outside_
         assert (await gw.tasks.get(resp.json()["data"]["task_id"])).status == TaskStatus.SUBMITTED
     # A repository's prices are its own: another repo cannot use them.
     assert "unknown model 'acme-ft'" in _refusal(await _create(gw, repo="acme/other", model_id="acme-ft"))
+
+
+async def test_the_start_up_check_names_a_deprecated_default_and_each_deprecated_repo_model(issuer, caplog):
+    repos = InMemoryRepos(RepoConfig(repo="acme/old", model_id="claude-sonnet-4-5"),
+                          RepoConfig(repo="acme/new", model_id=DEFAULT_MODEL_ID),
+                          RepoConfig(repo="acme/gone", model_id="claude-sonnet-4-5", status="removed"))
+    gw = build_gateway(issuer, repos=repos, default_model_id="claude-opus-4-5")
+    with caplog.at_level("WARNING", logger="services.gateway.bootstrap"):
+        notices = await warn_deprecated_models(gw.deps)
+    assert [n.split(":")[0] for n in notices] == ["the default model", "repository acme/old"]
+    assert [r.getMessage() for r in caplog.records] == notices
+    assert await warn_deprecated_models(build_gateway(issuer).deps) == []

@@ -11,7 +11,8 @@ from cli.models import stack_model_notices
 from cli.render import task_detail
 from shared.llm.catalog import DEFAULT_MODEL_ID
 
-WARNING = "model 'claude-opus-4-5' reaches its end of life on 2027-01-22 (21 days); move to 'claude-opus-5-5' before then"
+WARNING = ("model 'claude-opus-4-5' reaches its end of life on 2027-01-22 (21 days); "
+           "move to 'claude-opus-5-5' before then")
 
 
 def _text(renderable) -> str:

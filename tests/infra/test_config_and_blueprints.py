@@ -76,7 +76,8 @@ def test_the_default_model_is_the_catalogs():
 
 def test_operator_prices_admit_models_the_catalog_lacks_and_reach_the_services():
     config = StackConfig.model_validate({
-        "stackName": "acme-dev", "defaultModelId": "house-model", "modelPrices": {"house-model": {"input": 1, "output": 2}},
+        "stackName": "acme-dev", "defaultModelId": "house-model",
+        "modelPrices": {"house-model": {"input": 1, "output": 2}},
         "blueprints": [{"repo": "a/b", "modelId": "ft-model", "modelPrices": {"ft-model": {"input": 3, "output": 9}}}]})
     env = service_environment("gateway", config, EnvRefs(region="us-east-1"))
     assert env["BGAGENT_DEFAULT_MODEL_ID"] == "house-model"

@@ -32,7 +32,8 @@ PUBLISHED = {
     "claude-fable-5": (10, 50, 12.5, 1.0), "claude-mythos-5": (10, 50, 12.5, 1.0),
     "claude-opus-5-5": (4, 20, 5, 0.2), "claude-opus-5": (5, 25, 6.25, 0.5), "claude-opus-4-8": (5, 25, 6.25, 0.5),
     "claude-opus-4-7": (5, 25, 6.25, 0.5), "claude-opus-4-6": (5, 25, 6.25, 0.5), "claude-opus-4-5": (5, 25, 6.25, 0.5),
-    "claude-sonnet-5-5": (2, 10, 2.5, 0.1), "claude-sonnet-5": (2, 10, 2.5, 0.2), "claude-sonnet-4-6": (3, 15, 3.75, 0.3),
+    "claude-sonnet-5-5": (2, 10, 2.5, 0.1), "claude-sonnet-5": (2, 10, 2.5, 0.2),
+    "claude-sonnet-4-6": (3, 15, 3.75, 0.3),
     "claude-haiku-5-5": (0.1, 0.5, 0.125, 0.01), "claude-haiku-4-5": (1, 5, 1.25, 0.1),
 }
 

@@ -164,8 +164,9 @@ class AgentRunner:
         outcome = RunOutcome()
         try:
             context = await self._load_context(task)
+            price = _price(context)  # first: an unpriced model costs no clone and no setup run
             workspace = await self._prepare(task, context)
-            outcome.loop = await self._model_loop(context, workspace, progress)
+            outcome.loop = await self._model_loop(context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
                 outcome.trajectory_key = await self._deps.trajectories.put(
@@ -213,7 +214,8 @@ class AgentRunner:
                 raise SetupFailed(f"the setup command failed ({how}): {tail}")
         return workspace
 
-    async def _model_loop(self, context: HydratedContext, ws: Workspace, progress: Progress) -> LoopResult:
+    async def _model_loop(self, context: HydratedContext, ws: Workspace, progress: Progress,
+                          price: ModelPrice) -> LoopResult:
         s = self._settings
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home])
         toolbox = Toolbox([
@@ -222,7 +224,7 @@ class AgentRunner:
             EditorTool(ws.repo, max_characters=s.view_max_characters),
         ], output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
-        budget = Budget(_price(context), context.max_budget_usd,
+        budget = Budget(price, context.max_budget_usd,
                         max_tokens=min(s.model_max_tokens, entry.max_output) if entry else s.model_max_tokens,
                         min_output_tokens=s.min_output_tokens)
         window = min(s.context_window_tokens, entry.context_window) if entry else s.context_window_tokens

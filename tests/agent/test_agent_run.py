@@ -9,6 +9,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,12 +99,14 @@ async def test_a_model_the_api_does_not_serve_fails_as_model_unavailable(world: 
 
 
 async def test_a_model_without_a_price_never_reaches_the_api(world: AgentWorld) -> None:
-    task = await world.seed(model_id="fake-edit", model_price=None)
+    marker = world.workspaces.parent / f"setup-ran-{uuid.uuid4().hex[:6]}"
+    task = await world.seed(model_id="fake-edit", model_price=None, setup_command=f"touch {marker}")
     report = await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
     assert report.exit_code == 1 and row.error_code == "MODEL_UNAVAILABLE"
     assert "unknown model 'fake-edit'" in row.error_message
     assert world.anthropic.requests_for("fake-edit") == []
+    assert not marker.exists(), "no setup command runs for a model that cannot be budgeted"
 
 
 async def test_rate_limit_is_retried_then_the_run_succeeds(world: AgentWorld) -> None:

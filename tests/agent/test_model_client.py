@@ -8,7 +8,7 @@ from typing import Iterator
 import anthropic
 import pytest
 
-from agent.errors import ModelRefused, ModelUnavailable
+from agent.errors import ModelNotServed, ModelRefused, ModelUnavailable
 from agent.model_client import AnthropicModelClient
 from tests.doubles import FakeAnthropic, Turn
 
@@ -22,6 +22,10 @@ def fake() -> Iterator[tuple[FakeAnthropic, str]]:
     fake.add_scenario("always-overloaded", [Turn.error(529, "Overloaded", times=None)])
     fake.add_scenario("refuses", [Turn.error(403, "not allowed", times=None)])
     fake.add_scenario("flaky", [Turn.error(500, "boom", times=2), Turn.text("ok")])
+    fake.add_scenario("gone", [Turn.error(404, "model: gone", times=None)])
+    fake.add_scenario("retired", [Turn.error(400, "The model 'retired' is deprecated and has reached its end of "
+                                                  "life", times=None)])
+    fake.add_scenario("too-long", [Turn.error(400, "prompt is too long", times=None)])
     with fake.serve() as url:
         yield fake, url
 
@@ -50,6 +54,21 @@ async def test_a_4xx_is_not_retried(fake: tuple[FakeAnthropic, str]) -> None:
     with pytest.raises(ModelRefused, match="403 permission_error: not allowed") as caught:
         await client(fake[1], sdk_retries=2).create(model="refuses", **REQUEST)
     assert caught.value.status == 403 and len(fake[0].requests_for("refuses")) == 1
+
+
+@pytest.mark.parametrize("model, said", [("gone", "404 not_found_error: model: gone"),
+                                         ("retired", "400 invalid_request_error: The model 'retired' is deprecated")])
+async def test_a_model_the_api_does_not_serve_is_its_own_refusal(fake: tuple[FakeAnthropic, str], model: str,
+                                                                  said: str) -> None:
+    with pytest.raises(ModelNotServed, match=f"does not serve model '{model}'") as caught:
+        await client(fake[1], sdk_retries=2).create(model=model, **REQUEST)
+    assert said in str(caught.value) and len(fake[0].requests_for(model)) == 1
+
+
+async def test_any_other_400_stays_a_plain_refusal(fake: tuple[FakeAnthropic, str]) -> None:
+    with pytest.raises(ModelRefused) as caught:
+        await client(fake[1]).create(model="too-long", **REQUEST)
+    assert not isinstance(caught.value, ModelNotServed)
 
 
 async def test_a_call_that_never_answers_times_out() -> None:

@@ -14,7 +14,7 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import github, signed_webhooks, tasks, webhooks
+from services.gateway.routes import github, schedules, signed_webhooks, tasks, webhooks
 from services.gateway.schemas import Health, HealthResponse
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -58,7 +58,7 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
-    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router):
+    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router, schedules.router):
         app.include_router(router)
     # Added last = outermost: the request id exists before the body limit can answer.
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes)

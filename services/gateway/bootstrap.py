@@ -19,6 +19,7 @@ from shared.events.bus import EventBridgePublisher
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
+from shared.schedules.store import DynamoScheduleStore
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         webhooks=DynamoWebhookStore(ddb, settings.names.webhooks_table),
         secrets=secrets,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        schedules=DynamoScheduleStore(ddb, settings.names.schedules_table),
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
     )

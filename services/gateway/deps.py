@@ -19,6 +19,7 @@ from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.llm.lifecycle import today_utc
 from shared.repos.store import RepoStore
+from shared.schedules.store import ScheduleStore
 from shared.tasks.store import TaskStore
 
 
@@ -36,6 +37,7 @@ class GatewayDeps:
     webhooks: WebhookStore
     secrets: SecretStore
     limiter: RateLimiter
+    schedules: ScheduleStore
     # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
     github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None

@@ -6,18 +6,23 @@ import os
 
 from services.reconciler.handlers import Reconciler
 from services.reconciler.repairs import StuckTaskRepairs
+from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.aws.clients import AwsClients
 from shared.compute.factory import build_compute
 from shared.events.bus import EventBridgePublisher
 from shared.observability.metrics import EmfMetrics
+from shared.repos.store import DynamoRepoStore
+from shared.schedules.store import DynamoScheduleStore
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 
 async def build_reconciler(settings: ReconcilerSettings, clients: AwsClients) -> Reconciler:
-    store = DynamoTaskStore(await clients.client("dynamodb"), settings.names)
+    ddb = await clients.client("dynamodb")
+    store = DynamoTaskStore(ddb, settings.names)
     metrics = EmfMetrics("reconciler")
-    repairs = StuckTaskRepairs(
-        store, await build_compute(settings, clients, dict(os.environ)),
-        EventBridgePublisher(await clients.client("events"), settings.names.event_bus), metrics, settings)
-    return Reconciler(store, metrics, settings, repairs)
+    bus = EventBridgePublisher(await clients.client("events"), settings.names.event_bus)
+    repairs = StuckTaskRepairs(store, await build_compute(settings, clients, dict(os.environ)), bus, metrics, settings)
+    schedules = ScheduleRunner(DynamoScheduleStore(ddb, settings.names.schedules_table), store,
+                               DynamoRepoStore(ddb, settings.names.repos_table), bus)
+    return Reconciler(store, metrics, settings, repairs, schedules)

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from services.reconciler.drift import correct_drift, read_active
 from services.reconciler.repairs import StuckTaskRepairs
+from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.events.models import ReconcileTick
 from shared.messaging.errors import PoisonMessage
@@ -19,14 +20,15 @@ log = logging.getLogger(__name__)
 
 
 class Reconciler:
-    """Handles ReconcileTick: counter drift first, then stuck tasks."""
+    """Handles ReconcileTick: counter drift first, then stuck tasks, then due schedules."""
 
     def __init__(self, store: TaskStore, metrics: MetricsSink, settings: ReconcilerSettings,
-                 repairs: StuckTaskRepairs | None = None):
+                 repairs: StuckTaskRepairs | None = None, schedules: ScheduleRunner | None = None):
         self._store = store
         self._metrics = metrics
         self._settings = settings
         self._repairs = repairs
+        self._schedules = schedules
 
     async def handle(self, event: BaseModel) -> None:
         if not isinstance(event, ReconcileTick):
@@ -43,5 +45,7 @@ class Reconciler:
         # Repairs act on the same snapshot; each of their writes is conditional on the task as read.
         summary: dict[str, int] = await self._repairs.run(active=active) if self._repairs is not None else {}
         summary["drift_corrections"] = len(corrections)
+        if self._schedules is not None:
+            summary.update(await self._schedules.run())
         log.info("reconcile tick done", extra=summary)
         return summary

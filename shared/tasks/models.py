@@ -53,7 +53,7 @@ class Task(BaseModel):
     issue_number: int | None = None
     task_description: str | None = None
     branch_name: str
-    channel_source: Literal["api", "webhook", "github", "cli"] = "api"
+    channel_source: Literal["api", "webhook", "github", "cli", "schedule"] = "api"
     channel_metadata: dict[str, Any] | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None
@@ -82,6 +82,7 @@ class Task(BaseModel):
     error_message: str | None = None
     redriven_at: str | None = None
     save_trajectory: bool = False
+    schedule_id: str | None = None  # the schedule that created this task, when one did
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None

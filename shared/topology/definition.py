@@ -110,6 +110,10 @@ def build_topology(names: ResourceNames) -> Topology:
         Table("memory", names.memory_table, n("repo"), n("sk")),
         Table("pulls", names.pulls_table, n("repo"), n("head")),
         Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at"),
+        Table("schedules", names.schedules_table, n("schedule_id"), indexes=(
+            Index("UserIndex", n("user_id"), n("created_at")),
+            Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
+        )),
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(

@@ -47,6 +47,10 @@ class ResourceNames:
         return self._n("idempotency")
 
     @property
+    def schedules_table(self) -> str:
+        return self._n("schedules")
+
+    @property
     def event_bus(self) -> str:
         return self._n("bus")
 

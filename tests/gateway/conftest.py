@@ -19,6 +19,7 @@ from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryRepos, RecordingBus
+from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.tasks import InMemoryTaskStore
 from tests.gateway.fakes import InMemorySecrets, InMemoryWebhooks
 from tests.gateway.openapi_check import check_response
@@ -57,7 +58,7 @@ class Gateway:
                        body, response.headers)
 
 
-def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None, secrets=None, bus=None,
+def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None, secrets=None, bus=None, schedules=None,
                   **settings: Any) -> Gateway:
     config = GatewaySettings(**{"stack_name": "gwtest", "rate_limit_per_second": 1000, "rate_limit_burst": 1000,
                                 "github_webhook_secret": GITHUB_SECRET, **settings})
@@ -74,6 +75,7 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         webhooks=webhooks if webhooks is not None else InMemoryWebhooks(),
         secrets=cached,
         limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
+        schedules=schedules if schedules is not None else InMemorySchedules(),
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
     )

@@ -21,6 +21,7 @@ TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query")
 TABLE_APPEND = (*TABLE_READ, "dynamodb:PutItem")  # append-only rows: task events, memory, idempotency keys
 TABLE_WRITE = (*TABLE_APPEND, "dynamodb:UpdateItem")
 TABLE_SCAN = ("dynamodb:Scan",)
+TABLE_OWN = (*TABLE_WRITE, "dynamodb:DeleteItem")  # rows a user creates and removes (schedules)
 QUEUE_CONSUME = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                  "sqs:ReceiveMessage")
 DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # the consumer dead-letters itself
@@ -48,12 +49,14 @@ class Access:
 _W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
 _SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
 ACCESS: dict[str, Access] = {
-    "gateway": Access({**_SLOTS, "repos": _R, "webhooks": _W, "idempotency": _A}, webhook_secrets=True),
+    "gateway": Access({**_SLOTS, "repos": _R, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN},
+                      webhook_secrets=True),
     "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
                        objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
     "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
     "finalizer": Access({**_SLOTS, "memory": _A}, consumes_queue=True, secrets=("github",)),
-    "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN}, consumes_queue=True, sessions=True),
+    "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN, "repos": _R, "idempotency": _A,
+                          "schedules": _A}, consumes_queue=True, sessions=True),  # schedules create tasks
     "agent": Access({"tasks": _W, "task_events": _A, "memory": _A},
                     objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
                     secrets=("github", "anthropic"), invokes_models=True),

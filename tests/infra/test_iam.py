@@ -25,7 +25,7 @@ QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttrib
          "sqs:ReceiveMessage", "sqs:SendMessage"}
 PUBLISH = {"events:PutEvents"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | PUBLISH | XRAY | {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                                         "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
@@ -36,11 +36,11 @@ EXPECTED_TASK_ACTIONS = {
                                "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
 }
 EXPECTED_TABLES = {
-    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency"},
+    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules"},
     "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
     "finalizer": {"tasks", "task_events", "user_concurrency", "memory"},
-    "reconciler": {"tasks", "task_events", "user_concurrency"},
+    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules"},
     "agent": {"tasks", "task_events", "memory"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
@@ -136,12 +136,16 @@ def test_append_only_tables_are_never_updated(deployed):
 
 
 def test_only_the_gateway_writes_webhooks_and_idempotency_and_only_the_reconciler_scans(deployed):
+    # Idempotency keys and schedules are also written by the reconciler: each due run of a schedule is a task
+    # created under its own key.
+    writers = {"webhooks": {"gateway"}, "idempotency": {"gateway", "reconciler"},
+               "schedules": {"gateway", "reconciler"}}
     for component in EXPECTED_TASK_ACTIONS:
         statements = _statements(deployed, f"{S}-{component}-task")
         writes = {r for s in statements if "dynamodb:PutItem" in s["Action"] for r in s["Resource"]}
-        for table in ("webhooks", "idempotency"):
+        for table, allowed in writers.items():
             name = getattr(ResourceNames(S), f"{table}_table")
-            assert (ARN.format("dynamodb", f"table/{name}") in writes) == (component == "gateway")
+            assert (ARN.format("dynamodb", f"table/{name}") in writes) == (component in allowed)
         repos = ARN.format("dynamodb", f"table/{ResourceNames(S).repos_table}")
         assert repos not in writes, "no service writes repos: operators (CLI, Blueprint) do"
         assert ("dynamodb:Scan" in _actions(statements)) == (component == "reconciler")

@@ -104,6 +104,23 @@ class ApiClient:
     def revoke_webhook(self, webhook_id: str) -> dict:
         return self.call("DELETE", f"/v1/webhooks/{_seg(webhook_id)}")[0]["data"]
 
+    # schedules
+    def create_schedule(self, body: dict) -> dict:
+        return self.call("POST", "/v1/schedules", body=body)[0]["data"]
+
+    def list_schedules(self, *, limit: int = 100, next_token: str | None = None) -> tuple[list[dict], str | None]:
+        data, _ = self.call("GET", "/v1/schedules", params={"limit": limit, "next_token": next_token})
+        return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    def get_schedule(self, schedule_id: str) -> dict:
+        return self.call("GET", f"/v1/schedules/{_seg(schedule_id)}")[0]["data"]
+
+    def update_schedule(self, schedule_id: str, changes: dict) -> dict:
+        return self.call("PATCH", f"/v1/schedules/{_seg(schedule_id)}", body=changes)[0]["data"]
+
+    def delete_schedule(self, schedule_id: str) -> dict:
+        return self.call("DELETE", f"/v1/schedules/{_seg(schedule_id)}")[0]["data"]
+
 
 Page = tuple[list[dict], str | None]
 

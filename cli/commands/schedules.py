@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
+
 from cli.api import collect
 from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK
-from cli.render import short_time, styled, table
+from cli.render import short_time, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,12 +62,12 @@ def _when(s: dict) -> str:
 
 
 def _detail(s: dict) -> str:
-    state = styled("PAUSED") + f" ({s['paused_reason']})" if s.get("paused_reason") else (
-        styled("PAUSED") if s["paused"] else "active")
-    lines = [f"[bold]{s['schedule_id']}[/] {s['name']} · {state}",
-             f"when      {_when(s)} ({s['timezone']}), overlap {s['overlap']}",
+    state = "paused" + (f" ({escape(s['paused_reason'])})" if s.get("paused_reason") else "") if s["paused"] else (
+        "active")
+    lines = [f"[bold]{s['schedule_id']}[/] {escape(s['name'])} · {state}",
+             f"when      {escape(_when(s))} ({s['timezone']}), overlap {s['overlap']}",
              f"task      {s['repo']}" + (f" #{s['issue_number']}" if s.get("issue_number") else "")
-             + (f" · {s['task_description'][:80]}" if s.get("task_description") else ""),
+             + (f" · {escape(s['task_description'][:80])}" if s.get("task_description") else ""),
              f"next run  {short_time(s.get('next_run_at')) or '-'}",
              f"last run  {short_time(s.get('last_run_at')) or '-'}"
              + (f" → {s['last_task_id']}" if s.get("last_task_id") else ""),
@@ -87,8 +89,8 @@ def list_schedules(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.print("no schedules")
     else:
         ctx.out.print(table(["SCHEDULE ID", "NAME", "WHEN", "REPO", "STATE", "NEXT RUN", "RUNS"],
-                            [[s["schedule_id"], s["name"], _when(s), s["repo"],
-                              styled("PAUSED") if s["paused"] else "active", short_time(s.get("next_run_at")),
+                            [[s["schedule_id"], escape(s["name"]), escape(_when(s)), s["repo"],
+                              "paused" if s["paused"] else "active", short_time(s.get("next_run_at")),
                               str(s["runs"])] for s in rows]))
     return EXIT_OK
 

@@ -16,6 +16,7 @@ from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
 from services.gateway.routes import github, schedules, signed_webhooks, tasks, webhooks
 from services.gateway.schemas import Health, HealthResponse
+from shared.attachments.errors import AttachmentRejected
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
                405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMIT_EXCEEDED",
@@ -61,9 +62,17 @@ def create_app(d: GatewayDeps) -> FastAPI:
     for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router, schedules.router):
         app.include_router(router)
     # Added last = outermost: the request id exists before the body limit can answer.
-    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes)
+    task_routes = {("POST", "/v1/tasks"): d.settings.max_task_body_bytes,
+                   ("POST", "/v1/webhooks/tasks"): d.settings.max_task_body_bytes}
+    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, larger=task_routes)
     app.add_middleware(RequestContext)
     openapi.install(app)
+
+    @app.exception_handler(AttachmentRejected)
+    async def attachment_rejected(request: Request, exc: AttachmentRejected):
+        details = [{"field": "attachments" + (f".{exc.index}" if exc.index is not None else ""),
+                    "message": exc.message}]
+        return error_response(exc.code, exc.message, _request_id(request), details=details)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):

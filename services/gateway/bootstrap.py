@@ -19,6 +19,7 @@ from shared.events.bus import EventBridgePublisher
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
+from shared.attachments.store import S3AttachmentStore
 from shared.schedules.store import DynamoScheduleStore
 from shared.tasks.dynamo_store import DynamoTaskStore
 
@@ -68,6 +69,7 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         secrets=secrets,
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         schedules=DynamoScheduleStore(ddb, settings.names.schedules_table),
+        attachments=S3AttachmentStore(await clients.client("s3"), settings.names.artifacts_bucket),
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
     )

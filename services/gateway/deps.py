@@ -15,6 +15,7 @@ from services.gateway.auth import JwtVerifier, Principal
 from services.gateway.errors import ApiError
 from services.gateway.ratelimit import RateLimiter, retry_after_header
 from services.gateway.settings import GatewaySettings
+from shared.attachments.store import AttachmentStore
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.llm.lifecycle import today_utc
@@ -38,6 +39,7 @@ class GatewayDeps:
     secrets: SecretStore
     limiter: RateLimiter
     schedules: ScheduleStore
+    attachments: AttachmentStore
     # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
     github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None

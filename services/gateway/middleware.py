@@ -75,18 +75,20 @@ class BodyLimit:
     """Refuses request bodies over `max_bytes` with 413 PAYLOAD_TOO_LARGE, counting the bytes actually
     received, so a chunked body without Content-Length is held to the same limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[tuple[str, str], int] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self._larger = larger or {}  # (method, path) → a route's own limit (task creation with attachments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         rid = scope.get("state", {}).get("request_id") or str(uuid.uuid4())
-        too_large = error_response("PAYLOAD_TOO_LARGE", f"the request body exceeds {self.max_bytes} bytes", rid)
+        limit = self._larger.get((scope.get("method", ""), scope.get("path", "")), self.max_bytes)
+        too_large = error_response("PAYLOAD_TOO_LARGE", f"the request body exceeds {limit} bytes", rid)
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        if declared.isdigit() and int(declared) > limit:
             await too_large(scope, receive, send)
             return
         received = 0
@@ -98,7 +100,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     exceeded = True
                     raise _BodyTooLarge()
             return message

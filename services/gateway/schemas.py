@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.gateway.attachments import AttachmentIn
+from shared.attachments.models import AttachmentRef
 from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
 from shared.tasks.models import Task, TaskEvent, Tokens, parse_time
@@ -24,6 +26,9 @@ class CreateTaskRequest(BaseModel):
     max_budget_usd: float | None = Field(None, ge=0.01, le=100)
     model_id: str | None = Field(None, min_length=1, max_length=200)
     save_trajectory: bool = Field(False, description="keep the run's full redacted trajectory in S3")
+    attachments: list[AttachmentIn] | None = Field(
+        None, description="up to 10: images and text/PDF files inline (base64, 500 KB each, 3 MB in all) or https "
+                          "URLs fetched at hydration (10 MB)", json_schema_extra={"maxItems": 10})
 
     @field_validator("repo")
     @classmethod
@@ -66,6 +71,8 @@ class TaskView(BaseModel):
     prompt_version: str | None = None
     trajectory_key: str | None = Field(None, description="S3 key of the saved trajectory, when one was asked for")
     agent_summary: str | None = None
+    attachments: list[AttachmentRef] | None = Field(None, description="what was attached, stored in the artifacts bucket")
+    schedule_id: str | None = Field(None, description="the schedule that created the task")
     error_code: str | None = None
     error_message: str | None = None
     error_classification: ErrorClassification | None = None

@@ -24,6 +24,8 @@ class GatewaySettings(PlatformSettings, ModelSettings):
     local_issuer_dir: Path | None = None
 
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Task creation carries up to 3 MB of inline attachments, base64-encoded: its own, larger limit.
+    max_task_body_bytes: int = Field(4_718_592, ge=1024)
     # Per user and per gateway process: requests that create or change something.
     rate_limit_per_second: float = Field(20.0, gt=0)
     rate_limit_burst: int = Field(40, ge=1)

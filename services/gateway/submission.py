@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from services.gateway.attachments import discard_attachments, prepare_attachments, store_attachments
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.notify import announce
@@ -40,6 +41,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
                       idempotency_key: str | None = None) -> Submission:
     """Create the task and announce it; a key already bound to one of this user's tasks replays that
     task, a key bound to another user's is DUPLICATE_TASK (keys are global, namespaced by channel)."""
+    prepared = prepare_attachments(body.attachments)
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
         raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
@@ -52,22 +54,33 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
                     idempotency_key=idempotency_key, save_trajectory=body.save_trajectory,
                     warnings=warnings or None)
+    if prepared:  # content first: a task row never points at an attachment that is not stored
+        task.attachments = await store_attachments(d.attachments, task.task_id, prepared)
+    try:
+        created = await _create(d, task, idempotency_key)
+    except IdempotencyConflict as exc:
+        await discard_attachments(d.attachments, task.attachments or [])
+        return await _replay(d, exc, user_id)
+    except BaseException:
+        await discard_attachments(d.attachments, task.attachments or [])
+        raise
+    if warnings:
+        await d.tasks.append_event(created.task_id, "model.deprecated", {"model_id": model_id, "warnings": warnings})
+    await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
+    return Submission(created, replayed=False)
+
+
+async def _create(d: GatewayDeps, task: Task, idempotency_key: str | None) -> Task:
     for attempt in range(1, _CREATE_ATTEMPTS + 1):
         try:
-            created = await d.tasks.create(task)
-            break
-        except IdempotencyConflict as exc:
-            return await _replay(d, exc, user_id)
+            return await d.tasks.create(task)
         except ClientError as exc:
             # DynamoDB may cancel one of two transactions racing on the same key with
             # TransactionConflict instead of a failed condition: try again, and the loser sees the key.
             if not idempotency_key or not _transaction_conflict(exc) or attempt == _CREATE_ATTEMPTS:
                 raise
             await asyncio.sleep(0.05 * attempt)
-    if warnings:
-        await d.tasks.append_event(created.task_id, "model.deprecated", {"model_id": model_id, "warnings": warnings})
-    await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
-    return Submission(created, replayed=False)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _vet_model(d: GatewayDeps, body: CreateTaskRequest, repo: RepoConfig) -> tuple[str, list[str]]:

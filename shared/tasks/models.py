@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from ulid import ULID
 
+from shared.attachments.models import AttachmentRef
 from shared.tasks.states import TaskStatus
 
 TERMINAL_TTL_SECONDS = 90 * 24 * 3600
@@ -83,6 +84,7 @@ class Task(BaseModel):
     redriven_at: str | None = None
     save_trajectory: bool = False
     schedule_id: str | None = None  # the schedule that created this task, when one did
+    attachments: list[AttachmentRef] | None = None
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None

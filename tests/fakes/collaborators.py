@@ -151,3 +151,22 @@ class InMemoryMemory:
     async def recent(self, repo: str, kind: str, *, limit: int = 20) -> list:
         found = [e for (r, sk), e in self.entries.items() if r == repo and sk.startswith(f"{kind}#")]
         return sorted(found, key=lambda e: e.entry_id, reverse=True)[:limit]
+
+
+class InMemoryAttachments:
+    """AttachmentStore in a dict; `fail_puts` makes every put raise."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+        self.fail_puts = False
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        if self.fail_puts:
+            raise OSError("storage unavailable")
+        self.objects[key] = (data, content_type)
+
+    async def get(self, key: str) -> bytes:
+        return self.objects[key][0]
+
+    async def delete(self, key: str) -> None:
+        self.objects.pop(key, None)

@@ -18,7 +18,7 @@ from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.repos.models import RepoConfig
-from tests.fakes.collaborators import InMemoryRepos, RecordingBus
+from tests.fakes.collaborators import InMemoryAttachments, InMemoryRepos, RecordingBus
 from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.tasks import InMemoryTaskStore
 from tests.gateway.fakes import InMemorySecrets, InMemoryWebhooks
@@ -76,6 +76,7 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         secrets=cached,
         limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
         schedules=schedules if schedules is not None else InMemorySchedules(),
+        attachments=InMemoryAttachments(),
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
     )

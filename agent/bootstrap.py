@@ -15,6 +15,7 @@ from agent.trajectory import S3TrajectoryStore
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
+from shared.attachments.store import S3AttachmentStore
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
@@ -69,6 +70,7 @@ async def run_agent(settings: AgentSettings) -> RunReport:
                 model=build_model_client(settings, sdk),
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
+                attachments=S3AttachmentStore(await aws.client("s3"), settings.names.artifacts_bucket),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

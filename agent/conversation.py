@@ -6,6 +6,9 @@ import copy
 import json
 from typing import Any
 
+from agent.attachments import estimated_tokens
+from agent.budget import CHARS_PER_TOKEN
+
 EPHEMERAL = {"type": "ephemeral"}
 ELIDED = "[older tool output elided to keep the conversation within the model's context window]"
 
@@ -28,15 +31,27 @@ def cached_tools(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return tools
 
 
-def _size(blocks: Any) -> int:
-    return len(json.dumps(blocks, ensure_ascii=False))
+def _size(value: Any) -> int:
+    """Characters the budget counts: the JSON text, with an image or PDF at its estimated tokens instead of its
+    base64 length (which would count a 500 KB image as ~340,000 tokens)."""
+    if isinstance(value, list):
+        return 2 + sum(_size(v) + 1 for v in value)
+    if isinstance(value, dict):
+        tokens = estimated_tokens(value)
+        if tokens is not None:
+            return tokens * CHARS_PER_TOKEN
+        if isinstance(value.get("content"), list):
+            return _size({k: v for k, v in value.items() if k != "content"}) + _size(value["content"])
+    return len(json.dumps(value, ensure_ascii=False))
 
 
 class Conversation:
     """The messages of one run, alternating user and assistant, starting with the task prompt."""
 
-    def __init__(self, user_prompt: str):
-        self.messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": user_prompt}]}]
+    def __init__(self, user_prompt: str, attachments: list[dict[str, Any]] | None = None):
+        # Attachments follow the prompt that refers to them, in the first message.
+        first = [{"type": "text", "text": user_prompt}, *(attachments or [])]
+        self.messages: list[dict[str, Any]] = [{"role": "user", "content": first}]
         self._sent = 0  # messages already sent in a request
 
     def add_assistant(self, content: list[dict[str, Any]]) -> None:

@@ -86,10 +86,11 @@ class ModelLoop:
         if self._stop_requested():
             raise Cancelled("the task was stopped")
 
-    async def run(self, *, model_id: str, system_prompt: str, user_prompt: str, workdir: str) -> LoopResult:
+    async def run(self, *, model_id: str, system_prompt: str, user_prompt: str, workdir: str,
+                  attachments: list[dict[str, Any]] | None = None) -> LoopResult:
         """Run until the model stops asking for tools, or a cap or error ends the run."""
         system, tools = cached_system(system_prompt, workdir), cached_tools(self._tools.definitions())
-        conversation = Conversation(user_prompt)
+        conversation = Conversation(user_prompt, attachments)
         result = LoopResult("finished", "", Usage(), 0.0, transcript=conversation.messages)
         while True:
             self._check_stop()

@@ -10,6 +10,7 @@ from typing import Any, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from agent.attachments import AttachmentSource, attachment_blocks
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
@@ -69,6 +70,7 @@ class AgentDeps:
     model: ModelClient
     memory: MemoryStore | None = None
     trajectories: TrajectoryStore | None = None
+    attachments: AttachmentSource | None = None
 
 
 @dataclass
@@ -231,9 +233,13 @@ class AgentRunner:
         loop = ModelLoop(self._deps.model, toolbox, progress, budget,
                          LoopLimits(context.max_turns, window, s.elide_at_fraction),
                          stop_requested=self.guard.is_stopped)
+        try:
+            blocks = await attachment_blocks(self._deps.attachments, context.attachments)
+        except (ClientError, BotoCoreError) as exc:
+            raise ContextUnavailable(f"could not read the task's attachments: {exc}") from exc
         return await loop.run(model_id=provider_model_id(context.model_id, s.model_provider),
-                              system_prompt=context.system_prompt,
-                              user_prompt=context.user_prompt, workdir=str(ws.repo))
+                              system_prompt=context.system_prompt, user_prompt=context.user_prompt,
+                              workdir=str(ws.repo), attachments=blocks)
 
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:

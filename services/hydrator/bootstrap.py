@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from services.hydrator.handlers import Hydrator
 from services.hydrator.settings import HydratorSettings
+from services.hydrator.url_attachments import AttachmentResolver, UrlFetcher
+from shared.attachments.store import S3AttachmentStore
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
@@ -19,13 +21,15 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
     register_secret(settings.github_token)
     ddb = await clients.client("dynamodb")
     names = settings.names
+    s3 = await clients.client("s3")
     return Hydrator(
         store=DynamoTaskStore(ddb, names),
         repos=DynamoRepoStore(ddb, names.repos_table),
         git=build_git_host(settings, ddb, names),
-        contexts=S3ContextStore(await clients.client("s3"), names.artifacts_bucket),
+        contexts=S3ContextStore(s3, names.artifacts_bucket),
         bus=EventBridgePublisher(await clients.client("events"), names.event_bus),
         settings=settings,
         memory=DynamoMemoryStore(ddb, names.memory_table),
         metrics=EmfMetrics("hydrator"),
+        attachments=AttachmentResolver(S3AttachmentStore(s3, names.artifacts_bucket), UrlFetcher()),
     )

@@ -8,6 +8,9 @@ from pydantic import BaseModel
 
 from services.hydrator.prompt import build_prompt
 from services.hydrator.settings import HydratorSettings
+from services.hydrator.url_attachments import AttachmentResolver
+from shared.attachments.errors import AttachmentFetchFailed
+from shared.attachments.models import AttachmentRef
 from shared.events.bus import EventPublisher
 from shared.events.models import SlotReleased, TaskFailed, TaskHydrated, TaskSubmitted
 from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
@@ -43,7 +46,8 @@ class Hydrator:
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
                  bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None):
+                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None):
+        self._attachments = attachments
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -138,6 +142,7 @@ class Hydrator:
         model_id = task.model_id or repo.model_id or s.default_model_id
         price = _model_price(model_id, {**s.model_prices, **(repo.model_prices or {})})
         memory = await self._recall(task.repo)
+        attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget)
         return HydratedContext(
@@ -148,8 +153,18 @@ class Hydrator:
             max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
-            save_trajectory=task.save_trajectory,
+            save_trajectory=task.save_trajectory, attachments=attachments,
         )
+
+    async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:
+        if not task.attachments:
+            return []
+        if self._attachments is None:
+            raise HydrationFailed("HYDRATION_FAILED", "this hydrator cannot read attachments")
+        try:
+            return await self._attachments.resolve(task.task_id, task.attachments)
+        except AttachmentFetchFailed as exc:
+            raise HydrationFailed("ATTACHMENT_FETCH_FAILED", str(exc)) from exc
 
     async def _recall(self, repo: str) -> list[MemoryEntry]:
         if self._memory is None or not self._settings.memory_token_budget:

@@ -25,12 +25,17 @@ def _image_type(data: bytes) -> str | None:
     return None
 
 
+def pdf_pages(data: bytes) -> int:
+    """Pages of a PDF, counted from its page objects (at least one)."""
+    return max(1, len(_PAGE.findall(data)))
+
+
 def _check_pdf(data: bytes, index: int | None) -> None:
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-2048:]:
         raise AttachmentRejected(INVALID, "the content is not a complete PDF file", index)
     if b"/Encrypt" in data:
         raise AttachmentRejected(INVALID, "encrypted PDFs cannot be read by the model", index)
-    if len(_PAGE.findall(data)) > MAX_PDF_PAGES:
+    if pdf_pages(data) > MAX_PDF_PAGES:
         raise AttachmentRejected(INVALID, f"PDFs of more than {MAX_PDF_PAGES} pages cannot be read by the model", index)
 
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from shared.attachments.models import AttachmentRef
 from shared.llm.prices import ModelPrice
 
 
@@ -35,6 +36,7 @@ class HydratedContext(BaseModel):
     issue_title: str | None = None
     github_token_secret: str | None = None
     save_trajectory: bool = False
+    attachments: list[AttachmentRef] = []  # stored in the artifacts bucket; URLs were fetched by the hydrator
 
 
 class ContextStore(Protocol):

@@ -28,6 +28,11 @@ _TABLE: dict[str, ErrorClassification] = {
     "HYDRATION_FAILED": ErrorClassification(
         category="platform", title="Task context could not be assembled",
         remedy="Submit again; if it keeps failing, look at the hydrator's logs for this task id.", retryable=True),
+    "ATTACHMENT_FETCH_FAILED": ErrorClassification(
+        category="input", title="A URL attachment could not be fetched",
+        remedy="Attach a public https URL that answers within 10 s with at most 10 MB of an accepted type "
+               "(png, jpeg, gif, webp, text, markdown, csv, json, pdf), or attach the file inline.",
+        retryable=True),
     "HYDRATION_TIMEOUT": ErrorClassification(
         category="platform", title="Task context took too long to assemble",
         remedy="Submit again; check the hydrator's health and GitHub latency.", retryable=True),

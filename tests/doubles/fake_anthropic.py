@@ -13,6 +13,7 @@ also for every later step. Past the end of the script: end_turn "Done.".
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -159,6 +160,31 @@ def _validate(body: Any) -> str | None:
                     f"after: {', '.join(sorted(map(str, pending - results)))}. Each `tool_use` block must have a "
                     "corresponding `tool_result` block in the next message.")
         pending = {b.get("id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
+        for j, block in enumerate(blocks):
+            problem = _media_problem(block) if isinstance(block, dict) else None
+            if problem:
+                return f"messages.{i}.content.{j}.{problem}"
+    return None
+
+
+_IMAGE_MEDIA = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+
+def _media_problem(block: dict[str, Any]) -> str | None:
+    """What the real API would refuse in an image or document block, as its error text."""
+    if block.get("type") not in ("image", "document"):
+        return None
+    source = block.get("source") or {}
+    if source.get("type") == "text" and block["type"] == "document":
+        ok = source.get("media_type") == "text/plain" and isinstance(source.get("data"), str)
+        return None if ok else "source: text documents need media_type text/plain and string data"
+    allowed = _IMAGE_MEDIA if block["type"] == "image" else {"application/pdf"}
+    if source.get("type") != "base64" or source.get("media_type") not in allowed:
+        return f"source.media_type: Input should be {' or '.join(sorted(allowed))}"
+    try:
+        base64.b64decode(source.get("data", ""), validate=True)
+    except (ValueError, TypeError):
+        return "source.data: invalid base64 data"
     return None
 
 

@@ -25,7 +25,8 @@ QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttrib
          "sqs:ReceiveMessage", "sqs:SendMessage"}
 PUBLISH = {"events:PutEvents"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject",
+                                        "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                                         "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
@@ -57,7 +58,7 @@ BUCKET = f"arn:aws:s3:::{TOPOLOGY.bucket_name}"
 # Resources scoped by a trailing wildcard under a specific prefix: object prefixes, secret-name prefixes,
 # the tasks of one ECS cluster, the streams of one log group.
 PREFIX_SCOPED = {
-    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*",
+    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*",
     ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*"),
     ARN.format("ecs", f"task/{S}/*"),
@@ -172,6 +173,8 @@ def test_dispatcher_runs_only_the_agent_and_passes_only_its_roles(deployed):
 def test_artifacts_prefixes_and_model_arns(deployed):
     agent, hydrator = _statements(deployed, f"{S}-agent-task"), _statements(deployed, f"{S}-hydrator-task")
     assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*"}
+    gateway = _statements(deployed, f"{S}-gateway-task")
+    assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*"}  # attachments only
     reads = {r for s in agent if "s3:GetObject" in s["Action"] for r in s["Resource"]}
     writes = {r for s in agent if "s3:PutObject" in s["Action"] for r in s["Resource"]}
     assert (reads, writes) == ({f"{BUCKET}/tasks/*"}, {f"{BUCKET}/trajectories/*"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,7 +51,7 @@ _W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
 _SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
 ACCESS: dict[str, Access] = {
     "gateway": Access({**_SLOTS, "repos": _R, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN},
-                      webhook_secrets=True),
+                      objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
     "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
                        objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
     "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
@@ -93,7 +94,7 @@ def _allow(sid: str, actions: tuple[str, ...] | list[str], resources: list[str],
 
 
 def _sid(name: str) -> str:
-    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
 
 
 def _table_statements(access: Access, refs: Refs) -> list[dict]:

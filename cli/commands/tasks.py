@@ -14,6 +14,7 @@ from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
 from cli.follow import Watcher, follow_task
+from cli.attachments import attachment
 from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
 from shared.llm.catalog import DEFAULT_MODEL_ID
 
@@ -32,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD", help="spend at most (0.01-100)")
     p.add_argument("--model", metavar="MODEL_ID",
                    help=f"the model to use instead of the repo's default (platform default: {DEFAULT_MODEL_ID})")
+    p.add_argument("--attach", action="append", metavar="FILE|URL", default=None,
+                   help="attach an image, a text/markdown/csv/json file or a PDF (≤ 500 KB), or an https URL the "
+                        "platform fetches; repeatable, up to 10")
     p.add_argument("--save-trajectory", action="store_true",
                    help="keep the run's full, redacted trajectory (messages and tool calls) in S3")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "
@@ -90,7 +94,8 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
         raise UsageError("give --issue N, --description TEXT or --description-file FILE")
     body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
             "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model,
-            "save_trajectory": True if args.save_trajectory else None}
+            "save_trajectory": True if args.save_trajectory else None,
+            "attachments": [attachment(a) for a in args.attach] if args.attach else None}
     api = ctx.api()
     task, replayed = api.create_task({k: v for k, v in body.items() if v is not None}, args.idempotency_key)
     human = ctx.err if args.json else ctx.out

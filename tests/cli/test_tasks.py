@@ -165,3 +165,29 @@ def test_idempotency_key_returns_the_first_task(cli, platform):
     assert second.code == 0
     assert first.json()["task_id"] in second.out and "already submitted" in second.out
     cli("cancel", first.json()["task_id"])  # no need to let it run
+
+
+def test_submit_attach_refuses_unreadable_unknown_and_oversized_files(bgagent, tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 600_000)
+    (tmp_path / "tool.exe").write_bytes(b"MZ")
+    for spec, words in ((tmp_path / "missing.png", "cannot read"), (tmp_path / "tool.exe", "only png"),
+                        (big, "at most")):
+        result = bgagent("submit", "--repo", "a/b", "--description", "d", "--attach", spec)
+        assert result.code == 2 and words in result.err, result.err
+
+
+@pytest.mark.e2e
+def test_submit_attach_sends_files_and_urls(cli, platform, tmp_path):
+    platform.add_repo("acme/cli-attach")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Context\n")
+    png = tmp_path / "shot.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    result = cli("submit", "--repo", "acme/cli-attach", "--description", "see files", "--model", "fake-noop",
+                 "--attach", notes, "--attach", png, "--attach", "https://example.com/a.png", "--json")
+    assert result.code == 0, result.err
+    refs = result.json()["attachments"]
+    assert [(r["type"], r.get("content_type"), r.get("filename")) for r in refs] == [
+        ("file", "text/markdown", "notes.md"), ("image", "image/png", "shot.png"), ("url", None, None)]
+    cli("cancel", result.json()["task_id"])

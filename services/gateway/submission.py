@@ -13,6 +13,7 @@ from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.notify import announce
 from services.gateway.schemas import CreateTaskRequest
+from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
@@ -45,7 +46,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
         raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
-    model_id, warnings = _vet_model(d, body, repo)
+    model_id, warnings = vet_task_model(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.
     description = redact(body.task_description) if body.task_description else None
@@ -83,7 +84,7 @@ async def _create(d: GatewayDeps, task: Task, idempotency_key: str | None) -> Ta
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _vet_model(d: GatewayDeps, body: CreateTaskRequest, repo: RepoConfig) -> tuple[str, list[str]]:
+def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo: RepoConfig) -> tuple[str, list[str]]:
     """The model the task will run (its own, the repo's, the platform's) and its warnings; refused when it
     is past its end of life or has no price."""
     model_id = body.model_id or repo.model_id or d.settings.default_model_id

@@ -87,3 +87,10 @@ async def test_null_fields_in_a_patch_are_refused(gw):
         sid = (await c.post("/v1/schedules", json=BODY)).json()["data"]["schedule_id"]
         resp = await c.patch(f"/v1/schedules/{sid}", json={"name": None})
     assert resp.status_code == 400
+
+
+async def test_an_unknown_model_is_refused_for_a_schedule_as_for_a_task(gw):
+    async with gw.client("alice") as c:
+        resp = await c.post("/v1/schedules", json={**BODY, "model_id": "claude-imaginary-9"})
+    assert resp.status_code == 400 and "unknown model" in resp.json()["error"]["message"]
+    assert gw.deps.schedules.rows == {}

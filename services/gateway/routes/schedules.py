@@ -16,6 +16,7 @@ from services.gateway.openapi import AUTHENTICATED, WRITES, errors
 from services.gateway.schedule_schemas import (TASK_FIELDS, CreateScheduleRequest, ScheduleListResponse,
                                                ScheduleResponse, ScheduleView, UpdateScheduleRequest, template_of)
 from services.gateway.schemas import Pagination
+from services.gateway.submission import vet_task_model
 from shared.aws.pagination import InvalidToken
 from shared.observability.redaction import redact
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
@@ -50,10 +51,12 @@ def _template(fields: dict[str, Any]) -> TaskTemplate:
             {"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors()]) from exc
 
 
-async def _check_repo(d: GatewayDeps, repo: str) -> None:
-    config = await d.repos.get(repo)
+async def _check_task(d: GatewayDeps, template: TaskTemplate) -> None:
+    """The repository is onboarded and the model the runs would use can be priced and is not retired."""
+    config = await d.repos.get(template.repo)
     if config is None or not config.active:
-        raise ApiError("REPO_NOT_ONBOARDED", f"repository {repo} is not onboarded")
+        raise ApiError("REPO_NOT_ONBOARDED", f"repository {template.repo} is not onboarded")
+    vet_task_model(d, template, config)
 
 
 @router.post("", status_code=201, response_model=ScheduleResponse, summary="Create a schedule",
@@ -61,7 +64,7 @@ async def _check_repo(d: GatewayDeps, repo: str) -> None:
              responses=errors(*AUTHENTICATED, *WRITES, "REPO_NOT_ONBOARDED"))
 async def create_schedule(body: CreateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     template = _template(body.model_dump(include=set(TASK_FIELDS), exclude_none=True))
-    await _check_repo(d, template.repo)
+    await _check_task(d, template)
     if template.task_description:  # copied into every run's prompt, commit and PR
         template = template.model_copy(update={"task_description": redact(template.task_description)})
     tz = body.timezone or "UTC"
@@ -116,7 +119,7 @@ async def _changes(d: GatewayDeps, current: Schedule, given: dict[str, Any]) -> 
     if task_fields:
         merged = {**current.template.model_dump(exclude_none=True), **task_fields}
         template = _template(merged)
-        await _check_repo(d, template.repo)
+        await _check_task(d, template)
         if "task_description" in task_fields and template.task_description:
             template = template.model_copy(update={"task_description": redact(template.task_description)})
         changes["template"] = template

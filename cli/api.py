@@ -121,6 +121,11 @@ class ApiClient:
     def delete_schedule(self, schedule_id: str) -> dict:
         return self.call("DELETE", f"/v1/schedules/{_seg(schedule_id)}")[0]["data"]
 
+    # web panel
+    def create_login_link(self) -> dict:
+        """A one-time link that signs a browser in to the web panel as this caller."""
+        return self.call("POST", "/v1/ui/login-links")[0]["data"]
+
 
 Page = tuple[list[dict], str | None]
 

@@ -14,8 +14,9 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import github, schedules, signed_webhooks, tasks, webhooks
+from services.gateway.routes import github, schedules, signed_webhooks, tasks, ui_login, webhooks
 from services.gateway.schemas import Health, HealthResponse
+from services.gateway.ui import mount as panel
 from shared.attachments.errors import AttachmentRejected
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -59,8 +60,10 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
-    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router, schedules.router):
+    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router, schedules.router,
+                   ui_login.router):
         app.include_router(router)
+    panel.install(app)
     # Added last = outermost: the request id exists before the body limit can answer.
     task_routes = {("POST", "/v1/tasks"): d.settings.max_task_body_bytes,
                    ("POST", "/v1/webhooks/tasks"): d.settings.max_task_body_bytes}
@@ -76,6 +79,8 @@ def create_app(d: GatewayDeps) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
+        if panel.is_panel_path(request.url.path):
+            return panel.error_page(request, exc)
         return error_response(exc.code, exc.message, _request_id(request), details=exc.details, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

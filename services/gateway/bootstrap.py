@@ -13,9 +13,11 @@ from services.gateway.auth import JwtVerifier, LocalJwks, RemoteJwks
 from services.gateway.deps import GatewayDeps
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
+from services.gateway.ui.sessions import DynamoUiSessions
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
+from shared.githost.local import LocalGitHost
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
@@ -59,10 +61,11 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
     ddb = await clients.client("dynamodb")
     secrets = CachedSecrets(SecretsManagerStore(await clients.client("secretsmanager")),
                             ttl_seconds=settings.webhook_secret_cache_seconds)
+    repos = DynamoRepoStore(ddb, settings.names.repos_table)
     return GatewayDeps(
         settings=settings,
         tasks=DynamoTaskStore(ddb, settings.names),
-        repos=DynamoRepoStore(ddb, settings.names.repos_table),
+        repos=repos,
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
         verifier=build_verifier(settings, issuer),
         webhooks=DynamoWebhookStore(ddb, settings.names.webhooks_table),
@@ -72,6 +75,8 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         attachments=S3AttachmentStore(await clients.client("s3"), settings.names.artifacts_bucket),
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
+        ui_sessions=DynamoUiSessions(ddb, settings.names.idempotency_table),
+        recorded_pulls=LocalGitHost(repos, ddb, settings.names.pulls_table),
     )
 
 

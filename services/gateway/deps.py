@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Awaitable, Callable
+from typing import Annotated, Awaitable, Callable, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -14,10 +14,13 @@ from services.gateway.adapters.webhooks import WebhookStore
 from services.gateway.auth import JwtVerifier, Principal
 from services.gateway.errors import ApiError
 from services.gateway.ratelimit import RateLimiter, retry_after_header
+from services.gateway.ui.sessions import UiSessionStore
+from services.gateway.ui.steering import NotInstalled, Steering
 from services.gateway.settings import GatewaySettings
 from shared.attachments.store import AttachmentStore
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
+from shared.githost.models import PullRequest
 from shared.llm.lifecycle import today_utc
 from shared.repos.store import RepoStore
 from shared.schedules.store import ScheduleStore
@@ -26,6 +29,12 @@ from shared.tasks.store import TaskStore
 
 async def _no_github_secret() -> str | None:
     return None
+
+
+class RecordedPulls(Protocol):
+    """Pull requests the platform recorded for local repositories."""
+
+    async def find_pull(self, repo: str, head: str) -> PullRequest | None: ...
 
 
 @dataclass
@@ -45,6 +54,10 @@ class GatewayDeps:
     local_issuer: LocalIssuer | None = None
     # Today's date (UTC), for end-of-life checks; tests move it.
     today: Callable[[], date] = today_utc
+    # The web panel's login codes and sessions; None: the panel cannot sign anyone in.
+    ui_sessions: UiSessionStore | None = None
+    recorded_pulls: RecordedPulls | None = None
+    steering: Steering = field(default_factory=NotInstalled)
 
 
 def deps(request: Request) -> GatewayDeps:

@@ -194,3 +194,14 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class LoginLink(BaseModel):
+    """A one-time link that signs its opener in to the web panel as the caller."""
+
+    login_url: str = Field(..., description="open once, within expires_at; it stops working after one use")
+    expires_at: str
+
+
+class LoginLinkResponse(BaseModel):
+    data: LoginLink

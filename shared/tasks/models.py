@@ -54,7 +54,7 @@ class Task(BaseModel):
     issue_number: int | None = None
     task_description: str | None = None
     branch_name: str
-    channel_source: Literal["api", "webhook", "github", "cli", "schedule"] = "api"
+    channel_source: Literal["api", "webhook", "github", "cli", "schedule", "ui"] = "api"
     channel_metadata: dict[str, Any] | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None

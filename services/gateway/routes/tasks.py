@@ -11,12 +11,13 @@ from services.gateway.auth import Principal
 from services.gateway.cancellation import cancel_task
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
+from services.gateway.listing import list_user_tasks
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
 from services.gateway.schemas import (CreateTaskRequest, EventListResponse, EventView, Pagination, TaskListResponse,
                                       TaskResponse, TaskView)
 from services.gateway.submission import Submission, submit_task
 from shared.aws.pagination import InvalidToken
-from shared.repos.models import REPO_PATTERN, valid_repo_name
+from shared.repos.models import REPO_PATTERN
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
@@ -36,17 +37,6 @@ async def owned_task(d: GatewayDeps, task_id: str, caller: Principal) -> Task:
 
 _ONE_STATUS = "(" + "|".join(TaskStatus) + ")"
 _STATUS_LIST = f"(?i)^{_ONE_STATUS}(,{_ONE_STATUS})*$"
-
-
-def _statuses(raw: str | None) -> list[TaskStatus] | None:
-    if not raw:
-        return None
-    names = [s.strip().upper() for s in raw.split(",") if s.strip()]
-    unknown = [n for n in names if n not in TaskStatus.__members__]
-    if unknown or not names:
-        raise ApiError("VALIDATION_ERROR", f"status must be a comma-separated list of {', '.join(TaskStatus)}",
-                       details=[{"field": "status", "message": f"unknown status {n[:40]!r}"} for n in unknown])
-    return [TaskStatus(n) for n in names]
 
 
 @router.post("", status_code=201, response_model=TaskResponse, summary="Submit a task",
@@ -83,15 +73,8 @@ async def list_tasks(caller: Caller, d: Deps,
                                                        pattern=REPO_PATTERN.pattern)] = None,
                      limit: Annotated[int, Query(ge=1, le=100)] = 20,
                      next_token: Annotated[str | None, Query(max_length=2048)] = None) -> TaskListResponse:
-    statuses = _statuses(status)
-    if repo is not None and not valid_repo_name(repo):
-        raise ApiError("VALIDATION_ERROR", "repo must look like OWNER/NAME",
-                       details=[{"field": "repo", "message": "not OWNER/NAME"}])
-    try:
-        tasks, token = await d.tasks.list_for_user(caller.user_id, statuses=statuses, repo=repo, limit=limit,
-                                                   next_token=next_token)
-    except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+    tasks, token = await list_user_tasks(d, caller.user_id, status=status, repo=repo, limit=limit,
+                                         next_token=next_token)
     return TaskListResponse(data=[TaskView.of(t) for t in tasks],
                             pagination=Pagination(next_token=token, has_more=token is not None))
 

@@ -25,6 +25,7 @@ EXPECTED = {
     ("GET", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 500, 503},
     ("PATCH", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 413, 422, 429, 500, 503},
     ("DELETE", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 429, 500, 503},
+    ("POST", "/v1/ui/login-links"): {201, 400, 401, 413, 429, 500, 503},
 }
 
 

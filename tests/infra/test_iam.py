@@ -25,7 +25,7 @@ QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttrib
          "sqs:ReceiveMessage", "sqs:SendMessage"}
 PUBLISH = {"events:PutEvents"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "s3:PutObject", "s3:DeleteObject",
+    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject", "s3:DeleteObject",
                                         "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                                         "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
@@ -37,7 +37,7 @@ EXPECTED_TASK_ACTIONS = {
                                "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
 }
 EXPECTED_TABLES = {
-    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules"},
+    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls"},
     "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
     "finalizer": {"tasks", "task_events", "user_concurrency", "memory"},
@@ -136,7 +136,7 @@ def test_append_only_tables_are_never_updated(deployed):
                 assert "dynamodb:UpdateItem" not in statement["Action"], (component, statement["Sid"])
 
 
-def test_only_the_gateway_writes_webhooks_and_idempotency_and_only_the_reconciler_scans(deployed):
+def test_only_the_gateway_writes_webhooks_and_idempotency_and_only_it_and_the_reconciler_scan(deployed):
     # Idempotency keys and schedules are also written by the reconciler: each due run of a schedule is a task
     # created under its own key.
     writers = {"webhooks": {"gateway"}, "idempotency": {"gateway", "reconciler"},
@@ -149,7 +149,9 @@ def test_only_the_gateway_writes_webhooks_and_idempotency_and_only_the_reconcile
             assert (ARN.format("dynamodb", f"table/{name}") in writes) == (component in allowed)
         repos = ARN.format("dynamodb", f"table/{ResourceNames(S).repos_table}")
         assert repos not in writes, "no service writes repos: operators (CLI, Blueprint) do"
-        assert ("dynamodb:Scan" in _actions(statements)) == (component == "reconciler")
+        assert ("dynamodb:Scan" in _actions(statements)) == (component in ("reconciler", "gateway"))
+        if component == "gateway":  # the web panel's list of repositories, and nothing else
+            assert _resources(statements, "dynamodb:Scan") == {repos}
 
 
 @pytest.mark.parametrize("component", list(EXPECTED_TASK_ACTIONS))

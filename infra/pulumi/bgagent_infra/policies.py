@@ -50,7 +50,9 @@ class Access:
 _W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
 _SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
 ACCESS: dict[str, Access] = {
-    "gateway": Access({**_SLOTS, "repos": _R, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN},
+    # The web panel lists the onboarded repositories (a scan) and shows PRs recorded for local repos.
+    "gateway": Access({**_SLOTS, "repos": _R + TABLE_SCAN, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN,
+                       "pulls": _R},
                       objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
     "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
                        objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),

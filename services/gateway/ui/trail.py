@@ -79,14 +79,16 @@ def timeline(events: Iterable[TaskEvent], *, now: datetime | None = None) -> lis
     return stages
 
 
-def turn_costs(events: Iterable[TaskEvent]) -> list[tuple[int, float]]:
-    """(turn, cost of the turns since the previous turn event): turn events carry running totals."""
-    costs, previous = [], 0.0
+def turn_costs(events: Iterable[TaskEvent]) -> list[tuple[str, float]]:
+    """(turns covered, their cost) per turn event: events carry running totals and may skip turns."""
+    costs: list[tuple[str, float]] = []
+    previous_total, previous_turn = 0.0, 0
     for e in events:
         if e.event_type == "agent.turn" and isinstance(e.metadata.get("cost_usd"), (int, float)):
-            total = float(e.metadata["cost_usd"])
-            costs.append((int(e.metadata.get("turn") or len(costs) + 1), max(0.0, total - previous)))
-            previous = total
+            total, turn = float(e.metadata["cost_usd"]), int(e.metadata.get("turn") or previous_turn + 1)
+            turns = f"turn {turn}" if turn <= previous_turn + 1 else f"turns {previous_turn + 1}–{turn}"
+            costs.append((turns, max(0.0, total - previous_total)))
+            previous_total, previous_turn = total, turn
     return costs
 
 
@@ -102,16 +104,16 @@ class Bar:
 CHART_WIDTH, CHART_HEIGHT = 320, 80
 
 
-def chart(costs: list[tuple[int, float]]) -> list[Bar]:
+def chart(costs: list[tuple[str, float]]) -> list[Bar]:
     """Bars of an inline SVG, scaled to the most expensive turn."""
     if not costs:
         return []
     top = max(c for _, c in costs) or 1.0
     width = max(2, CHART_WIDTH // len(costs))
     bars = []
-    for i, (turn, cost) in enumerate(costs):
+    for i, (turns, cost) in enumerate(costs):
         height = max(1, round(cost / top * (CHART_HEIGHT - 4)))
-        bars.append(Bar(i * width, CHART_HEIGHT - height, max(1, width - 1), height, f"turn {turn}: {_money(cost)}"))
+        bars.append(Bar(i * width, CHART_HEIGHT - height, max(1, width - 1), height, f"{turns}: {_money(cost)}"))
     return bars
 
 

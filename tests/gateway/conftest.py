@@ -21,7 +21,7 @@ from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryAttachments, InMemoryRepos, RecordingBus
 from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.tasks import InMemoryTaskStore
-from tests.gateway.fakes import InMemorySecrets, InMemoryWebhooks
+from tests.gateway.fakes import InMemorySecrets, InMemoryUiSessions, InMemoryWebhooks
 from tests.gateway.openapi_check import check_response
 
 BASE_URL = "http://gateway.test"
@@ -79,6 +79,7 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         attachments=InMemoryAttachments(),
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
+        ui_sessions=InMemoryUiSessions(),
     )
     return Gateway(create_app(deps), deps, issuer, bus, raw_secrets)
 

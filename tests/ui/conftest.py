@@ -7,17 +7,8 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import httpx
-import pytest
 
-from tests.gateway.conftest import Gateway, build_gateway, issuer  # noqa: F401  (the session-wide issuer)
-from tests.ui.fakes import InMemoryUiSessions
-
-
-@pytest.fixture
-def gw(issuer) -> Gateway:  # noqa: F811
-    gateway = build_gateway(issuer)
-    gateway.deps.ui_sessions = InMemoryUiSessions()
-    return gateway
+from tests.gateway.conftest import Gateway, gw, issuer  # noqa: F401  (the gateway tests' fixtures)
 
 
 def csrf_of(html: str) -> str:

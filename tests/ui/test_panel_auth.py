@@ -5,7 +5,6 @@ from __future__ import annotations
 from services.gateway.ui.security import COOKIE
 from tests.gateway.conftest import build_gateway
 from tests.ui.conftest import browser, csrf_of, login_url
-from tests.ui.fakes import InMemoryUiSessions
 
 
 async def test_a_login_link_sets_a_strict_httponly_cookie_and_leaves_the_url(gw):
@@ -26,7 +25,6 @@ async def test_a_login_link_sets_a_strict_httponly_cookie_and_leaves_the_url(gw)
 
 async def test_behind_tls_the_cookie_is_secure(issuer):
     gw = build_gateway(issuer, public_url="https://agents.example.com")
-    gw.deps.ui_sessions = InMemoryUiSessions()
     async with browser(gw) as b:
         resp = await b.get((await login_url(gw, "alice")).replace("https://agents.example.com", ""))
     assert "Secure" in resp.headers["set-cookie"]

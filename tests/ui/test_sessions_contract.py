@@ -9,7 +9,7 @@ import pytest
 
 from services.gateway.ui.sessions import DynamoUiSessions, LoginService, Session, digest
 from shared.aws.clients import AwsClients
-from tests.ui.fakes import InMemoryUiSessions
+from tests.gateway.fakes import InMemoryUiSessions
 
 
 @pytest.fixture(params=["memory", "dynamo"])

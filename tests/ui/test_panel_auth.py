@@ -85,3 +85,13 @@ async def test_signing_out_ends_the_session(gw):
         assert out.status_code == 303
         b.cookies.set(COOKIE, session_id, domain="gateway.test", path="/ui")  # a copy kept elsewhere
         assert (await b.get("/ui/")).status_code == 401
+
+
+async def test_the_login_code_never_reaches_the_logs(gw, caplog):
+    url = await login_url(gw, "alice")
+    with caplog.at_level("DEBUG"):
+        async with browser(gw) as b:
+            await b.get(url)
+    code = url.split("code=")[1]
+    ours = [r for r in caplog.records if r.name.startswith(("services.", "shared."))]  # not the test's own client
+    assert ours and not any(code in r.getMessage() or code in str(r.__dict__) for r in ours)

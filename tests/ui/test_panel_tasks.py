@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from shared.events.models import TaskCancelled, TaskSubmitted
+from shared.githost.models import PullRequest
 from shared.tasks.models import Task, Tokens
 from shared.tasks.states import TaskStatus as S
 from tests.ui.conftest import browser, csrf_of
@@ -121,3 +122,31 @@ async def test_cancelling_from_the_page_uses_the_api_cancellation(gw):
         assert len(gw.bus.of(TaskCancelled)) == 1
         again = await b.post(f"/ui/tasks/{task.task_id}/cancel", data={"csrf_token": csrf_of(page.text)})
         assert again.status_code == 409 and "already CANCELLED" in again.text
+
+
+class RecordedPulls:
+    def __init__(self, *pulls: PullRequest) -> None:
+        self.pulls = {p.head: p for p in pulls}
+
+    async def find_pull(self, repo: str, head: str) -> PullRequest | None:
+        return self.pulls.get(head)
+
+
+async def test_a_local_repositorys_recorded_pull_request_is_shown(gw):
+    task = await _task(gw, "alice")
+    gw.deps.recorded_pulls = RecordedPulls(PullRequest(number=3, url="local://acme/app/pull/3", head=task.branch_name,
+                                                       base="main", title="Add notes", body="Adds <NOTES.md>"))
+    await gw.tasks.transition(task.task_id, S.FAILED, changes={"pr_url": "local://acme/app/pull/3"})
+    async with browser(gw, "alice") as b:
+        html = (await b.get(f"/ui/tasks/{task.task_id}")).text
+    assert "recorded pull request #3" in html and "Add notes" in html and "Adds &lt;NOTES.md&gt;" in html
+    assert 'href="local://' not in html
+
+
+async def test_the_list_shows_cost_and_duration(gw):
+    task = await _task(gw, "alice")
+    await gw.tasks.transition(task.task_id, S.FAILED, changes={
+        "cost_usd": 0.1234, "started_at": "2026-01-01T10:00:00.000Z", "completed_at": "2026-01-01T10:01:30.000Z"})
+    async with browser(gw, "alice") as b:
+        html = (await b.get("/ui/")).text
+    assert "$0.1234" in html and "90 s" in html

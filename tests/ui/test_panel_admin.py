@@ -6,6 +6,7 @@ import re
 
 from services.gateway.ui.steering import PendingRequest
 from shared.repos.models import RepoConfig
+from shared.tasks.states import TaskStatus as S
 from tests.ui.conftest import browser, csrf_of
 
 
@@ -75,6 +76,9 @@ async def test_approvals_and_nudges_go_through_the_steering_adapter(gw):
         csrf = csrf_of(page.text)
         resp = await b.post("/ui/approvals/T1/R1", data={"csrf_token": csrf, "decision": "approve"})
         assert resp.status_code == 303 and steering.decisions == [("alice", "T1", "R1", True)]
+        assert "Nudge the agent" not in (await b.get(f"/ui/tasks/{task.task_id}")).text  # not running yet
+        await gw.tasks.transition(task.task_id, S.HYDRATING, max_active=5)
+        await gw.tasks.transition(task.task_id, S.RUNNING)
         assert "Nudge the agent" in (await b.get(f"/ui/tasks/{task.task_id}")).text
         await b.post(f"/ui/tasks/{task.task_id}/nudge", data={"csrf_token": csrf, "message": "use pytest"})
         assert steering.nudges == [("alice", task.task_id, "use pytest")]

@@ -15,18 +15,18 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-async def login_url(gw: Gateway, user: str) -> str:
-    async with gw.client(user) as api:
+async def login_url(gateway: Gateway, user: str) -> str:
+    async with gateway.client(user) as api:
         resp = await api.post("/v1/ui/login-links")
     assert resp.status_code == 201, resp.text
     return resp.json()["data"]["login_url"]
 
 
 @asynccontextmanager
-async def browser(gw: Gateway, user: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+async def browser(gateway: Gateway, user: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """A cookie-keeping client of the panel, signed in as `user` through a one-time link when given."""
-    async with gw.client(check=False) as client:
+    async with gateway.client(check=False) as client:
         if user:
-            resp = await client.get(await login_url(gw, user))
+            resp = await client.get(await login_url(gateway, user))
             assert resp.status_code == 200, resp.text
         yield client

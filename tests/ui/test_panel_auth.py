@@ -62,6 +62,8 @@ async def test_every_panel_response_carries_a_csp_without_inline_script(gw):
             csp = resp.headers["content-security-policy"]
             assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
             assert resp.headers["x-frame-options"] == "DENY" and resp.headers["referrer-policy"] == "no-referrer"
+        missing = await b.get("/ui/nothing-here")
+        assert missing.status_code == 404 and "no such page" in missing.text
         page = await b.get("/ui/")
         assert "<script>" not in page.text and " style=" not in page.text and "onclick" not in page.text
         assert page.headers["cache-control"] == "no-store"

@@ -32,6 +32,10 @@ def install(app: FastAPI) -> None:
     async def panel_root() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/", status_code=308)
 
+    @app.get(PREFIX + "/{rest:path}", include_in_schema=False)
+    async def no_such_page(request: Request, rest: str) -> HTMLResponse:
+        return render(request, "not_found.html", status=404, message="There is no such page in the panel.")
+
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired) -> HTMLResponse:
         return render(request, "sign_in.html", status=401, reason="Your session has ended or you are not signed in.")

@@ -59,7 +59,7 @@ async def test_malformed_or_mistyped_bodies_are_400(gw, content, content_type):
 
 
 async def test_a_body_over_the_limit_is_413_with_or_without_content_length(issuer):
-    gw = build_gateway(issuer, max_body_bytes=2048)
+    gw = build_gateway(issuer, max_body_bytes=2048, max_task_body_bytes=3072)
     big = b'{"repo": "acme/app", "task_description": "' + b"x" * 4096 + b'"}'
 
     async def chunks():
@@ -79,11 +79,13 @@ async def test_a_body_over_the_limit_is_413_with_or_without_content_length(issue
     assert small.status_code == 201 and len(gw.tasks.tasks) == 1
 
 
-async def test_the_default_body_limit_is_one_megabyte(gw):
+async def test_the_default_body_limit_is_one_megabyte_and_task_creation_has_its_own(gw):
     assert gw.deps.settings.max_body_bytes == 1_048_576
+    assert gw.deps.settings.max_task_body_bytes == 4_718_592  # 3 MB of attachments, base64-encoded
     async with gw.client("alice") as c:
-        resp = await c.post("/v1/tasks", content=b" " * 1_048_577, headers={"Content-Type": "application/json"})
-    assert resp.status_code == 413
+        webhook = await c.post("/v1/webhooks", content=b" " * 1_048_577, headers={"Content-Type": "application/json"})
+        task = await c.post("/v1/tasks", content=b" " * 4_718_593, headers={"Content-Type": "application/json"})
+    assert webhook.status_code == 413 and task.status_code == 413
 
 
 class BrokenStore(InMemoryTaskStore):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import logging
 import signal
 from typing import Any
 
@@ -10,6 +12,7 @@ import anthropic
 
 from agent.model_client import AnthropicModelClient
 from agent.runner import AgentDeps, AgentRunner, RunReport
+from agent.sandbox.factory import SandboxFactory
 from agent.settings import AgentSettings
 from agent.trajectory import S3TrajectoryStore
 from shared.aws.clients import AwsClients
@@ -21,6 +24,7 @@ from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
+log = logging.getLogger(__name__)
 # The SDK's own backoff between its retries is at most 8 s.
 _SDK_MAX_BACKOFF = 8.0
 
@@ -50,9 +54,15 @@ def build_model_client(settings: AgentSettings, sdk: Any) -> AnthropicModelClien
                                 max_wait=settings.model_retry_max_wait_seconds)
 
 
-async def run_agent(settings: AgentSettings) -> RunReport:
-    """Run the task named in the settings; SIGTERM and SIGINT stop it cleanly."""
+async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = None) -> RunReport:
+    """Run the task named in the settings; SIGTERM and SIGINT stop it cleanly.
+
+    `sandboxes` replaces the sandbox factory the settings describe (tests: a resolver for a test host).
+    """
     register_secrets(settings)
+    if settings.sandbox == "off":
+        log.warning("BGAGENT_SANDBOX=off: the model's commands run UNSANDBOXED as %s, with the host's files and "
+                    "network; every task is marked sandbox=off", getpass.getuser())
     sdk = build_sdk(settings)
     loop = asyncio.get_running_loop()
     host = None
@@ -71,6 +81,7 @@ async def run_agent(settings: AgentSettings) -> RunReport:
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 attachments=S3AttachmentStore(await aws.client("s3"), settings.names.artifacts_bucket),
+                sandboxes=sandboxes,  # None: the runner opens the sandbox the settings describe
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

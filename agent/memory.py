@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
+from shared.memory.notes import bounded_learning, episode_text
 from shared.memory.store import MemoryEntry, MemoryStore
-from shared.observability.redaction import redact
 from shared.tasks.models import Task
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,25 @@ def learnings_from(summary: str) -> list[str]:
     return found[:MAX_LEARNINGS]
 
 
-async def remember(memory: MemoryStore, task: Task, *, status: str, summary: str, error: str | None) -> None:
+@dataclass(frozen=True)
+class RunFacts:
+    """What the platform measured of a run; the episode is made of these, never of the task's text."""
+
+    status: str
+    commits: int | None = None
+    files_changed: int | None = None
+    tests_passed: bool | None = None
+    error_code: str | None = None
+
+
+async def remember(memory: MemoryStore, task: Task, facts: RunFacts, *, summary: str) -> None:
     """Write the episode and learnings; memory is best effort and never fails the run."""
-    what = (summary or task.task_description or "").strip().splitlines()[0:1]
-    text = redact((what[0] if what else "no summary")[:500] + (f" — error: {error[:300]}" if error else ""))
+    text = episode_text(facts.status, commits=facts.commits, files_changed=facts.files_changed,
+                        tests_passed=facts.tests_passed, error_code=facts.error_code)
     try:
         await memory.put(MemoryEntry(repo=task.repo, kind="episode", entry_id=task.task_id, text=text,
-                                     task_id=task.task_id, outcome=status, source="agent"))
-        for learning in learnings_from(summary):
-            await memory.put(MemoryEntry(repo=task.repo, kind="learning", text=redact(learning), task_id=task.task_id))
+                                     task_id=task.task_id, outcome=facts.status, source="agent"))
+        for learning in filter(None, map(bounded_learning, learnings_from(summary))):
+            await memory.put(MemoryEntry(repo=task.repo, kind="learning", text=learning, task_id=task.task_id))
     except Exception:  # the next task only loses a hint
         log.warning("could not write repository memory", exc_info=True)

@@ -7,6 +7,7 @@ import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 # Bytes kept from each end of the output; what lies between is counted, not stored.
 _CHUNK = 65_536
@@ -21,6 +22,7 @@ class ProcessResult:
     output: str
     timed_out: bool = False
     omitted_bytes: int = 0
+    output_exceeded: bool = False
 
     @property
     def ok(self) -> bool:
@@ -35,8 +37,10 @@ class _BoundedBuffer:
         self._head = bytearray()
         self._tail = bytearray()
         self.omitted = 0
+        self.total = 0
 
     def feed(self, data: bytes) -> None:
+        self.total += len(data)
         room = self._limit - len(self._head)
         if room > 0:
             self._head += data[:room]
@@ -62,13 +66,27 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class ChildSetup:
+    """How the child starts: the user it runs as and what runs in it just before exec (limits)."""
+
+    user: int | None = None
+    group: int | None = None
+    before_exec: Callable[[], None] | None = None
+    max_output_bytes: int | None = None  # past this much output the command is stopped
+    pass_fds: tuple[int, ...] = ()
+
+
 async def run_process(
     argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
-    stdin: bytes | None = None, output_limit: int = _CHUNK,
+    stdin: bytes | None = None, output_limit: int = _CHUNK, child: ChildSetup = ChildSetup(),
 ) -> ProcessResult:
     """Run argv in its own session; on timeout or cancellation kill its whole process group."""
+    as_user: dict[str, Any] = {} if child.user is None else {
+        "user": child.user, "group": child.group, "extra_groups": []}
     proc = await asyncio.create_subprocess_exec(
-        *argv, cwd=cwd, env=env, start_new_session=True,
+        *argv, cwd=cwd, env=env, start_new_session=True, preexec_fn=child.before_exec, pass_fds=child.pass_fds,
+        **as_user,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
@@ -78,6 +96,9 @@ async def run_process(
         assert proc.stdout is not None
         while chunk := await proc.stdout.read(_CHUNK):
             buffer.feed(chunk)
+            if child.max_output_bytes is not None and buffer.total > child.max_output_bytes:
+                _kill_group(proc)  # gigabytes of output must not cost the runtime minutes of reading
+                return
 
     async def exited() -> None:
         # Process.wait() also waits for the pipes to close, which a background job holding
@@ -117,5 +138,6 @@ async def run_process(
             await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
         except TimeoutError:
             reader.cancel()  # a process that left the group still holds the pipe
+    exceeded = child.max_output_bytes is not None and buffer.total > child.max_output_bytes
     return ProcessResult(None if timed_out else proc.returncode, buffer.text(), timed_out=timed_out,
-                         omitted_bytes=buffer.omitted)
+                         omitted_bytes=buffer.omitted, output_exceeded=exceeded)

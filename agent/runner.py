@@ -19,10 +19,13 @@ from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
-from agent.memory import remember
+from agent.memory import RunFacts, remember
 from agent.result import RunOutcome
 from agent.trajectory import TrajectoryStore, trajectory_document
 from agent.settings import AgentSettings
+from agent.sandbox.factory import SandboxFactory, TaskSandboxRequest, config_from
+from agent.sandbox.protocol import SandboxPaths
+from agent.sandbox.reporting import EgressTrail
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
 from agent.tools.policy import CommandPolicy
@@ -71,6 +74,7 @@ class AgentDeps:
     memory: MemoryStore | None = None
     trajectories: TrajectoryStore | None = None
     attachments: AttachmentSource | None = None
+    sandboxes: SandboxFactory | None = None  # None: the one the settings describe
 
 
 @dataclass
@@ -94,6 +98,7 @@ class AgentRunner:
         self._deps = deps
         self.guard = TaskGuard(deps.store, settings.task_id)
         self._workspace: Workspace | None = None
+        self._sandboxes = deps.sandboxes or SandboxFactory(config_from(settings))
 
     async def run(self) -> RunReport:
         """Run the task to its end; never raises for a task-level failure."""
@@ -108,7 +113,8 @@ class AgentRunner:
             return RunReport(0, "skipped")
         with log_context(task_id=task.task_id, user_id=task.user_id):
             try:
-                await self.guard.write({"agent_heartbeat_at": utcnow(), "session_id": uuid.uuid4().hex})
+                await self.guard.write({"agent_heartbeat_at": utcnow(), "session_id": uuid.uuid4().hex,
+                                        "sandbox": "off" if self._sandboxes.config.mode == "off" else "on"})
             except Cancelled as exc:
                 return RunReport(0, "cancelled", str(exc))
             heartbeat = asyncio.create_task(self.guard.heartbeat(s.heartbeat_seconds))
@@ -118,6 +124,8 @@ class AgentRunner:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
                 if self._workspace is not None:
+                    if self._workspace.sandbox is not None:
+                        await self._workspace.sandbox.close()
                     self._workspace.remove()
 
     async def _run_started(self, task: Task) -> RunReport:
@@ -125,7 +133,8 @@ class AgentRunner:
         progress = Progress(self._deps.store, task.task_id, min_interval=s.event_min_interval_seconds,
                             max_events=s.max_events, stopped=self.guard.is_stopped)
         await progress.emit("agent.started", {"model_id": task.model_id, "max_turns": task.max_turns,
-                                              "max_budget_usd": task.max_budget_usd})
+                                              "max_budget_usd": task.max_budget_usd,
+                                              "sandbox": self._sandboxes.config.mode})
         try:
             outcome = await self._until_stopped(self._work(task, progress))
             await self.guard.write(outcome.changes())
@@ -136,8 +145,7 @@ class AgentRunner:
             # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
             log.error("could not write the result: %s", exc)
         if self._deps.memory is not None:
-            await remember(self._deps.memory, task, status=outcome.status, summary=outcome.summary,
-                           error=outcome.error)
+            await remember(self._deps.memory, task, await self._facts(outcome), summary=outcome.summary)
         loop = outcome.loop
         await progress.emit("agent.finished", {"outcome": outcome.status, "error": outcome.error,
                                                "turns": loop.turns if loop else 0, "cost_usd": outcome.cost_usd})
@@ -145,6 +153,13 @@ class AgentRunner:
         log.info("finished: %s", outcome.status, extra={"error": outcome.error})
         return RunReport(0 if outcome.status == "success" else 1, outcome.status, outcome.error, loop,
                          outcome.delivery)
+
+    async def _facts(self, outcome: RunOutcome) -> RunFacts:
+        delivery, ws = outcome.delivery, self._workspace
+        test = delivery.test if delivery else None
+        files = await ws.files_changed() if ws is not None and delivery and delivery.commit_count else None
+        return RunFacts(outcome.status, delivery.commit_count if delivery else None, files,
+                        test.passed if test else None, outcome.changes().get("error_code"))
 
     async def _until_stopped(self, work: Coroutine[Any, Any, T]) -> T:
         """Await `work`, abandoning it at once if the guard stops (cancel or SIGTERM)."""
@@ -167,7 +182,7 @@ class AgentRunner:
         try:
             context = await self._load_context(task)
             price = _price(context)  # first: an unpriced model costs no clone and no setup run
-            workspace = await self._prepare(task, context)
+            workspace = await self._prepare(task, context, progress)
             outcome.loop = await self._model_loop(context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
@@ -199,7 +214,7 @@ class AgentRunner:
             raise ContextUnavailable(f"the hydrated context {task.context_key} is missing or belongs to another task")
         return context
 
-    async def _prepare(self, task: Task, context: HydratedContext) -> Workspace:
+    async def _prepare(self, task: Task, context: HydratedContext, progress: Progress) -> Workspace:
         s = self._settings
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
                                                 git_timeout=s.git_timeout_seconds)
@@ -208,6 +223,10 @@ class AgentRunner:
         log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,
                  "existing" if continued else "new", context.branch_name, context.model_id, context.max_turns,
                  f"${context.max_budget_usd:.2f}" if context.max_budget_usd is not None else "none")
+        trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
+        workspace.sandbox = await self._sandboxes.open(TaskSandboxRequest(
+            task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
+            allowlist=context.egress_allowlist, readonly_paths=context.sandbox_readonly_paths), trail)
         if context.setup_command:
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:
@@ -221,7 +240,7 @@ class AgentRunner:
         s = self._settings
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home])
         toolbox = Toolbox([
-            BashTool(ws.repo, ws.tool_env(), policy, timeout=s.bash_timeout_seconds,
+            BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                      output_limit=s.tool_output_max_chars),
             EditorTool(ws.repo, max_characters=s.view_max_characters),
         ], output_limit=s.tool_output_max_chars)

@@ -53,5 +53,16 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     context_window_tokens: int = Field(200_000, ge=10_000)
     elide_at_fraction: float = Field(0.75, gt=0, le=1)
 
+    # The boundary of every command the model can cause (see docs/security.md).
+    sandbox: Literal["bwrap", "two-user", "off"] = "bwrap"
+    sandbox_readonly_paths: str = ""  # colon-separated absolute paths, e.g. a toolchain under /srv
+    sandbox_uid_base: int = Field(200_000, ge=1_000)
+    sandbox_command_uid: int | None = Field(None, ge=1)
+    sandbox_max_processes: int = Field(256, ge=16)
+    sandbox_memory_mb: int = Field(4096, ge=64)
+    sandbox_tmp_mb: int = Field(512, ge=16)
+    sandbox_file_size_mb: int = Field(2048, ge=16)
+    sandbox_output_max_mb: int = Field(64, ge=1)
+
     event_min_interval_seconds: float = Field(2.0, ge=0)
     max_events: int = Field(200, ge=20)

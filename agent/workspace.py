@@ -11,13 +11,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
+from agent.sandbox.protocol import Sandbox
 from shared.observability.redaction import redact
 
 GIT_USER = ("bgagent", "bgagent@users.noreply.local")
 # Model-written hooks, credential helpers or fsmonitors must never run inside the agent's own git
 # commands (the push carries the token): switch them off for every call we make.
+# safe.directory: the clone belongs to the sandbox's command user when the runtime is root.
 _SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false",
-             "-c", "http.sslVerify=true"]
+             "-c", "http.sslVerify=true", "-c", "safe.directory=*"]
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -57,6 +59,9 @@ class Workspace:
         self.tmp.mkdir()
         self._tool_path = tool_path
         self._git_timeout = git_timeout
+        self.sandbox: Sandbox | None = None  # set once the task's sandbox is open
+        self._git_config: bytes | None = None
+        self._default_branch: str | None = None
 
     def tool_env(self) -> dict[str, str]:
         """The whole environment of tool and git commands: an allowlist that holds no secret."""
@@ -69,9 +74,10 @@ class Workspace:
     async def git(self, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None,
                   stdin: bytes | None = None) -> ProcessResult:
         """Run one git command with the safe options and the tool environment."""
-        return await run_process(["git", *_SAFE_GIT, *args], cwd=cwd or self.repo,
-                                 env={**self.tool_env(), **(extra_env or {})}, timeout=self._git_timeout,
-                                 stdin=stdin)
+        # The home is the sandbox's: a ~/.gitconfig written there must not configure the runtime's git.
+        env = {**self.tool_env(), "GIT_CONFIG_GLOBAL": "/dev/null", **(extra_env or {})}
+        return await run_process(["git", *_SAFE_GIT, *args], cwd=cwd or self.repo, env=env,
+                                 timeout=self._git_timeout, stdin=stdin)
 
     async def _must(self, what: str, *args: str, **kwargs: object) -> ProcessResult:
         result = await self.git(*args, **kwargs)  # type: ignore[arg-type]
@@ -90,7 +96,25 @@ class Workspace:
         start = f"origin/{branch}" if exists else f"origin/{default_branch}"
         await self._must(f"checking out {branch} from {start}", "checkout", "--quiet", "--no-track", "-B",
                          branch, start)
+        self._git_config = (self.repo / ".git" / "config").read_bytes()
+        self._default_branch = default_branch
         return exists
+
+    def reclaim(self) -> None:
+        """Undo what sandboxed commands may have done to make the runtime's own git run their code.
+
+        A command can write .git/config (a `filter.*.clean`, an `include.path`, a `core.sshCommand`)
+        or replace .git with a link elsewhere; the runtime's git runs outside the sandbox, so it
+        works only on the config it wrote at clone time.
+        """
+        dot_git = self.repo / ".git"
+        if dot_git.is_symlink() or not dot_git.is_dir():
+            raise WorkspaceError("the repository's .git is no longer a directory; refusing to run git on it")
+        if self._git_config is not None:
+            (dot_git / "config").unlink(missing_ok=True)
+            (dot_git / "config").write_bytes(self._git_config)
+        # Objects borrowed from another repository on the host could be pushed out with the branch.
+        (dot_git / "objects" / "info" / "alternates").unlink(missing_ok=True)
 
     async def current_branch(self) -> str:
         """The checked-out branch ('' when HEAD is detached)."""
@@ -98,6 +122,7 @@ class Workspace:
 
     async def commit_all(self, message: str, *, branch: str) -> bool:
         """Stage everything and commit it on `branch`; False when there was nothing to commit."""
+        self.reclaim()
         if await self.current_branch() != branch:
             await self._must(f"returning to {branch}", "checkout", "--quiet", branch)
         await self._must("staging changes", "add", "-A")
@@ -111,8 +136,16 @@ class Workspace:
         result = await self._must("counting commits", "rev-list", "--count", f"origin/{default_branch}..HEAD")
         return int(result.output.strip() or 0)
 
+    async def files_changed(self) -> int | None:
+        """How many files the task's commits changed against the remote default branch (None if unknown)."""
+        if self._default_branch is None:
+            return None
+        result = await self.git("diff", "--name-only", f"origin/{self._default_branch}...HEAD")
+        return len(result.output.split()) if result.ok else None
+
     async def push(self, url: str, token: str | None, *, branch: str) -> None:
         """Push the branch to origin (reset to the clone URL first: the model may have changed it)."""
+        self.reclaim()
         await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
         result = await self.git("push", "--quiet", "origin", f"{branch}:refs/heads/{branch}",
                                 extra_env=token_config(url, token))
@@ -121,9 +154,10 @@ class Workspace:
             raise PushRejected(f"the remote rejected the push of {branch}: {detail}")
 
     async def run_script(self, command: str, *, timeout: float, output_limit: int = 65_536) -> ProcessResult:
-        """Run a repository command (setup, tests) in the clone with the tool environment."""
-        return await run_process(["bash", "-lc", command], cwd=self.repo, env=self.tool_env(), timeout=timeout,
-                                 output_limit=output_limit)
+        """Run a repository command (setup, tests) in the clone, inside the task's sandbox."""
+        if self.sandbox is None:
+            raise WorkspaceError("the task's sandbox is not open; no command runs outside it")
+        return await self.sandbox.run(command, timeout=timeout, output_limit=output_limit)
 
     def remove(self) -> None:
         """Delete the whole workspace, read-only files and directories included."""

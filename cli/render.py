@@ -75,6 +75,8 @@ def task_detail(task: dict) -> Table:
         ("turns", task.get("turns")), ("cost", money(task.get("cost_usd"))),
         ("tokens", ", ".join(f"{k} {v}" for k, v in tokens.items() if v) or None),
         ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")),
+        ("sandbox", "[bold red]off[/] (commands ran unsandboxed)" if task.get("sandbox") == "off" else
+         task.get("sandbox")),
         ("summary", escape(task.get("agent_summary") or "")),
     ]
     rows += _failure_rows(task)

@@ -25,10 +25,18 @@ RUN apt-get update \
       git openssh-client ca-certificates curl build-essential pkg-config make unzip nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+# Two users (the `two-user` sandbox; Fargate allows no namespaces, so bubblewrap cannot run there):
+# the runtime holds the tokens and runs as root only so that it can drop each command the model
+# causes to `bgagent-cmd`, which owns the task's workspace and nothing else, has no secret in its
+# environment, and cannot read the runtime's /proc entries (the runtime makes itself non-dumpable).
 RUN groupadd --system --gid 10001 bgagent \
  && useradd --system --uid 10001 --gid bgagent --create-home --home-dir /home/bgagent bgagent \
- && install -d -o bgagent -g bgagent /home/bgagent/.bgagent
+ && install -d -o bgagent -g bgagent /home/bgagent/.bgagent \
+ && groupadd --system --gid 10002 bgagent-cmd \
+ && useradd --system --uid 10002 --gid bgagent-cmd --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin bgagent-cmd
+ENV BGAGENT_SANDBOX=two-user BGAGENT_SANDBOX_COMMAND_UID=10002
 COPY --from=build /opt/venv /opt/venv
-USER 10001:10001
+USER root
 WORKDIR /home/bgagent
 ENTRYPOINT ["python", "-m", "agent"]

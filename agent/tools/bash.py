@@ -1,6 +1,6 @@
 """The bash client tool (`bash_20250124`).
 
-Each command runs in a fresh `bash -lc` with the clone as its working directory, so no
+Each command runs in a fresh `bash -c` inside the task's sandbox with the clone as its working directory, so no
 shell state (cwd, variables, background jobs) carries from one call to the next; `restart`
 is therefore a no-op that says so. Every command gets a deadline, and its whole process
 group is killed when it ends or times out.
@@ -9,9 +9,9 @@ group is killed when it ends or times out.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from agent.process import run_process
+from agent.sandbox.protocol import Sandbox
 from agent.tools.policy import CommandPolicy
 from agent.tools.protocol import ToolResult
 
@@ -19,10 +19,10 @@ from agent.tools.protocol import ToolResult
 class BashTool:
     """Runs the model's shell commands inside the workspace, after the policy allows them."""
 
-    def __init__(self, workspace: Path, env: Mapping[str, str], policy: CommandPolicy, *,
+    def __init__(self, workspace: Path, sandbox: Sandbox, policy: CommandPolicy, *,
                  timeout: float, output_limit: int):
         self._workspace = workspace
-        self._env = dict(env)
+        self._sandbox = sandbox
         self._policy = policy
         self._timeout = timeout
         self._output_limit = output_limit
@@ -43,9 +43,11 @@ class BashTool:
         if refusal:
             return ToolResult(f"Command refused by the agent's policy: {refusal.reason}.", is_error=True,
                               refusal=refusal.reason)
-        result = await run_process(["bash", "-lc", command], cwd=self._workspace, env=self._env,
-                                   timeout=self._timeout, output_limit=self._output_limit)
+        result = await self._sandbox.run(command, timeout=self._timeout, output_limit=self._output_limit)
         output = result.output.rstrip("\n")
+        if result.output_exceeded:
+            return ToolResult("Error: the command printed more output than the sandbox allows and was stopped.\n"
+                              f"Output kept:\n{output}", is_error=True)
         if result.timed_out:
             return ToolResult(f"Error: the command timed out after {self._timeout:g} s and was stopped.\n"
                               f"Output before the timeout:\n{output}", is_error=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ class EditorTool:
     def __init__(self, root: Path, *, max_characters: int):
         self._root = root.resolve()
         self._max_characters = max_characters
+        owner = self._root.stat()
+        self._owner = (owner.st_uid, owner.st_gid)
 
     @property
     def definition(self) -> dict[str, Any]:
@@ -47,16 +51,32 @@ class EditorTool:
             return ToolResult(f"Error: {type(exc).__name__}: {exc}", is_error=True)
 
     def resolve(self, raw: Any) -> Path:
-        """The absolute path of `raw` (relative to the workspace, or absolute inside it)."""
+        """The absolute path of `raw` (relative to the workspace, or absolute inside it), no link leading out."""
         if not isinstance(raw, str) or not raw.strip():
             raise EditError("a `path` is required")
         candidate = Path(raw) if Path(raw).is_absolute() else self._root / raw
-        path = candidate.resolve()  # follows symlinks, so a link cannot lead outside
+        path = candidate.resolve()  # follows every link, so the check below sees where it really leads
         if path != self._root and not path.is_relative_to(self._root):
             raise EditError(f"{raw} is outside the workspace {self._root}")
         if ".git" in path.relative_to(self._root).parts:
             raise EditError("the .git directory is not editable")
         return path
+
+    def _open(self, path: Path, flags: int) -> int:
+        """A descriptor on `path` that is not a link (O_NOFOLLOW) nor a second name of an outside file."""
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+            os.close(fd)  # a hard link may name a file outside the workspace
+            raise EditError(f"{self._shown(path)} has several hard links; the editor does not open it")
+        return fd
+
+    def _write(self, path: Path, text: str) -> None:
+        fd = self._open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if os.geteuid() == 0 and self._owner != (0, 0):
+                os.fchown(fd, *self._owner)  # the sandbox's command user must still be able to edit it
+            handle.write(text)
 
     def _shown(self, path: Path) -> str:
         return str(path.relative_to(self._root)) if path != self._root else "."
@@ -64,7 +84,8 @@ class EditorTool:
     def _read(self, path: Path) -> str:
         if not path.is_file():
             raise EditError(f"{self._shown(path)} does not exist or is not a file")
-        data = path.read_bytes()
+        with os.fdopen(self._open(path, os.O_RDONLY), "rb") as handle:
+            data = handle.read()
         if b"\0" in data[:8192]:
             raise EditError(f"{self._shown(path)} is a binary file")
         return data.decode("utf-8", errors="replace")
@@ -108,8 +129,8 @@ class EditorTool:
             raise EditError("create needs `file_text`")
         if path.is_dir():
             raise EditError(f"{self._shown(path)} is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        self._make_parents(path.parent)
+        self._write(path, text)
         return f"File created successfully at: {self._shown(path)}"
 
     def _str_replace(self, path: Path, tool_input: dict[str, Any]) -> str:
@@ -125,7 +146,7 @@ class EditorTool:
             raise EditError(f"no replacement was performed: old_str occurs {count} times (lines {starts}); "
                             "include more context to make it unique")
         at = text.index(old)
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        self._write(path, text.replace(old, new, 1))
         return self._edited(path, text[:at].count("\n") + 1, new.count("\n") + 1)
 
     def _insert(self, path: Path, tool_input: dict[str, Any]) -> str:
@@ -137,11 +158,21 @@ class EditorTool:
         if not 0 <= line <= len(lines):
             raise EditError(f"insert_line {line} is outside the file's range [0, {len(lines)}]")
         new_lines = new.split("\n")
-        path.write_text("\n".join(lines[:line] + new_lines + lines[line:]), encoding="utf-8")
+        self._write(path, "\n".join(lines[:line] + new_lines + lines[line:]))
         return self._edited(path, line + 1, len(new_lines))
 
+    def _make_parents(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for new in reversed(missing):
+            new.mkdir()
+            if os.geteuid() == 0 and self._owner != (0, 0):
+                os.chown(new, *self._owner, follow_symlinks=False)
+
     def _edited(self, path: Path, first: int, count: int) -> str:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        lines = self._read(path).split("\n")
         start = max(1, first - _SNIPPET_CONTEXT)
         end = min(len(lines), first + count - 1 + _SNIPPET_CONTEXT)
         return (f"The file {self._shown(path)} has been edited. Here is the result of running `cat -n` on a "

@@ -1,7 +1,8 @@
 """Which bash commands the agent refuses to run: escaping the workspace, destroying history, reading credentials.
 
-This is a guardrail against a model's mistakes, not a sandbox: the container (or the local
-process's user) is the security boundary, and the tools' environment holds no secrets anyway.
+This is a guardrail against a model's mistakes, not a boundary: every command runs inside the
+task's sandbox (agent/sandbox/), which is what keeps the host, the secrets and the network out of
+reach; a deny-list of strings is bypassed by any command that builds a path at run time.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.markup import escape
@@ -66,11 +67,25 @@ def _config(ctx: Context, args: argparse.Namespace) -> StackConfig:
                        reconcile_interval=float(env.get("BGAGENT_RECONCILE_INTERVAL", "60")))
 
 
+def _sandbox_notice(ctx: Context) -> None:
+    """Say how agents' commands are contained; loudly when they are not (docs/security.md)."""
+    mode = ctx.environ.get("BGAGENT_SANDBOX", "bwrap")
+    if mode == "off":
+        ctx.err.print("[bold red]WARNING: BGAGENT_SANDBOX=off — the agents' commands run UNSANDBOXED, with your "
+                      "files and network; every task is marked sandbox=off[/]")
+    elif mode == "bwrap" and shutil.which("bwrap") is None:
+        ctx.err.print("[bold red]bubblewrap is not installed: every task will fail with SANDBOX_UNAVAILABLE[/] "
+                      "(install it: sudo apt-get install -y bubblewrap)")
+    else:
+        ctx.out.print(f"  agents' commands run sandboxed ({mode})")
+
+
 def _ready(ctx: Context, api_url: str, logs_dir: str, detached: bool) -> None:
     out = ctx.out
     out.print(f"\n[green bold]bgagent is up[/]: API [bold]{api_url}[/]")
     out.print(f"  logs   {logs_dir}   (bgagent local logs gateway --follow)")
     out.print("  stop   bgagent local down" + ("" if detached else "  or Ctrl-C here"))
+    _sandbox_notice(ctx)
     out.print("next steps:")
     out.print("  bgagent repo onboard OWNER/NAME --test-command 'pytest -q'   (--path DIR: a local git repository)")
     out.print("  bgagent submit --repo OWNER/NAME --description 'Add a CONTRIBUTING.md' --wait")

@@ -37,6 +37,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compute-type", choices=["process", "ecs"], help="where the agent runs")
     p.add_argument("--github-token-secret", metavar="NAME_OR_ARN", help="Secrets Manager secret of the repo's token")
     p.add_argument("--path", metavar="DIR", help="a local git repository (bare or not) instead of GitHub")
+    p.add_argument("--egress-allow", action="append", metavar="HOST",
+                   help="a host the sandboxed commands may reach (pypi.org, *.pythonhosted.org); repeat; '' clears")
+    p.add_argument("--readonly-path", action="append", metavar="DIR",
+                   help="an absolute path the sandbox shows read-only (a toolchain); repeat; '' clears")
     json_flag(p)
     p.set_defaults(func=onboard)
 
@@ -78,6 +82,9 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
         "compute_type": args.compute_type, "github_token_secret": args.github_token_secret,
         "system_prompt_overrides": _read(args.system_prompt_file) if args.system_prompt_file else None,
     }
+    for option, field in ((args.egress_allow, "egress_allowlist"), (args.readonly_path, "sandbox_readonly_paths")):
+        if option is not None:
+            overrides[field] = [value for value in option if value]
     if args.path is not None:
         overrides.update(git_host="local", local_path=str(git_repository(args.path, ctx.environ)))
     target = ctx.operator_target()

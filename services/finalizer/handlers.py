@@ -18,6 +18,7 @@ from shared.events.models import (
 )
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
+from shared.memory.notes import episode_text
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.observability.metrics import MetricsSink, NullMetrics
@@ -74,8 +75,8 @@ class Finalizer:
         """A fallback episode, so the next task on the repo knows how this one went; the agent's wins."""
         if self._memory is None:
             return
-        what = task.agent_summary or task.task_description or f"issue #{task.issue_number}"
-        text = f"{what[:500]}" + (f" — failed: {task.error_message[:300]}" if task.error_message else "")
+        text = episode_text(task.status.value, commits=task.commit_count, files_changed=None,
+                            tests_passed=task.test_passed, error_code=task.error_code)
         await self._memory.put(MemoryEntry(repo=task.repo, kind="episode", entry_id=task.task_id, text=text,
                                            task_id=task.task_id, outcome=task.status.value, source="finalizer"),
                                only_if_new=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,6 +73,8 @@ class TaskView(BaseModel):
     agent_summary: str | None = None
     attachments: list[AttachmentRef] | None = Field(None, description="what was attached, stored in the artifacts bucket")
     schedule_id: str | None = Field(None, description="the schedule that created the task")
+    sandbox: Literal["on", "off"] | None = Field(
+        None, description='"off" when the operator ran the agent\'s commands unsandboxed (BGAGENT_SANDBOX=off)')
     error_code: str | None = None
     error_message: str | None = None
     error_classification: ErrorClassification | None = None

@@ -154,6 +154,7 @@ class Hydrator:
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
             save_trajectory=task.save_trajectory, attachments=attachments,
+            egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
         )
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:

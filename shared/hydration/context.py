@@ -37,6 +37,8 @@ class HydratedContext(BaseModel):
     github_token_secret: str | None = None
     save_trajectory: bool = False
     attachments: list[AttachmentRef] = []  # stored in the artifacts bucket; URLs were fetched by the hydrator
+    egress_allowlist: list[str] = []  # hosts the sandbox may reach through the egress proxy
+    sandbox_readonly_paths: list[str] = []
 
 
 class ContextStore(Protocol):

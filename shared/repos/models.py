@@ -49,6 +49,7 @@ class RepoConfig(BaseModel):
     setup_command: str | None = None
     test_command: str | None = None
     egress_allowlist: list[str] = []
+    sandbox_readonly_paths: list[str] = []  # toolchains outside /usr and /opt the sandbox may read
     git_host: Literal["github", "local"] = "github"
     local_path: str | None = None
     # None: DEFAULT_GITHUB_TRIGGERS; an empty list turns GitHub-triggered tasks off for the repo.

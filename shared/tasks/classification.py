@@ -70,6 +70,10 @@ _TABLE: dict[str, ErrorClassification] = {
     "QUEUE_TIMEOUT": ErrorClassification(
         category="capacity", title="The task waited in the queue too long",
         remedy="Cancel some running tasks or raise the concurrency cap, then submit again.", retryable=True),
+    "SANDBOX_UNAVAILABLE": ErrorClassification(
+        category="configuration", title="No sandbox could be made for the agent's commands",
+        remedy="Install bubblewrap on the agent host (apt-get install -y bubblewrap) and allow unprivileged user "
+               "namespaces; only if you accept unsandboxed commands, set BGAGENT_SANDBOX=off.", retryable=False),
 }
 
 _DEFAULT = ErrorClassification(

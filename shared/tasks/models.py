@@ -85,6 +85,7 @@ class Task(BaseModel):
     save_trajectory: bool = False
     schedule_id: str | None = None  # the schedule that created this task, when one did
     attachments: list[AttachmentRef] | None = None
+    sandbox: Literal["on", "off"] | None = None  # "off" only when the operator opted out
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None

@@ -79,7 +79,8 @@ class AgentWorld:
     async def seed(self, *, model_id: str = "fake-edit", max_turns: int = 10, max_budget_usd: float | None = None,
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
                    setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
-                   model_price: ModelPrice | None = ModelPrice(**FAKE_MODEL_PRICE)) -> Task:
+                   model_price: ModelPrice | None = ModelPrice(**FAKE_MODEL_PRICE),
+                   egress_allowlist: list[str] | None = None) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
@@ -91,7 +92,7 @@ class AgentWorld:
             user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
             model_price=model_price,
             max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
-            setup_command=setup_command, save_trajectory=save_trajectory,
+            setup_command=setup_command, save_trajectory=save_trajectory, egress_allowlist=egress_allowlist or [],
         )
         key = await self.contexts.put(context)
         task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import AsyncIterator
 
 import pytest
 
+from agent.sandbox.factory import SandboxConfig
+from agent.sandbox.limits import processes_of, task_uid
 from agent.tools.bash import BashTool
+from tests.agent.sandboxes import open_sandbox
 from agent.tools.policy import CommandPolicy
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
@@ -18,15 +22,18 @@ PLANTED = "ghp_plantedSecretValue0123456789abcdef"
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+async def workspace(tmp_path: Path) -> AsyncIterator[Workspace]:
     ws = Workspace("01TESTTASK", base_dir=tmp_path, tool_path=os.environ["PATH"], git_timeout=30)
     ws.repo.mkdir()
-    return ws
+    ws.sandbox = await open_sandbox(ws)
+    yield ws
+    await ws.sandbox.close()
 
 
 def make_bash(ws: Workspace, *, timeout: float = 10, output_limit: int = 5_000) -> BashTool:
     policy = CommandPolicy(ws.repo, "main", home=ws.home, extra_roots=[ws.tmp, ws.home])
-    return BashTool(ws.repo, ws.tool_env(), policy, timeout=timeout, output_limit=output_limit)
+    assert ws.sandbox is not None
+    return BashTool(ws.repo, ws.sandbox, policy, timeout=timeout, output_limit=output_limit)
 
 
 async def test_commands_run_in_the_clone_in_a_fresh_shell(workspace: Workspace) -> None:
@@ -100,3 +107,16 @@ async def test_refusals_come_back_as_tool_errors(workspace: Workspace) -> None:
 async def test_a_command_that_cannot_even_start_is_a_tool_error(workspace: Workspace) -> None:
     result = await Toolbox([make_bash(workspace)], output_limit=5_000).call("bash", {"command": "echo a\0b"})
     assert result.is_error and "ValueError" in result.text
+
+
+async def test_a_fork_bomb_ends_at_its_limit_and_leaves_nothing_behind(workspace: Workspace) -> None:
+    bash = make_bash(workspace, timeout=5)
+    started = time.monotonic()
+    bomb = await bash.run({"command": ":(){ :|:& };:"})
+    assert time.monotonic() - started < 20
+    assert bomb.is_error or "Resource temporarily unavailable" in bomb.text
+    assert (await bash.run({"command": "echo still here"})).text == "still here"
+    uid = task_uid("01TESTTASK", SandboxConfig().uid_base) if os.geteuid() == 0 else None
+    if uid is not None:  # every process of the task's command user went with its sandbox
+        time.sleep(0.5)
+        assert processes_of(uid) == 0

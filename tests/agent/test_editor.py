@@ -97,3 +97,23 @@ async def test_unknown_commands_and_missing_arguments_are_errors(editor: EditorT
                  {"command": "create", "path": "x.txt"}, {"command": "insert", "path": "README.md"},
                  {"command": "view", "path": "missing.txt"}, {"command": "create", "path": "src", "file_text": ""}):
         assert (await editor.run(call)).is_error, call
+
+
+async def test_no_link_leads_out_whatever_its_shape(editor: EditorTool, repo: Path) -> None:
+    secret = repo.parent / "secret.txt"
+    (repo / "direct").symlink_to(secret)
+    (repo / "src" / "chain").symlink_to("../direct")
+    (repo / "dangling").symlink_to(repo.parent / "created-by-the-editor.txt")
+    (repo / "hard").hardlink_to(secret)
+    for path, command in (("direct", "view"), ("src/chain", "view"), ("hard", "view"),
+                          ("dangling", "create"), ("direct", "str_replace")):
+        result = await editor.run({"command": command, "path": path, "file_text": "x", "old_str": "outside",
+                                   "new_str": "changed"})
+        assert result.is_error, (path, command)
+        assert "outside\n" not in result.text
+    assert secret.read_text() == "outside\n" and not (repo.parent / "created-by-the-editor.txt").exists()
+
+
+async def test_a_link_inside_the_workspace_still_works(editor: EditorTool, repo: Path) -> None:
+    (repo / "readme-link").symlink_to("README.md")
+    assert "line one" in (await editor.run({"command": "view", "path": "readme-link"})).text

@@ -119,3 +119,30 @@ async def test_clone_and_push_over_http_send_the_token_but_never_store_it(tmp_pa
     stored = "\n".join(p.read_text(errors="replace") for p in (ws.repo / ".git").rglob("*") if p.is_file()
                        and p.stat().st_size < 1_000_000)
     assert token not in stored and git(ws.repo, "remote", "get-url", "origin") == url
+
+
+async def test_config_a_command_wrote_never_runs_code_in_the_agents_git(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path)
+    ws = new_workspace(tmp_path / "ws")
+    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
+    marker = tmp_path / "ran-outside-the-sandbox"
+    filter_config = f"[filter \"evil\"]\n\tclean = touch {marker}; cat\n\tsmudge = cat\n"
+    (ws.home / ".gitconfig").write_text(filter_config)
+    with (ws.repo / ".git" / "config").open("a") as config:
+        config.write(filter_config + "[core]\n\tsshCommand = touch " + str(marker) + "\n")
+    (ws.repo / ".gitattributes").write_text("* filter=evil\n")
+    (ws.repo / "a.txt").write_text("a\n")
+    assert await ws.commit_all("Add a", branch="bgagent/x/task")
+    await ws.push(str(bare), None, branch="bgagent/x/task")
+    assert not marker.exists()
+    assert "evil" not in (ws.repo / ".git" / "config").read_text()
+
+
+async def test_a_git_dir_replaced_by_a_link_is_refused(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path)
+    ws = new_workspace(tmp_path / "ws")
+    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
+    (ws.repo / ".git").rename(tmp_path / "elsewhere")
+    (ws.repo / ".git").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(WorkspaceError, match="no longer a directory"):
+        await ws.commit_all("x", branch="bgagent/x/task")

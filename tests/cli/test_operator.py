@@ -28,7 +28,8 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     result = cli("repo", "onboard", repo, "--model", "fake-edit", "--model-price", "3,15", "--max-turns", "40",
                  "--max-budget", "2.5",
                  "--setup-command", "make deps", "--test-command", "pytest -q", "--compute-type", "process",
-                 "--system-prompt-file", prompt)
+                 "--system-prompt-file", prompt, "--egress-allow", "pypi.org", "--egress-allow", "*.pythonhosted.org",
+                 "--readonly-path", "/opt/toolchain")
     assert result.code == 0, result.err
     row = _repo_row(platform, repo)
     assert row["status"] == "active" and row["git_host"] == "github"
@@ -36,11 +37,16 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     assert (row["setup_command"], row["test_command"], row["compute_type"]) == ("make deps", "pytest -q", "process")
     assert row["system_prompt_overrides"] == "Always write tests first."
     assert row["model_prices"]["fake-edit"]["input"] == 3 and row["model_prices"]["fake-edit"]["output"] == 15
+    assert row["egress_allowlist"] == ["pypi.org", "*.pythonhosted.org"]
+    assert row["sandbox_readonly_paths"] == ["/opt/toolchain"]
 
     # Onboarding again changes only what is given; '' clears an override.
     assert cli("repo", "onboard", repo, "--max-turns", "60", "--setup-command", "").code == 0
     row = _repo_row(platform, repo)
     assert row["max_turns"] == 60 and row["model_id"] == "fake-edit" and "setup_command" not in row
+    assert row["egress_allowlist"] == ["pypi.org", "*.pythonhosted.org"]
+    assert cli("repo", "onboard", repo, "--egress-allow", "").code == 0
+    assert _repo_row(platform, repo)["egress_allowlist"] == []
 
     listed = {r["repo"]: r for r in cli("repo", "list", "--json").json()}
     assert listed[repo]["test_command"] == "pytest -q"

@@ -196,9 +196,20 @@ def test_dockerfiles_run_as_a_non_root_user_from_pinned_slim_python(kind):
         image = instructions[0][1].split()[0]
         image = args.get(image.strip("${}"), image)
         assert image in stages or re.fullmatch(r"python:3\.11-slim(-\w+)?", image), image
-        if any(k in ("CMD", "ENTRYPOINT") for k, _ in instructions):
+        if any(k in ("CMD", "ENTRYPOINT") for k, _ in instructions) and kind != "agent":
             user = _effective(stages, name, "USER")
             assert user and user.split(":")[0] not in ("root", "0"), f"{kind}/{name} runs as root"
+
+
+def test_the_agent_image_runs_commands_as_a_second_unprivileged_user():
+    stages = _stages(DOCKERFILES["agent"])
+    final = list(stages)[-1]
+    installs = " ".join(a for k, a in stages[final] if k == "RUN")
+    env = " ".join(a for k, a in stages[final] if k == "ENV")
+    assert re.search(r"useradd --system --uid 10002 .*--shell /usr/sbin/nologin bgagent-cmd", installs)
+    assert "BGAGENT_SANDBOX=two-user" in env and "BGAGENT_SANDBOX_COMMAND_UID=10002" in env
+    # Root only to switch users: the runtime never runs a model's command itself.
+    assert _effective(stages, final, "USER") == "root"
 
 
 def test_every_service_has_a_build_target_running_its_own_module():

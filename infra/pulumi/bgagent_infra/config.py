@@ -63,6 +63,7 @@ class BlueprintConfig(_Model):
     github_token_secret: str | None = None
     compute_type: Literal["process", "ecs"] | None = None
     egress_allowlist: list[str] = []
+    sandbox_readonly_paths: list[str] = []
     github_triggers: list[dict[str, list[str]]] | None = None  # RepoConfig.github_triggers: events, actions, labels
     model_prices: dict[str, ModelPrice] | None = None  # prices of models the catalog lacks
 
@@ -97,6 +98,9 @@ class StackConfig(_Model):
     deletion_protection: bool = True
     artifacts_retention_days: int = Field(30, ge=1)
     blueprints: list[BlueprintConfig] = []
+    # Route 53 Resolver DNS Firewall on the VPC: block (default), alert (log only) or off.
+    dns_firewall: Literal["block", "alert", "off"] = "block"
+    dns_firewall_extra_domains: list[str] = []
 
     @field_validator("log_retention_days")
     @classmethod

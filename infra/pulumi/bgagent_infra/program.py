@@ -9,6 +9,7 @@ from bgagent_infra.agent import Agent
 from bgagent_infra.blueprint import Blueprint
 from bgagent_infra.config import StackConfig
 from bgagent_infra.data import Data
+from bgagent_infra.dns_firewall import DnsFirewall
 from bgagent_infra.identity import Identity
 from bgagent_infra.messaging import Messaging
 from bgagent_infra.network import Network
@@ -37,6 +38,8 @@ def deploy(config: StackConfig) -> dict[str, pulumi.Output]:
     topology = build_topology(ResourceNames(config.stack_name))
     account = lookup_account()
     network = Network("network", config)
+    if config.dns_firewall != "off":
+        DnsFirewall("dns-firewall", config, network.vpc.id)
     data = Data("data", topology, config)
     messaging = Messaging("messaging", topology, account)
     identity = Identity("identity", config, account)

@@ -1,0 +1,1 @@
+"""The sandbox: the one boundary every command the model can cause runs inside."""

@@ -1,0 +1,11 @@
+"""Errors of the sandbox."""
+
+from __future__ import annotations
+
+from agent.errors import AgentError
+
+
+class SandboxUnavailable(AgentError):
+    """No sandbox could be made on this host; the task must not run uncontained."""
+
+    code = "SANDBOX_UNAVAILABLE"

@@ -1,0 +1,45 @@
+"""What a sandbox offers the tools and the workspace, and the limits it enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from agent.process import ProcessResult
+
+SandboxMode = Literal["bwrap", "two-user", "off"]
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Per-command ceilings; each ends a runaway command with an ordinary error inside the sandbox."""
+
+    max_processes: int = 256
+    memory_bytes: int = 4 << 30  # RLIMIT_DATA: heap and private writable mappings, per process
+    file_size_bytes: int = 2 << 30
+    tmp_bytes: int = 512 << 20
+    output_bytes: int = 64 << 20  # read past this and the command is stopped
+
+
+@dataclass(frozen=True)
+class SandboxPaths:
+    """The task's own directories a command may see: the clone (its cwd) and a private home."""
+
+    repo: Path
+    home: Path
+    tmp: Path
+
+
+class Sandbox(Protocol):
+    """Runs a shell command of the model or the repository, contained."""
+
+    mode: SandboxMode
+
+    async def run(self, command: str, *, timeout: float, output_limit: int) -> ProcessResult:
+        """Run `bash -c command` in the clone; never raises for what the command does."""
+        ...
+
+    async def close(self) -> None:
+        """Stop what the sandbox started for the task (the egress proxy)."""
+        ...

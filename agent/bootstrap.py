@@ -18,6 +18,9 @@ from shared.githost.factory import build_git_host
 from shared.attachments.store import S3AttachmentStore
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.nudges import DynamoNudgeStore
+from shared.steering.transactions import SteeringTables
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
@@ -71,6 +74,8 @@ async def run_agent(settings: AgentSettings) -> RunReport:
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 attachments=S3AttachmentStore(await aws.client("s3"), settings.names.artifacts_bucket),
+                nudges=DynamoNudgeStore(SteeringTables(ddb, settings.names)),
+                approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.attachments.models import AttachmentRef
 from shared.llm.prices import ModelPrice
+from shared.steering.models import ApprovalRule
 
 
 class HydratedContext(BaseModel):
@@ -37,6 +38,7 @@ class HydratedContext(BaseModel):
     github_token_secret: str | None = None
     save_trajectory: bool = False
     attachments: list[AttachmentRef] = []  # stored in the artifacts bucket; URLs were fetched by the hydrator
+    approval_rules: list[ApprovalRule] = []
 
 
 class ContextStore(Protocol):

@@ -15,13 +15,12 @@ from agent.budget import Budget
 from agent.model_client import ModelReply
 from agent.model_loop import LoopLimits, ModelLoop
 from agent.nudges import NudgeInbox
-from agent.pricing import SONNET
 from agent.tools.protocol import ToolResult
 from shared.steering.models import ApprovalRule, Nudge
 from shared.steering.resume import resume_task
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
-from tests.agent.test_model_loop import EchoTools, Recorder, ScriptedModel
+from tests.agent.test_model_loop import SONNET, EchoTools, Recorder, ScriptedModel
 from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
 

@@ -21,6 +21,9 @@ from shared.githost.factory import build_git_host
 from shared.attachments.store import S3AttachmentStore
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.nudges import DynamoNudgeStore
+from shared.steering.transactions import SteeringTables
 from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
@@ -82,6 +85,8 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 attachments=S3AttachmentStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 sandboxes=sandboxes,  # None: the runner opens the sandbox the settings describe
+                nudges=DynamoNudgeStore(SteeringTables(ddb, settings.names)),
+                approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

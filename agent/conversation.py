@@ -62,6 +62,13 @@ class Conversation:
         """Append tool results or a note to the model."""
         self.messages.append({"role": "user", "content": content})
 
+    def add_note(self, text: str) -> None:
+        """Text for the model in the next request: appended to the pending user message, or as a new one."""
+        if self.messages[-1]["role"] == "user":
+            self.messages[-1]["content"].append({"type": "text", "text": text})
+        else:
+            self.add_user([{"type": "text", "text": text}])
+
     def unsent_chars(self, system: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
         """Characters not yet sent: everything on the first call, then the new messages."""
         fresh = _size(self.messages[self._sent:])

@@ -16,6 +16,8 @@ from shared.tasks.states import TaskStatus
 
 log = logging.getLogger(__name__)
 _WAITING = {TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING}
+# The agent is alive in both: working, or holding a command back until a person decides.
+_BEATING = (TaskStatus.RUNNING, TaskStatus.AWAITING_APPROVAL)
 
 
 class TaskRows(Protocol):
@@ -73,6 +75,21 @@ class TaskGuard:
             self.stop(f"the task is {exc.current.status.value}")
             raise Cancelled(self.stop_reason or "stopped") from exc
 
+    async def beat(self) -> None:
+        """One heartbeat, while RUNNING or AWAITING_APPROVAL; Cancelled once the task is anywhere else."""
+        status = TaskStatus.RUNNING
+        for _ in range(len(_BEATING) + 1):
+            if self.is_stopped():
+                raise Cancelled(self.stop_reason or "stopped")
+            try:
+                await self._rows.update(self.task_id, {"agent_heartbeat_at": utcnow()}, expected_status=status)
+                return
+            except TransitionConflict as exc:
+                status = exc.current.status
+                if status not in _BEATING:
+                    self.stop(f"the task is {status.value}")
+        raise Cancelled(self.stop_reason or "stopped")
+
     async def heartbeat(self, interval: float) -> None:
         """Beat every `interval` seconds until stopped; a failed condition stops the run."""
         while not self.is_stopped():
@@ -82,7 +99,7 @@ class TaskGuard:
             except TimeoutError:
                 pass
             try:
-                await self.write({"agent_heartbeat_at": utcnow()})
+                await self.beat()
             except Cancelled:
                 log.info("task left RUNNING; stopping", extra={"reason": self.stop_reason})
                 return

@@ -60,6 +60,12 @@ class LoopObserver(Protocol):
     async def command_refused(self, tool: str, tool_input: dict[str, Any], reason: str) -> None: ...
 
 
+class Inbox(Protocol):
+    """Messages for the model that arrived while it worked (the owner's nudges)."""
+
+    async def collect(self) -> list[str]: ...
+
+
 @dataclass(frozen=True)
 class LoopLimits:
     """The turn cap and when to start eliding old tool output."""
@@ -73,7 +79,8 @@ class ModelLoop:
     """Drives one conversation to its end; caps are checked before every call, never after."""
 
     def __init__(self, model: ModelClient, tools: Tools, observer: LoopObserver, budget: Budget,
-                 limits: LoopLimits, *, stop_requested: Callable[[], bool], clock: Callable[[], float] = time.monotonic):
+                 limits: LoopLimits, *, stop_requested: Callable[[], bool], clock: Callable[[], float] = time.monotonic,
+                 inbox: Inbox | None = None):
         self._model = model
         self._tools = tools
         self._observer = observer
@@ -81,6 +88,8 @@ class ModelLoop:
         self._limits = limits
         self._stop_requested = stop_requested
         self._clock = clock
+        self._inbox = inbox
+        self.last_text = ""  # what the model said in its newest reply: the reason of a gated command
 
     def _check_stop(self) -> None:
         if self._stop_requested():
@@ -94,6 +103,8 @@ class ModelLoop:
         result = LoopResult("finished", "", Usage(), 0.0, transcript=conversation.messages)
         while True:
             self._check_stop()
+            for note in await self._inbox.collect() if self._inbox is not None else []:
+                conversation.add_note(note)
             started = self._clock()
             max_tokens = self._allowance(result, conversation, system, tools)
             if max_tokens is None:
@@ -142,7 +153,7 @@ class ModelLoop:
         result.usage, result.cost_usd = result.usage + reply.usage, result.cost_usd + cost
         conversation.add_assistant(reply.content)
         text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
-        result.summary = text or result.summary
+        result.summary, self.last_text = text or result.summary, text
         return [b for b in reply.content if b.get("type") == "tool_use"]
 
     async def _run_tools(self, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,11 +6,12 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Coroutine, Literal, Protocol, TypeVar
+from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from agent.attachments import AttachmentSource, attachment_blocks
+from agent.approvals import ApprovalGate, ApprovalWaiter, TaskMoves
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
@@ -20,6 +21,7 @@ from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
 from agent.memory import RunFacts, remember
+from agent.nudges import NudgeInbox
 from agent.result import RunOutcome
 from agent.trajectory import TrajectoryStore, trajectory_document
 from agent.settings import AgentSettings
@@ -29,6 +31,7 @@ from agent.sandbox.reporting import EgressTrail
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
 from agent.tools.policy import CommandPolicy
+from agent.tools.protocol import Tool
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
 from shared.events.errors import PublishFailed
@@ -40,13 +43,15 @@ from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
+from shared.steering.approvals import ApprovalStore
+from shared.steering.nudges import NudgeStore
 from shared.tasks.models import Task, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class AgentTaskStore(TaskRows, EventTrail, Protocol):
+class AgentTaskStore(TaskRows, EventTrail, TaskMoves, Protocol):
     """The task row and its trail."""
 
 
@@ -75,6 +80,8 @@ class AgentDeps:
     trajectories: TrajectoryStore | None = None
     attachments: AttachmentSource | None = None
     sandboxes: SandboxFactory | None = None  # None: the one the settings describe
+    nudges: NudgeStore | None = None
+    approvals: ApprovalStore | None = None
 
 
 @dataclass
@@ -183,7 +190,7 @@ class AgentRunner:
             context = await self._load_context(task)
             price = _price(context)  # first: an unpriced model costs no clone and no setup run
             workspace = await self._prepare(task, context, progress)
-            outcome.loop = await self._model_loop(context, workspace, progress, price)
+            outcome.loop = await self._model_loop(task, context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
                 outcome.trajectory_key = await self._deps.trajectories.put(
@@ -235,15 +242,16 @@ class AgentRunner:
                 raise SetupFailed(f"the setup command failed ({how}): {tail}")
         return workspace
 
-    async def _model_loop(self, context: HydratedContext, ws: Workspace, progress: Progress,
+    async def _model_loop(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
                           price: ModelPrice) -> LoopResult:
         s = self._settings
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home])
-        toolbox = Toolbox([
-            BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
-                     output_limit=s.tool_output_max_chars),
-            EditorTool(ws.repo, max_characters=s.view_max_characters),
-        ], output_limit=s.tool_output_max_chars)
+        said: list[ModelLoop] = []  # the loop, once built: a gated command's reason is its newest text
+        bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
+                                    output_limit=s.tool_output_max_chars),
+                           task, context, lambda: said[0].last_text if said else "")
+        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters)],
+                          output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
         budget = Budget(price, context.max_budget_usd,
                         max_tokens=min(s.model_max_tokens, entry.max_output) if entry else s.model_max_tokens,
@@ -251,7 +259,9 @@ class AgentRunner:
         window = min(s.context_window_tokens, entry.context_window) if entry else s.context_window_tokens
         loop = ModelLoop(self._deps.model, toolbox, progress, budget,
                          LoopLimits(context.max_turns, window, s.elide_at_fraction),
-                         stop_requested=self.guard.is_stopped)
+                         stop_requested=self.guard.is_stopped,
+                         inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None)
+        said.append(loop)
         try:
             blocks = await attachment_blocks(self._deps.attachments, context.attachments)
         except (ClientError, BotoCoreError) as exc:
@@ -259,6 +269,15 @@ class AgentRunner:
         return await loop.run(model_id=provider_model_id(context.model_id, s.model_provider),
                               system_prompt=context.system_prompt, user_prompt=context.user_prompt,
                               workdir=str(ws.repo), attachments=blocks)
+
+    def _gated(self, bash: Tool, task: Task, context: HydratedContext, reason: Callable[[], str]) -> Tool:
+        """The bash tool behind the repo's approval rules (none, or no store: the tool itself)."""
+        if not context.approval_rules or self._deps.approvals is None:
+            return bash
+        waiter = ApprovalWaiter(self._deps.approvals, self._deps.store, self.guard, task,
+                                poll_seconds=self._settings.approval_poll_seconds)
+        return ApprovalGate(bash, context.approval_rules, pre_approved=set(task.pre_approved_rules or ()),
+                            waiter=waiter, reason=reason)
 
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:

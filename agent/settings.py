@@ -34,6 +34,7 @@ class AgentSettings(PlatformSettings, GitHubSettings):
 
     workspace_dir: Path | None = None  # None: a fresh directory under the system temp dir
     heartbeat_seconds: float = Field(30.0, gt=0)
+    approval_poll_seconds: float = Field(1.0, gt=0)  # reading a held-back command's approval request
     start_wait_seconds: float = Field(60.0, ge=0)
     start_poll_seconds: float = Field(0.5, gt=0)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import httpx
@@ -92,6 +93,39 @@ class ApiClient:
         data, _ = self.call("GET", f"/v1/tasks/{_seg(task_id)}/events",
                             params={"limit": limit, "next_token": next_token})
         return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    def nudge(self, task_id: str, message: str) -> dict:
+        return self.call("POST", f"/v1/tasks/{_seg(task_id)}/nudge", body={"message": message})[0]["data"]
+
+    def pending(self) -> list[dict]:
+        return self.call("GET", "/v1/pending")[0]["data"]
+
+    def decide(self, task_id: str, verb: str, approval_id: str, reason: str | None = None) -> dict:
+        """`verb` is approve or deny."""
+        body = {"approval_id": approval_id, **({"reason": reason} if reason else {})}
+        return self.call("POST", f"/v1/tasks/{_seg(task_id)}/{verb}", body=body)[0]["data"]
+
+    @contextmanager
+    def open_event_stream(self, task_id: str, *, last_event_id: str | None = None,
+                          read_timeout: float = 45.0) -> Iterator[httpx.Response]:
+        """The task's live event stream, open; ApiError if refused, NetworkError if unreachable."""
+        path = f"/v1/tasks/{_seg(task_id)}/events/stream"
+        headers = {"Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        if self._tokens is not None:
+            headers["Authorization"] = f"Bearer {self._tokens.token()}"
+        try:
+            with self._http.stream("GET", path, headers=headers,
+                                   timeout=httpx.Timeout(30.0, read=read_timeout)) as resp:
+                if not resp.is_success:
+                    resp.read()
+                    _parse(resp)
+                yield resp
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"{self.base_url}{path}", f"the stream went quiet ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"{self.base_url}{path}", str(exc) or type(exc).__name__) from exc
 
     # webhooks
     def create_webhook(self, name: str) -> dict:

@@ -23,6 +23,10 @@ class EventCursor:
         self._resume: str | None = None
         self._seen: set[str] = set()
 
+    def mark_seen(self, event_id: str) -> None:
+        """An event shown some other way (the live stream): poll() will not return it."""
+        self._seen.add(event_id)
+
     def poll(self) -> list[dict]:
         new: list[dict] = []
         token = self._resume
@@ -65,9 +69,26 @@ def event_text(event: dict) -> str:
         return f"agent finished: {m.get('outcome')} · {m.get('turns')} turns · {money(m.get('cost_usd'))}{err}"
     if kind == "model.deprecated":
         return "[yellow]warning[/] " + escape("; ".join(str(w) for w in m.get("warnings") or []))
+    if kind.startswith(("nudge.", "approval.")):
+        return steering_text(event)
     if kind == "agent.command_refused":
         return f"[yellow]refused[/] {escape(str(m.get('command')))} ({escape(str(m.get('reason')))})"
     return f"{escape(kind)} {escape(_kv(m))}".rstrip()
+
+
+def steering_text(event: dict) -> str:
+    """Nudges and approval decisions, as lines."""
+    kind, m = event["event_type"], event.get("metadata") or {}
+    if kind == "nudge.received":
+        return f"nudge sent: {escape(str(m.get('message', ''))[:120])}"
+    if kind == "nudge.delivered":
+        return "nudge read by the agent"
+    if kind == "approval.requested":
+        return (f"[yellow]waiting for approval[/] ({escape(str(m.get('rule')))}): {escape(str(m.get('command')))}"
+                f"  [dim]approval {m.get('approval_id')}: see bgagent pending[/]")
+    verdict = kind.removeprefix("approval.")
+    why = f" · {escape(str(m['reason']))}" if m.get("reason") else ""
+    return f"approval {m.get('approval_id')} {verdict} by {escape(str(m.get('by')))}{why}"
 
 
 def event_line(event: dict) -> str:

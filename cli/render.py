@@ -10,7 +10,8 @@ from rich.table import Table
 
 STATUS_STYLE = {"COMPLETED": "green", "FAILED": "red", "TIMED_OUT": "red", "CANCELLED": "yellow",
                 "RUNNING": "cyan", "FINALIZING": "cyan", "HYDRATING": "blue", "QUEUED": "magenta",
-                "SUBMITTED": "blue", "active": "green", "removed": "yellow", "revoked": "yellow"}
+                "SUBMITTED": "blue", "active": "green", "removed": "yellow", "revoked": "yellow",
+                "AWAITING_APPROVAL": "yellow"}
 TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 
 

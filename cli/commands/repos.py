@@ -6,6 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, CliError, UsageError
@@ -14,6 +16,7 @@ from cli.models import check_repo_model, model_price
 from cli.operator import list_repos, offboard_repo, onboard_repo
 from cli.render import money, print_json, styled, table
 from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.steering.models import ApprovalRule
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a host the sandboxed commands may reach (pypi.org, *.pythonhosted.org); repeat; '' clears")
     p.add_argument("--readonly-path", action="append", metavar="DIR",
                    help="an absolute path the sandbox shows read-only (a toolchain); repeat; '' clears")
+    p.add_argument("--approval-rule", action="append", metavar="NAME=REGEX", dest="approval_rules",
+                   help="bash commands matching REGEX (searched anywhere) wait for the task owner's approval; "
+                        "repeatable, replaces the repo's rules")
+    p.add_argument("--approval-timeout", type=int_range(1, 7 * 24 * 3600), default=1800, metavar="SECONDS",
+                   help="undecided requests of the rules given are denied after this long (default 1800)")
+    p.add_argument("--clear-approval-rules", action="store_true", help="remove the repo's approval rules")
     json_flag(p)
     p.set_defaults(func=onboard)
 
@@ -74,6 +83,19 @@ def _model_overrides(ctx: Context, args: argparse.Namespace) -> dict[str, object
     return {"model_prices": {m: p.model_dump() for m, p in prices.items()}} if prices else {}
 
 
+def _approval_rules(specs: list[str], timeout_s: int) -> list[dict]:
+    rules = []
+    for spec in specs:
+        name, sep, pattern = spec.partition("=")
+        if not sep or not name or not pattern:
+            raise UsageError(f"--approval-rule takes NAME=REGEX, not {spec!r}")
+        try:
+            rules.append(ApprovalRule(name=name, pattern=pattern, timeout_s=timeout_s).model_dump())
+        except ValidationError as exc:
+            raise UsageError(f"approval rule {name!r}: {exc.errors()[0]['msg']}") from exc
+    return rules
+
+
 def onboard(ctx: Context, args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {
         **_model_overrides(ctx, args),
@@ -85,6 +107,8 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
     for option, field in ((args.egress_allow, "egress_allowlist"), (args.readonly_path, "sandbox_readonly_paths")):
         if option is not None:
             overrides[field] = [value for value in option if value]
+    if args.approval_rules or args.clear_approval_rules:
+        overrides["approval_rules"] = _approval_rules(args.approval_rules or [], args.approval_timeout)
     if args.path is not None:
         overrides.update(git_host="local", local_path=str(git_repository(args.path, ctx.environ)))
     target = ctx.operator_target()

@@ -40,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep the run's full, redacted trajectory (messages and tool calls) in S3")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "
                    "first task instead of creating another")
+    p.add_argument("--pre-approve", action="append", metavar="RULE", dest="pre_approve",
+                   help="let commands matching this approval rule of the repo run without asking (repeatable)")
     p.add_argument("--wait", action="store_true", help="follow the task until it ends; exit 5 unless COMPLETED")
     json_flag(p)
     p.set_defaults(func=submit)
@@ -95,7 +97,8 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
     body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
             "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model,
             "save_trajectory": True if args.save_trajectory else None,
-            "attachments": [attachment(a) for a in args.attach] if args.attach else None}
+            "attachments": [attachment(a) for a in args.attach] if args.attach else None,
+            "pre_approved_rules": args.pre_approve}
     api = ctx.api()
     task, replayed = api.create_task({k: v for k, v in body.items() if v is not None}, args.idempotency_key)
     human = ctx.err if args.json else ctx.out

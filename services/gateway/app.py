@@ -14,7 +14,7 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import github, schedules, signed_webhooks, tasks, ui_login, webhooks
+from services.gateway.routes import github, schedules, signed_webhooks, steering, streams, tasks, ui_login, webhooks
 from services.gateway.schemas import Health, HealthResponse
 from services.gateway.ui import mount as panel
 from shared.attachments.errors import AttachmentRejected
@@ -60,8 +60,8 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
-    for router in (tasks.router, signed_webhooks.router, webhooks.router, github.router, schedules.router,
-                   ui_login.router):
+    for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
+                   github.router, schedules.router, ui_login.router):
         app.include_router(router)
     panel.install(app)
     # Added last = outermost: the request id exists before the body limit can answer.

@@ -7,6 +7,7 @@ from typing import Awaitable, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from services.gateway.adapters.event_reader import DynamoEventReader
 from services.gateway.adapters.secrets import CachedSecrets, SecretsManagerStore, SecretStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore
 from services.gateway.auth import JwtVerifier, LocalJwks, RemoteJwks
@@ -14,6 +15,7 @@ from services.gateway.deps import GatewayDeps
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.ui.sessions import DynamoUiSessions
+from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
@@ -23,6 +25,9 @@ from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.attachments.store import S3AttachmentStore
 from shared.schedules.store import DynamoScheduleStore
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.nudges import DynamoNudgeStore
+from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,12 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         schedules=DynamoScheduleStore(ddb, settings.names.schedules_table),
         attachments=S3AttachmentStore(await clients.client("s3"), settings.names.artifacts_bucket),
+        feeds=FeedHub(DynamoEventReader(ddb, settings.names.task_events_table),
+                      poll_seconds=settings.stream_poll_seconds, settle_seconds=settings.stream_settle_seconds),
+        streams=StreamSlots(settings.stream_max_per_user),
+        nudges=DynamoNudgeStore(SteeringTables(ddb, settings.names)),
+        approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)),
+        nudge_limiter=RateLimiter(settings.nudge_rate_per_minute / 60, settings.nudge_burst),
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
         ui_sessions=DynamoUiSessions(ddb, settings.names.idempotency_table),

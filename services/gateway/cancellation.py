@@ -10,7 +10,8 @@ from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
-CANCELLABLE = frozenset({TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING, TaskStatus.RUNNING})
+CANCELLABLE = frozenset({TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING, TaskStatus.RUNNING,
+                         TaskStatus.AWAITING_APPROVAL})
 _ATTEMPTS = 5
 
 

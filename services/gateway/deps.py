@@ -18,12 +18,15 @@ from services.gateway.ui.sessions import UiSessionStore
 from services.gateway.ui.steering import NotInstalled, Steering
 from services.gateway.settings import GatewaySettings
 from shared.attachments.store import AttachmentStore
+from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest
 from shared.llm.lifecycle import today_utc
 from shared.repos.store import RepoStore
 from shared.schedules.store import ScheduleStore
+from shared.steering.approvals import ApprovalStore
+from shared.steering.nudges import NudgeStore
 from shared.tasks.store import TaskStore
 
 
@@ -49,6 +52,11 @@ class GatewayDeps:
     limiter: RateLimiter
     schedules: ScheduleStore
     attachments: AttachmentStore
+    feeds: FeedHub
+    streams: StreamSlots
+    nudges: NudgeStore
+    approvals: ApprovalStore
+    nudge_limiter: RateLimiter
     # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
     github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -29,6 +29,8 @@ class CreateTaskRequest(BaseModel):
     attachments: list[AttachmentIn] | None = Field(
         None, description="up to 10: images and text/PDF files inline (base64, 500 KB each, 3 MB in all) or https "
                           "URLs fetched at hydration (10 MB)", json_schema_extra={"maxItems": 10})
+    pre_approved_rules: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]] | None = Field(
+        None, max_length=20, description="names of the repo's approval rules this task's commands skip")
 
     @field_validator("repo")
     @classmethod
@@ -70,6 +72,7 @@ class TaskView(BaseModel):
     turns: int | None = None
     prompt_version: str | None = None
     trajectory_key: str | None = Field(None, description="S3 key of the saved trajectory, when one was asked for")
+    pre_approved_rules: list[str] | None = None
     agent_summary: str | None = None
     attachments: list[AttachmentRef] | None = Field(None, description="what was attached, stored in the artifacts bucket")
     schedule_id: str | None = Field(None, description="the schedule that created the task")

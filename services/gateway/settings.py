@@ -30,6 +30,17 @@ class GatewaySettings(PlatformSettings, ModelSettings):
     rate_limit_per_second: float = Field(20.0, gt=0)
     rate_limit_burst: int = Field(40, ge=1)
 
+    # Live event streams: how often the shared poller of a task reads its trail, how old an event must
+    # be before it is sent (see services/gateway/streaming.py), the comment heartbeat, the cap per user.
+    stream_poll_seconds: float = Field(0.2, gt=0)
+    stream_settle_seconds: float = Field(0.25, ge=0)
+    stream_heartbeat_seconds: float = Field(15.0, gt=0)
+    stream_max_per_user: int = Field(10, ge=1)
+
+    # Nudges, per task and per gateway process: a token bucket.
+    nudge_rate_per_minute: float = Field(6.0, gt=0)
+    nudge_burst: int = Field(3, ge=1)
+
     webhook_max_skew_seconds: int = Field(300, ge=1)
     webhook_secret_cache_seconds: float = Field(60.0, ge=0)
 

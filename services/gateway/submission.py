@@ -54,7 +54,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
                     idempotency_key=idempotency_key, save_trajectory=body.save_trajectory,
-                    warnings=warnings or None)
+                    warnings=warnings or None, pre_approved_rules=body.pre_approved_rules)
     if prepared:  # content first: a task row never points at an attachment that is not stored
         task.attachments = await store_attachments(d.attachments, task.task_id, prepared)
     try:

@@ -153,7 +153,7 @@ class Hydrator:
             max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
-            save_trajectory=task.save_trajectory, attachments=attachments,
+            save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
         )
 

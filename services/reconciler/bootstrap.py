@@ -14,6 +14,8 @@ from shared.events.bus import EventBridgePublisher
 from shared.observability.metrics import EmfMetrics
 from shared.repos.store import DynamoRepoStore
 from shared.schedules.store import DynamoScheduleStore
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 
@@ -22,7 +24,8 @@ async def build_reconciler(settings: ReconcilerSettings, clients: AwsClients) ->
     store = DynamoTaskStore(ddb, settings.names)
     metrics = EmfMetrics("reconciler")
     bus = EventBridgePublisher(await clients.client("events"), settings.names.event_bus)
-    repairs = StuckTaskRepairs(store, await build_compute(settings, clients, dict(os.environ)), bus, metrics, settings)
+    repairs = StuckTaskRepairs(store, await build_compute(settings, clients, dict(os.environ)), bus, metrics, settings,
+                               approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)))
     schedules = ScheduleRunner(DynamoScheduleStore(ddb, settings.names.schedules_table), store,
                                DynamoRepoStore(ddb, settings.names.repos_table), bus)
     return Reconciler(store, metrics, settings, repairs, schedules)

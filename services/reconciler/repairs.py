@@ -13,8 +13,11 @@ from services.reconciler.drift import ActiveTasks, read_active
 from shared.observability.metric_names import STUCK_TASKS_REPAIRED
 from shared.observability.metrics import MetricsSink
 from shared.observability.task_metrics import record_terminal
+from shared.steering.approvals import ApprovalStore
+from shared.steering.errors import DecisionRefused
+from shared.steering.resume import resume_task
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, parse_time
+from shared.tasks.models import Task, parse_time, utcnow
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -29,8 +32,9 @@ class StuckTaskRepairs:
     """The per-status checks of one reconcile tick."""
 
     def __init__(self, store: TaskStore, compute: ComputeStrategy, bus: EventPublisher, metrics: MetricsSink,
-                 settings: ReconcilerSettings):
+                 settings: ReconcilerSettings, approvals: ApprovalStore | None = None):
         self._store = store
+        self._approvals = approvals
         self._compute = compute
         self._bus = bus
         self._metrics = metrics
@@ -42,7 +46,7 @@ class StuckTaskRepairs:
         active = active if active is not None else await read_active(self._store)
         counts: dict[str, int] = {}
         self._woken: set[str] = set()  # users whose queue got a SlotReleased this tick
-        checks = [(S.RUNNING, self._running), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
+        checks = [(S.RUNNING, self._running), (S.AWAITING_APPROVAL, self._awaiting), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
                   (S.QUEUED, self._queued), (S.FINALIZING, self._finalizing)]
         for status, check in checks:
             for task in active.get(status, []):
@@ -67,14 +71,44 @@ class StuckTaskRepairs:
             events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
         await self._bus.publish(*events)
 
+    async def _past_max_duration(self, task: Task, now: datetime) -> bool:
+        """TIMED_OUT (compute stopped) once the session ran longer than allowed, waiting or not."""
+        s = self._s
+        if (_age(task.started_at or task.updated_at, now) or 0) <= s.max_session_seconds:
+            return False
+        if task.compute_handle:
+            await self._compute.stop(task.compute_handle, reason="maximum session duration reached")
+        await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
+                        f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
+        return True
+
+    async def _awaiting(self, task: Task, now: datetime) -> str | None:
+        """A task waiting for a decision: never failed for its heartbeat; its expired requests denied."""
+        if await self._past_max_duration(task, now):
+            return "max_duration"
+        if self._approvals is None:
+            return None
+        open_requests = await self._approvals.pending_for_task(task.task_id)
+        for approval in open_requests:
+            if not approval.expired(utcnow()):
+                continue
+            try:
+                decided = await self._approvals.decide(approval, "expired", by="reconciler")
+            except DecisionRefused:
+                continue  # decided (or the task moved) meanwhile
+            await resume_task(self._store, decided)
+            return "approval_expired"
+        if not open_requests and (_age(task.updated_at, now) or 0) > self._s.decided_resume_seconds:
+            # Decided, but whoever decided did not get to hand the task back.
+            await self._store.transition(task.task_id, S.RUNNING, expected={S.AWAITING_APPROVAL},
+                                         event_metadata={"by": "reconciler", "reason": "approval already decided"})
+            return "approval_resumed"
+        return None
+
     async def _running(self, task: Task, now: datetime) -> str | None:
         s = self._s
         started = _age(task.started_at or task.updated_at, now) or 0
-        if started > s.max_session_seconds:
-            if task.compute_handle:
-                await self._compute.stop(task.compute_handle, reason="maximum session duration reached")
-            await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
-                            f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
+        if await self._past_max_duration(task, now):
             return "max_duration"
         beat = _age(task.agent_heartbeat_at, now)
         stale = beat > s.heartbeat_stale_seconds if beat is not None else started > s.heartbeat_grace_seconds

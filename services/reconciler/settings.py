@@ -15,4 +15,6 @@ class ReconcilerSettings(WorkerSettings, ComputeSettings):
     hydration_timeout_seconds: float = Field(600.0, gt=0)
     submitted_stale_seconds: float = Field(60.0, gt=0)
     finalizing_stale_seconds: float = Field(300.0, gt=0)
+    # AWAITING_APPROVAL with no open request this long: the decision was taken but the task not handed back.
+    decided_resume_seconds: float = Field(60.0, gt=0)
     queued_max_seconds: float = Field(24 * 3600.0, gt=0)

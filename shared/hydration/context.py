@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.attachments.models import AttachmentRef
 from shared.llm.prices import ModelPrice
+from shared.steering.models import ApprovalRule
 
 
 class HydratedContext(BaseModel):
@@ -39,6 +40,7 @@ class HydratedContext(BaseModel):
     attachments: list[AttachmentRef] = []  # stored in the artifacts bucket; URLs were fetched by the hydrator
     egress_allowlist: list[str] = []  # hosts the sandbox may reach through the egress proxy
     sandbox_readonly_paths: list[str] = []
+    approval_rules: list[ApprovalRule] = []
 
 
 class ContextStore(Protocol):

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.llm.prices import ModelPrice
+from shared.steering.models import ApprovalRule
 from shared.tasks.models import utcnow
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
@@ -56,6 +57,8 @@ class RepoConfig(BaseModel):
     github_triggers: list[GitHubTrigger] | None = None
     # Prices of models the catalog lacks, by model id (US dollars per million tokens).
     model_prices: dict[str, ModelPrice] | None = None
+    # Bash commands matching one of these wait for the task owner's decision (AWAITING_APPROVAL).
+    approval_rules: list[ApprovalRule] = []
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
 

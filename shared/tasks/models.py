@@ -89,6 +89,7 @@ class Task(BaseModel):
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None
+    pre_approved_rules: list[str] | None = None  # approval rules this task's commands skip
 
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,

@@ -10,6 +10,7 @@ class TaskStatus(StrEnum):
     QUEUED = "QUEUED"
     HYDRATING = "HYDRATING"
     RUNNING = "RUNNING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     FINALIZING = "FINALIZING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
@@ -29,7 +30,9 @@ ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
     S.SUBMITTED: frozenset({S.HYDRATING, S.QUEUED, S.FAILED, S.CANCELLED}),
     S.QUEUED: frozenset({S.HYDRATING, S.FAILED, S.CANCELLED}),
     S.HYDRATING: frozenset({S.RUNNING, S.FAILED, S.CANCELLED}),
-    S.RUNNING: frozenset({S.FINALIZING, S.FAILED, S.TIMED_OUT, S.CANCELLED}),
+    S.RUNNING: frozenset({S.FINALIZING, S.FAILED, S.TIMED_OUT, S.CANCELLED, S.AWAITING_APPROVAL}),
+    # Left only through a decision (or its timeout), max duration, or cancellation.
+    S.AWAITING_APPROVAL: frozenset({S.RUNNING, S.TIMED_OUT, S.CANCELLED}),
     S.FINALIZING: frozenset({S.COMPLETED, S.FAILED}),
     S.COMPLETED: frozenset(),
     S.FAILED: frozenset(),
@@ -38,7 +41,8 @@ ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 # How far along the pipeline a state is; every terminal state is furthest.
-_PROGRESS = {S.SUBMITTED: 0, S.QUEUED: 1, S.HYDRATING: 2, S.RUNNING: 3, S.FINALIZING: 4}
+_PROGRESS = {S.SUBMITTED: 0, S.QUEUED: 1, S.HYDRATING: 2, S.RUNNING: 3, S.AWAITING_APPROVAL: 3,
+             S.FINALIZING: 4}
 
 
 def can_transition(current: TaskStatus, target: TaskStatus) -> bool:

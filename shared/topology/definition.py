@@ -114,6 +114,9 @@ def build_topology(names: ResourceNames) -> Topology:
             Index("UserIndex", n("user_id"), n("created_at")),
             Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
         )),
+        Table("nudges", names.nudges_table, s, n("nudge_id")),
+        Table("approvals", names.approvals_table, s, n("approval_id"),
+              indexes=(Index("PendingIndex", n("pending_user"), n("created_at")),)),
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(

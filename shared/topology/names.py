@@ -51,6 +51,14 @@ class ResourceNames:
         return self._n("schedules")
 
     @property
+    def nudges_table(self) -> str:
+        return self._n("nudges")
+
+    @property
+    def approvals_table(self) -> str:
+        return self._n("approvals")
+
+    @property
     def event_bus(self) -> str:
         return self._n("bus")
 

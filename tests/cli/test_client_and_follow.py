@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from cli.api import ApiClient
 from cli.errors import ApiError, NetworkError
 from cli.events import EventCursor
 from cli.follow import Watcher, follow_task
+from cli.stream import sse_events
 
 
 class StaticTokens:
@@ -96,6 +99,9 @@ class FakeTrail:
             self.events += new
         return {"task_id": task_id, "status": self.status}
 
+    def open_event_stream(self, task_id: str, **_: object):
+        raise NetworkError("http://api/stream", "connection refused")  # no stream: the follow loop polls
+
     def list_events(self, task_id: str, *, limit: int, next_token: str | None = None):
         start = int(next_token or 0)
         page = self.events[start:start + limit]
@@ -159,3 +165,47 @@ def test_rate_limiting_that_persists_is_an_api_error():
     with pytest.raises(ApiError) as caught:
         api.list_tasks()
     assert caught.value.code == "RATE_LIMIT_EXCEEDED" and waits == [1.0, 1.0]
+
+
+class StreamingTrail(FakeTrail):
+    """A task whose live stream drops once mid-task, then resumes from the Last-Event-ID it is sent."""
+
+    def __init__(self, events: list[dict]):
+        super().__init__([])
+        self.events, self.status, self.resumed_from = events, "COMPLETED", []
+
+    @contextmanager
+    def open_event_stream(self, task_id: str, *, last_event_id: str | None = None, **_: object):
+        self.resumed_from.append(last_event_id)
+        start = next((i + 1 for i, e in enumerate(self.events) if e["event_id"] == last_event_id), 0)
+        lines = [part for e in self.events[start:] for part in (f"id: {e['event_id']}", f"data: {json.dumps(e)}", "")]
+        if last_event_id is None:
+            class Dropped:  # two events, then the connection dies
+                def iter_lines(self):
+                    yield from lines[:6]
+                    raise NetworkError("http://api/stream", "connection reset")
+            yield Dropped()
+            return
+
+        class Body:
+            def iter_lines(self):
+                yield ": heartbeat"
+                yield from lines
+        yield Body()
+
+
+def test_follow_streams_and_resumes_a_dropped_stream_without_loss_or_repeats():
+    events = [_transition(0, "SUBMITTED"), _transition(1, "RUNNING"), _turn(2, 1), _transition(3, "COMPLETED")]
+    trail = StreamingTrail(events)
+    out = io.StringIO()
+    task = follow_task(trail, "T", Watcher(Console(file=out, width=200), live=False), interval=0,
+                       sleep=lambda _s: None)
+    assert task["status"] == "COMPLETED" and trail.resumed_from == [None, "E001"]
+    lines = out.getvalue().splitlines()
+    assert [line.split("→ ")[-1] for line in lines if "→" in line] == ["SUBMITTED", "RUNNING", "COMPLETED"]
+    assert sum("turn 1" in line for line in lines) == 1 and "unavailable" not in out.getvalue()
+
+
+def test_sse_parsing_skips_comments_and_retry_hints():
+    lines = ["retry: 2000", "", ": heartbeat", "", "id: E1", 'data: {"event_id": "E1"}', ""]
+    assert list(sse_events(lines)) == [{"event_id": "E1"}]

@@ -10,7 +10,10 @@ FAKE_429_THEN_EDIT = "fake-429-then-edit"
 FAKE_NOOP = "fake-noop"
 FAKE_LOOP = "fake-loop"
 FAKE_NOT_FOUND = "fake-not-found"
-DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP, FAKE_NOT_FOUND)
+FAKE_GATED = "fake-gated"
+FAKE_SLOW = "fake-slow"
+DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP, FAKE_NOT_FOUND,
+                  FAKE_GATED, FAKE_SLOW)
 # The fake models are not in the model catalog: test stacks price them as an operator would (model_prices).
 FAKE_MODEL_PRICE = {"input": 3.0, "output": 15.0}
 
@@ -20,6 +23,11 @@ EDIT_FINAL_TEXT = "I created NOTES.md describing the change."
 ERROR_MESSAGE = "prompt is too long: fake rejection"
 NOOP_TEXT = "Nothing to change."
 NOT_FOUND_MESSAGE = f"model: {FAKE_NOT_FOUND}"
+# fake-gated: one command that a rule on "pip install" holds back, harmless if it runs.
+GATED_COMMAND = "echo gated-command-ran # pip install requests"
+GATED_OUTPUT = "gated-command-ran"
+GATED_REASON = "I need the requests library to call the API."
+SLOW_STEPS = 8
 # Far beyond any sane turn cap; past the script the fake would answer end_turn "Done.".
 LOOP_TURNS = 1000
 
@@ -56,6 +64,10 @@ def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
     fake.add_scenario(FAKE_LOOP, [loop_turn] * LOOP_TURNS)
     # What the real API answers for a model it does not serve (unknown or retired).
     fake.add_scenario(FAKE_NOT_FOUND, [Turn.error(404, NOT_FOUND_MESSAGE, times=None)])
+    fake.add_scenario(FAKE_GATED, [Turn.tool_use("bash", {"command": GATED_COMMAND}, text=GATED_REASON),
+                                   Turn.text("Done with the gated step.")])
+    slow_turn = Turn.tool_use("bash", {"command": "sleep 1 && echo step"}, text="One slow step.")
+    fake.add_scenario(FAKE_SLOW, [slow_turn] * SLOW_STEPS + [Turn.text("Finished the slow steps.")])
     return fake
 
 

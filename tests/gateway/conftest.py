@@ -16,12 +16,14 @@ from services.gateway.bootstrap import github_secret_source
 from services.gateway.deps import GatewayDeps
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
+from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryAttachments, InMemoryRepos, RecordingBus
 from tests.fakes.schedules import InMemorySchedules
+from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
-from tests.gateway.fakes import InMemorySecrets, InMemoryUiSessions, InMemoryWebhooks
+from tests.gateway.fakes import InMemoryEventReader, InMemorySecrets, InMemoryUiSessions, InMemoryWebhooks
 from tests.gateway.openapi_check import check_response
 
 BASE_URL = "http://gateway.test"
@@ -65,9 +67,10 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
     raw_secrets = secrets if secrets is not None else InMemorySecrets()
     cached = CachedSecrets(raw_secrets, ttl_seconds=config.webhook_secret_cache_seconds)
     bus = bus if bus is not None else RecordingBus()
+    store = tasks if tasks is not None else InMemoryTaskStore()
     deps = GatewayDeps(
         settings=config,
-        tasks=tasks if tasks is not None else InMemoryTaskStore(),
+        tasks=store,
         repos=repos if repos is not None else InMemoryRepos(RepoConfig(repo="acme/app"),
                                                             RepoConfig(repo="acme/gone", status="removed")),
         bus=bus,
@@ -77,6 +80,12 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
         schedules=schedules if schedules is not None else InMemorySchedules(),
         attachments=InMemoryAttachments(),
+        feeds=FeedHub(InMemoryEventReader(store), poll_seconds=config.stream_poll_seconds,
+                      settle_seconds=config.stream_settle_seconds),
+        streams=StreamSlots(config.stream_max_per_user),
+        nudges=InMemoryNudges(store),
+        approvals=InMemoryApprovals(store),
+        nudge_limiter=RateLimiter(config.nudge_rate_per_minute / 60, config.nudge_burst),
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
         ui_sessions=InMemoryUiSessions(),

@@ -91,3 +91,14 @@ class InMemoryUiSessions:
 
     async def end_session(self, session_hash: str) -> None:
         self.sessions[session_hash] = None
+
+
+class InMemoryEventReader:
+    """EventReader over the trails an InMemoryTaskStore (or any store with `events`) holds."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    async def events_after(self, task_id: str, after: str | None, *, limit: int = 100):
+        trail = sorted(self._store.events.get(task_id, []), key=lambda e: e.event_id)
+        return [e for e in trail if after is None or e.event_id > after][:limit]

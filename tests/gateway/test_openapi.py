@@ -14,6 +14,11 @@ EXPECTED = {
     ("GET", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 500, 503},
     ("DELETE", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
     ("GET", "/v1/tasks/{task_id}/events"): {200, 400, 401, 404, 500, 503},
+    ("GET", "/v1/tasks/{task_id}/events/stream"): {200, 400, 401, 404, 429, 500, 503},
+    ("POST", "/v1/tasks/{task_id}/nudge"): {202, 400, 401, 404, 409, 413, 429, 500, 503},
+    ("POST", "/v1/tasks/{task_id}/approve"): {202, 400, 401, 404, 409, 413, 429, 500, 503},
+    ("POST", "/v1/tasks/{task_id}/deny"): {202, 400, 401, 404, 409, 413, 429, 500, 503},
+    ("GET", "/v1/pending"): {200, 400, 401, 500, 503},
     ("POST", "/v1/webhooks"): {201, 400, 401, 413, 429, 500, 503},
     ("GET", "/v1/webhooks"): {200, 400, 401, 500, 503},
     ("DELETE", "/v1/webhooks/{webhook_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
@@ -46,7 +51,8 @@ async def test_every_route_is_documented_with_its_status_codes(gw):
         operation = doc["paths"][path][method.lower()]
         assert {int(s) for s in operation["responses"]} == statuses, (method, path)
         for status, response in operation["responses"].items():
-            schema = response["content"]["application/json"]["schema"]
+            content = response["content"]
+            schema = (content.get("application/json") or content["text/event-stream"])["schema"]
             if int(status) >= 400:
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
             assert "X-Request-Id" in response["headers"]

@@ -24,25 +24,28 @@ ROWS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:Upda
 QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
          "sqs:ReceiveMessage", "sqs:SendMessage"}
 PUBLISH = {"events:PutEvents"}
+CHECK = {"dynamodb:ConditionCheckItem"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject", "s3:DeleteObject",
-                                        "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
-                                        "secretsmanager:GetSecretValue"},
+    "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject", "s3:DeleteObject",
+                                                "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
+                                                "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
                                                    "ecs:ListTasks", "ecs:TagResource", "iam:PassRole"},
     "finalizer": ROWS | QUEUE | PUBLISH | XRAY | {"secretsmanager:GetSecretValue"},
-    "reconciler": ROWS | QUEUE | PUBLISH | XRAY | {"dynamodb:Scan", "ecs:StopTask", "ecs:DescribeTasks"},
-    "agent": ROWS | PUBLISH | {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue",
+    "reconciler": ROWS | CHECK | QUEUE | PUBLISH | XRAY | {"dynamodb:Scan", "ecs:StopTask", "ecs:DescribeTasks"},
+    "agent": ROWS | CHECK | PUBLISH | {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue",
                                "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"},
 }
 EXPECTED_TABLES = {
-    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls"},
+    "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls",
+                "nudges", "approvals"},
     "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
     "finalizer": {"tasks", "task_events", "user_concurrency", "memory"},
-    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules"},
-    "agent": {"tasks", "task_events", "memory"},
+    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules",
+                   "approvals"},
+    "agent": {"tasks", "task_events", "memory", "nudges", "approvals"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents"}

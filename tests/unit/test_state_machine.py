@@ -10,6 +10,8 @@ EXPECTED = {
     (S.HYDRATING, S.RUNNING), (S.HYDRATING, S.FAILED), (S.HYDRATING, S.CANCELLED),
     (S.RUNNING, S.FINALIZING), (S.RUNNING, S.FAILED), (S.RUNNING, S.TIMED_OUT), (S.RUNNING, S.CANCELLED),
     (S.FINALIZING, S.COMPLETED), (S.FINALIZING, S.FAILED),
+    (S.RUNNING, S.AWAITING_APPROVAL),
+    (S.AWAITING_APPROVAL, S.RUNNING), (S.AWAITING_APPROVAL, S.TIMED_OUT), (S.AWAITING_APPROVAL, S.CANCELLED),
 }
 
 
@@ -24,6 +26,11 @@ def test_terminal_states_are_final(terminal):
 
 def test_finalizing_cannot_be_cancelled():
     assert not can_transition(S.FINALIZING, S.CANCELLED)
+
+
+def test_awaiting_approval_is_left_only_by_a_decision_max_duration_or_cancel():
+    assert {t for t in S if can_transition(S.AWAITING_APPROVAL, t)} == {S.RUNNING, S.TIMED_OUT, S.CANCELLED}
+    assert not can_transition(S.AWAITING_APPROVAL, S.FINALIZING) and not can_transition(S.AWAITING_APPROVAL, S.FAILED)
 
 
 def test_at_or_past():

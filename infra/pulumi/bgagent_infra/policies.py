@@ -23,6 +23,7 @@ TABLE_APPEND = (*TABLE_READ, "dynamodb:PutItem")  # append-only rows: task event
 TABLE_WRITE = (*TABLE_APPEND, "dynamodb:UpdateItem")
 TABLE_SCAN = ("dynamodb:Scan",)
 TABLE_OWN = (*TABLE_WRITE, "dynamodb:DeleteItem")  # rows a user creates and removes (schedules)
+TABLE_CHECK = ("dynamodb:ConditionCheckItem",)  # a transaction's check on a row it does not write
 QUEUE_CONSUME = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                  "sqs:ReceiveMessage")
 DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # the consumer dead-letters itself
@@ -49,18 +50,21 @@ class Access:
 
 _W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
 _SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
+# Nudges and approval decisions are written in one transaction with a check on the task's status.
+_STEERING = {"tasks": _W + TABLE_CHECK, "nudges": _W, "approvals": _W}
 ACCESS: dict[str, Access] = {
     # The web panel lists the onboarded repositories (a scan) and shows PRs recorded for local repos.
     "gateway": Access({**_SLOTS, "repos": _R + TABLE_SCAN, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN,
-                       "pulls": _R},
+                       "pulls": _R, **_STEERING},
                       objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
     "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
                        objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
     "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
     "finalizer": Access({**_SLOTS, "memory": _A}, consumes_queue=True, secrets=("github",)),
     "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN, "repos": _R, "idempotency": _A,
-                          "schedules": _A}, consumes_queue=True, sessions=True),  # schedules create tasks
-    "agent": Access({"tasks": _W, "task_events": _A, "memory": _A},
+                          "schedules": _A, "tasks": _W + TABLE_CHECK, "approvals": _W},
+                         consumes_queue=True, sessions=True),  # schedules create tasks; approvals expire
+    "agent": Access({"tasks": _W, "task_events": _A, "memory": _A, **_STEERING},
                     objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
                     secrets=("github", "anthropic"), invokes_models=True),
 }

@@ -86,7 +86,7 @@ async def get_task(task_id: str, caller: Caller, d: Deps) -> TaskResponse:
 
 
 @router.delete("/{task_id}", response_model=TaskResponse, summary="Cancel one of your tasks",
-               description="Cancels a SUBMITTED, QUEUED, HYDRATING or RUNNING task and answers 200 with the "
+               description="Cancels a SUBMITTED, QUEUED, HYDRATING, RUNNING or AWAITING_APPROVAL task and answers 200 with the "
                            "CANCELLED task. A FINALIZING task is already recording its result: 409.",
                responses=errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND", "TASK_ALREADY_TERMINAL"))
 async def delete_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:

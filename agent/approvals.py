@@ -1,0 +1,134 @@
+"""Approval gates: a bash command matching one of the repo's rules waits for its owner's decision."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from agent.errors import Cancelled
+from agent.guard import TaskGuard
+from agent.tools.protocol import Tool, ToolResult
+from shared.observability.redaction import redact
+from shared.steering.approvals import ApprovalStore
+from shared.steering.errors import DecisionRefused, TaskNotSteerable
+from shared.steering.models import Approval, ApprovalRule, first_gate
+from shared.steering.resume import TaskTransitions, resume_task
+from shared.tasks.errors import TransitionConflict
+from shared.tasks.models import Task, utcnow
+from shared.tasks.states import TaskStatus
+
+log = logging.getLogger(__name__)
+_REASON_CHARS = 2_000
+
+
+class TaskMoves(TaskTransitions, Protocol):
+    async def get(self, task_id: str) -> Task | None: ...
+
+
+class ApprovalWaiter:
+    """Asks for a decision and holds the run (task AWAITING_APPROVAL, heartbeat going) until it comes."""
+
+    def __init__(self, approvals: ApprovalStore, tasks: TaskMoves, guard: TaskGuard, task: Task, *,
+                 poll_seconds: float):
+        self._approvals = approvals
+        self._tasks = tasks
+        self._guard = guard
+        self._task = task
+        self._poll = poll_seconds
+
+    async def decision(self, rule: ApprovalRule, command: str, reason: str) -> Approval:
+        """The decided request (approved, denied or expired); Cancelled if the task ends meanwhile."""
+        # What people read is redacted; the command that runs once approved is the model's own.
+        approval = Approval.new(task_id=self._task.task_id, user_id=self._task.user_id, rule=rule,
+                                command=redact(command), reason=redact(reason[:_REASON_CHARS]))
+        try:
+            await self._approvals.request(approval)
+            await self._tasks.transition(self._task.task_id, TaskStatus.AWAITING_APPROVAL,
+                                         expected={TaskStatus.RUNNING},
+                                         event_metadata={"approval_id": approval.approval_id, "rule": rule.name})
+        except (TaskNotSteerable, TransitionConflict) as exc:
+            self._stop(f"the task left RUNNING before the approval request ({exc})")
+        log.info("waiting for approval %s (rule %s)", approval.approval_id, rule.name)
+        return await self._until_decided(approval)
+
+    def _stop(self, reason: str) -> None:
+        self._guard.stop(reason)
+        raise Cancelled(reason)
+
+    async def _until_decided(self, approval: Approval) -> Approval:
+        while True:
+            if self._guard.is_stopped():
+                raise Cancelled(self._guard.stop_reason or "stopped")
+            try:
+                decided = await self._check(approval)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning("could not read the approval request: %s", exc)
+                decided = None
+            if decided is not None:
+                return decided
+            try:
+                await asyncio.wait_for(self._guard.stopped.wait(), self._poll)
+            except TimeoutError:
+                pass
+
+    async def _check(self, approval: Approval) -> Approval | None:
+        """The decided request once the task is RUNNING again; None while it is still open."""
+        task = await self._tasks.get(approval.task_id)
+        if task is None or task.status.is_terminal:
+            self._stop(f"the task is {task.status.value if task else 'gone'}")
+        current = await self._approvals.get(approval.task_id, approval.approval_id) or approval
+        if current.expired(utcnow()):
+            current = await self._expire(current)
+        if current.status == "pending":
+            return None
+        await resume_task(self._tasks, current)
+        task = await self._tasks.get(approval.task_id)
+        if task is None or task.status != TaskStatus.RUNNING:
+            self._stop(f"the task is {task.status.value if task else 'gone'} after the decision")
+        return current
+
+    async def _expire(self, approval: Approval) -> Approval:
+        """Undecided past its timeout: denied, by the clock (unless a decision just got in first)."""
+        try:
+            return await self._approvals.decide(approval, "expired", by="timeout")
+        except DecisionRefused as exc:
+            return exc.approval or approval
+
+
+class ApprovalGate:
+    """The bash tool behind the repo's approval rules: a matching command runs only once approved."""
+
+    def __init__(self, inner: Tool, rules: list[ApprovalRule], *, pre_approved: set[str], waiter: ApprovalWaiter,
+                 reason: Callable[[], str]):
+        self._inner = inner
+        self._rules = rules
+        self._pre_approved = pre_approved
+        self._waiter = waiter
+        self._reason = reason
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        return self._inner.definition
+
+    async def run(self, tool_input: dict[str, Any]) -> ToolResult:
+        command = tool_input.get("command")
+        rule = first_gate(self._rules, command, self._pre_approved) if isinstance(command, str) else None
+        if rule is None or tool_input.get("restart"):
+            return await self._inner.run(tool_input)
+        approval = await self._waiter.decision(rule, command, self._reason())
+        if approval.status == "approved":
+            return await self._inner.run(tool_input)
+        return ToolResult(refusal_text(rule, approval), is_error=True)
+
+
+def refusal_text(rule: ApprovalRule, approval: Approval) -> str:
+    """What the model is told when a person did not let the command run."""
+    if approval.status == "expired":
+        why = f"nobody decided within {rule.timeout_s} s, which counts as a denial"
+    else:
+        why = f"the task's owner denied it: {approval.decision_reason or 'no reason given'}"
+    return (f"Command not run. It matches the approval rule {rule.name!r}, so it needed a person's approval, "
+            f"and {why}. Do not retry it in another form; carry on without it, or finish and say what you need.")

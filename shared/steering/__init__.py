@@ -1,0 +1,1 @@
+"""Steering a running task: its owner's nudges and the approval requests of gated commands."""

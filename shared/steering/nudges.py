@@ -1,0 +1,77 @@
+"""The Nudges table: a task owner's messages, received while RUNNING and delivered to the agent once."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.steering.errors import TaskNotSteerable
+from shared.steering.models import Nudge
+from shared.steering.transactions import SteeringTables, cancelled_reasons
+from shared.tasks.models import utcnow
+from shared.tasks.states import TaskStatus
+
+RUNNING = (TaskStatus.RUNNING,)
+
+
+class NudgeStore(Protocol):
+    async def add(self, nudge: Nudge) -> Nudge:
+        """Store the nudge and its nudge.received event, only while the task is RUNNING (else TaskNotSteerable)."""
+
+    async def pending(self, task_id: str) -> list[Nudge]:
+        """The task's nudges not delivered yet, oldest first."""
+
+    async def deliver(self, nudge: Nudge) -> bool:
+        """Mark it delivered with its nudge.delivered event, once; False if already delivered or not RUNNING."""
+
+
+class DynamoNudgeStore:
+    """NudgeStore on DynamoDB: each write is one transaction with the task check and the event."""
+
+    def __init__(self, tables: SteeringTables):
+        self._t = tables
+
+    async def add(self, nudge: Nudge) -> Nudge:
+        put_event, _ = self._t.event(nudge.task_id, "nudge.received",
+                                     {"nudge_id": nudge.nudge_id, "message": nudge.message})
+        items = [self._t.task_in(nudge.task_id, RUNNING),
+                 {"Put": {"TableName": self._t.nudges, "Item": to_item(nudge.model_dump()),
+                          "ConditionExpression": "attribute_not_exists(nudge_id)"}},
+                 put_event]
+        try:
+            await self._t.ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            reasons = cancelled_reasons(exc)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise TaskNotSteerable(nudge.task_id, await self._t.task_status(nudge.task_id)) from exc
+            raise
+        return nudge
+
+    async def pending(self, task_id: str) -> list[Nudge]:
+        resp = await self._t.ddb.query(
+            TableName=self._t.nudges, KeyConditionExpression="task_id = :t", FilterExpression="#st = :p",
+            ExpressionAttributeNames={"#st": "status"}, ExpressionAttributeValues=values({":t": task_id,
+                                                                                         ":p": "pending"}),
+            ConsistentRead=True)
+        return [Nudge.model_validate(from_item(i)) for i in resp.get("Items", [])]
+
+    async def deliver(self, nudge: Nudge) -> bool:
+        put_event, _ = self._t.event(nudge.task_id, "nudge.delivered", {"nudge_id": nudge.nudge_id})
+        items = [self._t.task_in(nudge.task_id, RUNNING),
+                 {"Update": {"TableName": self._t.nudges,
+                             "Key": {"task_id": serialize(nudge.task_id), "nudge_id": serialize(nudge.nudge_id)},
+                             "UpdateExpression": "SET #st = :d, delivered_at = :now",
+                             "ConditionExpression": "#st = :p",
+                             "ExpressionAttributeNames": {"#st": "status"},
+                             "ExpressionAttributeValues": values({":d": "delivered", ":p": "pending",
+                                                                  ":now": utcnow()})}},
+                 put_event]
+        try:
+            await self._t.ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if cancelled_reasons(exc) is not None:
+                return False
+            raise
+        return True

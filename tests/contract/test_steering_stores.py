@@ -1,0 +1,121 @@
+"""One contract for the NudgeStore and ApprovalStore implementations: in-memory and DynamoDB (emulator)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from shared.aws.clients import AwsClients
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.errors import DecisionRefused, TaskNotSteerable
+from shared.steering.models import Approval, ApprovalRule, Nudge
+from shared.steering.nudges import DynamoNudgeStore
+from shared.steering.transactions import SteeringTables
+from shared.tasks.dynamo_store import DynamoTaskStore
+from shared.tasks.models import Task
+from shared.tasks.states import TaskStatus as S
+from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
+from tests.fakes.tasks import InMemoryTaskStore
+
+
+@dataclass
+class Stores:
+    tasks: Any
+    nudges: Any
+    approvals: Any
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+async def stores(request):
+    if request.param == "memory":
+        tasks = InMemoryTaskStore()
+        yield Stores(tasks, InMemoryNudges(tasks), InMemoryApprovals(tasks))
+        return
+    stack = request.getfixturevalue("stack")
+    async with AwsClients(stack.settings) as clients:
+        ddb = await clients.client("dynamodb")
+        tables = SteeringTables(ddb, stack.names)
+        yield Stores(DynamoTaskStore(ddb, stack.names), DynamoNudgeStore(tables), DynamoApprovalStore(tables))
+
+
+async def _running(stores: Stores) -> Task:
+    task = await stores.tasks.create(Task.new(user_id="alice", repo="acme/app", task_description="x"))
+    await stores.tasks.transition(task.task_id, S.HYDRATING, max_active=5)
+    return await stores.tasks.transition(task.task_id, S.RUNNING)
+
+
+async def _kinds(stores: Stores, task_id: str) -> list[str]:
+    events, _ = await stores.tasks.list_events(task_id)
+    return [e.event_type for e in events]
+
+
+def _request(task: Task, timeout_s: int = 600) -> Approval:
+    return Approval.new(task_id=task.task_id, user_id=task.user_id, command="pip install x", reason="why",
+                        rule=ApprovalRule(name="installs", pattern="pip install", timeout_s=timeout_s))
+
+
+async def test_a_nudge_is_received_and_delivered_exactly_once(stores):
+    task = await _running(stores)
+    nudge = await stores.nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="hello"))
+    assert [n.nudge_id for n in await stores.nudges.pending(task.task_id)] == [nudge.nudge_id]
+    delivered = await asyncio.gather(*(stores.nudges.deliver(nudge) for _ in range(3)))
+    assert sorted(delivered) == [False, False, True]
+    assert await stores.nudges.pending(task.task_id) == []
+    kinds = await _kinds(stores, task.task_id)
+    assert kinds.count("nudge.received") == kinds.count("nudge.delivered") == 1
+
+
+async def test_no_nudge_is_written_once_the_task_left_running(stores):
+    task = await _running(stores)
+    await stores.tasks.transition(task.task_id, S.CANCELLED)
+    with pytest.raises(TaskNotSteerable) as caught:
+        await stores.nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="late"))
+    assert caught.value.status == S.CANCELLED
+    assert (await _kinds(stores, task.task_id))[-1] == "transition"
+
+
+async def test_a_request_is_decided_once_and_only_while_its_task_waits(stores):
+    task = await _running(stores)
+    approval = await stores.approvals.request(_request(task))
+    with pytest.raises(DecisionRefused):  # the task is still RUNNING: nothing to decide yet
+        await stores.approvals.decide(approval, "approved", by="alice")
+    await stores.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
+    assert [a.approval_id for a in await stores.approvals.pending_for_user("alice")] == [approval.approval_id]
+    results = await asyncio.gather(stores.approvals.decide(approval, "approved", by="alice"),
+                                   stores.approvals.decide(approval, "denied", by="alice", reason="no"),
+                                   return_exceptions=True)
+    winners = [r for r in results if isinstance(r, Approval)]
+    losers = [r for r in results if isinstance(r, DecisionRefused)]
+    assert len(winners) == len(losers) == 1 and losers[0].approval.status == winners[0].status
+    assert (await stores.approvals.get(task.task_id, approval.approval_id)).status == winners[0].status
+    assert await stores.approvals.pending_for_user("alice") == []
+    assert await stores.approvals.pending_for_task(task.task_id) == []
+
+
+async def test_expiry_only_after_the_deadline_and_decisions_only_before(stores):
+    task = await _running(stores)
+    fresh = await stores.approvals.request(_request(task))
+    await stores.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
+    with pytest.raises(DecisionRefused):
+        await stores.approvals.decide(fresh, "expired", by="timeout")
+    stale_task = await _running(stores)
+    stale = _request(stale_task).model_copy(update={"expires_at": "2000-01-01T00:00:00.000Z"})
+    await stores.approvals.request(stale)
+    await stores.tasks.transition(stale_task.task_id, S.AWAITING_APPROVAL)
+    with pytest.raises(DecisionRefused):
+        await stores.approvals.decide(stale, "approved", by="alice")
+    assert (await stores.approvals.decide(stale, "expired", by="timeout")).status == "expired"
+
+
+async def test_nothing_is_decided_after_cancellation(stores):
+    task = await _running(stores)
+    approval = await stores.approvals.request(_request(task))
+    await stores.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
+    await stores.tasks.transition(task.task_id, S.CANCELLED)
+    with pytest.raises(DecisionRefused) as caught:
+        await stores.approvals.decide(approval, "approved", by="alice")
+    assert caught.value.task_status == S.CANCELLED and caught.value.approval.status == "pending"
+    assert (await _kinds(stores, task.task_id))[-1] == "transition"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.topology.grants import APPEND, OWN, READ, SCAN, SERVICES, WRITE, each
 from shared.topology.names import ResourceNames
 
 EVENT_SOURCE = "bgagent"
@@ -30,6 +31,8 @@ class Table:
     range_key: KeyAttr | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
+    # role → DynamoDB actions it may perform on the table and its indexes (IAM policies derive from this)
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
     def attributes(self) -> list[KeyAttr]:
         """Every key attribute of the table and its indexes, once each."""
@@ -101,19 +104,23 @@ def build_topology(names: ResourceNames) -> Topology:
                 Index("StatusIndex", n("status"), n("created_at")),
                 Index("IdempotencyIndex", n("idempotency_key")),
             ),
-            ttl_attribute="expires_at",
+            ttl_attribute="expires_at", grants=each((*SERVICES, "agent"), WRITE),
         ),
-        Table("task_events", names.task_events_table, s, n("event_id")),
-        Table("user_concurrency", names.user_concurrency_table, n("user_id")),
-        Table("repos", names.repos_table, n("repo")),
-        Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),)),
-        Table("memory", names.memory_table, n("repo"), n("sk")),
+        Table("task_events", names.task_events_table, s, n("event_id"), grants=each((*SERVICES, "agent"), APPEND)),
+        Table("user_concurrency", names.user_concurrency_table, n("user_id"),
+              grants={**each(SERVICES, WRITE), "reconciler": WRITE + SCAN}),
+        Table("repos", names.repos_table, n("repo"), grants=each(("gateway", "hydrator", "reconciler"), READ)),
+        Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),),
+              grants={"gateway": WRITE}),
+        Table("memory", names.memory_table, n("repo"), n("sk"),
+              grants={"hydrator": READ, "finalizer": APPEND, "agent": APPEND}),
         Table("pulls", names.pulls_table, n("repo"), n("head")),
-        Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at"),
+        Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at",
+              grants=each(("gateway", "reconciler"), APPEND)),
         Table("schedules", names.schedules_table, n("schedule_id"), indexes=(
             Index("UserIndex", n("user_id"), n("created_at")),
             Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
-        )),
+        ), grants={"gateway": OWN, "reconciler": APPEND}),  # the reconciler runs due schedules
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(

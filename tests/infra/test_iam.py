@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bgagent_infra.policies import WILDCARD_RESOURCE_ACTIONS
+from shared.topology.policies import WILDCARD_RESOURCE_ACTIONS
 from shared.topology.definition import build_topology
 from shared.topology.names import ResourceNames
 from tests.infra.conftest import ACCOUNT, BEDROCK_ARN, REGION, STACK_NAME, role_policy

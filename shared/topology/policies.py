@@ -1,4 +1,7 @@
-"""Least-privilege IAM for every role of the stack: what each may touch, as data, and its documents."""
+"""Least-privilege IAM for every role of the stack, as plain JSON: Pulumi and the emulator render the same documents.
+
+Table access comes from the topology (`Table.grants`); everything else a role may touch is in ACCESS.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bgagent_infra.account import Account
+from shared.topology.account import Account
+from shared.topology.definition import Topology
 
 # Actions AWS authorizes only on Resource "*" (no resource-level permissions): the only "*" we grant.
 WILDCARD_RESOURCE_ACTIONS = frozenset({
@@ -18,11 +22,6 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 XRAY_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords",
                 "xray:PutTraceSegments")
 
-TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query")
-TABLE_APPEND = (*TABLE_READ, "dynamodb:PutItem")  # append-only rows: task events, memory, idempotency keys
-TABLE_WRITE = (*TABLE_APPEND, "dynamodb:UpdateItem")
-TABLE_SCAN = ("dynamodb:Scan",)
-TABLE_OWN = (*TABLE_WRITE, "dynamodb:DeleteItem")  # rows a user creates and removes (schedules)
 QUEUE_CONSUME = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                  "sqs:ReceiveMessage")
 DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # the consumer dead-letters itself
@@ -34,9 +33,8 @@ BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream
 
 @dataclass(frozen=True)
 class Access:
-    """What one role may touch; names are the topology's logical names."""
+    """What one role may touch besides its tables; names are the topology's logical names."""
 
-    tables: Mapping[str, tuple[str, ...]]
     consumes_queue: bool = False
     publishes: bool = True
     objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # artifacts key prefix → actions
@@ -47,21 +45,13 @@ class Access:
     invokes_models: bool = False  # Bedrock, when model ARNs are configured
 
 
-_W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
-_SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
 ACCESS: dict[str, Access] = {
-    # The web panel lists the onboarded repositories (a scan) and shows PRs recorded for local repos.
-    "gateway": Access({**_SLOTS, "repos": _R + TABLE_SCAN, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN,
-                       "pulls": _R},
-                      objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
-    "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
-                       objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
-    "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
-    "finalizer": Access({**_SLOTS, "memory": _A}, consumes_queue=True, secrets=("github",)),
-    "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN, "repos": _R, "idempotency": _A,
-                          "schedules": _A}, consumes_queue=True, sessions=True),  # schedules create tasks
-    "agent": Access({"tasks": _W, "task_events": _A, "memory": _A},
-                    objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
+    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
+    "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
+    "dispatcher": Access(consumes_queue=True, sessions=True, runs_agent=True),
+    "finalizer": Access(consumes_queue=True, secrets=("github",)),
+    "reconciler": Access(consumes_queue=True, sessions=True),  # schedules create tasks: see their tables' grants
+    "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
                     secrets=("github", "anthropic"), invokes_models=True),
 }
 
@@ -74,6 +64,7 @@ class Refs:
     stack: str
     tables: Mapping[str, str]  # logical name → table ARN
     indexes: Mapping[str, tuple[str, ...]]  # logical name → index names
+    grants: Mapping[str, Mapping[str, tuple[str, ...]]]  # logical name → role → actions (Table.grants)
     queues: Mapping[str, tuple[str, str]]  # service → (queue ARN, DLQ ARN)
     bus_arn: str
     bucket_arn: str
@@ -99,9 +90,17 @@ def _sid(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
 
 
-def _table_statements(access: Access, refs: Refs) -> list[dict]:
+def table_grants(topology: Topology) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Who may do what to each table of the topology."""
+    return {t.logical: dict(t.grants) for t in topology.tables}
+
+
+def _table_statements(role: str, refs: Refs) -> list[dict]:
     out = []
-    for table, actions in access.tables.items():
+    for table, grants in refs.grants.items():
+        actions = grants.get(role)
+        if not actions:
+            continue
         arn = refs.tables[table]
         out.append(_allow(f"Table{_sid(table)}", actions, [arn]))
         if "dynamodb:Query" in actions and refs.indexes.get(table):
@@ -128,7 +127,7 @@ def _session_statements(access: Access, refs: Refs) -> list[dict]:
 def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
     """The inline policy of a service's (or the agent's) task role."""
     access = ACCESS[role]
-    statements = _table_statements(access, refs)
+    statements = _table_statements(role, refs)
     if access.consumes_queue:
         queue_arn, dlq_arn = refs.queues[role]
         statements += [_allow("ConsumeQueue", QUEUE_CONSUME, [queue_arn]), _allow("DeadLetter", DLQ_SEND, [dlq_arn])]

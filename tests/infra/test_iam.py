@@ -38,11 +38,11 @@ EXPECTED_TASK_ACTIONS = {
 }
 EXPECTED_TABLES = {
     "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls"},
-    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory"},
+    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory", "pulls"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
-    "finalizer": {"tasks", "task_events", "user_concurrency", "memory"},
+    "finalizer": {"tasks", "task_events", "user_concurrency", "memory", "repos", "pulls"},
     "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules"},
-    "agent": {"tasks", "task_events", "memory"},
+    "agent": {"tasks", "task_events", "memory", "repos", "pulls"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents"}

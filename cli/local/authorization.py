@@ -37,46 +37,50 @@ def _table(handler: Any, name: str, index: str | None = None) -> str:
     return f"{arn}/index/{index}" if index else arn
 
 
-def dynamodb_requests(handler: Any, action: str) -> Iterator[tuple[str, str]]:
+Request = tuple[str, str, dict[str, str]]  # action, resource ARN, condition keys of the request
+
+
+def dynamodb_requests(handler: Any, action: str) -> Iterator[Request]:
     """What AWS authorizes for one DynamoDB call."""
     body = _body(handler)
     if action in ("TransactWriteItems", "TransactGetItems"):
         for item in body.get("TransactItems", []):
             for op, spec in item.items():
-                yield _TRANSACT_ACTIONS.get(op, op), _table(handler, spec.get("TableName", ""))
+                yield _TRANSACT_ACTIONS.get(op, op), _table(handler, spec.get("TableName", "")), {}
     elif action in ("BatchGetItem", "BatchWriteItem"):
         for table in body.get("RequestItems", {}):
-            yield action, _table(handler, table)
+            yield action, _table(handler, table), {}
     elif "TableName" in body:
-        yield action, _table(handler, body["TableName"], body.get("IndexName"))
+        yield action, _table(handler, body["TableName"], body.get("IndexName")), {}
     else:
-        yield action, "*"
+        yield action, "*", {}
 
 
-def events_requests(handler: Any, action: str) -> Iterator[tuple[str, str]]:
-    """PutEvents is authorized on each entry's bus; other EventBridge calls on "*" (moto's default)."""
+def events_requests(handler: Any, action: str) -> Iterator[Request]:
+    """PutEvents is authorized per entry: its bus, its source and detail-type; other calls on "*" as moto does."""
     if action != "PutEvents":
-        yield action, "*"
+        yield action, "*", {}
         return
     for entry in _body(handler).get("Entries", []):
         bus = entry.get("EventBusName") or "default"
-        yield action, bus if bus.startswith("arn:") else _arn(handler, "events", f"event-bus/{bus}")
+        yield (action, bus if bus.startswith("arn:") else _arn(handler, "events", f"event-bus/{bus}"),
+               {"events:source": entry.get("Source", ""), "events:detail-type": entry.get("DetailType", "")})
 
 
-def secrets_requests(handler: Any, action: str) -> Iterator[tuple[str, str]]:
+def secrets_requests(handler: Any, action: str) -> Iterator[Request]:
     """Secrets are authorized on their ARN, which begins with `secret:<name>`."""
     from moto.secretsmanager.models import secretsmanager_backends
 
     body = _body(handler)
     secret = body.get("SecretId") or body.get("Name")
     if not secret:
-        yield action, "*"
+        yield action, "*", {}
         return
     store = secretsmanager_backends[handler.current_account][handler.region].secrets
     if secret in store:
-        yield action, store[secret].arn
+        yield action, store[secret].arn, {}
     else:  # a secret about to be created, or a missing one: AWS names it by a not-yet-suffixed ARN
-        yield action, secret if secret.startswith("arn:") else _arn(handler, "secretsmanager", f"secret:{secret}")
+        yield action, secret if secret.startswith("arn:") else _arn(handler, "secretsmanager", f"secret:{secret}"), {}
 
 
 def _sqs_resource(original):
@@ -87,6 +91,15 @@ def _sqs_resource(original):
             return _arn(self, "sqs", name) if name else "*"
         return original(self)
     return determine
+
+
+def _permitted(request: Any, arn: str, keys: dict[str, str]) -> bool:
+    """Identity-policy evaluation with the request's condition keys (moto's own passes none)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    results = [IAMPolicy(p).is_action_permitted(request._action, arn, None, keys or None)
+               for p in request._access_key.collect_policies()]
+    return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
 def _authorize(requests_of):
@@ -102,21 +115,16 @@ def _authorize(requests_of):
             return
         path = self.raw_path + (f"?{self.parsed_url.query}" if self.parsed_url.query else "")
         signed = False
-        for action, arn in requests_of(self, self._get_action()):
+        for action, arn, keys in requests_of(self, self._get_action()):
             request = IAMRequest(account_id=self.current_account, method=self.method, path=path, data=self.data,
                                  body=self.raw_body, headers=self.headers, action=action)
             if not signed:
                 request.check_signature()
                 signed = True
-            try:
-                request.check_action_permitted(arn)
-            except JsonRESTError:
-                raise
-            except Exception as exc:
-                if getattr(exc, "code", None) != 403:
-                    raise
+            if not _permitted(request, arn, keys):
+                context = "".join(f", {k}={v}" for k, v in keys.items())
                 raise JsonRESTError("AccessDeniedException", f"User: {request._access_key.arn} is not authorized "
-                                    f"to perform: {request._action} on resource: {arn}") from exc
+                                    f"to perform: {request._action} on resource: {arn}{context}")
     return authorize
 
 

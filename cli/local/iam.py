@@ -35,7 +35,8 @@ def role_policies(topology: Topology, account: Account) -> dict[str, dict]:
     """The policy of every role and stand-in, for this account's ARNs."""
     refs = topology_refs(topology, account)
     policies = {role: task_role_policy(role, refs, xray=False) for role in ROLES}
-    policies["supervisor"] = policies["scheduler"] = put_events_policy(refs.bus_arn)
+    policies["supervisor"] = put_events_policy(refs.bus_arn, ("Compute Session Stopped",))
+    policies["scheduler"] = put_events_policy(refs.bus_arn)
     policies["operator"] = ADMINISTRATOR
     return policies
 

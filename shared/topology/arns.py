@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.topology.account import Account
 from shared.topology.definition import Topology
-from shared.topology.policies import Refs, table_grants
+from shared.topology.policies import Refs, index_grants, table_grants
 
 
 def topology_refs(topology: Topology, account: Account, *, secrets: dict[str, str] | None = None) -> Refs:
@@ -14,8 +14,7 @@ def topology_refs(topology: Topology, account: Account, *, secrets: dict[str, st
     return Refs(
         account=account, stack=names.stack,
         tables={t.logical: account.arn("dynamodb", f"table/{t.name}") for t in topology.tables},
-        indexes={t.logical: tuple(i.name for i in t.indexes) for t in topology.tables},
-        grants=table_grants(topology),
+        grants=table_grants(topology), index_grants=index_grants(topology),
         queues={q.service: (account.arn("sqs", q.name), account.arn("sqs", q.dlq_name)) for q in topology.queues},
         bus_arn=account.arn("events", f"event-bus/{topology.bus_name}"),
         bucket_arn=f"arn:{account.partition}:s3:::{topology.bucket_name}",

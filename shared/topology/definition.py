@@ -33,6 +33,8 @@ class Table:
     ttl_attribute: str | None = None
     # role → DynamoDB actions it may perform on the table and its indexes (IAM policies derive from this)
     grants: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    # role → the indexes it may query (only roles granted dynamodb:Query on the table)
+    index_grants: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
     def attributes(self) -> list[KeyAttr]:
         """Every key attribute of the table and its indexes, once each."""
@@ -105,6 +107,8 @@ def build_topology(names: ResourceNames) -> Topology:
                 Index("IdempotencyIndex", n("idempotency_key")),
             ),
             ttl_attribute="expires_at", grants=each((*SERVICES, "agent"), WRITE),
+            index_grants={"gateway": ("UserStatusIndex", "UserCreatedIndex"), "hydrator": ("UserStatusIndex",),
+                          "reconciler": ("StatusIndex",)},
         ),
         Table("task_events", names.task_events_table, s, n("event_id"), grants=each((*SERVICES, "agent"), APPEND)),
         Table("user_concurrency", names.user_concurrency_table, n("user_id"),
@@ -112,7 +116,7 @@ def build_topology(names: ResourceNames) -> Topology:
         Table("repos", names.repos_table, n("repo"),
               grants=each(("gateway", "hydrator", "finalizer", "reconciler", "agent"), READ)),
         Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),),
-              grants={"gateway": WRITE}),
+              grants={"gateway": WRITE}, index_grants={"gateway": ("UserIndex",)}),
         Table("memory", names.memory_table, n("repo"), n("sk"),
               grants={"hydrator": READ, "finalizer": APPEND, "agent": APPEND}),
         Table("pulls", names.pulls_table, n("repo"), n("head"),  # pull requests of repositories on a local git host

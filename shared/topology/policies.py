@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shared.topology.account import Account
-from shared.topology.definition import Topology
+from shared.topology.definition import EVENT_SOURCE, Topology
 
 # Actions AWS authorizes only on Resource "*" (no resource-level permissions): the only "*" we grant.
 WILDCARD_RESOURCE_ACTIONS = frozenset({
@@ -37,6 +37,7 @@ class Access:
 
     consumes_queue: bool = False
     publishes: bool = True
+    event_types: tuple[str, ...] = ()  # if set, the only detail-types it may put on the bus (events:detail-type)
     objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # artifacts key prefix → actions
     secrets: tuple[str, ...] = ()  # platform secrets read at run time ("github", "anthropic")
     webhook_secrets: bool = False  # secrets under bgagent/<stack>/webhooks/ (signed and GitHub webhooks)
@@ -52,7 +53,7 @@ ACCESS: dict[str, Access] = {
     "finalizer": Access(consumes_queue=True, secrets=("github",)),
     "reconciler": Access(consumes_queue=True, sessions=True),  # schedules create tasks: see their tables' grants
     "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
-                    secrets=("github", "anthropic"), invokes_models=True),
+                    secrets=("github", "anthropic"), invokes_models=True, event_types=("AgentFinished",)),
 }
 
 
@@ -63,8 +64,8 @@ class Refs:
     account: Account
     stack: str
     tables: Mapping[str, str]  # logical name → table ARN
-    indexes: Mapping[str, tuple[str, ...]]  # logical name → index names
     grants: Mapping[str, Mapping[str, tuple[str, ...]]]  # logical name → role → actions (Table.grants)
+    index_grants: Mapping[str, Mapping[str, tuple[str, ...]]]  # logical name → role → indexes (Table.index_grants)
     queues: Mapping[str, tuple[str, str]]  # service → (queue ARN, DLQ ARN)
     bus_arn: str
     bucket_arn: str
@@ -95,6 +96,11 @@ def table_grants(topology: Topology) -> dict[str, dict[str, tuple[str, ...]]]:
     return {t.logical: dict(t.grants) for t in topology.tables}
 
 
+def index_grants(topology: Topology) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Who may query which index of each table."""
+    return {t.logical: dict(t.index_grants) for t in topology.tables}
+
+
 def _table_statements(role: str, refs: Refs) -> list[dict]:
     out = []
     for table, grants in refs.grants.items():
@@ -103,9 +109,10 @@ def _table_statements(role: str, refs: Refs) -> list[dict]:
             continue
         arn = refs.tables[table]
         out.append(_allow(f"Table{_sid(table)}", actions, [arn]))
-        if "dynamodb:Query" in actions and refs.indexes.get(table):
+        indexes = refs.index_grants.get(table, {}).get(role, ())
+        if "dynamodb:Query" in actions and indexes:
             out.append(_allow(f"Table{_sid(table)}Indexes", ("dynamodb:Query",),
-                              [f"{arn}/index/{name}" for name in refs.indexes[table]]))
+                              [f"{arn}/index/{name}" for name in indexes]))
     return out
 
 
@@ -132,7 +139,8 @@ def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
         queue_arn, dlq_arn = refs.queues[role]
         statements += [_allow("ConsumeQueue", QUEUE_CONSUME, [queue_arn]), _allow("DeadLetter", DLQ_SEND, [dlq_arn])]
     if access.publishes:
-        statements.append(_allow("PublishEvents", ("events:PutEvents",), [refs.bus_arn]))
+        statements.append(_allow("PublishEvents", ("events:PutEvents",), [refs.bus_arn],
+                                 _only_events(access.event_types)))
     for prefix, actions in access.objects.items():
         statements.append(_allow(f"Artifacts{_sid(prefix.strip('/'))}", actions, [f"{refs.bucket_arn}/{prefix}*"]))
     readable = [refs.secrets[name] for name in access.secrets if name in refs.secrets]
@@ -163,9 +171,17 @@ def execution_role_policy(repository_arn: str, log_group_arn: str, secret_arns: 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def put_events_policy(bus_arn: str) -> dict:
-    """The reconcile schedule's role: put ReconcileTick on the platform bus."""
-    return {"Version": "2012-10-17", "Statement": [_allow("PublishTick", ("events:PutEvents",), [bus_arn])]}
+def _only_events(detail_types: tuple[str, ...]) -> dict | None:
+    """A PutEvents condition admitting only these detail-types from the platform's source."""
+    if not detail_types:
+        return None
+    return {"StringEquals": {"events:source": [EVENT_SOURCE], "events:detail-type": list(detail_types)}}
+
+
+def put_events_policy(bus_arn: str, detail_types: tuple[str, ...] = ()) -> dict:
+    """The reconcile schedule's role (and the local supervisor's): put its events on the platform bus."""
+    statement = _allow("PublishTick", ("events:PutEvents",), [bus_arn], _only_events(detail_types))
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def trust_policy(service_principal: str, account_id: str) -> dict:

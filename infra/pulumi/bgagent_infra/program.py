@@ -16,7 +16,7 @@ from bgagent_infra.observability import Observability
 from bgagent_infra.services import Services
 from shared.topology.definition import Topology, build_topology
 from shared.topology.names import ResourceNames
-from shared.topology.policies import Refs, table_grants
+from shared.topology.policies import Refs, index_grants, table_grants
 
 
 def _refs(config: StackConfig, topology: Topology, account: pulumi.Output, data: Data, messaging: Messaging,
@@ -27,8 +27,8 @@ def _refs(config: StackConfig, topology: Topology, account: pulumi.Output, data:
     secrets = {k: s.arn for k, s in identity.secrets.items()}
     return pulumi.Output.all(account=account, tables=tables, queues=queues, bus=messaging.bus.arn,
                              bucket=data.bucket.arn, secrets=secrets).apply(lambda a: Refs(
-        account=a["account"], stack=config.stack_name, tables=a["tables"], indexes=data.indexes,
-        grants=table_grants(topology),
+        account=a["account"], stack=config.stack_name, tables=a["tables"],
+        grants=table_grants(topology), index_grants=index_grants(topology),
         queues={s: tuple(pair) for s, pair in a["queues"].items()}, bus_arn=a["bus"], bucket_arn=a["bucket"],
         secrets=a["secrets"], cluster_arn="", cluster_name="", bedrock_model_arns=tuple(config.bedrock_model_arns)))
 

@@ -126,6 +126,19 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
         assert index in {i.name for t in TOPOLOGY.tables if table_arns[t.name] == table_arn for i in t.indexes}
 
 
+EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
+                                 "webhooks/index/UserIndex"},
+                    "hydrator": {"tasks/index/UserStatusIndex"}, "reconciler": {"tasks/index/StatusIndex"},
+                    "dispatcher": set(), "finalizer": set(), "agent": set()}
+
+
+@pytest.mark.parametrize("component", list(EXPECTED_INDEXES))
+def test_each_role_queries_only_the_indexes_it_reads(deployed, component):
+    touched = _resources(_statements(deployed, f"{S}-{component}-task"), "dynamodb:")
+    indexes = {r.split(f":table/{S}-", 1)[1] for r in touched if "/index/" in r}
+    assert indexes == EXPECTED_INDEXES[component]
+
+
 def test_append_only_tables_are_never_updated(deployed):
     append_only = {ARN.format("dynamodb", f"table/{ResourceNames(S).task_events_table}"),
                    ARN.format("dynamodb", f"table/{ResourceNames(S).memory_table}"),

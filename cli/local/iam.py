@@ -99,5 +99,7 @@ def provision(session: boto3.Session, endpoint: str, topology: Topology, directo
 
 def enforce(endpoint: str) -> None:
     """From the next request on, the emulator (moto) authenticates and authorizes every call."""
-    resp = httpx.post(f"{endpoint}/moto-api/reset-auth", content=b"0", timeout=10)
-    resp.raise_for_status()
+    try:
+        httpx.post(f"{endpoint}/moto-api/reset-auth", content=b"0", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"cannot enforce IAM on {endpoint}: it is not a moto emulator ({exc})") from exc

@@ -92,6 +92,8 @@ def test_up_with_iam_enforced_runs_operator_commands_as_the_administrator(bgagen
     monkeypatch.setenv("BGAGENT_LOCAL_PORT", str(free_port()))
     monkeypatch.setenv("BGAGENT_LOCAL_AWS_PORT", str(free_port()))
     monkeypatch.setenv("BGAGENT_STACK_NAME", f"iam{os.getpid()}")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)  # keys of one's own would win over the stack's operator keys
     started = bgagent("local", "up", "--detach", "--iam", "enforce")
     try:
         assert started.code == 0, started.out + started.err

@@ -63,3 +63,27 @@ def test_a_webhook_delivery_runs_a_task_that_remembers_and_keeps_its_trajectory(
     assert any(task["task_id"] in str(item) for item in episodes)
     objects = platform.boto("s3").list_objects_v2(Bucket=platform.names.artifacts_bucket, Prefix="trajectories/")
     assert any(task["task_id"] in o["Key"] for o in objects.get("Contents", []))
+
+
+def test_a_permission_missing_from_a_role_fails_the_task_naming_action_and_resource(platform):
+    """What a forgotten grant looks like: a readable FAILED task within seconds, not a hang."""
+    import json
+
+    iam = platform.boto("iam")
+    user = f"{platform.names.stack}-agent"
+    policy = iam.get_user_policy(UserName=user, PolicyName="least-privilege")["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    without_repos = {**policy, "Statement": [s for s in policy["Statement"] if s["Sid"] != "TableRepos"]}
+    assert len(without_repos["Statement"]) == len(policy["Statement"]) - 1
+    platform.add_repo("acme/forgotten")
+    iam.put_user_policy(UserName=user, PolicyName="least-privilege", PolicyDocument=json.dumps(without_repos))
+    try:
+        with platform.client("ivan") as c:
+            resp = c.post("/v1/tasks", json={"repo": "acme/forgotten", "task_description": "Add notes",
+                                             "model_id": FAKE_EDIT})
+        task = platform.wait_for("ivan", resp.json()["data"]["task_id"], timeout=60)
+    finally:
+        iam.put_user_policy(UserName=user, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
+    assert task["status"] == "FAILED", task
+    assert "dynamodb:GetItem" in task["error_message"]
+    assert f"table/{platform.names.repos_table}" in task["error_message"]

@@ -132,7 +132,7 @@ def emulator_credentials(state: dict) -> dict[str, str]:
     if state.get("credentials_file"):
         from cli.local.iam import StackCredentials  # only an enforcing stack pays for the import
 
-        return StackCredentials(Path(state["credentials_file"])).keys("operator")
+        return StackCredentials(Path(state["credentials_file"]).parent).keys("operator")
     return EMULATOR_CREDENTIALS
 
 

@@ -29,6 +29,8 @@ from shared.topology.policies import put_events_policy, task_role_policy
 STAND_INS = ("supervisor", "scheduler", "operator")
 ADMINISTRATOR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+# Whose keys a role's credentials file also holds: the dispatcher starts agents, each agent runs under a supervisor.
+PASSED_ON = {"dispatcher": ("agent", "supervisor"), "agent": ("supervisor",)}
 
 
 def role_policies(topology: Topology, account: Account) -> dict[str, dict]:
@@ -43,18 +45,21 @@ def role_policies(topology: Topology, account: Account) -> dict[str, dict]:
 
 @dataclass(frozen=True)
 class StackCredentials:
-    """The credentials file of an enforcing stack: one profile per role."""
+    """The credentials files of an enforcing stack: one per role, holding its keys (and those it passes on)."""
 
-    path: Path
+    directory: Path
+
+    def path(self, role: str) -> Path:
+        return self.directory / role
 
     def env(self, role: str) -> dict[str, str]:
         """Variables that make a process (and botocore in it) act as `role`."""
-        return {"AWS_SHARED_CREDENTIALS_FILE": str(self.path), "AWS_PROFILE": role}
+        return {"AWS_SHARED_CREDENTIALS_FILE": str(self.path(role)), "AWS_PROFILE": role}
 
     def keys(self, role: str) -> dict[str, str]:
         """boto3 client/session keyword arguments for `role`."""
         parser = configparser.ConfigParser()
-        parser.read(self.path)
+        parser.read(self.path(role))
         return {"aws_access_key_id": parser[role]["aws_access_key_id"],
                 "aws_secret_access_key": parser[role]["aws_secret_access_key"]}
 
@@ -73,12 +78,20 @@ def _fresh_key(iam, user: str) -> dict:
     return iam.create_access_key(UserName=user)["AccessKey"]
 
 
+def _write(path: Path, profiles: dict[str, dict[str, str]]) -> None:
+    parser = configparser.ConfigParser()
+    parser.read_dict(profiles)
+    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w") as f:
+        parser.write(f)
+
+
 def provision(session: boto3.Session, endpoint: str, topology: Topology, directory: Path) -> StackCredentials:
-    """Create one user per role holding exactly its policy; write their keys to a 0600 credentials file."""
+    """Create one user per role holding exactly its policy; write each role's keys to its own 0600 file."""
     iam = session.client("iam", endpoint_url=endpoint)
     identity = session.client("sts", endpoint_url=endpoint).get_caller_identity()
     account = Account(partition="aws", region=session.region_name, account_id=identity["Account"])
-    parser = configparser.ConfigParser()
+    keys: dict[str, dict[str, str]] = {}
     for role, policy in role_policies(topology, account).items():
         user = f"{topology.names.stack}-{role}"
         try:
@@ -88,13 +101,12 @@ def provision(session: boto3.Session, endpoint: str, topology: Topology, directo
                 raise
         iam.put_user_policy(UserName=user, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
         key = _fresh_key(iam, user)
-        parser[role] = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "credentials"
-    fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w") as f:
-        parser.write(f)
-    return StackCredentials(path)
+        keys[role] = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    credentials = StackCredentials(directory)
+    for role in keys:
+        _write(credentials.path(role), {r: keys[r] for r in (role, *PASSED_ON.get(role, ()))})
+    return credentials
 
 
 def enforce(endpoint: str) -> None:

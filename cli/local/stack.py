@@ -121,7 +121,8 @@ class EmbeddedStack:
             return env
         env = {**iam.without_keys(env), **self.credentials.env(role)}
         if role == "dispatcher":  # it starts the agents, each under a supervisor
-            env.update(BGAGENT_AGENT_AWS_PROFILE="agent", BGAGENT_SUPERVISOR_AWS_PROFILE="supervisor")
+            env.update(BGAGENT_AGENT_AWS_PROFILE="agent", BGAGENT_SUPERVISOR_AWS_PROFILE="supervisor",
+                       BGAGENT_AGENT_AWS_CREDENTIALS_FILE=str(self.credentials.path("agent")))
         return env
 
     def _enforce_iam(self, session: boto3.Session) -> boto3.Session:
@@ -194,7 +195,7 @@ class EmbeddedStack:
         # Start times let `bgagent local` tell these processes from later ones that reuse their ids.
         state = {"api_url": self.config.api_url, "aws_endpoint_url": self.aws_endpoint,
                  "stack_name": self.config.stack_name, "region": self.config.region, "iam": self.config.iam,
-                 "credentials_file": str(self.credentials.path) if self.credentials else None,
+                 "credentials_file": str(self.credentials.path("operator")) if self.credentials else None,
                  "pids": {n: p.pid for n, p in self._procs.items()},
                  "starts": {n: start_time(p.pid) for n, p in self._procs.items()},
                  "launcher_pid": os.getpid(), "launcher_start": start_time(os.getpid()),

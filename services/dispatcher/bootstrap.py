@@ -27,4 +27,5 @@ def agent_environment() -> dict[str, str]:
     env = dict(os.environ)
     if env.get("BGAGENT_AGENT_AWS_PROFILE"):  # an IAM-enforcing embedded stack: the agent acts as its own role
         env["AWS_PROFILE"] = env["BGAGENT_AGENT_AWS_PROFILE"]
+        env["AWS_SHARED_CREDENTIALS_FILE"] = env.pop("BGAGENT_AGENT_AWS_CREDENTIALS_FILE", "")
     return env

@@ -87,3 +87,19 @@ def test_a_permission_missing_from_a_role_fails_the_task_naming_action_and_resou
     assert task["status"] == "FAILED", task
     assert "dynamodb:GetItem" in task["error_message"]
     assert f"table/{platform.names.repos_table}" in task["error_message"]
+
+
+def test_each_process_is_handed_only_its_own_keys_and_those_it_passes_on(platform):
+    import configparser
+
+    def profiles(role):
+        parser = configparser.ConfigParser()
+        parser.read(platform.stack.credentials.path(role))
+        return set(parser.sections())
+
+    assert profiles("agent") == {"agent", "supervisor"}
+    assert profiles("dispatcher") == {"dispatcher", "agent", "supervisor"}
+    for role in ("gateway", "hydrator", "finalizer", "reconciler", "operator"):
+        assert profiles(role) == {role}
+    env = platform.stack.role_env("gateway")
+    assert env["AWS_PROFILE"] == "gateway" and "AWS_ACCESS_KEY_ID" not in env

@@ -126,7 +126,8 @@ def build_topology(names: ResourceNames) -> Topology:
         Table("schedules", names.schedules_table, n("schedule_id"), indexes=(
             Index("UserIndex", n("user_id"), n("created_at")),
             Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
-        ), grants={"gateway": OWN, "reconciler": APPEND}),  # the reconciler runs due schedules
+        ), grants={"gateway": OWN, "reconciler": APPEND},  # the reconciler runs due schedules
+              index_grants={"gateway": ("UserIndex",), "reconciler": ("DueIndex",)}),
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(

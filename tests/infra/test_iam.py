@@ -127,8 +127,9 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
 
 
 EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
-                                 "webhooks/index/UserIndex"},
-                    "hydrator": {"tasks/index/UserStatusIndex"}, "reconciler": {"tasks/index/StatusIndex"},
+                                 "webhooks/index/UserIndex", "schedules/index/UserIndex"},
+                    "hydrator": {"tasks/index/UserStatusIndex"},
+                    "reconciler": {"tasks/index/StatusIndex", "schedules/index/DueIndex"},
                     "dispatcher": set(), "finalizer": set(), "agent": set()}
 
 

@@ -24,9 +24,9 @@ def _justification(document_name: str, finding) -> str | None:
     if finding.issue == "MALFORMED" and document_name.endswith(".assumeRolePolicy") and "Resource" in detail:
         return "a trust policy names a principal, never a Resource; parliament reads every document as an identity policy"
     if finding.issue == "RESOURCE_MISMATCH" and "bedrock:InvokeModel" in detail and \
-            "foundation-model/*" in detail:
-        return ("foundation-model ARNs have an empty account field, which parliament's pattern "
-                "arn:*:bedrock:*::foundation-model/* fails to match (a parliament false positive)")
+            "foundation-model" not in detail:
+        return ("the model ARNs match the foundation-model resource type; parliament lists every other resource "
+                "type of InvokeModel (inference profiles, provisioned models …) as a mismatch")
     if finding.issue == "RESOURCE_STAR" and detail == "['ecs:ListTasks']":
         return ("ecs:ListTasks authorizes on container instances, which Fargate tasks do not have; the grant is "
                 "confined by the ecs:cluster condition instead")

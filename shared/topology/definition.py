@@ -113,14 +113,14 @@ def build_topology(names: ResourceNames) -> Topology:
         Table("task_events", names.task_events_table, s, n("event_id"), grants=each((*SERVICES, "agent"), APPEND)),
         Table("user_concurrency", names.user_concurrency_table, n("user_id"),
               grants={**each(SERVICES, WRITE), "reconciler": WRITE + SCAN}),
-        Table("repos", names.repos_table, n("repo"),
-              grants=each(("gateway", "hydrator", "finalizer", "reconciler", "agent"), READ)),
+        Table("repos", names.repos_table, n("repo"),  # the gateway lists them (model check at start, web panel)
+              grants={**each(("hydrator", "finalizer", "reconciler", "agent"), READ), "gateway": READ + SCAN}),
         Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),),
               grants={"gateway": WRITE}, index_grants={"gateway": ("UserIndex",)}),
         Table("memory", names.memory_table, n("repo"), n("sk"),
               grants={"hydrator": READ, "finalizer": APPEND, "agent": APPEND}),
         Table("pulls", names.pulls_table, n("repo"), n("head"),  # pull requests of repositories on a local git host
-              grants={"agent": WRITE, "hydrator": READ, "finalizer": READ}),
+              grants={"agent": WRITE, "hydrator": READ, "finalizer": READ, "gateway": READ}),  # the panel shows them
         Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at",
               grants=each(("gateway", "reconciler"), APPEND)),
         Table("schedules", names.schedules_table, n("schedule_id"), indexes=(

@@ -123,8 +123,17 @@ class Context:
             region=p.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
             or (state or {}).get("region") or "us-east-1",
             endpoint_url=endpoint or None,
-            credentials=EMULATOR_CREDENTIALS if from_emulator else None,
+            credentials=emulator_credentials(state) if from_emulator else None,
         )
+
+
+def emulator_credentials(state: dict) -> dict[str, str]:
+    """The operator's keys when the embedded stack enforces IAM, else the emulator's placeholder keys."""
+    if state.get("credentials_file"):
+        from cli.local.iam import StackCredentials  # only an enforcing stack pays for the import
+
+        return StackCredentials(Path(state["credentials_file"]).parent).keys("operator")
+    return EMULATOR_CREDENTIALS
 
 
 def _console(file: TextIO, tty: bool) -> Console:

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int_range(1, 65535), help="the API's port")
     p.add_argument("--aws-port", type=int_range(1, 65535), help="the AWS emulator's port")
     p.add_argument("--detach", "-d", action="store_true", help="run in the background; return once the API answers")
+    p.add_argument("--iam", choices=("off", "enforce"), default=None,
+                   help="enforce: every process holds only its role's Pulumi-granted permissions, and the emulator "
+                        "refuses the rest (BGAGENT_LOCAL_IAM; default off)")
     p.set_defaults(func=up)
 
     p = group.add_parser("down", help="stop every process `local up` started")
@@ -64,7 +67,8 @@ def _config(ctx: Context, args: argparse.Namespace) -> StackConfig:
                        aws_port=args.aws_port or int(env.get("BGAGENT_LOCAL_AWS_PORT", "4599")),
                        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
                        stack_name=env.get("BGAGENT_STACK_NAME", "bgagent"),
-                       reconcile_interval=float(env.get("BGAGENT_RECONCILE_INTERVAL", "60")))
+                       reconcile_interval=float(env.get("BGAGENT_RECONCILE_INTERVAL", "60")),
+                       iam=getattr(args, "iam", None) or env.get("BGAGENT_LOCAL_IAM", "off"))
 
 
 def _sandbox_notice(ctx: Context) -> None:

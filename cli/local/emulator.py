@@ -107,7 +107,10 @@ def make_dynamodb_atomic() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from cli.local.authorization import enforce_like_aws
+
     make_dynamodb_atomic()
+    enforce_like_aws()  # dormant until IAM enforcement is switched on (`bgagent local up --iam enforce`)
     from moto.server import main as moto_main
 
     moto_main(argv if argv is not None else sys.argv[1:])

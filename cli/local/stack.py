@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 import boto3
 import httpx
 
+from cli.local import iam
 from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
 from shared.events.bus import bus_entry
@@ -71,6 +72,7 @@ class StackConfig:
     aws_endpoint_url: str | None = None  # an existing emulator (LocalStack, moto) instead of starting one
     reconcile_interval: float = 60.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    iam: str = "off"  # "enforce": each process holds only its role's Pulumi-granted permissions (moto only)
 
     @property
     def api_url(self) -> str:
@@ -87,6 +89,7 @@ class EmbeddedStack:
         self._ticker_stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self.aws_endpoint = config.aws_endpoint_url
+        self.credentials: iam.StackCredentials | None = None
 
     @property
     def logs_dir(self) -> Path:
@@ -111,6 +114,25 @@ class EmbeddedStack:
         })
         return env
 
+    def role_env(self, role: str) -> dict[str, str]:
+        """The environment of one service: in enforcing mode, its role's credentials and no others."""
+        env = self.env()
+        if self.credentials is None:
+            return env
+        env = {**iam.without_keys(env), **self.credentials.env(role)}
+        if role == "dispatcher":  # it starts the agents, each under a supervisor
+            env.update(BGAGENT_AGENT_AWS_PROFILE="agent", BGAGENT_SUPERVISOR_AWS_PROFILE="supervisor",
+                       BGAGENT_AGENT_AWS_CREDENTIALS_FILE=str(self.credentials.path("agent")))
+        return env
+
+    def _enforce_iam(self, session: boto3.Session) -> boto3.Session:
+        """Give every role its user and switch enforcement on; the session the stack itself goes on with."""
+        self._progress("creating one IAM user per role with its Pulumi policy; enforcing IAM from now on")
+        self.credentials = iam.provision(session, self.aws_endpoint, build_topology(ResourceNames(
+            self.config.stack_name)), self.config.state_dir / "iam")
+        iam.enforce(self.aws_endpoint)
+        return self.credentials.session("scheduler", self.config.region)
+
     def start(self, timeout: float = 60.0) -> None:
         c = self.config
         c.state_dir.mkdir(parents=True, exist_ok=True)
@@ -125,9 +147,11 @@ class EmbeddedStack:
                                     aws_session_token=env.get("AWS_SESSION_TOKEN"), region_name=c.region)
             create_topology(build_topology(ResourceNames(c.stack_name)), session=session,
                             endpoint_url=self.aws_endpoint)
+            if c.iam == "enforce":
+                session = self._enforce_iam(session)
             for service in SERVICES:
                 self._progress(f"starting {service}")
-                self._spawn(service, [sys.executable, "-m", f"services.{service}"], env)
+                self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.role_env(service))
             wait_until_up(f"{c.api_url}/healthz", timeout, self._procs["gateway"])
             self._start_ticker(session)
             self._write_state()
@@ -170,7 +194,8 @@ class EmbeddedStack:
     def _write_state(self) -> None:
         # Start times let `bgagent local` tell these processes from later ones that reuse their ids.
         state = {"api_url": self.config.api_url, "aws_endpoint_url": self.aws_endpoint,
-                 "stack_name": self.config.stack_name, "region": self.config.region,
+                 "stack_name": self.config.stack_name, "region": self.config.region, "iam": self.config.iam,
+                 "credentials_file": str(self.credentials.path("operator")) if self.credentials else None,
                  "pids": {n: p.pid for n, p in self._procs.items()},
                  "starts": {n: start_time(p.pid) for n, p in self._procs.items()},
                  "launcher_pid": os.getpid(), "launcher_start": start_time(os.getpid()),
@@ -200,7 +225,7 @@ class EmbeddedStack:
         proc = self._procs.get(service)
         if proc is not None and proc.poll() is None:
             return
-        self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.env())
+        self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.role_env(service))
         if (self.config.state_dir / "stack.json").exists():
             self._write_state()
 

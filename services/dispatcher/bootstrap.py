@@ -23,5 +23,9 @@ async def build_dispatcher(settings: DispatcherSettings, clients: AwsClients, ag
 
 
 def agent_environment() -> dict[str, str]:
-    """What a local agent process inherits: the dispatcher's own environment (embedded stack only)."""
-    return dict(os.environ)
+    """What a local agent process inherits: the dispatcher's environment, with the agent's AWS profile if any."""
+    env = dict(os.environ)
+    if env.get("BGAGENT_AGENT_AWS_PROFILE"):  # an IAM-enforcing embedded stack: the agent acts as its own role
+        env["AWS_PROFILE"] = env["BGAGENT_AGENT_AWS_PROFILE"]
+        env["AWS_SHARED_CREDENTIALS_FILE"] = env.pop("BGAGENT_AGENT_AWS_CREDENTIALS_FILE", "")
+    return env

@@ -19,9 +19,15 @@ from shared.settings import PlatformSettings
 GRACE_SECONDS = 15
 
 
+class SupervisorSettings(PlatformSettings):
+    # In an IAM-enforcing embedded stack the supervisor reports as itself, not as the agent it runs.
+    supervisor_aws_profile: str | None = None
+
+
 def _report(task_id: str, exit_code: int | None) -> None:
-    settings = PlatformSettings()
-    events = boto3.client("events", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    settings = SupervisorSettings()
+    session = boto3.Session(profile_name=settings.supervisor_aws_profile, region_name=settings.aws_region)
+    events = session.client("events", endpoint_url=settings.aws_endpoint_url)
     detail = ComputeSessionStopped(task_id=task_id, compute_handle=f"process:{os.getpid()}", exit_code=exit_code)
     for attempt in range(5):
         try:

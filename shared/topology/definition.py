@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.topology.grants import APPEND, CHECK, OWN, READ, SCAN, SERVICES, WRITE, each
 from shared.topology.names import ResourceNames
 
 EVENT_SOURCE = "bgagent"
@@ -30,6 +31,10 @@ class Table:
     range_key: KeyAttr | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
+    # role → DynamoDB actions it may perform on the table and its indexes (IAM policies derive from this)
+    grants: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    # role → the indexes it may query (only roles granted dynamodb:Query on the table)
+    index_grants: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
     def attributes(self) -> list[KeyAttr]:
         """Every key attribute of the table and its indexes, once each."""
@@ -102,21 +107,34 @@ def build_topology(names: ResourceNames) -> Topology:
                 Index("IdempotencyIndex", n("idempotency_key")),
             ),
             ttl_attribute="expires_at",
+            grants={**each((*SERVICES, "agent"), WRITE), **each(("gateway", "agent", "reconciler"), WRITE + CHECK)},
+            index_grants={"gateway": ("UserStatusIndex", "UserCreatedIndex"), "hydrator": ("UserStatusIndex",),
+                          "reconciler": ("StatusIndex",)},
         ),
-        Table("task_events", names.task_events_table, s, n("event_id")),
-        Table("user_concurrency", names.user_concurrency_table, n("user_id")),
-        Table("repos", names.repos_table, n("repo")),
-        Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),)),
-        Table("memory", names.memory_table, n("repo"), n("sk")),
-        Table("pulls", names.pulls_table, n("repo"), n("head")),
-        Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at"),
+        Table("task_events", names.task_events_table, s, n("event_id"), grants=each((*SERVICES, "agent"), APPEND)),
+        Table("user_concurrency", names.user_concurrency_table, n("user_id"),
+              grants={**each(SERVICES, WRITE), "reconciler": WRITE + SCAN}),
+        Table("repos", names.repos_table, n("repo"),  # the gateway lists them (model check at start, web panel)
+              grants={**each(("hydrator", "finalizer", "reconciler", "agent"), READ), "gateway": READ + SCAN}),
+        Table("webhooks", names.webhooks_table, n("webhook_id"), indexes=(Index("UserIndex", n("user_id")),),
+              grants={"gateway": WRITE}, index_grants={"gateway": ("UserIndex",)}),
+        Table("memory", names.memory_table, n("repo"), n("sk"),
+              grants={"hydrator": READ, "finalizer": APPEND, "agent": APPEND}),
+        Table("pulls", names.pulls_table, n("repo"), n("head"),  # pull requests of repositories on a local git host
+              grants={"agent": WRITE, "hydrator": READ, "finalizer": READ, "gateway": READ}),  # the panel shows them
+        Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at",
+              grants=each(("gateway", "reconciler"), APPEND)),
         Table("schedules", names.schedules_table, n("schedule_id"), indexes=(
             Index("UserIndex", n("user_id"), n("created_at")),
             Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
-        )),
-        Table("nudges", names.nudges_table, s, n("nudge_id")),
+        ), grants={"gateway": OWN, "reconciler": APPEND},  # the reconciler runs due schedules
+              index_grants={"gateway": ("UserIndex",), "reconciler": ("DueIndex",)}),
+        # Nudges and approval decisions are written in one transaction with a check on the task's status.
+        Table("nudges", names.nudges_table, s, n("nudge_id"), grants=each(("gateway", "agent"), WRITE)),
         Table("approvals", names.approvals_table, s, n("approval_id"),
-              indexes=(Index("PendingIndex", n("pending_user"), n("created_at")),)),
+              indexes=(Index("PendingIndex", n("pending_user"), n("created_at")),),
+              grants=each(("gateway", "agent", "reconciler"), WRITE),  # the reconciler expires them
+              index_grants={"gateway": ("PendingIndex",)}),
     )
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(

@@ -86,3 +86,22 @@ def test_up_detached_status_logs_token_and_down(bgagent, home, monkeypatch):
     assert not (state_dir / "stack.json").exists()
     assert bgagent("local", "status").code == 1
     assert "no embedded stack" in bgagent("local", "down").out
+
+
+def test_up_with_iam_enforced_runs_operator_commands_as_the_administrator(bgagent, home, monkeypatch):
+    monkeypatch.setenv("BGAGENT_LOCAL_PORT", str(free_port()))
+    monkeypatch.setenv("BGAGENT_LOCAL_AWS_PORT", str(free_port()))
+    monkeypatch.setenv("BGAGENT_STACK_NAME", f"iam{os.getpid()}")
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)  # keys of one's own would win over the stack's operator keys
+    started = bgagent("local", "up", "--detach", "--iam", "enforce")
+    try:
+        assert started.code == 0, started.out + started.err
+        assert "enforcing IAM" in started.out
+        state = json.loads((home / "local" / "stack.json").read_text())
+        assert state["iam"] == "enforce" and oct(Path(state["credentials_file"]).stat().st_mode)[-3:] == "600"
+        assert bgagent("repo", "onboard", "acme/iam", "--test-command", "true").code == 0
+        assert [r["repo"] for r in bgagent("repo", "list", "--json").json()] == ["acme/iam"]
+        assert bgagent("list", "--json").json() == []  # the gateway, as itself, reads the tasks index
+    finally:
+        bgagent("local", "down")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bgagent_infra.policies import WILDCARD_RESOURCE_ACTIONS
+from shared.topology.policies import WILDCARD_RESOURCE_ACTIONS
 from shared.topology.definition import build_topology
 from shared.topology.names import ResourceNames
 from tests.infra.conftest import ACCOUNT, BEDROCK_ARN, REGION, STACK_NAME, role_policy
@@ -40,12 +40,11 @@ EXPECTED_TASK_ACTIONS = {
 EXPECTED_TABLES = {
     "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls",
                 "nudges", "approvals"},
-    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory"},
+    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory", "pulls"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
-    "finalizer": {"tasks", "task_events", "user_concurrency", "memory"},
-    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules",
-                   "approvals"},
-    "agent": {"tasks", "task_events", "memory", "nudges", "approvals"},
+    "finalizer": {"tasks", "task_events", "user_concurrency", "memory", "repos", "pulls"},
+    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules", "approvals"},
+    "agent": {"tasks", "task_events", "memory", "repos", "pulls", "nudges", "approvals"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
         "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream", "logs:PutLogEvents"}
@@ -127,6 +126,20 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
         table_arn, index = index_arn.split("/index/")
         assert table_arn in tables
         assert index in {i.name for t in TOPOLOGY.tables if table_arns[t.name] == table_arn for i in t.indexes}
+
+
+EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
+                                 "webhooks/index/UserIndex", "schedules/index/UserIndex", "approvals/index/PendingIndex"},
+                    "hydrator": {"tasks/index/UserStatusIndex"},
+                    "reconciler": {"tasks/index/StatusIndex", "schedules/index/DueIndex"},
+                    "dispatcher": set(), "finalizer": set(), "agent": set()}
+
+
+@pytest.mark.parametrize("component", list(EXPECTED_INDEXES))
+def test_each_role_queries_only_the_indexes_it_reads(deployed, component):
+    touched = _resources(_statements(deployed, f"{S}-{component}-task"), "dynamodb:")
+    indexes = {r.split(f":table/{S}-", 1)[1] for r in touched if "/index/" in r}
+    assert indexes == EXPECTED_INDEXES[component]
 
 
 def test_append_only_tables_are_never_updated(deployed):

@@ -47,8 +47,11 @@ class Platform:
                             timeout=30)
 
     def boto(self, service: str):
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        """A client acting as the operator (in an IAM-enforcing stack, its administrator user)."""
+        credentials = self.stack.credentials
+        keys = credentials.keys("operator") if credentials else {"aws_access_key_id": "testing",
+                                                                 "aws_secret_access_key": "testing"}
+        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1", **keys)
 
     def add_repo(self, full_name: str, **config: object) -> Path:
         """A bare repository, known to the fake GitHub and onboarded on the platform."""
@@ -74,8 +77,11 @@ class Platform:
 
 
 @contextmanager
-def running_platform(aws_endpoint: str, root: Path, **stack_env: str) -> Iterator[Platform]:
-    """Start the embedded stack (on a shared emulator) with fresh doubles; stop everything after."""
+def running_platform(aws_endpoint: str, root: Path, *, iam: str = "off", **stack_env: str) -> Iterator[Platform]:
+    """Start the embedded stack (on a shared emulator) with fresh doubles; stop everything after.
+
+    `iam="enforce"` switches the emulator to enforcing IAM for good: give such a stack an emulator of its own.
+    """
     with ExitStack() as stack_ctx:
         github = FakeGitHub(token=GITHUB_TOKEN)
         anthropic = FakeAnthropic(api_key=ANTHROPIC_KEY)
@@ -85,7 +91,7 @@ def running_platform(aws_endpoint: str, root: Path, **stack_env: str) -> Iterato
         names = ResourceNames(f"e2e{uuid.uuid4().hex[:8]}")
         config = StackConfig(
             state_dir=root / "state", api_port=free_port(), stack_name=names.stack, aws_endpoint_url=aws_endpoint,
-            reconcile_interval=3600,
+            reconcile_interval=3600, iam=iam,
             extra_env={**TEST_CREDENTIALS, "BGAGENT_GITHUB_API_URL": github_url, "BGAGENT_GITHUB_TOKEN": GITHUB_TOKEN,
                        "ANTHROPIC_BASE_URL": anthropic_url, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
                        "BGAGENT_CONSUMER_WAIT_SECONDS": "2", "BGAGENT_HEARTBEAT_SECONDS": "2",

@@ -1,30 +1,13 @@
-"""The account, region and partition the stack deploys into, for ARNs no resource hands us."""
+"""The deploying account, looked up from the provider; the Account type itself is shared with the emulator."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from shared.topology.account import Account
 
-@dataclass(frozen=True)
-class Account:
-    partition: str
-    region: str
-    account_id: str
-
-    def arn(self, service: str, resource: str) -> str:
-        """An ARN of this account and region."""
-        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
-
-    def secret_prefix_arn(self, prefix: str) -> str:
-        """Every Secrets Manager secret whose name starts with `prefix`."""
-        return self.arn("secretsmanager", f"secret:{prefix}*")
-
-    def ecs_tasks_arn(self, cluster_name: str) -> str:
-        """Every task of one ECS cluster."""
-        return self.arn("ecs", f"task/{cluster_name}/*")
+__all__ = ["Account", "lookup_account"]
 
 
 def lookup_account() -> pulumi.Output[Account]:

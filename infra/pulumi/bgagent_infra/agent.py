@@ -12,7 +12,7 @@ from bgagent_infra.config import StackConfig
 from bgagent_infra.containers import container, task_plumbing
 from bgagent_infra.environment import AGENT_CONTAINER, EnvRefs, agent_environment, secret_variables
 from bgagent_infra.identity import Identity
-from bgagent_infra.policies import Refs, task_role_policy
+from shared.topology.policies import Refs, task_role_policy
 from shared.topology.names import ResourceNames
 from bgagent_infra.roles import role_with_policy
 

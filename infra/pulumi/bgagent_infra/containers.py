@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from bgagent_infra.account import Account
 from bgagent_infra.config import StackConfig
-from bgagent_infra.policies import execution_role_policy
+from shared.topology.policies import execution_role_policy
 from bgagent_infra.roles import role_with_policy
 
 XRAY_MEMORY_MIB = 64

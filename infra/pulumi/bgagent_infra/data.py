@@ -49,7 +49,6 @@ class Data(pulumi.ComponentResource):
                                           opts=child, **_table_args(t))
             for t in topology.tables
         }
-        self.indexes: dict[str, tuple[str, ...]] = {t.logical: tuple(i.name for i in t.indexes) for t in topology.tables}
 
         self.bucket = aws.s3.Bucket(f"{name}-artifacts", bucket=topology.bucket_name, opts=child)
         aws.s3.BucketPublicAccessBlock(f"{name}-artifacts", bucket=self.bucket.id, block_public_acls=True,

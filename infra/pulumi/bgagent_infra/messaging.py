@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from bgagent_infra.account import Account
-from bgagent_infra.policies import put_events_policy
+from shared.topology.policies import put_events_policy
 from bgagent_infra.roles import role_with_policy
 from shared.events.models import ReconcileTick
 from shared.topology.definition import Topology

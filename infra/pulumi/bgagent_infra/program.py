@@ -14,13 +14,13 @@ from bgagent_infra.identity import Identity
 from bgagent_infra.messaging import Messaging
 from bgagent_infra.network import Network
 from bgagent_infra.observability import Observability
-from bgagent_infra.policies import Refs
 from bgagent_infra.services import Services
-from shared.topology.definition import build_topology
+from shared.topology.definition import Topology, build_topology
 from shared.topology.names import ResourceNames
+from shared.topology.policies import Refs, index_grants, table_grants
 
 
-def _refs(config: StackConfig, account: pulumi.Output, data: Data, messaging: Messaging,
+def _refs(config: StackConfig, topology: Topology, account: pulumi.Output, data: Data, messaging: Messaging,
           identity: Identity) -> pulumi.Output[Refs]:
     """The ARNs every role's policy is written from (the cluster and agent are added by Services)."""
     tables = {k: t.arn for k, t in data.tables.items()}
@@ -28,7 +28,8 @@ def _refs(config: StackConfig, account: pulumi.Output, data: Data, messaging: Me
     secrets = {k: s.arn for k, s in identity.secrets.items()}
     return pulumi.Output.all(account=account, tables=tables, queues=queues, bus=messaging.bus.arn,
                              bucket=data.bucket.arn, secrets=secrets).apply(lambda a: Refs(
-        account=a["account"], stack=config.stack_name, tables=a["tables"], indexes=data.indexes,
+        account=a["account"], stack=config.stack_name, tables=a["tables"],
+        grants=table_grants(topology), index_grants=index_grants(topology),
         queues={s: tuple(pair) for s, pair in a["queues"].items()}, bus_arn=a["bus"], bucket_arn=a["bucket"],
         secrets=a["secrets"], cluster_arn="", cluster_name="", bedrock_model_arns=tuple(config.bedrock_model_arns)))
 
@@ -43,7 +44,7 @@ def deploy(config: StackConfig) -> dict[str, pulumi.Output]:
     data = Data("data", topology, config)
     messaging = Messaging("messaging", topology, account)
     identity = Identity("identity", config, account)
-    refs = _refs(config, account, data, messaging, identity)
+    refs = _refs(config, topology, account, data, messaging, identity)
     agent = Agent("agent", config, account, refs, identity)
     services = Services("services", config, topology, account, refs, network, identity, agent)
     observability = Observability("observability", config, topology, account, services)

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from bgagent_infra.account import Account
-from bgagent_infra.policies import trust_policy
+from shared.topology.policies import trust_policy
 
 
 def role_with_policy(resource_name: str, *, role_name: str, principal: str, account: pulumi.Output[Account],

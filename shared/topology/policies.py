@@ -1,4 +1,7 @@
-"""Least-privilege IAM for every role of the stack: what each may touch, as data, and its documents."""
+"""Least-privilege IAM for every role of the stack, as plain JSON: Pulumi and the emulator render the same documents.
+
+Table access comes from the topology (`Table.grants`); everything else a role may touch is in ACCESS.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bgagent_infra.account import Account
+from shared.topology.account import Account
+from shared.topology.definition import EVENT_SOURCE, Topology
 
 # Actions AWS authorizes only on Resource "*" (no resource-level permissions): the only "*" we grant.
 WILDCARD_RESOURCE_ACTIONS = frozenset({
@@ -18,12 +22,6 @@ WILDCARD_RESOURCE_ACTIONS = frozenset({
 XRAY_ACTIONS = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords",
                 "xray:PutTraceSegments")
 
-TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query")
-TABLE_APPEND = (*TABLE_READ, "dynamodb:PutItem")  # append-only rows: task events, memory, idempotency keys
-TABLE_WRITE = (*TABLE_APPEND, "dynamodb:UpdateItem")
-TABLE_SCAN = ("dynamodb:Scan",)
-TABLE_OWN = (*TABLE_WRITE, "dynamodb:DeleteItem")  # rows a user creates and removes (schedules)
-TABLE_CHECK = ("dynamodb:ConditionCheckItem",)  # a transaction's check on a row it does not write
 QUEUE_CONSUME = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
                  "sqs:ReceiveMessage")
 DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # the consumer dead-letters itself
@@ -35,11 +33,11 @@ BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream
 
 @dataclass(frozen=True)
 class Access:
-    """What one role may touch; names are the topology's logical names."""
+    """What one role may touch besides its tables; names are the topology's logical names."""
 
-    tables: Mapping[str, tuple[str, ...]]
     consumes_queue: bool = False
     publishes: bool = True
+    event_types: tuple[str, ...] = ()  # if set, the only detail-types it may put on the bus (events:detail-type)
     objects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # artifacts key prefix → actions
     secrets: tuple[str, ...] = ()  # platform secrets read at run time ("github", "anthropic")
     webhook_secrets: bool = False  # secrets under bgagent/<stack>/webhooks/ (signed and GitHub webhooks)
@@ -48,25 +46,14 @@ class Access:
     invokes_models: bool = False  # Bedrock, when model ARNs are configured
 
 
-_W, _A, _R = TABLE_WRITE, TABLE_APPEND, TABLE_READ
-_SLOTS = {"tasks": _W, "task_events": _A, "user_concurrency": _W}  # transitions move a slot with the task
-# Nudges and approval decisions are written in one transaction with a check on the task's status.
-_STEERING = {"tasks": _W + TABLE_CHECK, "nudges": _W, "approvals": _W}
 ACCESS: dict[str, Access] = {
-    # The web panel lists the onboarded repositories (a scan) and shows PRs recorded for local repos.
-    "gateway": Access({**_SLOTS, "repos": _R + TABLE_SCAN, "webhooks": _W, "idempotency": _A, "schedules": TABLE_OWN,
-                       "pulls": _R, **_STEERING},
-                      objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
-    "hydrator": Access({**_SLOTS, "repos": _R, "memory": _R}, consumes_queue=True,
-                       objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
-    "dispatcher": Access(_SLOTS, consumes_queue=True, sessions=True, runs_agent=True),
-    "finalizer": Access({**_SLOTS, "memory": _A}, consumes_queue=True, secrets=("github",)),
-    "reconciler": Access({**_SLOTS, "user_concurrency": _W + TABLE_SCAN, "repos": _R, "idempotency": _A,
-                          "schedules": _A, "tasks": _W + TABLE_CHECK, "approvals": _W},
-                         consumes_queue=True, sessions=True),  # schedules create tasks; approvals expire
-    "agent": Access({"tasks": _W, "task_events": _A, "memory": _A, **_STEERING},
-                    objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
-                    secrets=("github", "anthropic"), invokes_models=True),
+    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
+    "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
+    "dispatcher": Access(consumes_queue=True, sessions=True, runs_agent=True),
+    "finalizer": Access(consumes_queue=True, secrets=("github",)),
+    "reconciler": Access(consumes_queue=True, sessions=True),  # schedules create tasks: see their tables' grants
+    "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
+                    secrets=("github", "anthropic"), invokes_models=True, event_types=("AgentFinished",)),
 }
 
 
@@ -77,7 +64,8 @@ class Refs:
     account: Account
     stack: str
     tables: Mapping[str, str]  # logical name → table ARN
-    indexes: Mapping[str, tuple[str, ...]]  # logical name → index names
+    grants: Mapping[str, Mapping[str, tuple[str, ...]]]  # logical name → role → actions (Table.grants)
+    index_grants: Mapping[str, Mapping[str, tuple[str, ...]]]  # logical name → role → indexes (Table.index_grants)
     queues: Mapping[str, tuple[str, str]]  # service → (queue ARN, DLQ ARN)
     bus_arn: str
     bucket_arn: str
@@ -103,14 +91,28 @@ def _sid(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
 
 
-def _table_statements(access: Access, refs: Refs) -> list[dict]:
+def table_grants(topology: Topology) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Who may do what to each table of the topology."""
+    return {t.logical: dict(t.grants) for t in topology.tables}
+
+
+def index_grants(topology: Topology) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Who may query which index of each table."""
+    return {t.logical: dict(t.index_grants) for t in topology.tables}
+
+
+def _table_statements(role: str, refs: Refs) -> list[dict]:
     out = []
-    for table, actions in access.tables.items():
+    for table, grants in refs.grants.items():
+        actions = grants.get(role)
+        if not actions:
+            continue
         arn = refs.tables[table]
         out.append(_allow(f"Table{_sid(table)}", actions, [arn]))
-        if "dynamodb:Query" in actions and refs.indexes.get(table):
+        indexes = refs.index_grants.get(table, {}).get(role, ())
+        if "dynamodb:Query" in actions and indexes:
             out.append(_allow(f"Table{_sid(table)}Indexes", ("dynamodb:Query",),
-                              [f"{arn}/index/{name}" for name in refs.indexes[table]]))
+                              [f"{arn}/index/{name}" for name in indexes]))
     return out
 
 
@@ -132,12 +134,13 @@ def _session_statements(access: Access, refs: Refs) -> list[dict]:
 def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
     """The inline policy of a service's (or the agent's) task role."""
     access = ACCESS[role]
-    statements = _table_statements(access, refs)
+    statements = _table_statements(role, refs)
     if access.consumes_queue:
         queue_arn, dlq_arn = refs.queues[role]
         statements += [_allow("ConsumeQueue", QUEUE_CONSUME, [queue_arn]), _allow("DeadLetter", DLQ_SEND, [dlq_arn])]
     if access.publishes:
-        statements.append(_allow("PublishEvents", ("events:PutEvents",), [refs.bus_arn]))
+        statements.append(_allow("PublishEvents", ("events:PutEvents",), [refs.bus_arn],
+                                 _only_events(access.event_types)))
     for prefix, actions in access.objects.items():
         statements.append(_allow(f"Artifacts{_sid(prefix.strip('/'))}", actions, [f"{refs.bucket_arn}/{prefix}*"]))
     readable = [refs.secrets[name] for name in access.secrets if name in refs.secrets]
@@ -168,9 +171,17 @@ def execution_role_policy(repository_arn: str, log_group_arn: str, secret_arns: 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def put_events_policy(bus_arn: str) -> dict:
-    """The reconcile schedule's role: put ReconcileTick on the platform bus."""
-    return {"Version": "2012-10-17", "Statement": [_allow("PublishTick", ("events:PutEvents",), [bus_arn])]}
+def _only_events(detail_types: tuple[str, ...]) -> dict | None:
+    """A PutEvents condition admitting only these detail-types from the platform's source."""
+    if not detail_types:
+        return None
+    return {"StringEquals": {"events:source": [EVENT_SOURCE], "events:detail-type": list(detail_types)}}
+
+
+def put_events_policy(bus_arn: str, detail_types: tuple[str, ...] = ()) -> dict:
+    """The reconcile schedule's role (and the local supervisor's): put its events on the platform bus."""
+    statement = _allow("PublishTick", ("events:PutEvents",), [bus_arn], _only_events(detail_types))
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def trust_policy(service_principal: str, account_id: str) -> dict:

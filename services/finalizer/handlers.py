@@ -8,22 +8,15 @@ from pydantic import BaseModel
 
 from services.finalizer.decision import Evidence, decide
 from shared.events.bus import EventPublisher
-from shared.events.models import (
-    AgentFinished,
-    ComputeSessionStopped,
-    EcsTaskStateChange,
-    SlotReleased,
-    TaskCompleted,
-    TaskFailed,
-)
+from shared.events.models import AgentFinished, ComputeSessionStopped, EcsTaskStateChange
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.observability.metrics import MetricsSink, NullMetrics
-from shared.observability.task_metrics import record_terminal
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -39,7 +32,7 @@ class Finalizer:
         self._metrics = metrics or NullMetrics()
         self._store = store
         self._git = git
-        self._bus = bus
+        self._outbox = Outbox(store, bus, self._metrics)
 
     async def handle(self, event: BaseModel) -> None:
         if isinstance(event, AgentFinished):
@@ -59,12 +52,13 @@ class Finalizer:
         task = await self._store.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
+        await self._outbox.flush(task)  # a terminal notice an earlier attempt committed but did not publish
         if task.status in (S.SUBMITTED, S.QUEUED, S.HYDRATING):
             # The session ended before the dispatcher recorded it as running: look again shortly.
             raise RetryLater(f"task is still {task.status.value}", delay=5)
         if task.status == S.RUNNING:
-            task = await self._store.transition(task_id, S.FINALIZING, expected={S.RUNNING},
-                                                event_metadata={"trigger": trigger})
+            task = await self._outbox.transition(task_id, S.FINALIZING, expected={S.RUNNING},
+                                                 event_metadata={"trigger": trigger})
         if task.status != S.FINALIZING:
             log.info("task already final", extra={"status": task.status.value})
             return
@@ -97,14 +91,9 @@ class Finalizer:
                    "commit_count": evidence.commits_ahead if evidence.commits_ahead is not None else task.commit_count}
         if outcome.error_code:
             changes.update(error_code=outcome.error_code, error_message=outcome.error_message)
-        final = await self._store.transition(
+        # Memory first: once the task is final a retry stops early, so nothing may follow the transition
+        # but its own announcements (TaskCompleted/TaskFailed and SlotReleased, in its outbox).
+        await self._remember(task.model_copy(update={**changes, "status": outcome.status}))
+        await self._outbox.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
-        record_terminal(self._metrics, final)
-        await self._remember(final)
-        notice = TaskCompleted if final.status == S.COMPLETED else TaskFailed
-        await self._bus.publish(
-            notice(task_id=final.task_id, user_id=final.user_id, status=final.status,
-                   error_code=final.error_code, pr_url=final.pr_url),
-            SlotReleased(task_id=final.task_id, user_id=final.user_id),
-        )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
-from services.gateway.notify import announce
-from shared.events.models import SlotReleased, TaskCancelled
+from services.gateway.notify import announce, outbox
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
@@ -24,22 +23,19 @@ def _refuse(task: Task) -> ApiError:
 async def cancel_task(d: GatewayDeps, task: Task) -> Task:
     """CANCELLED, with the slot released in the same write; then tell the dispatcher to stop compute,
     and the hydrator that a slot is free. A task that moves meanwhile is re-read and judged again."""
-    current = task
+    current, box = task, outbox(d.tasks, d.bus)
     for _ in range(_ATTEMPTS):
         if current.status not in CANCELLABLE:
             raise _refuse(current)
-        # Pinning the status we read tells us exactly whether this write released a slot.
+        # Pinning the status we read; the write announces TaskCancelled, and SlotReleased if it freed one.
         try:
-            cancelled = await d.tasks.transition(current.task_id, TaskStatus.CANCELLED, expected={current.status},
-                                                 event_metadata={"reason": "cancelled by user"})
+            cancelled = await box.commit(current.task_id, TaskStatus.CANCELLED, expected={current.status},
+                                         event_metadata={"reason": "cancelled by user"})
         except TransitionConflict as exc:
             current = exc.current
             continue
         except TaskNotFound as exc:
             raise ApiError("TASK_NOT_FOUND", f"task {task.task_id} not found") from exc
-        events = [TaskCancelled(task_id=cancelled.task_id, user_id=cancelled.user_id, reason="cancelled by user")]
-        if current.slot_held:
-            events.append(SlotReleased(task_id=cancelled.task_id, user_id=cancelled.user_id))
-        await announce(d.bus, *events)
+        await announce(box, cancelled)
         return cancelled
     raise ApiError("SERVICE_UNAVAILABLE", f"task {task.task_id} keeps changing state; retry the cancellation")

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from services.gateway.attachments import discard_attachments, prepare_attachments, store_attachments
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
-from services.gateway.notify import announce
+from services.gateway.notify import announce, outbox
 from services.gateway.schemas import CreateTaskRequest
 from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
@@ -67,14 +67,14 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
         raise
     if warnings:
         await d.tasks.append_event(created.task_id, "model.deprecated", {"model_id": model_id, "warnings": warnings})
-    await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
+    await announce(outbox(d.tasks, d.bus), created)
     return Submission(created, replayed=False)
 
 
 async def _create(d: GatewayDeps, task: Task, idempotency_key: str | None) -> Task:
     for attempt in range(1, _CREATE_ATTEMPTS + 1):
         try:
-            return await d.tasks.create(task)
+            return await d.tasks.create(task, announce=[TaskSubmitted(task_id=task.task_id, user_id=task.user_id)])
         except ClientError as exc:
             # DynamoDB may cancel one of two transactions racing on the same key with
             # TransactionConflict instead of a failed condition: try again, and the loser sees the key.

@@ -16,3 +16,5 @@ class ReconcilerSettings(WorkerSettings, ComputeSettings):
     submitted_stale_seconds: float = Field(60.0, gt=0)
     finalizing_stale_seconds: float = Field(300.0, gt=0)
     queued_max_seconds: float = Field(24 * 3600.0, gt=0)
+    # Announced events still pending this long after their transition lost their publisher: re-publish.
+    outbox_stale_seconds: float = Field(10.0, gt=0)

@@ -50,10 +50,15 @@ def parse_envelope(body: str) -> BaseModel:
         source, detail_type, detail = envelope["source"], envelope["detail-type"], envelope["detail"]
     except (ValueError, KeyError, TypeError) as exc:
         raise MalformedEvent(f"not an EventBridge envelope: {exc}") from exc
+    return detail_of(source, detail_type, detail)
+
+
+def detail_of(source: str, detail_type: str, detail: Any) -> BaseModel:
+    """The typed detail for a source and detail-type, from its dict or its JSON text."""
     model = DETAIL_MODELS.get((source, detail_type))
     if model is None:
         raise UnknownEvent(f"unknown event {source}/{detail_type}")
     try:
-        return model.model_validate(detail)
+        return model.model_validate_json(detail) if isinstance(detail, str) else model.model_validate(detail)
     except ValidationError as exc:
         raise MalformedEvent(f"invalid {detail_type}: {exc.error_count()} error(s)") from exc

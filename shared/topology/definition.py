@@ -99,7 +99,8 @@ def build_topology(names: ResourceNames) -> Topology:
                 Index("UserStatusIndex", n("user_id"), n("status_created")),
                 Index("UserCreatedIndex", n("user_id"), n("created_at")),
                 Index("StatusIndex", n("status"), n("created_at")),
-                Index("IdempotencyIndex", n("idempotency_key")),
+                # Sparse: only tasks whose transitions announced events not yet marked sent.
+                Index("OutboxIndex", n("outbox_pending"), n("updated_at")),
             ),
             ttl_attribute="expires_at",
         ),

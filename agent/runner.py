@@ -28,6 +28,7 @@ from agent.tools.editor import EditorTool
 from agent.tools.policy import CommandPolicy
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
+from shared.aws.errors import StoreUnavailable
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.memory.store import MemoryStore
@@ -132,7 +133,7 @@ class AgentRunner:
         except Cancelled as exc:
             log.info("stopped: %s; writing nothing more", exc)
             return RunReport(0, "cancelled", str(exc))
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
             log.error("could not write the result: %s", exc)
         if self._deps.memory is not None:
@@ -193,7 +194,7 @@ class AgentRunner:
             raise ContextUnavailable("the task has no hydrated context (context_key is empty)")
         try:
             context = await self._deps.contexts.get(task.context_key)
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             raise ContextUnavailable(f"could not read the hydrated context: {exc}") from exc
         if context is None or context.task_id != task.task_id:
             raise ContextUnavailable(f"the hydrated context {task.context_key} is missing or belongs to another task")
@@ -244,7 +245,7 @@ class AgentRunner:
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:
             await self._deps.publisher.publish(outcome.finished_event(task))
-        except (PublishFailed, ClientError, BotoCoreError) as exc:
+        except PublishFailed as exc:
             # The result is on the task row; the finalizer also learns of the end when compute stops.
             log.error("could not publish AgentFinished: %s", exc)
 

@@ -14,7 +14,7 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import github, schedules, signed_webhooks, tasks, webhooks
+from services.gateway.routes import github, refusals, schedules, signed_webhooks, tasks, webhooks
 from services.gateway.schemas import Health, HealthResponse
 from shared.attachments.errors import AttachmentRejected
 
@@ -67,6 +67,7 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, larger=task_routes)
     app.add_middleware(RequestContext)
     openapi.install(app)
+    refusals.install(app)
 
     @app.exception_handler(AttachmentRejected)
     async def attachment_rejected(request: Request, exc: AttachmentRejected):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from services.gateway.deps import GatewayDeps
-from services.gateway.errors import ApiError
 from services.gateway.notify import announce, outbox
-from shared.tasks.errors import TaskNotFound, TransitionConflict
+from services.gateway.refusals import NotCancellable, TryAgainShortly
+from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
@@ -13,11 +13,11 @@ CANCELLABLE = frozenset({TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYD
 _ATTEMPTS = 5
 
 
-def _refuse(task: Task) -> ApiError:
+def _refuse(task: Task) -> NotCancellable:
     if task.status == TaskStatus.FINALIZING:
-        return ApiError("TASK_ALREADY_TERMINAL", f"task {task.task_id} is FINALIZING: the agent has finished and its "
-                        "result is being recorded, so it can no longer be cancelled")
-    return ApiError("TASK_ALREADY_TERMINAL", f"task {task.task_id} is already {task.status.value}")
+        return NotCancellable(f"task {task.task_id} is FINALIZING: the agent has finished and its "
+                              "result is being recorded, so it can no longer be cancelled")
+    return NotCancellable(f"task {task.task_id} is already {task.status.value}")
 
 
 async def cancel_task(d: GatewayDeps, task: Task) -> Task:
@@ -34,8 +34,6 @@ async def cancel_task(d: GatewayDeps, task: Task) -> Task:
         except TransitionConflict as exc:
             current = exc.current
             continue
-        except TaskNotFound as exc:
-            raise ApiError("TASK_NOT_FOUND", f"task {task.task_id} not found") from exc
         await announce(box, cancelled)
         return cancelled
-    raise ApiError("SERVICE_UNAVAILABLE", f"task {task.task_id} keeps changing state; retry the cancellation")
+    raise TryAgainShortly(f"task {task.task_id} keeps changing state; retry the cancellation")

@@ -10,7 +10,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.aws.errors import StoreUnavailable
 
 # Answers about the request itself, which the store inspects; any other failure is the service's.
-_ANSWERS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException", "ValidationException"})
+DYNAMODB_ANSWERS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException",
+                              "ValidationException"})
+S3_ANSWERS = frozenset({"NoSuchKey", "404"})
 
 
 def error_code(exc: ClientError) -> str:
@@ -20,8 +22,9 @@ def error_code(exc: ClientError) -> str:
 class GuardedClient:
     """Wraps an aiobotocore client: conditional answers pass through, failures become StoreUnavailable."""
 
-    def __init__(self, client: Any):
+    def __init__(self, client: Any, answers: frozenset[str] = DYNAMODB_ANSWERS):
         self._client = client
+        self._answers = answers
 
     def __getattr__(self, name: str) -> Any:
         call = getattr(self._client, name)
@@ -33,7 +36,7 @@ class GuardedClient:
             try:
                 return await call(*args, **kwargs)
             except ClientError as exc:
-                if error_code(exc) in _ANSWERS:
+                if error_code(exc) in self._answers:
                     raise
                 raise StoreUnavailable(f"{name}: {error_code(exc) or exc}") from exc
             except BotoCoreError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
 from shared.events.errors import MalformedEvent, PublishFailed, UnknownEvent
@@ -37,7 +38,10 @@ class EventBridgePublisher:
         for start in range(0, len(details), 10):
             batch = details[start:start + 10]
             entries = [bus_entry(d, self._bus) for d in batch]
-            resp = await self._events.put_events(Entries=entries)
+            try:
+                resp = await self._events.put_events(Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise PublishFailed(f"EventBridge did not answer: {exc}") from exc
             if resp.get("FailedEntryCount"):
                 errors = [e.get("ErrorMessage") for e in resp.get("Entries", []) if e.get("ErrorCode")]
                 raise PublishFailed(f"EventBridge refused {resp['FailedEntryCount']} event(s): {errors}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
+
+from shared.aws.guarded import S3_ANSWERS, GuardedClient
 from pydantic import BaseModel, ConfigDict
 
 from shared.attachments.models import AttachmentRef
@@ -50,7 +52,7 @@ class S3ContextStore:
     """ContextStore in the stack's artifacts bucket (the prompt may exceed EventBridge's 256 KB)."""
 
     def __init__(self, s3: Any, bucket: str):
-        self._s3 = s3
+        self._s3 = GuardedClient(s3, S3_ANSWERS)
         self._bucket = bucket
 
     @staticmethod

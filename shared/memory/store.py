@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
+
+from shared.aws.guarded import GuardedClient
 from pydantic import BaseModel, Field
 
 from shared.aws.dynamo import from_item, to_item, values
@@ -40,7 +42,7 @@ class DynamoMemoryStore:
     """MemoryStore over the Memory table (repo, sk)."""
 
     def __init__(self, ddb: Any, table: str):
-        self._ddb = ddb
+        self._ddb = GuardedClient(ddb)
         self._table = table
 
     async def put(self, entry: MemoryEntry, *, only_if_new: bool = False) -> bool:

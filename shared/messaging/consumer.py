@@ -71,16 +71,22 @@ class QueueConsumer:
         """Consume until stop() is called, then drain in-flight handlers."""
         log.info("consumer started", extra={"queue_url": self._cfg.queue_url})
         while not self._stopping.is_set():
+            # Receive only what a free handler slot can start now: a message that waited for a slot
+            # would outlive its visibility unextended and be delivered again.
+            claimed = await self._claim_slots()
+            if not claimed:
+                break
             try:
-                messages = await self._receive()
+                messages = await self._receive(claimed)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed poll must never end the loop
                 log.exception("receive failed; backing off")
+                messages = []
                 await self._sleep(2.0)
-                continue
+            for _ in range(claimed - len(messages)):
+                self._slots.release()
             for message in messages:
-                await self._slots.acquire()
                 task = asyncio.create_task(self._process(message))
                 self._inflight.add(task)
                 task.add_done_callback(self._done)
@@ -98,8 +104,24 @@ class QueueConsumer:
         except asyncio.TimeoutError:
             pass
 
-    async def _receive(self) -> list[dict]:
-        free = max(1, min(self._cfg.batch_size, self._cfg.concurrency - len(self._inflight)))
+    async def _claim_slots(self) -> int:
+        """Wait for a free handler slot and claim it with any others free now; 0 once stopping."""
+        acquire = asyncio.create_task(self._slots.acquire())
+        stop = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({acquire, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if self._stopping.is_set():
+            acquire.cancel()
+            if acquire.done() and not acquire.cancelled():
+                self._slots.release()
+            return 0
+        claimed = 1
+        while claimed < self._cfg.batch_size and not self._slots.locked():
+            await self._slots.acquire()  # free: returns at once
+            claimed += 1
+        return claimed
+
+    async def _receive(self, free: int) -> list[dict]:
         poll = asyncio.create_task(self._sqs.receive_message(
             QueueUrl=self._cfg.queue_url,
             MaxNumberOfMessages=free,

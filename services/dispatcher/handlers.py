@@ -10,7 +10,8 @@ from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import ComputeStrategy
 from shared.events.bus import EventPublisher
 from shared.events.models import TaskCancelled, TaskHydrated
-from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.messaging.errors import RetryLater
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.models import utcnow
@@ -32,12 +33,7 @@ class Dispatcher:
         self._outbox = Outbox(store, bus, self._metrics)
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, TaskHydrated):
-            await self.on_hydrated(event)
-        elif isinstance(event, TaskCancelled):
-            await self.on_cancelled(event)
-        else:
-            raise PoisonMessage(f"dispatcher does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
 
     async def on_hydrated(self, event: TaskHydrated) -> None:
         task = await self._store.get(event.task_id)
@@ -74,3 +70,6 @@ class Dispatcher:
             await self._compute.stop(task.compute_handle, reason=event.reason or "cancelled")
             await self._store.append_event(task.task_id, "compute.stop_requested",
                                            {"compute_handle": task.compute_handle})
+
+
+HANDLERS = routing_table("dispatcher", {TaskHydrated: Dispatcher.on_hydrated, TaskCancelled: Dispatcher.on_cancelled})

@@ -13,6 +13,7 @@ from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
@@ -35,18 +36,20 @@ class Finalizer:
         self._outbox = Outbox(store, bus, self._metrics)
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, AgentFinished):
-            await self.finalize(event.task_id, trigger="agent finished")
-        elif isinstance(event, ComputeSessionStopped):
-            note = f"the agent process exited with code {event.exit_code} before reporting a result"
-            await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
-        elif isinstance(event, EcsTaskStateChange):
-            if not event.started_by:
-                raise PoisonMessage("ECS task without startedBy: not one of ours")
-            note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
-            await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
-        else:
-            raise PoisonMessage(f"finalizer does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
+
+    async def on_agent_finished(self, event: AgentFinished) -> None:
+        await self.finalize(event.task_id, trigger="agent finished")
+
+    async def on_session_stopped(self, event: ComputeSessionStopped) -> None:
+        note = f"the agent process exited with code {event.exit_code} before reporting a result"
+        await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
+
+    async def on_ecs_stopped(self, event: EcsTaskStateChange) -> None:
+        if not event.started_by:
+            raise PoisonMessage("ECS task without startedBy: not one of ours")
+        note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
+        await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
 
     async def finalize(self, task_id: str, *, trigger: str, stopped_note: str | None = None) -> None:
         task = await self._store.get(task_id)
@@ -97,3 +100,10 @@ class Finalizer:
         await self._outbox.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
+
+
+HANDLERS = routing_table("finalizer", {
+    AgentFinished: Finalizer.on_agent_finished,
+    ComputeSessionStopped: Finalizer.on_session_stopped,
+    EcsTaskStateChange: Finalizer.on_ecs_stopped,
+})

@@ -22,7 +22,7 @@ from shared.llm.lifecycle import lifecycle_warning, today_utc
 from shared.llm.lookup import price_for
 from shared.llm.prices import ModelPrice
 from shared.memory.store import MemoryEntry, MemoryStore
-from shared.messaging.errors import PoisonMessage
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
@@ -59,12 +59,7 @@ class Hydrator:
         self._settings = settings
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, TaskSubmitted):
-            await self.on_submitted(event)
-        elif isinstance(event, SlotReleased):
-            await self.on_slot_released(event)
-        else:
-            raise PoisonMessage(f"hydrator does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
 
     async def _cap(self, user_id: str) -> int:
         row = await self._store.get_concurrency(user_id)
@@ -215,3 +210,6 @@ def _classified(exc: GitHostError, what: str) -> HydrationFailed:
     if isinstance(exc, GitHostUnavailable):
         return HydrationFailed("GITHUB_UNAVAILABLE", f"GitHub did not answer while reading the {what}: {exc}")
     return HydrationFailed("HYDRATION_FAILED", f"reading the {what} failed: {exc}")
+
+
+HANDLERS = routing_table("hydrator", {TaskSubmitted: Hydrator.on_submitted, SlotReleased: Hydrator.on_slot_released})

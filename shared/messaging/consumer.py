@@ -7,13 +7,12 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
-
-from pydantic import BaseModel
+from typing import Any
 
 from shared.events.bus import parse_envelope
 from shared.events.errors import MalformedEvent, UnknownEvent
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.messaging.routing import Handler, Routes
 from shared.observability.logging import log_context
 from shared.observability.metric_names import HANDLER_ERRORS, QUEUE_WAIT_MS
 from shared.observability.metrics import MetricsSink, NullMetrics
@@ -23,7 +22,7 @@ from shared.tasks.states import is_at_or_past
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[BaseModel], Awaitable[None]]
+__all__ = ["ConsumerConfig", "Handler", "QueueConsumer", "Routes"]
 
 
 @dataclass
@@ -49,14 +48,15 @@ class ConsumerStats:
 
 
 class QueueConsumer:
-    """Long-polls a queue and runs a handler per message: ack, retry with backoff, or dead-letter."""
+    """Long-polls a queue and runs, per message, the handler its routes have for the event's type:
+    ack, retry with backoff, or dead-letter."""
 
-    def __init__(self, sqs: Any, config: ConsumerConfig, handler: Handler, *, service: str,
+    def __init__(self, sqs: Any, config: ConsumerConfig, routes: Routes, *, service: str,
                  metrics: MetricsSink | None = None):
         self._metrics = metrics or NullMetrics()
         self._sqs = sqs
         self._cfg = config
-        self._handler = handler
+        self._routes = routes
         self._service = service
         self._stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -176,13 +176,17 @@ class QueueConsumer:
         except (MalformedEvent, UnknownEvent) as exc:
             log.error("poison message", extra={"error": str(exc)})
             return "dead-letter"
+        handler = self._routes.get(type(event))
+        if handler is None:
+            log.error("no handler for this event type", extra={"event": type(event).__name__})
+            return "dead-letter"
         task_id = getattr(event, "task_id", None)
         with log_context(task_id=task_id, user_id=getattr(event, "user_id", None), event=type(event).__name__,
                          trace_id=getattr(event, "trace_header", None)):
             try:
                 async with traced(self._service, getattr(event, "trace_header", None), task_id=task_id,
                                   event=type(event).__name__):
-                    await self._handler(event)
+                    await handler(event)
                 return "ack"
             except TransitionConflict as exc:
                 applied = exc.target is not None and is_at_or_past(exc.current.status, exc.target)

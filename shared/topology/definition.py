@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.events.models import EVENT_SOURCE
+from shared.events.subscriptions import CONSUMES, by_source
 from shared.topology.names import ResourceNames
-
-EVENT_SOURCE = "bgagent"
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,9 @@ class Topology:
         return next(q for q in self.queues if q.service == service)
 
 
-# Which detail-types each consuming service reads from the bus.
-SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "hydrator": {EVENT_SOURCE: ("TaskSubmitted", "SlotReleased")},
-    "dispatcher": {EVENT_SOURCE: ("TaskHydrated", "TaskCancelled")},
-    "finalizer": {EVENT_SOURCE: ("AgentFinished", "Compute Session Stopped"), "aws.ecs": ("ECS Task State Change",)},
-    "reconciler": {EVENT_SOURCE: ("ReconcileTick",)},
-}
+# Which detail-types each consuming service reads from the bus, by source: derived from the one table
+# (shared.events.subscriptions) that each service's HANDLERS is checked against.
+SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {service: by_source(service) for service in CONSUMES}
 
 
 def _pattern(names: ResourceNames, source: str, detail_types: tuple[str, ...]) -> dict:

@@ -24,7 +24,7 @@ async def test_no_message_is_received_while_every_slot_is_busy():
 
     first, second = queue.send(_submitted("t1")), queue.send(_submitted("t2"))
     consumer = QueueConsumer(queue, ConsumerConfig(queue_url="q", batch_size=1, wait_seconds=1, concurrency=1),
-                             handler, service="test")
+                             {TaskSubmitted: handler}, service="test")
     runner = asyncio.create_task(consumer.run())
     while not started:
         await asyncio.sleep(0.01)

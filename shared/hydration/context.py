@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict
 
 from shared.aws.guarded import S3_ANSWERS, GuardedClient
-from pydantic import BaseModel, ConfigDict
 
 from shared.attachments.models import AttachmentRef
 from shared.llm.prices import ModelPrice

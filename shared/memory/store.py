@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
-
-from shared.aws.guarded import GuardedClient
 from pydantic import BaseModel, Field
 
 from shared.aws.dynamo import from_item, to_item, values
+from shared.aws.guarded import GuardedClient
 from shared.tasks.models import new_id, utcnow
 
 

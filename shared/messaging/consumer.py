@@ -35,8 +35,6 @@ class ConsumerConfig:
     concurrency: int = 16
     max_backoff_seconds: int = 300
     shutdown_grace_seconds: float = 30.0
-    # Fault injection: handle every message twice at once, as at-least-once delivery may.
-    duplicate_delivery: bool = False
 
 
 @dataclass
@@ -149,11 +147,7 @@ class QueueConsumer:
         keeper = asyncio.create_task(self._keep_invisible(receipt))
         try:
             with log_context(service=self._service, message_id=message.get("MessageId"), receive_count=receives):
-                if self._cfg.duplicate_delivery:
-                    outcomes = await asyncio.gather(self._dispatch(message), self._dispatch(message))
-                    outcome = next((o for o in outcomes if o != "ack"), "ack")
-                else:
-                    outcome = await self._dispatch(message)
+                outcome = await self._dispatch(message)
         finally:
             keeper.cancel()
         try:

@@ -32,7 +32,6 @@ async def serve_queue(service: str, settings: WorkerSettings, build_routes: Buil
                 queue_url=queue_url, dlq_url=dlq_url, batch_size=settings.consumer_batch_size,
                 wait_seconds=settings.consumer_wait_seconds, visibility_seconds=settings.consumer_visibility_seconds,
                 concurrency=settings.consumer_concurrency,
-                duplicate_delivery=settings.consumer_duplicate_delivery,
             ),
             await build_routes(clients),
             service=service,

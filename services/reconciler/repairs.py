@@ -43,8 +43,9 @@ class StuckTaskRepairs:
         active = active if active is not None else await read_active(self._store)
         counts: dict[str, int] = {}
         relayed = await self._outbox.flush_stale(older_than_seconds=self._s.outbox_stale_seconds, now=now)
-        if relayed:
+        if relayed:  # a publisher died between a commit and its publish
             counts["outbox_relayed"] = relayed
+            self._metrics.count(STUCK_TASKS_REPAIRED, relayed, repair="outbox_relayed")
         # Ticks overlap (several handler calls share this object): per-tick state lives in this call only.
         woken: set[str] = set()  # users whose queue got a SlotReleased this tick
         checks = [(S.RUNNING, self._running), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),

@@ -39,7 +39,7 @@ class Dispatcher:
         task = await self._store.get(event.task_id)
         if task is None:
             raise TaskNotFound(event.task_id)
-        await self._outbox.flush(task)  # a failure notice an earlier attempt committed but did not publish
+        await self._outbox.recover(task)  # a failure notice an earlier attempt committed but did not publish
         if task.status != S.HYDRATING:
             log.info("task not hydrating; nothing to start", extra={"status": task.status.value})
             return

@@ -55,7 +55,7 @@ class Finalizer:
         task = await self._store.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
-        await self._outbox.flush(task)  # a terminal notice an earlier attempt committed but did not publish
+        await self._outbox.recover(task)  # a terminal notice an earlier attempt committed but did not publish
         if task.status in (S.SUBMITTED, S.QUEUED, S.HYDRATING):
             # The session ended before the dispatcher recorded it as running: look again shortly.
             raise RetryLater(f"task is still {task.status.value}", delay=5)

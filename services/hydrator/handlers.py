@@ -69,7 +69,7 @@ class Hydrator:
         task = await self._store.get(event.task_id)
         if task is None:
             raise TaskNotFound(event.task_id)
-        await self._outbox.flush(task)  # what an earlier attempt committed but could not publish
+        await self._outbox.recover(task)  # what an earlier attempt committed but could not publish
         repo: RepoConfig | None = None
         if task.status == S.SUBMITTED:
             repo = await self._repos.get(task.repo)

@@ -10,11 +10,15 @@ from shared.events.bus import EventPublisher, detail_of
 from shared.events.models import EventDetail
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.observability.task_metrics import record_started, record_terminal
-from shared.tasks.models import Task
+from shared.tasks.models import Task, parse_time
 from shared.tasks.states import TaskStatus
 from shared.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
+
+# A redelivery comes after the queue's backoff (a second or more); entries younger than this belong to
+# a publisher still at work, and publishing them again would only double the traffic.
+RECOVERY_SECONDS = 1.0
 
 
 class Outbox:
@@ -72,15 +76,25 @@ class Outbox:
             return False
         return True
 
-    async def flush(self, task: Task) -> None:
-        """Publish the task's pending events in order, then mark them sent (a repeat is harmless)."""
-        pending = task.outbox or {}
+    async def flush(self, task: Task, *, older_than_seconds: float = 0.0) -> None:
+        """Publish the task's pending events in order, then mark them sent (a repeat is harmless).
+
+        With an age, only entries at least that old: what an attempt that died left behind, not what
+        a live publisher is about to mark sent.
+        """
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)
+        pending = {i: e for i, e in (task.outbox or {}).items()
+                   if not older_than_seconds or parse_time(e.created_at) <= cutoff}
         if not pending:
             return
         ids = sorted(pending)
         await self._bus.publish(*(detail_of(pending[i].source, pending[i].detail_type, pending[i].detail)
                                   for i in ids))
         await self._store.mark_sent(task.task_id, ids)
+
+    async def recover(self, task: Task) -> None:
+        """On a redelivered message: publish what an earlier attempt committed but never published."""
+        await self.flush(task, older_than_seconds=RECOVERY_SECONDS)
 
     async def flush_stale(self, *, older_than_seconds: float, now: datetime | None = None) -> int:
         """Re-publish what transitions left pending longer than a short age (their publisher died)."""

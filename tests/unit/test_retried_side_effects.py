@@ -33,6 +33,7 @@ from tests.fakes.collaborators import (
     InMemoryRepos,
     RecordingBus,
 )
+from shared.tasks.outbox import RECOVERY_SECONDS
 from tests.fakes.tasks import InMemoryTaskStore
 from tests.unit.test_reconciler import Metrics
 
@@ -56,6 +57,7 @@ async def deliver(handler, bus: RecordingBus, *events, consumes: tuple[type, ...
         except Exception:
             if attempt < redeliveries:
                 queue.append((event, attempt + 1))
+                await asyncio.sleep(RECOVERY_SECONDS)  # the queue's backoff before a redelivery
         fresh, seen = bus.published[seen:], len(bus.published)
         queue.extend((e, 0) for e in fresh if isinstance(e, consumes))
 

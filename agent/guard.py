@@ -10,7 +10,8 @@ from typing import Any, Mapping, Protocol
 from agent.errors import Cancelled, NotStarted
 from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
 log = logging.getLogger(__name__)

@@ -38,7 +38,8 @@ from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
-from shared.tasks.models import Task, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import Task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

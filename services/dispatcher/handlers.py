@@ -14,7 +14,7 @@ from shared.messaging.errors import RetryLater
 from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.tasks.errors import TaskNotFound, TransitionConflict
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore

@@ -13,7 +13,8 @@ from services.reconciler.drift import ActiveTasks, read_active
 from shared.observability.metric_names import STUCK_TASKS_REPAIRED
 from shared.observability.metrics import MetricsSink
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore

@@ -17,7 +17,8 @@ from shared.schedules.models import Schedule
 from shared.schedules.store import ScheduleStore
 from shared.schedules.timing import latest_due, next_due
 from shared.tasks.errors import IdempotencyConflict
-from shared.tasks.models import Task, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.store import TaskStore
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.aws.dynamo import from_item, to_item, values
 from shared.aws.guarded import GuardedClient
-from shared.tasks.models import new_id, utcnow
+from shared.clock import new_id, utcnow
 
 
 class MemoryEntry(BaseModel):

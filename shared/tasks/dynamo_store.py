@@ -15,7 +15,8 @@ from shared.aws.guarded import GuardedClient, error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.tasks import dynamo_listing, dynamo_writes as w
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
-from shared.tasks.models import IDEMPOTENCY_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import IDEMPOTENCY_TTL_SECONDS, Task, TaskEvent, UserConcurrency
 from shared.tasks.pending import OUTBOX_PENDING, outbox_entries
 from shared.tasks.plan import TransitionPlan, plan_transition, transition_event
 from shared.tasks.states import TaskStatus

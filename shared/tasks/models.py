@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.attachments.models import AttachmentRef
-from shared.clock import new_id, parse_time, utcnow  # noqa: F401  (re-exported until imports move)
+from shared.clock import new_id, utcnow
 from shared.tasks.pending import OutboxEntry
 from shared.tasks.states import TaskStatus
 

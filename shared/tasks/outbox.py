@@ -10,7 +10,8 @@ from shared.events.bus import EventPublisher, detail_of
 from shared.events.models import EventDetail
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.observability.task_metrics import record_started, record_terminal
-from shared.tasks.models import Task, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 from shared.tasks.store import TaskStore
 

@@ -8,7 +8,8 @@ from typing import Any, Collection, Mapping, Sequence
 
 from shared.tasks.announcements import implied_events
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent
 from shared.tasks.pending import OUTBOX_PENDING, OutboxEntry, outbox_entries
 from shared.tasks.states import TaskStatus, acquires_slot, can_transition
 

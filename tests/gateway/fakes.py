@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFound
 from services.gateway.adapters.webhooks import Webhook
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 
 
 class InMemoryWebhooks:

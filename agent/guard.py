@@ -7,11 +7,11 @@ import logging
 import time
 from typing import Any, Mapping, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from agent.errors import Cancelled, NotStarted
+from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -103,5 +103,5 @@ class TaskGuard:
             except Cancelled:
                 log.info("task left RUNNING; stopping", extra={"reason": self.stop_reason})
                 return
-            except (ClientError, BotoCoreError) as exc:
+            except StoreUnavailable as exc:
                 log.warning("heartbeat failed: %s", exc)  # the next beat may get through

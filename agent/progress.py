@@ -6,10 +6,9 @@ import logging
 import time
 from typing import Any, Callable, Mapping, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from agent.model_loop import TurnRecord
 from agent.pricing import Usage
+from shared.aws.errors import StoreUnavailable
 from shared.observability.redaction import redact, redact_value
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ class Progress:
         self.written += 1
         try:
             await self._trail.append_event(self._task_id, event_type, redact_value(dict(metadata)))
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             # The trail is for people watching; a lost progress event must not fail the run.
             log.warning("could not write %s event: %s", event_type, exc)
 

@@ -34,6 +34,7 @@ from agent.tools.policy import CommandPolicy
 from agent.tools.protocol import Tool
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
+from shared.aws.errors import StoreUnavailable
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.memory.store import MemoryStore
@@ -43,9 +44,10 @@ from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
+from shared.clock import utcnow
 from shared.steering.approvals import ApprovalStore
 from shared.steering.nudges import NudgeStore
-from shared.tasks.models import Task, utcnow
+from shared.tasks.models import Task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,7 +150,7 @@ class AgentRunner:
         except Cancelled as exc:
             log.info("stopped: %s; writing nothing more", exc)
             return RunReport(0, "cancelled", str(exc))
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
             log.error("could not write the result: %s", exc)
         if self._deps.memory is not None:
@@ -215,7 +217,7 @@ class AgentRunner:
             raise ContextUnavailable("the task has no hydrated context (context_key is empty)")
         try:
             context = await self._deps.contexts.get(task.context_key)
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             raise ContextUnavailable(f"could not read the hydrated context: {exc}") from exc
         if context is None or context.task_id != task.task_id:
             raise ContextUnavailable(f"the hydrated context {task.context_key} is missing or belongs to another task")
@@ -282,7 +284,7 @@ class AgentRunner:
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:
             await self._deps.publisher.publish(outcome.finished_event(task))
-        except (PublishFailed, ClientError, BotoCoreError) as exc:
+        except PublishFailed as exc:
             # The result is on the task row; the finalizer also learns of the end when compute stops.
             log.error("could not publish AgentFinished: %s", exc)
 

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.common import bench_platform, machine, summary
-from shared.tasks.models import parse_time
+from shared.clock import parse_time
 
 
 def _ms(a: str, b: str) -> float:

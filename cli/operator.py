@@ -13,7 +13,7 @@ from cli.errors import CliError, NetworkError, UsageError
 from shared.aws.dynamo import serialize, values
 from shared.repos.models import RepoConfig
 from shared.repos.store import DynamoRepoStore
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.topology.names import ResourceNames
 
 

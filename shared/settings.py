@@ -50,4 +50,3 @@ class WorkerSettings(PlatformSettings):
     consumer_wait_seconds: int = Field(20, ge=0, le=20)
     consumer_visibility_seconds: int = Field(60, ge=5)
     consumer_concurrency: int = Field(16, ge=1)
-    consumer_duplicate_delivery: bool = False

@@ -20,12 +20,10 @@ import httpx
 from cli.local import iam
 from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
-from shared.events.bus import bus_entry
-from shared.events.models import ReconcileTick
-from shared.tasks.models import utcnow
 from shared.topology.bootstrap import create_topology
 from shared.topology.definition import build_topology
 from shared.topology.names import ResourceNames
+from shared.topology.ticker import tick_until
 
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -179,16 +177,8 @@ class EmbeddedStack:
         """EventBridge schedules do not fire on emulators: publish ReconcileTick ourselves."""
         events = session.client("events", endpoint_url=self.aws_endpoint)
         bus = ResourceNames(self.config.stack_name).event_bus
-
-        def tick() -> None:
-            while not self._ticker_stop.wait(self.config.reconcile_interval):
-                detail = ReconcileTick(tick_at=utcnow())
-                try:
-                    events.put_events(Entries=[bus_entry(detail, bus)])
-                except Exception:  # the emulator may be going down with us
-                    pass
-
-        self._ticker = threading.Thread(target=tick, name="reconcile-ticker", daemon=True)
+        self._ticker = threading.Thread(target=tick_until, name="reconcile-ticker", daemon=True,
+                                        args=(events, bus, self.config.reconcile_interval, self._ticker_stop))
         self._ticker.start()
 
     def _write_state(self) -> None:

@@ -1,6 +1,7 @@
 """Entrypoint: python -m services.dispatcher"""
 
 from services.dispatcher.bootstrap import agent_environment, build_dispatcher
+from services.dispatcher.handlers import HANDLERS
 from services.dispatcher.settings import DispatcherSettings
 from shared.messaging.worker import run_service
 
@@ -10,4 +11,4 @@ async def _build(settings, clients):
 
 
 if __name__ == "__main__":
-    run_service("dispatcher", DispatcherSettings(), _build)
+    run_service("dispatcher", DispatcherSettings(), _build, HANDLERS)

@@ -9,12 +9,13 @@ from pydantic import BaseModel
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import ComputeStrategy
 from shared.events.bus import EventPublisher
-from shared.events.models import SlotReleased, TaskCancelled, TaskFailed, TaskHydrated
-from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.events.models import TaskCancelled, TaskHydrated
+from shared.messaging.errors import RetryLater
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
-from shared.observability.task_metrics import record_started, record_terminal
 from shared.tasks.errors import TaskNotFound, TransitionConflict
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -29,20 +30,16 @@ class Dispatcher:
         self._metrics = metrics or NullMetrics()
         self._store = store
         self._compute = compute
-        self._bus = bus
+        self._outbox = Outbox(store, bus, self._metrics)
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, TaskHydrated):
-            await self.on_hydrated(event)
-        elif isinstance(event, TaskCancelled):
-            await self.on_cancelled(event)
-        else:
-            raise PoisonMessage(f"dispatcher does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
 
     async def on_hydrated(self, event: TaskHydrated) -> None:
         task = await self._store.get(event.task_id)
         if task is None:
             raise TaskNotFound(event.task_id)
+        await self._outbox.recover(task)  # a failure notice an earlier attempt committed but did not publish
         if task.status != S.HYDRATING:
             log.info("task not hydrating; nothing to start", extra={"status": task.status.value})
             return
@@ -51,20 +48,14 @@ class Dispatcher:
         except ComputeStartFailed as exc:
             if exc.retryable:
                 raise RetryLater(str(exc)) from exc
-            failed = await self._store.transition(
+            await self._outbox.transition(
                 task.task_id, S.FAILED, expected={S.HYDRATING},
                 changes={"error_code": "COMPUTE_START_FAILED", "error_message": str(exc)})
-            record_terminal(self._metrics, failed)
-            await self._bus.publish(
-                TaskFailed(task_id=task.task_id, user_id=task.user_id, status=failed.status,
-                           error_code="COMPUTE_START_FAILED"),
-                SlotReleased(task_id=task.task_id, user_id=task.user_id))
             return
         try:
-            running = await self._store.transition(task.task_id, S.RUNNING, expected={S.HYDRATING},
-                                                   changes={"compute_handle": handle, "started_at": utcnow()},
-                                                   event_metadata={"compute_handle": handle})
-            record_started(self._metrics, running)
+            await self._outbox.transition(task.task_id, S.RUNNING, expected={S.HYDRATING},
+                                          changes={"compute_handle": handle, "started_at": utcnow()},
+                                          event_metadata={"compute_handle": handle})
         except TransitionConflict as exc:
             if exc.current.status != S.RUNNING:
                 # Cancelled (or failed) while the session started: it must not keep running.
@@ -79,3 +70,6 @@ class Dispatcher:
             await self._compute.stop(task.compute_handle, reason=event.reason or "cancelled")
             await self._store.append_event(task.task_id, "compute.stop_requested",
                                            {"compute_handle": task.compute_handle})
+
+
+HANDLERS = routing_table("dispatcher", {TaskHydrated: Dispatcher.on_hydrated, TaskCancelled: Dispatcher.on_cancelled})

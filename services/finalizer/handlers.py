@@ -8,23 +8,17 @@ from pydantic import BaseModel
 
 from services.finalizer.decision import Evidence, decide
 from shared.events.bus import EventPublisher
-from shared.events.models import (
-    AgentFinished,
-    ComputeSessionStopped,
-    EcsTaskStateChange,
-    SlotReleased,
-    TaskCompleted,
-    TaskFailed,
-)
+from shared.events.models import AgentFinished, ComputeSessionStopped, EcsTaskStateChange
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.notes import episode_text
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
-from shared.observability.task_metrics import record_terminal
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -40,32 +34,35 @@ class Finalizer:
         self._metrics = metrics or NullMetrics()
         self._store = store
         self._git = git
-        self._bus = bus
+        self._outbox = Outbox(store, bus, self._metrics)
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, AgentFinished):
-            await self.finalize(event.task_id, trigger="agent finished")
-        elif isinstance(event, ComputeSessionStopped):
-            note = f"the agent process exited with code {event.exit_code} before reporting a result"
-            await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
-        elif isinstance(event, EcsTaskStateChange):
-            if not event.started_by:
-                raise PoisonMessage("ECS task without startedBy: not one of ours")
-            note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
-            await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
-        else:
-            raise PoisonMessage(f"finalizer does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
+
+    async def on_agent_finished(self, event: AgentFinished) -> None:
+        await self.finalize(event.task_id, trigger="agent finished")
+
+    async def on_session_stopped(self, event: ComputeSessionStopped) -> None:
+        note = f"the agent process exited with code {event.exit_code} before reporting a result"
+        await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
+
+    async def on_ecs_stopped(self, event: EcsTaskStateChange) -> None:
+        if not event.started_by:
+            raise PoisonMessage("ECS task without startedBy: not one of ours")
+        note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
+        await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
 
     async def finalize(self, task_id: str, *, trigger: str, stopped_note: str | None = None) -> None:
         task = await self._store.get(task_id)
         if task is None:
             raise TaskNotFound(task_id)
+        await self._outbox.recover(task)  # a terminal notice an earlier attempt committed but did not publish
         if task.status in (S.SUBMITTED, S.QUEUED, S.HYDRATING):
             # The session ended before the dispatcher recorded it as running: look again shortly.
             raise RetryLater(f"task is still {task.status.value}", delay=5)
         if task.status == S.RUNNING:
-            task = await self._store.transition(task_id, S.FINALIZING, expected={S.RUNNING},
-                                                event_metadata={"trigger": trigger})
+            task = await self._outbox.transition(task_id, S.FINALIZING, expected={S.RUNNING},
+                                                 event_metadata={"trigger": trigger})
         if task.status != S.FINALIZING:
             log.info("task already final", extra={"status": task.status.value})
             return
@@ -98,14 +95,16 @@ class Finalizer:
                    "commit_count": evidence.commits_ahead if evidence.commits_ahead is not None else task.commit_count}
         if outcome.error_code:
             changes.update(error_code=outcome.error_code, error_message=outcome.error_message)
-        final = await self._store.transition(
+        # Memory first: once the task is final a retry stops early, so nothing may follow the transition
+        # but its own announcements (TaskCompleted/TaskFailed and SlotReleased, in its outbox).
+        await self._remember(task.model_copy(update={**changes, "status": outcome.status}))
+        await self._outbox.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
-        record_terminal(self._metrics, final)
-        await self._remember(final)
-        notice = TaskCompleted if final.status == S.COMPLETED else TaskFailed
-        await self._bus.publish(
-            notice(task_id=final.task_id, user_id=final.user_id, status=final.status,
-                   error_code=final.error_code, pr_url=final.pr_url),
-            SlotReleased(task_id=final.task_id, user_id=final.user_id),
-        )
+
+
+HANDLERS = routing_table("finalizer", {
+    AgentFinished: Finalizer.on_agent_finished,
+    ComputeSessionStopped: Finalizer.on_session_stopped,
+    EcsTaskStateChange: Finalizer.on_ecs_stopped,
+})

@@ -14,7 +14,8 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import github, schedules, signed_webhooks, steering, streams, tasks, ui_login, webhooks
+from services.gateway.routes import (github, refusals, schedules, signed_webhooks, steering, streams, tasks,
+                                     ui_login, webhooks)
 from services.gateway.schemas import Health, HealthResponse
 from services.gateway.ui import mount as panel
 from shared.attachments.errors import AttachmentRejected
@@ -70,6 +71,7 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, larger=task_routes)
     app.add_middleware(RequestContext)
     openapi.install(app)
+    refusals.install(app)
 
     @app.exception_handler(AttachmentRejected)
     async def attachment_rejected(request: Request, exc: AttachmentRejected):

@@ -1,26 +1,19 @@
-"""Publishing the gateway's events after a state change that has already been committed."""
+"""Publishing what a committed change announced, without making the caller's answer depend on the bus."""
 
 from __future__ import annotations
 
-import logging
-
-from botocore.exceptions import BotoCoreError, ClientError
-
 from shared.events.bus import EventPublisher
-from shared.events.errors import PublishFailed
-from shared.events.models import EventDetail
+from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
+from shared.tasks.store import TaskStore
 
-log = logging.getLogger(__name__)
+
+def outbox(tasks: TaskStore, bus: EventPublisher) -> Outbox:
+    """The gateway's path to transitions and their announcements."""
+    return Outbox(tasks, bus)
 
 
-async def announce(bus: EventPublisher, *details: EventDetail) -> bool:
-    """Publish; on failure log and carry on. The task row is already written and the reconciler
-    repairs a lost event (re-publishes TaskSubmitted, frees slots for QUEUED tasks, and a cancelled
-    agent stops at its next heartbeat), so the caller's answer does not depend on the bus."""
-    try:
-        await bus.publish(*details)
-    except (PublishFailed, BotoCoreError, ClientError) as exc:
-        log.warning("event not published; the reconciler will repair",
-                    extra={"detail_types": [d.detail_type for d in details], "error": str(exc)})
-        return False
-    return True
+async def announce(box: Outbox, task: Task) -> bool:
+    """Publish the task's pending events; on failure they stay pending and the reconciler relays them,
+    so a request whose change is committed still succeeds."""
+    return await box.flush_quietly(task)

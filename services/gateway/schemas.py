@@ -10,7 +10,8 @@ from services.gateway.attachments import AttachmentIn
 from shared.attachments.models import AttachmentRef
 from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
-from shared.tasks.models import Task, TaskEvent, Tokens, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task, TaskEvent, Tokens
 
 
 class CreateTaskRequest(BaseModel):

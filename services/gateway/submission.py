@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from services.gateway.attachments import discard_attachments, prepare_attachments, store_attachments
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
-from services.gateway.notify import announce
+from services.gateway.notify import announce, outbox
+from services.gateway.refusals import KeyUsedElsewhere, RepoNotOnboarded, TryAgainShortly
 from services.gateway.schemas import CreateTaskRequest
 from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
@@ -22,19 +20,11 @@ from shared.repos.models import RepoConfig
 from shared.tasks.errors import IdempotencyConflict
 from shared.tasks.models import Task
 
-_CREATE_ATTEMPTS = 3
-
 
 @dataclass(frozen=True)
 class Submission:
     task: Task
     replayed: bool
-
-
-def _transaction_conflict(exc: ClientError) -> bool:
-    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-    return exc.response.get("Error", {}).get("Code") == "TransactionCanceledException" and (
-        "TransactionConflict" in reasons)
 
 
 async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, channel_source: str,
@@ -45,7 +35,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     prepared = prepare_attachments(body.attachments)
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
-        raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
+        raise RepoNotOnboarded(body.repo)
     model_id, warnings = vet_task_model(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.
@@ -58,7 +48,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     if prepared:  # content first: a task row never points at an attachment that is not stored
         task.attachments = await store_attachments(d.attachments, task.task_id, prepared)
     try:
-        created = await _create(d, task, idempotency_key)
+        created = await d.tasks.create(task, announce=[TaskSubmitted(task_id=task.task_id, user_id=user_id)])
     except IdempotencyConflict as exc:
         await discard_attachments(d.attachments, task.attachments or [])
         return await _replay(d, exc, user_id)
@@ -67,21 +57,8 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
         raise
     if warnings:
         await d.tasks.append_event(created.task_id, "model.deprecated", {"model_id": model_id, "warnings": warnings})
-    await announce(d.bus, TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
+    await announce(outbox(d.tasks, d.bus), created)
     return Submission(created, replayed=False)
-
-
-async def _create(d: GatewayDeps, task: Task, idempotency_key: str | None) -> Task:
-    for attempt in range(1, _CREATE_ATTEMPTS + 1):
-        try:
-            return await d.tasks.create(task)
-        except ClientError as exc:
-            # DynamoDB may cancel one of two transactions racing on the same key with
-            # TransactionConflict instead of a failed condition: try again, and the loser sees the key.
-            if not idempotency_key or not _transaction_conflict(exc) or attempt == _CREATE_ATTEMPTS:
-                raise
-            await asyncio.sleep(0.05 * attempt)
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo: RepoConfig) -> tuple[str, list[str]]:
@@ -97,8 +74,8 @@ def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo:
 
 async def _replay(d: GatewayDeps, conflict: IdempotencyConflict, user_id: str) -> Submission:
     if conflict.user_id != user_id:
-        raise ApiError("DUPLICATE_TASK", "this idempotency key was already used by another request") from conflict
+        raise KeyUsedElsewhere("this idempotency key was already used by another request") from conflict
     existing = await d.tasks.get(conflict.task_id)
     if existing is None:
-        raise ApiError("SERVICE_UNAVAILABLE", "the task for this idempotency key is not readable yet; retry") from conflict
+        raise TryAgainShortly("the task for this idempotency key is not readable yet; retry") from conflict
     return Submission(existing, replayed=True)

@@ -12,7 +12,7 @@ from services.hydrator.url_attachments import AttachmentResolver
 from shared.attachments.errors import AttachmentFetchFailed
 from shared.attachments.models import AttachmentRef
 from shared.events.bus import EventPublisher
-from shared.events.models import SlotReleased, TaskFailed, TaskHydrated, TaskSubmitted
+from shared.events.models import SlotReleased, TaskHydrated, TaskSubmitted
 from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
 from shared.githost.models import Issue
 from shared.githost.protocol import GitHost
@@ -22,13 +22,13 @@ from shared.llm.lifecycle import lifecycle_warning, today_utc
 from shared.llm.lookup import price_for
 from shared.llm.prices import ModelPrice
 from shared.memory.store import MemoryEntry, MemoryStore
-from shared.messaging.errors import PoisonMessage
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
-from shared.observability.task_metrics import record_terminal
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
 from shared.tasks.errors import SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -55,15 +55,11 @@ class Hydrator:
         self._git = git
         self._contexts = contexts
         self._bus = bus
+        self._outbox = Outbox(store, bus, self._metrics)
         self._settings = settings
 
     async def handle(self, event: BaseModel) -> None:
-        if isinstance(event, TaskSubmitted):
-            await self.on_submitted(event)
-        elif isinstance(event, SlotReleased):
-            await self.on_slot_released(event)
-        else:
-            raise PoisonMessage(f"hydrator does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
 
     async def _cap(self, user_id: str) -> int:
         row = await self._store.get_concurrency(user_id)
@@ -73,6 +69,7 @@ class Hydrator:
         task = await self._store.get(event.task_id)
         if task is None:
             raise TaskNotFound(event.task_id)
+        await self._outbox.recover(task)  # what an earlier attempt committed but could not publish
         repo: RepoConfig | None = None
         if task.status == S.SUBMITTED:
             repo = await self._repos.get(task.repo)
@@ -86,7 +83,8 @@ class Hydrator:
                 await self._queue(task, cap, "older tasks of this user are queued")
                 return
             try:
-                task = await self._store.transition(task.task_id, S.HYDRATING, expected={S.SUBMITTED}, max_active=cap)
+                task = await self._outbox.transition(task.task_id, S.HYDRATING, expected={S.SUBMITTED},
+                                                     max_active=cap)
             except SlotUnavailable:
                 await self._queue(task, cap, f"user at concurrency cap {cap}")
                 return
@@ -97,22 +95,26 @@ class Hydrator:
                                                  context_key=task.context_key))
 
     async def _queue(self, task: Task, cap: int, reason: str) -> None:
-        await self._store.transition(task.task_id, S.QUEUED, expected={S.SUBMITTED}, event_metadata={"reason": reason})
+        await self._outbox.transition(task.task_id, S.QUEUED, expected={S.SUBMITTED},
+                                      event_metadata={"reason": reason})
         # A slot freed between the admission attempt and the QUEUED write must not strand the task.
         if (await self._store.get_concurrency(task.user_id)).active_count < cap:
             await self._bus.publish(SlotReleased(user_id=task.user_id))
 
     async def on_slot_released(self, event: SlotReleased) -> None:
+        """Admit the user's oldest queued tasks; each admission announces TaskSubmitted, whose handling
+        hydrates it, so a hydration that fails after admission is retried like any other."""
         cap = await self._cap(event.user_id)
         for queued in await self._store.oldest_queued(event.user_id, limit=cap):
             try:
-                admitted = await self._store.transition(queued.task_id, S.HYDRATING, expected={S.QUEUED},
-                                                        max_active=cap, event_metadata={"reason": "slot released"})
+                await self._outbox.transition(
+                    queued.task_id, S.HYDRATING, expected={S.QUEUED}, max_active=cap,
+                    event_metadata={"reason": "slot released"},
+                    announce=[TaskSubmitted(task_id=queued.task_id, user_id=queued.user_id)])
             except SlotUnavailable:
                 return
             except TransitionConflict:
                 continue  # cancelled or admitted by a racing release
-            await self._hydrate(admitted)
 
     async def _hydrate(self, task: Task, repo: RepoConfig | None = None) -> None:
         """Assemble and store the context; `repo` is the row admission just read, if it did."""
@@ -186,15 +188,10 @@ class Hydrator:
             raise _classified(exc, f"issue #{task.issue_number}") from exc
 
     async def _fail(self, task: Task, code: str, message: str) -> None:
-        failed = await self._store.transition(
+        """FAILED; the transition announces TaskFailed, and SlotReleased if it held a slot."""
+        await self._outbox.transition(
             task.task_id, S.FAILED, expected={S.SUBMITTED, S.QUEUED, S.HYDRATING},
             changes={"error_code": code, "error_message": message}, event_metadata={"error_code": code})
-        record_terminal(self._metrics, failed)
-        events: list = [TaskFailed(task_id=task.task_id, user_id=task.user_id, status=failed.status,
-                                   error_code=code)]
-        if task.slot_held:
-            events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
-        await self._bus.publish(*events)
 
 
 def _model_price(model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
@@ -214,3 +211,6 @@ def _classified(exc: GitHostError, what: str) -> HydrationFailed:
     if isinstance(exc, GitHostUnavailable):
         return HydrationFailed("GITHUB_UNAVAILABLE", f"GitHub did not answer while reading the {what}: {exc}")
     return HydrationFailed("HYDRATION_FAILED", f"reading the {what} failed: {exc}")
+
+
+HANDLERS = routing_table("hydrator", {TaskSubmitted: Hydrator.on_submitted, SlotReleased: Hydrator.on_slot_released})

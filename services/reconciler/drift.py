@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from shared.tasks.models import Task, UserConcurrency, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task, UserConcurrency
 from shared.tasks.states import ACTIVE, TaskStatus, progress
 from shared.tasks.store import TaskStore
 

@@ -11,7 +11,7 @@ from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.events.models import ReconcileTick
-from shared.messaging.errors import PoisonMessage
+from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metric_names import DRIFT_CORRECTIONS
 from shared.observability.metrics import MetricsSink
 from shared.tasks.store import TaskStore
@@ -31,8 +31,9 @@ class Reconciler:
         self._schedules = schedules
 
     async def handle(self, event: BaseModel) -> None:
-        if not isinstance(event, ReconcileTick):
-            raise PoisonMessage(f"reconciler does not handle {type(event).__name__}")
+        await dispatch(HANDLERS, self, event)
+
+    async def on_tick(self, event: ReconcileTick) -> None:
         await self.tick()
 
     async def tick(self) -> dict[str, int]:
@@ -49,3 +50,6 @@ class Reconciler:
             summary.update(await self._schedules.run())
         log.info("reconcile tick done", extra=summary)
         return summary
+
+
+HANDLERS = routing_table("reconciler", {ReconcileTick: Reconciler.on_tick})

@@ -8,16 +8,17 @@ from datetime import datetime, timezone
 from services.reconciler.settings import ReconcilerSettings
 from shared.compute.protocol import ComputeStrategy, SessionState
 from shared.events.bus import EventPublisher
-from shared.events.models import ComputeSessionStopped, SlotReleased, TaskFailed, TaskSubmitted, TaskTimedOut
+from shared.events.models import ComputeSessionStopped, SlotReleased, TaskSubmitted
 from services.reconciler.drift import ActiveTasks, read_active
 from shared.observability.metric_names import STUCK_TASKS_REPAIRED
 from shared.observability.metrics import MetricsSink
-from shared.observability.task_metrics import record_terminal
+from shared.clock import parse_time, utcnow
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import DecisionRefused
 from shared.steering.resume import resume_task
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, parse_time, utcnow
+from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -33,10 +34,11 @@ class StuckTaskRepairs:
 
     def __init__(self, store: TaskStore, compute: ComputeStrategy, bus: EventPublisher, metrics: MetricsSink,
                  settings: ReconcilerSettings, approvals: ApprovalStore | None = None):
-        self._store = store
         self._approvals = approvals
+        self._store = store
         self._compute = compute
         self._bus = bus
+        self._outbox = Outbox(store, bus, metrics)
         self._metrics = metrics
         self._s = settings
 
@@ -45,9 +47,15 @@ class StuckTaskRepairs:
         now = now or datetime.now(timezone.utc)
         active = active if active is not None else await read_active(self._store)
         counts: dict[str, int] = {}
-        self._woken: set[str] = set()  # users whose queue got a SlotReleased this tick
-        checks = [(S.RUNNING, self._running), (S.AWAITING_APPROVAL, self._awaiting), (S.HYDRATING, self._hydrating), (S.SUBMITTED, self._submitted),
-                  (S.QUEUED, self._queued), (S.FINALIZING, self._finalizing)]
+        relayed = await self._outbox.flush_stale(older_than_seconds=self._s.outbox_stale_seconds, now=now)
+        if relayed:  # a publisher died between a commit and its publish
+            counts["outbox_relayed"] = relayed
+            self._metrics.count(STUCK_TASKS_REPAIRED, relayed, repair="outbox_relayed")
+        # Ticks overlap (several handler calls share this object): per-tick state lives in this call only.
+        woken: set[str] = set()  # users whose queue got a SlotReleased this tick
+        checks = [(S.RUNNING, self._running), (S.AWAITING_APPROVAL, self._awaiting), (S.HYDRATING, self._hydrating),
+                  (S.SUBMITTED, self._submitted), (S.QUEUED, lambda task, now: self._queued(task, now, woken)),
+                  (S.FINALIZING, self._finalizing)]
         for status, check in checks:
             for task in active.get(status, []):
                 try:
@@ -61,30 +69,46 @@ class StuckTaskRepairs:
         return counts
 
     async def _end(self, task: Task, status: S, code: str, message: str) -> None:
-        final = await self._store.transition(task.task_id, status, expected={task.status},
-                                             changes={"error_code": code, "error_message": message},
-                                             event_metadata={"error_code": code, "by": "reconciler"})
-        record_terminal(self._metrics, final)
-        notice = TaskTimedOut if status == S.TIMED_OUT else TaskFailed
-        events: list = [notice(task_id=task.task_id, user_id=task.user_id, status=final.status, error_code=code)]
-        if task.slot_held:
-            events.append(SlotReleased(task_id=task.task_id, user_id=task.user_id))
-        await self._bus.publish(*events)
+        """End a stuck task; the transition announces its notice and the freed slot."""
+        await self._outbox.transition(task.task_id, status, expected={task.status},
+                                      changes={"error_code": code, "error_message": message},
+                                      event_metadata={"error_code": code, "by": "reconciler"})
 
-    async def _past_max_duration(self, task: Task, now: datetime) -> bool:
-        """TIMED_OUT (compute stopped) once the session ran longer than allowed, waiting or not."""
+    async def _running(self, task: Task, now: datetime) -> str | None:
         s = self._s
-        if (_age(task.started_at or task.updated_at, now) or 0) <= s.max_session_seconds:
-            return False
-        if task.compute_handle:
-            await self._compute.stop(task.compute_handle, reason="maximum session duration reached")
-        await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
-                        f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
-        return True
+        started = _age(task.started_at or task.updated_at, now) or 0
+        beat = _age(task.agent_heartbeat_at, now)
+        stale = beat > s.heartbeat_stale_seconds if beat is not None else started > s.heartbeat_grace_seconds
+        overdue = started > s.max_session_seconds
+        if not (stale or overdue):
+            return None
+        state = await self._compute.describe(task.compute_handle) if task.compute_handle else SessionState.UNKNOWN
+        if task.compute_handle and (overdue or state in (SessionState.RUNNING, SessionState.PENDING)):
+            # Over its time, or alive but silent: stop it; what the task becomes is decided below.
+            reason = "maximum session duration reached" if overdue else "heartbeat lost"
+            await self._compute.stop(task.compute_handle, reason=reason)
+        if task.agent_status:
+            # It reported a result the finalizer has not processed: a finished run is the finalizer's
+            # to judge from that result, never a timeout or a lost heartbeat.
+            return await self._hand_to_finalizer(task)
+        if overdue:
+            await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
+                            f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
+            return "max_duration"
+        await self._end(task, S.FAILED, "HEARTBEAT_LOST",
+                        f"no heartbeat from the agent for {beat if beat is not None else started:.0f}s "
+                        f"(session {state.value.lower()})")
+        return "heartbeat_lost"
 
     async def _awaiting(self, task: Task, now: datetime) -> str | None:
-        """A task waiting for a decision: never failed for its heartbeat; its expired requests denied."""
-        if await self._past_max_duration(task, now):
+        """A task waiting for a decision: never failed for its heartbeat; past max duration it times out; its
+        expired requests are denied."""
+        s = self._s
+        if (_age(task.started_at or task.updated_at, now) or 0) > s.max_session_seconds:
+            if task.compute_handle:
+                await self._compute.stop(task.compute_handle, reason="maximum session duration reached")
+            await self._end(task, S.TIMED_OUT, "MAX_DURATION_EXCEEDED",
+                            f"the task ran longer than {s.max_session_seconds:.0f}s and was stopped")
             return "max_duration"
         if self._approvals is None:
             return None
@@ -98,35 +122,17 @@ class StuckTaskRepairs:
                 continue  # decided (or the task moved) meanwhile
             await resume_task(self._store, decided)
             return "approval_expired"
-        if not open_requests and (_age(task.updated_at, now) or 0) > self._s.decided_resume_seconds:
+        if not open_requests and (_age(task.updated_at, now) or 0) > s.decided_resume_seconds:
             # Decided, but whoever decided did not get to hand the task back.
             await self._store.transition(task.task_id, S.RUNNING, expected={S.AWAITING_APPROVAL},
                                          event_metadata={"by": "reconciler", "reason": "approval already decided"})
             return "approval_resumed"
         return None
 
-    async def _running(self, task: Task, now: datetime) -> str | None:
-        s = self._s
-        started = _age(task.started_at or task.updated_at, now) or 0
-        if await self._past_max_duration(task, now):
-            return "max_duration"
-        beat = _age(task.agent_heartbeat_at, now)
-        stale = beat > s.heartbeat_stale_seconds if beat is not None else started > s.heartbeat_grace_seconds
-        if not stale:
-            return None
-        state = await self._compute.describe(task.compute_handle) if task.compute_handle else SessionState.UNKNOWN
-        if state in (SessionState.RUNNING, SessionState.PENDING):
-            # Alive but silent: a hung agent. Stop it; the task fails below either way.
-            await self._compute.stop(task.compute_handle, reason="heartbeat lost")
-        if task.agent_status:
-            # It reported a result but the finalizer never heard: let the finalizer decide from the result.
-            await self._bus.publish(ComputeSessionStopped(task_id=task.task_id, user_id=task.user_id,
-                                                          compute_handle=task.compute_handle or "unknown"))
-            return "lost_report"
-        await self._end(task, S.FAILED, "HEARTBEAT_LOST",
-                        f"no heartbeat from the agent for {beat if beat is not None else started:.0f}s "
-                        f"(session {state.value.lower()})")
-        return "heartbeat_lost"
+    async def _hand_to_finalizer(self, task: Task) -> str:
+        await self._bus.publish(ComputeSessionStopped(task_id=task.task_id, user_id=task.user_id,
+                                                      compute_handle=task.compute_handle or "unknown"))
+        return "lost_report"
 
     async def _hydrating(self, task: Task, now: datetime) -> str | None:
         if (_age(task.updated_at, now) or 0) <= self._s.hydration_timeout_seconds:
@@ -150,17 +156,17 @@ class StuckTaskRepairs:
         await self._bus.publish(TaskSubmitted(task_id=task.task_id, user_id=task.user_id))
         return "resubmitted"
 
-    async def _queued(self, task: Task, now: datetime) -> str | None:
+    async def _queued(self, task: Task, now: datetime, woken: set[str]) -> str | None:
         if (_age(task.created_at, now) or 0) > self._s.queued_max_seconds:
             await self._end(task, S.FAILED, "QUEUE_TIMEOUT",
                             f"the task waited more than {self._s.queued_max_seconds / 3600:.0f}h for a slot")
             return "queue_timeout"
-        if task.user_id in self._woken:
+        if task.user_id in woken:
             return None  # one SlotReleased admits the user's oldest tasks, as many as fit
         counter = await self._store.get_concurrency(task.user_id)
         cap = counter.max_concurrency or self._s.default_max_concurrency
         if counter.active_count < cap:
-            self._woken.add(task.user_id)
+            woken.add(task.user_id)
             await self._bus.publish(SlotReleased(user_id=task.user_id))
             return "queued_with_free_slot"
         return None

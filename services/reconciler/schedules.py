@@ -17,7 +17,9 @@ from shared.schedules.models import Schedule
 from shared.schedules.store import ScheduleStore
 from shared.schedules.timing import latest_due, next_due
 from shared.tasks.errors import IdempotencyConflict
-from shared.tasks.models import Task, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.store import TaskStore
 
 log = logging.getLogger(__name__)
@@ -89,13 +91,15 @@ class ScheduleRunner:
                         channel_metadata={"schedule_id": s.schedule_id, "schedule_name": s.name, "due_at": due},
                         idempotency_key=run_key(s.schedule_id, due), **s.template.task_fields())
         try:
-            created = await self.tasks.create(task)
+            submitted = TaskSubmitted(task_id=task.task_id, user_id=task.user_id)
+            created = await self.tasks.create(task, announce=[submitted])
         except IdempotencyConflict as exc:
             existing = await self.tasks.get(exc.task_id)
             if existing is None:
                 raise
             return existing  # if its TaskSubmitted was lost, the reconciler re-sends it for stale SUBMITTED tasks
-        await self.bus.publish(TaskSubmitted(task_id=created.task_id, user_id=created.user_id))
+        # TaskSubmitted was committed with the task: if publishing fails, the reconciler's relay re-sends it.
+        await Outbox(self.tasks, self.bus).flush(created)
         log.info("schedule ran", extra={"schedule_id": s.schedule_id, "task_id": created.task_id, "due_at": due})
         return created
 

@@ -18,3 +18,5 @@ class ReconcilerSettings(WorkerSettings, ComputeSettings):
     # AWAITING_APPROVAL with no open request this long: the decision was taken but the task not handed back.
     decided_resume_seconds: float = Field(60.0, gt=0)
     queued_max_seconds: float = Field(24 * 3600.0, gt=0)
+    # Announced events still pending this long after their transition lost their publisher: re-publish.
+    outbox_stale_seconds: float = Field(10.0, gt=0)

@@ -55,10 +55,13 @@ class ProcessCompute:
             with open(self.log_file(task_id), "ab") as log:
                 proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=log,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-        except OSError as exc:
+        except BaseException as exc:
+            # Whatever stopped the start, an empty record would answer "being started elsewhere" forever.
             os.close(fd)
             record.unlink(missing_ok=True)
-            raise ComputeStartFailed(f"could not start agent process: {exc}", retryable=False) from exc
+            if isinstance(exc, (OSError, ValueError, TypeError)):
+                raise ComputeStartFailed(f"could not start agent process: {exc}", retryable=False) from exc
+            raise
         with os.fdopen(fd, "w") as f:
             json.dump({"pid": proc.pid, "task_id": task_id}, f)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends

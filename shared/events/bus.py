@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
 from shared.events.errors import MalformedEvent, PublishFailed, UnknownEvent
@@ -37,7 +38,10 @@ class EventBridgePublisher:
         for start in range(0, len(details), 10):
             batch = details[start:start + 10]
             entries = [bus_entry(d, self._bus) for d in batch]
-            resp = await self._events.put_events(Entries=entries)
+            try:
+                resp = await self._events.put_events(Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise PublishFailed(f"EventBridge did not answer: {exc}") from exc
             if resp.get("FailedEntryCount"):
                 errors = [e.get("ErrorMessage") for e in resp.get("Entries", []) if e.get("ErrorCode")]
                 raise PublishFailed(f"EventBridge refused {resp['FailedEntryCount']} event(s): {errors}")
@@ -50,10 +54,15 @@ def parse_envelope(body: str) -> BaseModel:
         source, detail_type, detail = envelope["source"], envelope["detail-type"], envelope["detail"]
     except (ValueError, KeyError, TypeError) as exc:
         raise MalformedEvent(f"not an EventBridge envelope: {exc}") from exc
+    return detail_of(source, detail_type, detail)
+
+
+def detail_of(source: str, detail_type: str, detail: Any) -> BaseModel:
+    """The typed detail for a source and detail-type, from its dict or its JSON text."""
     model = DETAIL_MODELS.get((source, detail_type))
     if model is None:
         raise UnknownEvent(f"unknown event {source}/{detail_type}")
     try:
-        return model.model_validate(detail)
+        return model.model_validate_json(detail) if isinstance(detail, str) else model.model_validate(detail)
     except ValidationError as exc:
         raise MalformedEvent(f"invalid {detail_type}: {exc.error_count()} error(s)") from exc

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.topology.definition import EVENT_SOURCE
+EVENT_SOURCE = "bgagent"  # the source of every event the platform itself puts on its bus
 
 
 class EventDetail(BaseModel):
@@ -101,8 +101,17 @@ class EcsTaskStateChange(BaseModel):
     containers: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def _concrete(base: type) -> list[type]:
+    """Every subclass of `base` that names a detail-type of its own."""
+    found = []
+    for sub in base.__subclasses__():
+        if "detail_type" in vars(sub):
+            found.append(sub)
+        found.extend(_concrete(sub))
+    return found
+
+
+# Every event the platform reads, by (source, detail-type): each model declares its own, so none is listed twice.
 DETAIL_MODELS: dict[tuple[str, str], type[BaseModel]] = {
-    (m.source, m.detail_type): m
-    for m in (TaskSubmitted, SlotReleased, TaskHydrated, TaskCancelled, AgentFinished, ComputeSessionStopped,
-              TaskCompleted, TaskFailed, TaskTimedOut, ReconcileTick, EcsTaskStateChange)
+    (m.source, m.detail_type): m for m in (*_concrete(EventDetail), EcsTaskStateChange)
 }

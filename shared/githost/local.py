@@ -12,7 +12,7 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.githost.errors import GitHostNotFound, GitHostRejected
 from shared.githost.models import Issue, PullRequest, RepoInfo
 from shared.repos.store import RepoStore
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 
 _COUNTER = "~counter"  # sorts after every branch name: the repo's next pull request number
 

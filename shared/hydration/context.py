@@ -7,6 +7,8 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
+from shared.aws.guarded import S3_ANSWERS, GuardedClient
+
 from shared.attachments.models import AttachmentRef
 from shared.llm.prices import ModelPrice
 from shared.steering.models import ApprovalRule
@@ -54,7 +56,7 @@ class S3ContextStore:
     """ContextStore in the stack's artifacts bucket (the prompt may exceed EventBridge's 256 KB)."""
 
     def __init__(self, s3: Any, bucket: str):
-        self._s3 = s3
+        self._s3 = GuardedClient(s3, S3_ANSWERS)
         self._bucket = bucket
 
     @staticmethod

@@ -8,7 +8,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from shared.aws.dynamo import from_item, to_item, values
-from shared.tasks.models import new_id, utcnow
+from shared.aws.guarded import GuardedClient
+from shared.clock import new_id, utcnow
 
 
 class MemoryEntry(BaseModel):
@@ -40,7 +41,7 @@ class DynamoMemoryStore:
     """MemoryStore over the Memory table (repo, sk)."""
 
     def __init__(self, ddb: Any, table: str):
-        self._ddb = ddb
+        self._ddb = GuardedClient(ddb)
         self._table = table
 
     async def put(self, entry: MemoryEntry, *, only_if_new: bool = False) -> bool:

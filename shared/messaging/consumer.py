@@ -7,13 +7,12 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
-
-from pydantic import BaseModel
+from typing import Any
 
 from shared.events.bus import parse_envelope
 from shared.events.errors import MalformedEvent, UnknownEvent
 from shared.messaging.errors import PoisonMessage, RetryLater
+from shared.messaging.routing import Handler, Routes
 from shared.observability.logging import log_context
 from shared.observability.metric_names import HANDLER_ERRORS, QUEUE_WAIT_MS
 from shared.observability.metrics import MetricsSink, NullMetrics
@@ -23,7 +22,7 @@ from shared.tasks.states import is_at_or_past
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[BaseModel], Awaitable[None]]
+__all__ = ["ConsumerConfig", "Handler", "QueueConsumer", "Routes"]
 
 
 @dataclass
@@ -36,8 +35,6 @@ class ConsumerConfig:
     concurrency: int = 16
     max_backoff_seconds: int = 300
     shutdown_grace_seconds: float = 30.0
-    # Fault injection: handle every message twice at once, as at-least-once delivery may.
-    duplicate_delivery: bool = False
 
 
 @dataclass
@@ -49,14 +46,15 @@ class ConsumerStats:
 
 
 class QueueConsumer:
-    """Long-polls a queue and runs a handler per message: ack, retry with backoff, or dead-letter."""
+    """Long-polls a queue and runs, per message, the handler its routes have for the event's type:
+    ack, retry with backoff, or dead-letter."""
 
-    def __init__(self, sqs: Any, config: ConsumerConfig, handler: Handler, *, service: str,
+    def __init__(self, sqs: Any, config: ConsumerConfig, routes: Routes, *, service: str,
                  metrics: MetricsSink | None = None):
         self._metrics = metrics or NullMetrics()
         self._sqs = sqs
         self._cfg = config
-        self._handler = handler
+        self._routes = routes
         self._service = service
         self._stopping = asyncio.Event()
         self._slots = asyncio.Semaphore(config.concurrency)
@@ -71,16 +69,22 @@ class QueueConsumer:
         """Consume until stop() is called, then drain in-flight handlers."""
         log.info("consumer started", extra={"queue_url": self._cfg.queue_url})
         while not self._stopping.is_set():
+            # Receive only what a free handler slot can start now: a message that waited for a slot
+            # would outlive its visibility unextended and be delivered again.
+            claimed = await self._claim_slots()
+            if not claimed:
+                break
             try:
-                messages = await self._receive()
+                messages = await self._receive(claimed)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed poll must never end the loop
                 log.exception("receive failed; backing off")
+                messages = []
                 await self._sleep(2.0)
-                continue
+            for _ in range(claimed - len(messages)):
+                self._slots.release()
             for message in messages:
-                await self._slots.acquire()
                 task = asyncio.create_task(self._process(message))
                 self._inflight.add(task)
                 task.add_done_callback(self._done)
@@ -98,8 +102,24 @@ class QueueConsumer:
         except asyncio.TimeoutError:
             pass
 
-    async def _receive(self) -> list[dict]:
-        free = max(1, min(self._cfg.batch_size, self._cfg.concurrency - len(self._inflight)))
+    async def _claim_slots(self) -> int:
+        """Wait for a free handler slot and claim it with any others free now; 0 once stopping."""
+        acquire = asyncio.create_task(self._slots.acquire())
+        stop = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({acquire, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if self._stopping.is_set():
+            acquire.cancel()
+            if acquire.done() and not acquire.cancelled():
+                self._slots.release()
+            return 0
+        claimed = 1
+        while claimed < self._cfg.batch_size and not self._slots.locked():
+            await self._slots.acquire()  # free: returns at once
+            claimed += 1
+        return claimed
+
+    async def _receive(self, free: int) -> list[dict]:
         poll = asyncio.create_task(self._sqs.receive_message(
             QueueUrl=self._cfg.queue_url,
             MaxNumberOfMessages=free,
@@ -127,11 +147,7 @@ class QueueConsumer:
         keeper = asyncio.create_task(self._keep_invisible(receipt))
         try:
             with log_context(service=self._service, message_id=message.get("MessageId"), receive_count=receives):
-                if self._cfg.duplicate_delivery:
-                    outcomes = await asyncio.gather(self._dispatch(message), self._dispatch(message))
-                    outcome = next((o for o in outcomes if o != "ack"), "ack")
-                else:
-                    outcome = await self._dispatch(message)
+                outcome = await self._dispatch(message)
         finally:
             keeper.cancel()
         try:
@@ -154,13 +170,17 @@ class QueueConsumer:
         except (MalformedEvent, UnknownEvent) as exc:
             log.error("poison message", extra={"error": str(exc)})
             return "dead-letter"
+        handler = self._routes.get(type(event))
+        if handler is None:
+            log.error("no handler for this event type", extra={"event": type(event).__name__})
+            return "dead-letter"
         task_id = getattr(event, "task_id", None)
         with log_context(task_id=task_id, user_id=getattr(event, "user_id", None), event=type(event).__name__,
                          trace_id=getattr(event, "trace_header", None)):
             try:
                 async with traced(self._service, getattr(event, "trace_header", None), task_id=task_id,
                                   event=type(event).__name__):
-                    await self._handler(event)
+                    await handler(event)
                 return "ack"
             except TransitionConflict as exc:
                 applied = exc.target is not None and is_at_or_past(exc.current.status, exc.target)

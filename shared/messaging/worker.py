@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from shared.aws.clients import AwsClients
-from shared.messaging.consumer import ConsumerConfig, Handler, QueueConsumer
+from shared.messaging.consumer import ConsumerConfig, QueueConsumer
+from shared.messaging.routing import Method, Routes, bind
 from shared.observability.logging import configure_logging
 from shared.observability.metrics import EmfMetrics
 from shared.observability.tracing import configure_tracing
 from shared.settings import WorkerSettings
 
-BuildHandler = Callable[[AwsClients], Awaitable[Handler]]
+BuildRoutes = Callable[[AwsClients], Awaitable[Routes]]
 
 
-async def serve_queue(service: str, settings: WorkerSettings, build_handler: BuildHandler) -> QueueConsumer:
+async def serve_queue(service: str, settings: WorkerSettings, build_routes: BuildRoutes) -> QueueConsumer:
     """Consume the service's queue until SIGTERM or SIGINT, then drain and close."""
     configure_logging(service, settings.log_level)
     configure_tracing(service, settings.xray_daemon_address)
@@ -31,9 +32,8 @@ async def serve_queue(service: str, settings: WorkerSettings, build_handler: Bui
                 queue_url=queue_url, dlq_url=dlq_url, batch_size=settings.consumer_batch_size,
                 wait_seconds=settings.consumer_wait_seconds, visibility_seconds=settings.consumer_visibility_seconds,
                 concurrency=settings.consumer_concurrency,
-                duplicate_delivery=settings.consumer_duplicate_delivery,
             ),
-            await build_handler(clients),
+            await build_routes(clients),
             service=service,
             metrics=EmfMetrics(service),
         )
@@ -44,10 +44,11 @@ async def serve_queue(service: str, settings: WorkerSettings, build_handler: Bui
         return consumer
 
 
-def run_service(service: str, settings: WorkerSettings, build: Callable[[Any, AwsClients], Awaitable[Any]]) -> None:
-    """A worker's whole `__main__`: build its handler object with `build(settings, clients)` and serve."""
+def run_service(service: str, settings: WorkerSettings, build: Callable[[Any, AwsClients], Awaitable[Any]],
+                handlers: Mapping[Any, Method]) -> None:
+    """A worker's whole `__main__`: build its object with `build(settings, clients)`, bind its HANDLERS, serve."""
 
-    async def build_handler(clients: AwsClients) -> Handler:
-        return (await build(settings, clients)).handle
+    async def build_routes(clients: AwsClients) -> Routes:
+        return bind(handlers, await build(settings, clients))
 
-    asyncio.run(serve_queue(service, settings, build_handler))
+    asyncio.run(serve_queue(service, settings, build_routes))

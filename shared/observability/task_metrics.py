@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 from shared.observability import metric_names as m
 from shared.observability.metrics import MetricsSink
-from shared.tasks.models import Task, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
 _TERMINAL = {TaskStatus.COMPLETED: m.TASKS_COMPLETED, TaskStatus.FAILED: m.TASKS_FAILED,

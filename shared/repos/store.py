@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from shared.aws.dynamo import from_item, serialize, to_item
+from shared.aws.guarded import GuardedClient
 from shared.repos.models import RepoConfig
 
 
@@ -20,7 +21,7 @@ class DynamoRepoStore:
     """RepoStore over an aiobotocore DynamoDB client."""
 
     def __init__(self, ddb: Any, table: str):
-        self._ddb = ddb
+        self._ddb = GuardedClient(ddb)
         self._table = table
 
     async def get(self, repo: str) -> RepoConfig | None:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.tasks.models import new_id, utcnow
+from shared.clock import new_id, utcnow
 
 # The sparse DueIndex holds active schedules only: pausing removes the attribute.
 DUE_ACTIVE = "active"

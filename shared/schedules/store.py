@@ -10,7 +10,7 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import DUE_ACTIVE, Schedule
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 
 
 class ScheduleStore(Protocol):

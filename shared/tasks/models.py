@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from ulid import ULID
 
 from shared.attachments.models import AttachmentRef
+from shared.clock import new_id, utcnow
+from shared.tasks.pending import OutboxEntry
 from shared.tasks.states import TaskStatus
 
 TERMINAL_TTL_SECONDS = 90 * 24 * 3600
 # How long an Idempotency-Key or a webhook delivery id is remembered (the table's TTL removes it after).
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
-
-
-def utcnow() -> str:
-    """Now, as the ISO-8601 UTC string every record uses (sortable)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def new_id() -> str:
-    return str(ULID())
 
 
 def slugify(text: str, limit: int = 40) -> str:
@@ -90,6 +77,9 @@ class Task(BaseModel):
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None
     pre_approved_rules: list[str] | None = None  # approval rules this task's commands skip
+    # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
+    outbox: dict[str, OutboxEntry] | None = None
+    outbox_pending: str | None = None
 
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,

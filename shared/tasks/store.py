@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Collection, Mapping, Protocol
+from typing import Any, Collection, Mapping, Protocol, Sequence
 
 from shared.tasks.models import Task, TaskEvent, UserConcurrency
 from shared.tasks.states import TaskStatus
@@ -13,8 +13,8 @@ from shared.tasks.states import TaskStatus
 class TaskStore(Protocol):
     """Tasks, their audit trail and the per-user concurrency counters."""
 
-    async def create(self, task: Task) -> Task:
-        """Write a new SUBMITTED task and its first event; IdempotencyConflict if its key is taken."""
+    async def create(self, task: Task, *, announce: Sequence[Any] = ()) -> Task:
+        """Write a new SUBMITTED task, its first event and `announce` pending; IdempotencyConflict if its key is taken."""
 
     async def get(self, task_id: str) -> Task | None: ...
 
@@ -27,8 +27,19 @@ class TaskStore(Protocol):
         changes: Mapping[str, Any] | None = None,
         max_active: int | None = None,
         event_metadata: Mapping[str, Any] | None = None,
+        announce: Sequence[Any] = (),
     ) -> Task:
-        """Move a task to `target` in one conditional write, taking or releasing its slot with it."""
+        """Move a task to `target` in one conditional write, with its slot and the events it announces.
+
+        The state's own notice and a SlotReleased for a released slot are added to `announce` (see
+        shared.tasks.announcements); all are written pending to the task's outbox in the same write.
+        """
+
+    async def mark_sent(self, task_id: str, entry_ids: Sequence[str]) -> None:
+        """Remove published entries from the task's outbox; entries already removed are ignored."""
+
+    async def pending_outbox(self, *, updated_before: str, limit: int = 100) -> list[Task]:
+        """Tasks with outbox entries still pending, last changed before `updated_before`."""
 
     async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
         """Change fields of a task only while it is in `expected_status`."""

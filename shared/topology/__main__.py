@@ -10,18 +10,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 
 import boto3
 from pydantic import Field
 
-from shared.events.bus import bus_entry
-from shared.events.models import ReconcileTick
 from shared.observability.logging import configure_logging
 from shared.settings import PlatformSettings
-from shared.tasks.models import utcnow
 from shared.topology.bootstrap import create_topology
 from shared.topology.definition import build_topology
+from shared.topology.ticker import tick_until
 
 log = logging.getLogger("shared.topology")
 
@@ -44,14 +41,9 @@ def create(settings: PlatformSettings) -> int:
 
 def tick_forever(settings: PlatformSettings, interval: float) -> int:
     """Publish ReconcileTick on the stack's bus every `interval` seconds."""
-    events = _session(settings).client("events", endpoint_url=settings.aws_endpoint_url)
-    while True:
-        detail = ReconcileTick(tick_at=utcnow())
-        try:
-            events.put_events(Entries=[bus_entry(detail, settings.names.event_bus)])
-        except Exception:  # the emulator restarting must not end the ticker; the next tick retries
-            log.warning("could not publish ReconcileTick", exc_info=True)
-        time.sleep(interval)
+    tick_until(_session(settings).client("events", endpoint_url=settings.aws_endpoint_url),
+               settings.names.event_bus, interval)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

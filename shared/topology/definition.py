@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.events.models import EVENT_SOURCE
+from shared.events.subscriptions import CONSUMES, by_source
 from shared.topology.grants import APPEND, CHECK, OWN, READ, SCAN, SERVICES, WRITE, each
 from shared.topology.names import ResourceNames
-
-EVENT_SOURCE = "bgagent"
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,9 @@ class Topology:
         return next(q for q in self.queues if q.service == service)
 
 
-# Which detail-types each consuming service reads from the bus.
-SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "hydrator": {EVENT_SOURCE: ("TaskSubmitted", "SlotReleased")},
-    "dispatcher": {EVENT_SOURCE: ("TaskHydrated", "TaskCancelled")},
-    "finalizer": {EVENT_SOURCE: ("AgentFinished", "Compute Session Stopped"), "aws.ecs": ("ECS Task State Change",)},
-    "reconciler": {EVENT_SOURCE: ("ReconcileTick",)},
-}
+# Which detail-types each consuming service reads from the bus, by source: derived from the one table
+# (shared.events.subscriptions) that each service's HANDLERS is checked against.
+SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {service: by_source(service) for service in CONSUMES}
 
 
 def _pattern(names: ResourceNames, source: str, detail_types: tuple[str, ...]) -> dict:
@@ -104,7 +100,8 @@ def build_topology(names: ResourceNames) -> Topology:
                 Index("UserStatusIndex", n("user_id"), n("status_created")),
                 Index("UserCreatedIndex", n("user_id"), n("created_at")),
                 Index("StatusIndex", n("status"), n("created_at")),
-                Index("IdempotencyIndex", n("idempotency_key")),
+                # Sparse: only tasks whose transitions announced events not yet marked sent.
+                Index("OutboxIndex", n("outbox_pending"), n("updated_at")),
             ),
             ttl_attribute="expires_at",
             grants={**each((*SERVICES, "agent"), WRITE), **each(("gateway", "agent", "reconciler"), WRITE + CHECK)},

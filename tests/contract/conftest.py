@@ -17,3 +17,4 @@ async def store(request):
     stack = request.getfixturevalue("stack")
     async with AwsClients(stack.settings) as clients:
         yield DynamoTaskStore(await clients.client("dynamodb"), stack.names)
+

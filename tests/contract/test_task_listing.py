@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import shared.tasks.dynamo_store as dynamo_store
+import shared.tasks.dynamo_listing as dynamo_listing
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
@@ -56,7 +56,7 @@ async def test_one_status_filter(store):
 
 async def test_several_statuses_and_a_repo_filter_paginate_across_sparse_matches(store, monkeypatch):
     # Read two index items per query so that filtered pages need several queries on DynamoDB.
-    monkeypatch.setattr(dynamo_store, "_FILTERED_PAGE_READ", 2)
+    monkeypatch.setattr(dynamo_listing, "_FILTERED_PAGE_READ", 2)
     tasks = await _seed(store, "alice", 8)
     other_repo = await _seed(store, "alice", 2, repo="acme/other", minute=1)
     await store.transition(tasks[0].task_id, S.CANCELLED)

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import SessionState
+from shared.events.errors import PublishFailed
 from shared.githost.errors import GitHostNotFound, GitHostUnavailable
 from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
 from shared.hydration.context import HydratedContext
@@ -14,10 +15,16 @@ from shared.repos.models import RepoConfig
 
 
 class RecordingBus:
+    """Keeps what is published; `fail_next` refuses that many publish calls first, as a dying publisher."""
+
     def __init__(self) -> None:
         self.published: list[BaseModel] = []
+        self.fail_next = 0
 
     async def publish(self, *details: BaseModel) -> None:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise PublishFailed("the bus refused the events (injected)")
         self.published.extend(details)
 
     def of(self, kind: type) -> list:
@@ -41,8 +48,12 @@ class InMemoryRepos:
 class InMemoryContexts:
     def __init__(self) -> None:
         self.items: dict[str, HydratedContext] = {}
+        self.fail_next = 0  # puts to refuse first
 
     async def put(self, context: HydratedContext) -> str:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("the context store is unreachable (injected)")
         key = f"tasks/{context.task_id}/context.json"
         self.items[key] = context
         return key
@@ -140,8 +151,12 @@ class InMemoryMemory:
 
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str], MemoryEntry] = {}
+        self.fail_next = 0  # puts to refuse first
 
     async def put(self, entry, *, only_if_new: bool = False) -> bool:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise ConnectionError("the memory store is unreachable (injected)")
         key = (entry.repo, entry.sk)
         if only_if_new and key in self.entries:
             return False

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, Sequence
 
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
-from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent, UserConcurrency, utcnow
-from shared.tasks.states import TaskStatus, acquires_slot, can_transition
+from shared.clock import utcnow
+from shared.tasks.models import Task, TaskEvent, UserConcurrency
+from shared.tasks.pending import OUTBOX_PENDING, outbox_entries
+from shared.tasks.plan import plan_transition, transition_event
+from shared.tasks.states import TaskStatus
 from shared.tasks.store import listing_fingerprint
 
 
@@ -23,7 +25,7 @@ class InMemoryTaskStore:
         self.idempotency: dict[str, tuple[str, str]] = {}
         self._lock = asyncio.Lock()
 
-    async def create(self, task: Task) -> Task:
+    async def create(self, task: Task, *, announce: Sequence[Any] = ()) -> Task:
         async with self._lock:
             if task.task_id in self.tasks:
                 raise ValueError("task exists")
@@ -32,51 +34,50 @@ class InMemoryTaskStore:
                 raise IdempotencyConflict(task.idempotency_key, task_id, user_id)
             if task.idempotency_key:
                 self.idempotency[task.idempotency_key] = (task.task_id, task.user_id)
+            pending = outbox_entries(announce, task.created_at)
+            task = task.model_copy(update={"outbox": pending, "outbox_pending": OUTBOX_PENDING if pending else None})
             self.tasks[task.task_id] = task
-            self._event(task, None)
+            self.events.setdefault(task.task_id, []).append(transition_event(task, None, {}))
             return task
-
-    def _event(self, task: Task, previous: TaskStatus | None, **metadata: Any) -> None:
-        meta = {"from": previous.value if previous else None, "to": task.status.value, **metadata}
-        self.events.setdefault(task.task_id, []).append(TaskEvent(
-            task_id=task.task_id, event_type="transition", timestamp=task.updated_at,
-            metadata={k: v for k, v in meta.items() if v is not None}))
 
     async def get(self, task_id: str) -> Task | None:
         return self.tasks.get(task_id)
 
     async def transition(self, task_id: str, target: TaskStatus, *, expected: Collection[TaskStatus] | None = None,
                          changes: Mapping[str, Any] | None = None, max_active: int | None = None,
-                         event_metadata: Mapping[str, Any] | None = None) -> Task:
+                         event_metadata: Mapping[str, Any] | None = None, announce: Sequence[Any] = ()) -> Task:
         async with self._lock:
             current = self.tasks.get(task_id)
             if current is None:
                 raise TaskNotFound(task_id)
-            if expected is not None and current.status not in expected:
-                raise TransitionConflict(current, target, "unexpected status")
-            if not can_transition(current.status, target):
-                raise TransitionConflict(current, target, "transition not allowed")
+            plan = plan_transition(current, target, expected=expected, changes=changes, max_active=max_active,
+                                   event_metadata=event_metadata, announce=announce)
             counter = self.counters.setdefault(current.user_id, UserConcurrency(user_id=current.user_id))
-            now = utcnow()
-            update: dict[str, Any] = {**(changes or {}), "status": target, "updated_at": now}
-            if acquires_slot(target):
-                if max_active is None:
-                    raise ValueError("admission needs max_active")
-                if counter.active_count >= max_active:
-                    raise SlotUnavailable(current.user_id, max_active)
+            if plan.acquire:
+                if counter.active_count >= (max_active or 0):
+                    raise SlotUnavailable(current.user_id, max_active or 0)
                 counter.active_count += 1
-                counter.updated_at = now
-                update["slot_held"] = True
-            if target.is_terminal:
-                if current.slot_held and counter.active_count > 0:
-                    counter.active_count -= 1
-                    counter.updated_at = now
-                update.update(slot_held=False, expires_at=int(time.time()) + TERMINAL_TTL_SECONDS)
-                update.setdefault("completed_at", now)
-            new = Task.model_validate({**current.model_dump(), **update})
-            self.tasks[task_id] = new
-            self._event(new, current.status, **dict(event_metadata or {}))
-            return new
+                counter.updated_at = plan.new.updated_at
+            if plan.release and counter.active_count > 0:
+                counter.active_count -= 1
+                counter.updated_at = plan.new.updated_at
+            self.tasks[task_id] = plan.new
+            self.events.setdefault(task_id, []).append(plan.event)
+            return plan.new
+
+    async def mark_sent(self, task_id: str, entry_ids: Sequence[str]) -> None:
+        async with self._lock:
+            task = self.tasks.get(task_id)
+            if task is None or task.outbox is None:
+                return
+            left = {k: v for k, v in task.outbox.items() if k not in set(entry_ids)}
+            self.tasks[task_id] = task.model_copy(update={"outbox": left,
+                                                          "outbox_pending": task.outbox_pending if left else None})
+
+    async def pending_outbox(self, *, updated_before: str, limit: int = 100) -> list[Task]:
+        found = sorted((t for t in self.tasks.values() if t.outbox_pending and t.updated_at < updated_before),
+                       key=lambda t: t.updated_at)
+        return found[:limit]
 
     async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
         async with self._lock:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -12,13 +14,15 @@ from tests.faults.helpers import assert_clean_end, submit_many, wait_all
 from tests.support.platform import running_platform
 
 pytestmark = pytest.mark.e2e
-TASKS = size(200, int(__import__("os").environ.get("DUP_TASKS", "24")))
+TASKS = size(200, int(os.environ.get("DUP_TASKS", "24")))
+WIRING = Path(__file__).parent / "wiring"  # its sitecustomize makes every consumer handle each message twice
 
 
 @pytest.fixture(scope="module")
 def platform(aws_endpoint, tmp_path_factory):
     with running_platform(aws_endpoint, tmp_path_factory.mktemp("dup"),
-                          BGAGENT_CONSUMER_DUPLICATE_DELIVERY="true", BGAGENT_DEFAULT_MAX_CONCURRENCY="4") as p:
+                          PYTHONPATH=os.pathsep.join(filter(None, [str(WIRING), os.environ.get("PYTHONPATH")])),
+                          BGAGENT_DEFAULT_MAX_CONCURRENCY="4") as p:
         yield p
 
 
@@ -33,3 +37,5 @@ def test_duplicate_delivery_changes_nothing(platform):
     assert len(heads) == TASKS and set(heads.values()) == {1}, "a branch got a second pull request"
     sessions = list((platform.stack.config.state_dir / "runtime" / "sessions").glob("*.json"))
     assert len(sessions) == TASKS  # one agent session per task, never two
+    hydrator_log = (platform.stack.logs_dir / "hydrator.log").read_text()
+    assert "transition already applied" in hydrator_log, "the duplicating wiring was not loaded"

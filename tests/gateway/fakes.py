@@ -6,7 +6,7 @@ from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFo
 from services.gateway.adapters.webhooks import Webhook
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from services.gateway.ui.sessions import Session
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 
 
 class InMemoryWebhooks:

@@ -61,7 +61,7 @@ async def test_handled_messages_are_deleted_and_bad_ones_dead_lettered(stack, sq
         await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("TaskSubmitted", {"task_id": f"t{i}"}))
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody="not json at all")
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("NoSuchThing", {"task_id": "z"}))
-    consumer = QueueConsumer(sqs, cfg, handler, service="test")
+    consumer = QueueConsumer(sqs, cfg, {TaskSubmitted: handler}, service="test")
     await _run_until(consumer, lambda: consumer.stats.acked == 5 and consumer.stats.dead_lettered == 2)
     assert sorted(seen) == [f"t{i}" for i in range(5)]
     assert _depth(stack, cfg.queue_url) == 0
@@ -77,7 +77,7 @@ async def test_already_applied_transitions_are_acked(stack, sqs):
         raise TransitionConflict(task, TaskStatus.HYDRATING, "already moved on")
 
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("TaskSubmitted", {"task_id": "t"}))
-    consumer = QueueConsumer(sqs, cfg, handler, service="test")
+    consumer = QueueConsumer(sqs, cfg, {TaskSubmitted: handler}, service="test")
     await _run_until(consumer, lambda: consumer.stats.acked == 1)
     assert _depth(stack, cfg.queue_url) == 0
 
@@ -95,7 +95,7 @@ async def test_failures_are_retried_and_a_handler_can_reject_a_message(stack, sq
 
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("TaskSubmitted", {"task_id": "flaky"}))
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("TaskSubmitted", {"task_id": "poison"}))
-    consumer = QueueConsumer(sqs, cfg, handler, service="test")
+    consumer = QueueConsumer(sqs, cfg, {TaskSubmitted: handler}, service="test")
     await _run_until(consumer, lambda: consumer.stats.acked == 1 and consumer.stats.dead_lettered == 1, timeout=30)
     assert attempts == {"flaky": 3, "poison": 1}
     assert consumer.stats.retried == 2
@@ -113,7 +113,7 @@ async def test_a_long_handler_keeps_its_message_invisible_and_stop_drains_it(sta
         await asyncio.sleep(5)  # longer than the visibility timeout
 
     await sqs.send_message(QueueUrl=cfg.queue_url, MessageBody=_envelope("TaskSubmitted", {"task_id": "slow"}))
-    consumer = QueueConsumer(sqs, cfg, slow, service="test")
+    consumer = QueueConsumer(sqs, cfg, {TaskSubmitted: slow}, service="test")
     runner = asyncio.create_task(consumer.run())
     while consumer.stats.received == 0:
         await asyncio.sleep(0.05)

@@ -54,7 +54,8 @@ async def test_consumed_message_joins_the_trace_and_propagates_it(stack, daemon)
         async def handler(event):
             await bus.publish(TaskHydrated(task_id=event.task_id, user_id="u", context_key="k"))
 
-        consumer = QueueConsumer(sqs, ConsumerConfig(queue_url=url, wait_seconds=1), handler, service="hydrator")
+        consumer = QueueConsumer(sqs, ConsumerConfig(queue_url=url, wait_seconds=1), {TaskSubmitted: handler},
+                                 service="hydrator")
         runner = asyncio.create_task(consumer.run())
         while consumer.stats.acked < 1:
             await asyncio.sleep(0.05)

@@ -111,6 +111,7 @@ async def test_git_host_down_decides_from_the_agent_report(world):
 async def test_cancelled_task_is_left_alone(world):
     store, _, bus, fin = world
     task = await _running(store)
-    await store.transition(task.task_id, S.CANCELLED)
+    cancelled = await store.transition(task.task_id, S.CANCELLED)
+    await store.mark_sent(task.task_id, sorted(cancelled.outbox))  # the canceller published its notices
     await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
     assert (await store.get(task.task_id)).status == S.CANCELLED and not bus.published

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFound
 from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.tasks.models import new_id, utcnow
+from shared.clock import new_id, utcnow
 
 # Webhook ids are ULIDs: anything else is not one of ours (and never names another secret).
 WEBHOOK_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

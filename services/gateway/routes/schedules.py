@@ -22,7 +22,7 @@ from shared.observability.redaction import redact
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import Schedule, TaskTemplate
 from shared.schedules.timing import next_due
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 _SCHEDULE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

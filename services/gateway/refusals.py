@@ -1,0 +1,24 @@
+"""Why the gateway's own logic declines a request; the routes turn these into HTTP answers."""
+
+from __future__ import annotations
+
+
+class Refused(Exception):
+    """A request the platform will not carry out; the message is safe to show the caller."""
+
+
+class RepoNotOnboarded(Refused):
+    def __init__(self, repo: str, *, anymore: bool = False):
+        super().__init__(f"repository {repo} is {'no longer' if anymore else 'not'} onboarded")
+
+
+class KeyUsedElsewhere(Refused):
+    """An idempotency key already bound to another user's request."""
+
+
+class NotCancellable(Refused):
+    """The task is FINALIZING or terminal."""
+
+
+class TryAgainShortly(Refused):
+    """A state that settles by itself: the same request will succeed a moment later."""

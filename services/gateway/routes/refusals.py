@@ -1,0 +1,35 @@
+"""The one place where the gateway's typed refusals and store errors become API error codes."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import FastAPI, Request
+
+from services.gateway.middleware import error_response
+from services.gateway.refusals import KeyUsedElsewhere, NotCancellable, RepoNotOnboarded, TryAgainShortly
+from shared.aws.errors import StoreUnavailable
+from shared.tasks.errors import TaskNotFound
+
+CODES: dict[type[Exception], str] = {
+    RepoNotOnboarded: "REPO_NOT_ONBOARDED",
+    KeyUsedElsewhere: "DUPLICATE_TASK",
+    NotCancellable: "TASK_ALREADY_TERMINAL",
+    TryAgainShortly: "SERVICE_UNAVAILABLE",
+    TaskNotFound: "TASK_NOT_FOUND",
+    StoreUnavailable: "SERVICE_UNAVAILABLE",
+}
+# The store's own words may name tables or AWS error codes: callers get a plain sentence instead.
+_PLAIN = {StoreUnavailable: "the platform's data store is unavailable; retry shortly"}
+
+
+def install(app: FastAPI) -> None:
+    """Answer each refusal with its code in the error envelope."""
+
+    async def refused(request: Request, exc: Exception):
+        kind = next(k for k in type(exc).__mro__ if k in CODES)
+        message = _PLAIN.get(kind, str(exc))
+        return error_response(CODES[kind], message, getattr(request.state, "request_id", None) or str(uuid.uuid4()))
+
+    for kind in CODES:
+        app.add_exception_handler(kind, refused)

@@ -17,7 +17,8 @@ from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, ApprovalRule, first_gate
 from shared.steering.resume import TaskTransitions, resume_task
 from shared.tasks.errors import TransitionConflict
-from shared.tasks.models import Task, utcnow
+from shared.clock import utcnow
+from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
 log = logging.getLogger(__name__)

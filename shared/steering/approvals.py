@@ -10,7 +10,7 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Decision
 from shared.steering.transactions import SteeringTables, cancelled_reasons
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 PENDING_INDEX = "PendingIndex"

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.tasks.models import new_id, parse_time, utcnow
+from shared.clock import new_id, parse_time, utcnow
 
 NUDGE_MAX_CHARS = 2_000
 DEFAULT_APPROVAL_TIMEOUT_S = 1_800

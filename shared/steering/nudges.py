@@ -10,7 +10,7 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.steering.errors import TaskNotSteerable
 from shared.steering.models import Nudge
 from shared.steering.transactions import SteeringTables, cancelled_reasons
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 RUNNING = (TaskStatus.RUNNING,)

@@ -106,7 +106,7 @@ def build_topology(names: ResourceNames) -> Topology:
             ttl_attribute="expires_at",
             grants={**each((*SERVICES, "agent"), WRITE), **each(("gateway", "agent", "reconciler"), WRITE + CHECK)},
             index_grants={"gateway": ("UserStatusIndex", "UserCreatedIndex"), "hydrator": ("UserStatusIndex",),
-                          "reconciler": ("StatusIndex",)},
+                          "reconciler": ("StatusIndex", "OutboxIndex")},  # the reconciler relays stale outboxes
         ),
         Table("task_events", names.task_events_table, s, n("event_id"), grants=each((*SERVICES, "agent"), APPEND)),
         Table("user_concurrency", names.user_concurrency_table, n("user_id"),

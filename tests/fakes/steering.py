@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Decision, Nudge
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 from tests.fakes.tasks import InMemoryTaskStore
 

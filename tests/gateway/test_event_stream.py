@@ -9,7 +9,8 @@ import pytest
 from ulid import ULID
 
 from services.gateway.streaming import FeedHub, StreamSlots, TaskFeed
-from shared.tasks.models import Task, TaskEvent, new_id
+from shared.clock import new_id
+from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus as S
 from tests.gateway.conftest import build_gateway
 from tests.gateway.fakes import InMemoryEventReader

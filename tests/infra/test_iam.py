@@ -131,7 +131,7 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
 EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
                                  "webhooks/index/UserIndex", "schedules/index/UserIndex", "approvals/index/PendingIndex"},
                     "hydrator": {"tasks/index/UserStatusIndex"},
-                    "reconciler": {"tasks/index/StatusIndex", "schedules/index/DueIndex"},
+                    "reconciler": {"tasks/index/StatusIndex", "tasks/index/OutboxIndex", "schedules/index/DueIndex"},
                     "dispatcher": set(), "finalizer": set(), "agent": set()}
 
 

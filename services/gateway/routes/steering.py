@@ -17,7 +17,7 @@ from shared.observability.redaction import redact
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Nudge
 from shared.steering.resume import resume_task
-from shared.tasks.models import utcnow
+from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 router = APIRouter(tags=["steering"])

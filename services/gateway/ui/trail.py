@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from shared.tasks.models import TaskEvent, parse_time
+from shared.clock import parse_time
+from shared.tasks.models import TaskEvent
 
 _MAX_TEXT = 300
 

@@ -15,7 +15,7 @@ from shared.tasks.models import Task
 _SUMMARY_LIMIT = 4_000
 # How the model loop stopped, as the error codes the platform classifies for users.
 _ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR",
-                "model_unavailable": "MODEL_UNAVAILABLE"}
+                "model_unavailable": "MODEL_UNAVAILABLE", "model_auth": "MODEL_AUTH"}
 _EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
 
 

@@ -44,6 +44,7 @@ def launcher_command(config: StackConfig) -> list[str]:
     cmd = [sys.executable, "-m", "cli.local.launcher", "--state-dir", str(config.state_dir),
            "--port", str(config.api_port), "--aws-port", str(config.aws_port), "--stack-name", config.stack_name,
            "--region", config.region, "--reconcile-interval", str(config.reconcile_interval)]
+    cmd += ["--data-dir", str(config.emulator_data_dir)] + (["--demo"] if config.demo else [])
     return cmd + (["--aws-endpoint-url", config.aws_endpoint_url] if config.aws_endpoint_url else [])
 
 

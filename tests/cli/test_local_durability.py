@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.local.processes import wait_gone
 from cli.local.stack import free_port, port_is_free
 from tests.support.git import make_bare_repo
 
@@ -30,6 +31,7 @@ def local_env(home, monkeypatch):
     monkeypatch.setenv("BGAGENT_RECONCILE_INTERVAL", "1")
     monkeypatch.setenv("BGAGENT_HEARTBEAT_SECONDS", "1")
     monkeypatch.setenv("BGAGENT_HEARTBEAT_STALE_SECONDS", "4")
+    monkeypatch.setenv("BGAGENT_HEARTBEAT_GRACE_SECONDS", "30")
     monkeypatch.setenv("BGAGENT_CONSUMER_WAIT_SECONDS", "1")
     return home
 
@@ -73,6 +75,8 @@ def _kill_everything(home: Path) -> None:
             os.killpg(pid, signal.SIGKILL)  # each was started in its own session: its children go too
         except ProcessLookupError:
             pass
+    for pid in pids:
+        assert wait_gone(pid, 10), f"pid {pid} survived SIGKILL"
 
 
 def test_demo_task_survives_down_and_up_right_after(bgagent, stack_down, tmp_path):
@@ -106,8 +110,11 @@ def test_kill_minus_9_keeps_committed_tasks_and_finalizes_the_running_one(bgagen
     committed = _submit(bgagent, "me/quick")
     assert _wait(bgagent, committed)["status"] == "COMPLETED"
     running = _submit(bgagent, "me/slow")
-    assert _wait(bgagent, running, {"RUNNING"})["status"] == "RUNNING"
-    time.sleep(2.5)  # the snapshot interval is one second
+    deadline = time.monotonic() + 90
+    while "agent.started" not in {e["event_type"] for e in bgagent("events", running, "--json").json()}:
+        assert time.monotonic() < deadline, "the agent never started"
+        time.sleep(0.5)
+    time.sleep(3)  # a heartbeat (every second here) and a snapshot (every second) after it
 
     _kill_everything(local_env)
     up = bgagent("local", "up", "--detach", "--demo")

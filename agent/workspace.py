@@ -122,7 +122,8 @@ class Workspace:
 
     async def run_script(self, command: str, *, timeout: float, output_limit: int = 65_536) -> ProcessResult:
         """Run a repository command (setup, tests) in the clone with the tool environment."""
-        return await run_process(["bash", "-lc", command], cwd=self.repo, env=self.tool_env(), timeout=timeout,
+        # Not a login shell: Debian's /etc/profile would reset PATH and hide the stack's toolchain.
+        return await run_process(["bash", "-c", command], cwd=self.repo, env=self.tool_env(), timeout=timeout,
                                  output_limit=output_limit)
 
     def remove(self) -> None:

@@ -12,6 +12,8 @@ from cli.render import money, styled
 
 PAGE = 100
 
+TESTS_TAIL_SHOWN = 10  # lines of a failed test command shown in the event trail (all of them: status --json)
+
 
 class EventCursor:
     """Reads only the events not seen yet, resuming from the page the last read ended on."""
@@ -54,8 +56,11 @@ def event_text(event: dict) -> str:
         tools = ", ".join(m.get("tools") or []) or "no tools"
         return f"turn {m.get('turn')} · {escape(tools)} · {money(m.get('cost_usd'))}"
     if kind == "agent.tests":
-        verdict = "[green]passed[/]" if m.get("passed") else "[red]failed[/]"
-        return f"tests {verdict} · {escape(str(m.get('command')))}"
+        if m.get("passed"):
+            return f"tests [green]passed[/] · {escape(str(m.get('command')))}"
+        tail = "\n".join((m.get("tail") or "").splitlines()[-TESTS_TAIL_SHOWN:])
+        return (f"tests [red]failed[/] · {escape(str(m.get('command')))} · exit {m.get('exit_code')}"
+                + (f"\n{escape(tail)}" if tail else ""))
     if kind == "agent.pushed":
         return f"pushed {m.get('commit_count')} commit(s) to {escape(str(m.get('branch')))}"
     if kind == "agent.pull_request":

@@ -74,7 +74,7 @@ def task_detail(task: dict) -> Table:
         ("duration", f"{task['duration_seconds']:.1f}s" if task.get("duration_seconds") is not None else None),
         ("turns", task.get("turns")), ("cost", money(task.get("cost_usd"))),
         ("tokens", ", ".join(f"{k} {v}" for k, v in tokens.items() if v) or None),
-        ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")),
+        ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")), *_test_rows(task),
         ("summary", escape(task.get("agent_summary") or "")),
     ]
     rows += _failure_rows(task)
@@ -85,6 +85,14 @@ def task_detail(task: dict) -> Table:
         if value not in (None, ""):
             t.add_row(label, str(value))
     return t
+
+
+def _test_rows(task: dict) -> list[tuple[str, Any]]:
+    tests = task.get("tests")
+    if tests == "failed":
+        return [("tests", f"[red bold]failed[/] (exit {task.get('test_exit_code')})"),
+                ("test output", escape(task.get("test_output_tail") or ""))]
+    return [("tests", {"passed": "[green]passed[/]", "not_run": "not run"}.get(tests or "", None))]
 
 
 def _failure_rows(task: dict) -> list[tuple[str, Any]]:
@@ -107,6 +115,10 @@ def outcome_line(task: dict) -> str:
         parts.append(money(task["cost_usd"]))
     if task.get("pr_url"):
         parts.append(f"PR {task['pr_url']}")
+    if task.get("tests") == "failed":
+        parts.append(f"[red bold]tests failed[/] (exit {task.get('test_exit_code')})")
+    elif task.get("tests") == "passed":
+        parts.append("tests passed")
     line = " · ".join(parts)
     if status in ("FAILED", "TIMED_OUT"):
         cls = task.get("error_classification") or {}

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ulid import ULID
 
 from shared.attachments.models import AttachmentRef
@@ -75,7 +75,10 @@ class Task(BaseModel):
     pr_url: str | None = None
     pr_number: int | None = None
     commit_count: int | None = None
-    test_passed: bool | None = None
+    test_passed: bool | None = None  # read from items written before `tests`; never written now
+    tests: Literal["passed", "failed", "not_run"] | None = None
+    test_exit_code: int | None = None
+    test_output_tail: str | None = None  # the last lines of the repository's test command, redacted
     cost_usd: float | None = None
     tokens: Tokens | None = None
     turns: int | None = None
@@ -88,6 +91,12 @@ class Task(BaseModel):
     trajectory_key: str | None = None  # when the reconciler last re-sent this task's lost event
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None
+
+    @model_validator(mode="after")
+    def _tests_from_test_passed(self) -> "Task":
+        if self.tests is None and self.test_passed is not None:
+            self.tests = "passed" if self.test_passed else "failed"
+        return self
 
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,

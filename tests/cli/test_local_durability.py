@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import socket
 import time
 from pathlib import Path
@@ -162,3 +163,23 @@ def test_port_of_a_stopped_server_is_free_at_once_despite_time_wait():
     assert not port_is_free(port)  # still listening
     server.close()
     assert port_is_free(port)
+
+
+def test_pytest_as_test_command_passes_and_a_failing_suite_is_unmissable(bgagent, stack_down, monkeypatch, tmp_path):
+    # The stack's PATH reaches the test command (no login shell resets it): here, the pytest of this venv.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    assert bgagent("local", "up", "--detach", "--demo").code == 0
+    passing = make_bare_repo(tmp_path, "green", files={"test_ok.py": "def test_ok():\n    assert True\n"})
+    failing = make_bare_repo(tmp_path, "red", files={"test_bad.py": "def test_bad():\n    assert 1 == 2\n"})
+    for name, repo in (("green", passing), ("red", failing)):
+        assert bgagent("repo", "onboard", f"me/{name}", "--path", repo, "--test-command", "pytest -q").code == 0
+
+    green = _wait(bgagent, _submit(bgagent, "me/green"))
+    assert green["status"] == "COMPLETED" and green["tests"] == "passed" and green["test_exit_code"] == 0, green
+
+    red_id = _submit(bgagent, "me/red")
+    red = _wait(bgagent, red_id)
+    assert red["tests"] == "failed" and red["test_exit_code"] == 1 and "assert 1 == 2" in red["test_output_tail"]
+    shown = bgagent("status", red_id).out
+    assert "failed (exit 1)" in shown and "assert 1 == 2" in shown
+    assert "tests failed · pytest -q · exit 1" in bgagent("events", red_id).out

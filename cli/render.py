@@ -87,10 +87,16 @@ def task_detail(task: dict) -> Table:
     return t
 
 
+def tests_failed(task: dict) -> str:
+    """'failed (exit 1)', loudly; older tasks recorded no exit code."""
+    code = task.get("test_exit_code")
+    return "[red bold]failed[/]" + (f" (exit {code})" if code is not None else "")
+
+
 def _test_rows(task: dict) -> list[tuple[str, Any]]:
     tests = task.get("tests")
     if tests == "failed":
-        return [("tests", f"[red bold]failed[/] (exit {task.get('test_exit_code')})"),
+        return [("tests", tests_failed(task)),
                 ("test output", escape(task.get("test_output_tail") or ""))]
     return [("tests", {"passed": "[green]passed[/]", "not_run": "not run"}.get(tests or "", None))]
 
@@ -116,7 +122,7 @@ def outcome_line(task: dict) -> str:
     if task.get("pr_url"):
         parts.append(f"PR {task['pr_url']}")
     if task.get("tests") == "failed":
-        parts.append(f"[red bold]tests failed[/] (exit {task.get('test_exit_code')})")
+        parts.append(f"tests {tests_failed(task)}")
     elif task.get("tests") == "passed":
         parts.append("tests passed")
     line = " · ".join(parts)

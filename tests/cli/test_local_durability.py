@@ -138,7 +138,9 @@ def test_without_a_key_up_warns_and_the_task_fails_with_model_auth(bgagent, stac
     assert "TypeError" not in task["error_message"]
 
 
-def test_reset_asks_then_deletes_the_state(bgagent, local_env):
+def test_reset_asks_then_deletes_the_state(bgagent, local_env, tmp_path):
+    stopped = bgagent("repo", "onboard", "me/x", "--path", make_bare_repo(tmp_path, "x"))
+    assert stopped.code != 0 and "no embedded stack is running" in stopped.err and "credentials" not in stopped.err
     data = local_env / "local" / "data"
     data.mkdir(parents=True)
     (data / "emulator-state.json").write_text("{}")
@@ -183,3 +185,10 @@ def test_pytest_as_test_command_passes_and_a_failing_suite_is_unmissable(bgagent
     shown = bgagent("status", red_id).out
     assert "failed (exit 1)" in shown and "assert 1 == 2" in shown
     assert "tests failed · pytest -q · exit 1" in bgagent("events", red_id).out
+    pull = bgagent("pr", "show", red_id)
+    assert pull.code == 0, pull.err
+    assert red["pr_url"] in pull.out and red["branch_name"] in pull.out and "failed (exit 1)" in pull.out
+    assert "DEMO.md | " in pull.out and "1 file changed" in pull.out  # the diff stat
+    assert "**Tests failed**: `pytest -q` exited with 1" in pull.out and "assert 1 == 2" in pull.out  # the body
+    by_url = bgagent("pr", "show", red["pr_url"], "--json").json()
+    assert by_url["number"] == 1 and by_url["head"] == red["branch_name"] and by_url["repo"] == "me/red"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from cli.api import ApiClient
-from cli.render import money, styled
+from cli.render import money, plural, styled
 
 PAGE = 100
 
@@ -67,7 +67,8 @@ def event_text(event: dict) -> str:
         return f"pull request {m.get('action', '')} · {m.get('url')}"
     if kind == "agent.finished":
         err = f" · {escape(str(m['error']))}" if m.get("error") else ""
-        return f"agent finished: {m.get('outcome')} · {m.get('turns')} turns · {money(m.get('cost_usd'))}{err}"
+        return (f"agent finished: {m.get('outcome')} · {plural(m.get('turns') or 0, 'turn')} · "
+                f"{money(m.get('cost_usd'))}{err}")
     if kind == "model.deprecated":
         return "[yellow]warning[/] " + escape("; ".join(str(w) for w in m.get("warnings") or []))
     if kind == "agent.command_refused":

@@ -47,6 +47,10 @@ def table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
     return t
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def task_title(task: dict, width: int = 50) -> str:
     text = task.get("task_description") or ""
     if task.get("issue_number"):
@@ -61,7 +65,7 @@ def tasks_table(tasks: list[dict]) -> Table:
                    money(t.get("cost_usd")), task_title(t)] for t in tasks])
 
 
-def task_detail(task: dict) -> Table:
+def task_detail(task: dict) -> str:
     """A task as label / value lines."""
     tokens = task.get("tokens") or {}
     rows = [
@@ -78,13 +82,11 @@ def task_detail(task: dict) -> Table:
         ("summary", escape(task.get("agent_summary") or "")),
     ]
     rows += _failure_rows(task)
-    t = Table.grid(padding=(0, 2))
-    t.add_column(style="bold")
-    t.add_column()
-    for label, value in rows:
-        if value not in (None, ""):
-            t.add_row(label, str(value))
-    return t
+    shown = [(label, str(value)) for label, value in rows if value not in (None, "")]
+    width = max(len(label) for label, _ in shown)
+    # Plain lines, not a table: a table pads every line to its longest value.
+    return "\n".join(f"[bold]{label:<{width}}[/]  " + value.replace("\n", "\n" + " " * (width + 2))
+                     for label, value in shown)
 
 
 def tests_failed(task: dict) -> str:
@@ -116,7 +118,7 @@ def outcome_line(task: dict) -> str:
     if task.get("duration_seconds") is not None:
         parts.append(f"in {task['duration_seconds']:.1f}s")
     if task.get("turns") is not None:
-        parts.append(f"{task['turns']} turns")
+        parts.append(plural(task["turns"], "turn"))
     if task.get("cost_usd") is not None:
         parts.append(money(task["cost_usd"]))
     if task.get("pr_url"):

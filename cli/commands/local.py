@@ -151,8 +151,14 @@ def up(ctx: Context, args: argparse.Namespace) -> int:
 
     _warn_without_model(ctx, config.demo)
 
+    launcher_log = config.state_dir / "logs" / control.LAUNCHER_LOG
+
     def progress(message: str) -> None:
         ctx.out.print(f"[cyan]•[/] {message}")
+        if not args.detach:  # a detached launcher writes this log itself; `local logs launcher` reads it
+            launcher_log.parent.mkdir(parents=True, exist_ok=True)
+            with open(launcher_log, "a") as log:
+                log.write(f"• {message}\n")
 
     if args.detach:
         state = control.start_detached(config, ctx.environ, progress)

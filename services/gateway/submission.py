@@ -46,6 +46,9 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
         raise ApiError("REPO_NOT_ONBOARDED", f"repository {body.repo} is not onboarded")
+    if repo.local_path and body.issue_number is not None:
+        raise ApiError("VALIDATION_ERROR", f"{body.repo} is a local repository: it has no issues",
+                       details=[{"field": "issue_number", "message": "describe the task instead"}])
     model_id, warnings = vet_task_model(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.

@@ -4,7 +4,8 @@ moto keeps everything in memory. The emulator process counts the calls that chan
 S3 and Secrets Manager backends; a thread writes a snapshot of their contents (not of the process:
 table definitions and items, objects, secret values) at most every `interval` seconds when something
 changed, and once more at shutdown. Each snapshot replaces the previous one atomically, so a
-`kill -9` loses at most the last interval.
+`kill -9` loses at most the last interval (longer for a large store: saving never takes more than a
+third of the time).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -189,11 +191,16 @@ class Snapshots:
     def start(self) -> None:
         """Save in the background every `interval` seconds while something changes."""
         def loop() -> None:
-            while not self._stop.wait(self._interval):
+            wait = self._interval
+            while not self._stop.wait(wait):
+                started = time.monotonic()
                 try:
                     self.save()
                 except Exception:  # keep saving: the next tick may succeed, and the log says why this one did not
                     log.exception("could not save the emulator's state to %s", self.path)
+                # A large store takes long to dump, under the DynamoDB lock for its tables: never spend more
+                # than a third of the time saving (10,000 items: about a second to dump).
+                wait = max(self._interval, 2 * (time.monotonic() - started))
 
         threading.Thread(target=loop, name="snapshots", daemon=True).start()
 

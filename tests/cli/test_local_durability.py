@@ -43,7 +43,7 @@ def stack_down(bgagent, local_env):
     bgagent("local", "down")
 
 
-def _wait(bgagent, task_id: str, statuses: set[str] = TERMINAL, timeout: float = 120) -> dict:
+def _wait(bgagent, task_id: str, statuses: set[str] = TERMINAL, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         task = bgagent("status", task_id, "--json").json()

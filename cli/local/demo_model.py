@@ -15,6 +15,9 @@ from typing import Any
 
 DEMO_MODEL_ID = "demo"
 DEMO_API_KEY = "bgagent-demo-model"  # not a secret: the demo model accepts any key
+# The model catalog refuses models nobody prices, and prices are positive: the demo gets a nominal operator
+# price (BGAGENT_MODEL_PRICES); it reports zero tokens, so every demo run costs $0.
+DEMO_PRICE = {"input": 0.000001, "output": 0.000001}
 DEMO_FILE = "DEMO.md"
 DEMO_FILE_TEXT = ("# Written by bgagent's demo model\n\n"
                   "No model API was called: `bgagent local up --demo` runs a scripted model. Set\n"

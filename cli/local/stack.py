@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 import boto3
 import httpx
 
-from cli.local.demo_model import DEMO_API_KEY, DEMO_MODEL_ID
+from cli.local.demo_model import DEMO_API_KEY, DEMO_MODEL_ID, DEMO_PRICE
 from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
 from shared.events.bus import bus_entry
@@ -122,8 +122,10 @@ class EmbeddedStack:
             "PYTHONUNBUFFERED": "1",
         })
         if self.demo_model_url:
+            prices = {**json.loads(env.get("BGAGENT_MODEL_PRICES") or "{}"), DEMO_MODEL_ID: DEMO_PRICE}
             env.update({"ANTHROPIC_BASE_URL": self.demo_model_url, "ANTHROPIC_API_KEY": DEMO_API_KEY,
-                        "BGAGENT_MODEL_PROVIDER": "anthropic", "BGAGENT_DEFAULT_MODEL_ID": DEMO_MODEL_ID})
+                        "BGAGENT_MODEL_PROVIDER": "anthropic", "BGAGENT_DEFAULT_MODEL_ID": DEMO_MODEL_ID,
+                        "BGAGENT_MODEL_PRICES": json.dumps(prices)})
         return env
 
     def start(self, timeout: float = 60.0) -> None:

@@ -31,8 +31,8 @@ def local_env(home, monkeypatch):
     monkeypatch.setenv("BGAGENT_STACK_NAME", f"dur{os.getpid()}")
     monkeypatch.setenv("BGAGENT_RECONCILE_INTERVAL", "1")
     monkeypatch.setenv("BGAGENT_HEARTBEAT_SECONDS", "1")
-    monkeypatch.setenv("BGAGENT_HEARTBEAT_STALE_SECONDS", "4")
-    monkeypatch.setenv("BGAGENT_HEARTBEAT_GRACE_SECONDS", "30")
+    monkeypatch.setenv("BGAGENT_HEARTBEAT_STALE_SECONDS", "10")  # a loaded machine may starve an agent for seconds
+    monkeypatch.setenv("BGAGENT_HEARTBEAT_GRACE_SECONDS", "120")
     monkeypatch.setenv("BGAGENT_CONSUMER_WAIT_SECONDS", "1")
     return home
 

@@ -49,6 +49,10 @@ class ModelNotPriced(AgentError):
     code = "MODEL_UNAVAILABLE"
 
 
+class ModelAuthFailed(ModelRefused):
+    """The model API rejected the credentials (401/403), or none are configured."""
+
+
 class ModelUnavailable(AgentError):
     """The model API kept failing (429/5xx/timeouts) past the retry ceiling."""
 

@@ -8,14 +8,14 @@ from typing import Any, Callable, Literal, Protocol
 
 from agent.budget import Budget
 from agent.conversation import Conversation, cached_system, cached_tools
-from agent.errors import Cancelled, ModelNotServed, ModelRefused, ModelUnavailable
+from agent.errors import Cancelled, ModelAuthFailed, ModelNotServed, ModelRefused, ModelUnavailable
 from agent.model_client import ModelClient, ModelReply
 from agent.pricing import Usage
 from agent.tools.protocol import Tools
 from shared.llm.lifecycle import replacement_for
 
 CUT_OFF_NOTE = "Your reply was cut off at the output token limit. Continue where you left off."
-StopKind = Literal["finished", "turn_cap", "budget", "model_error", "model_unavailable"]
+StopKind = Literal["finished", "turn_cap", "budget", "model_error", "model_unavailable", "model_auth"]
 
 
 def where_to_change_model(model_id: str) -> str:
@@ -115,7 +115,8 @@ class ModelLoop:
             except ModelNotServed as exc:
                 return self._ended(result, "model_unavailable", f"{exc}; {where_to_change_model(model_id)}")
             except (ModelRefused, ModelUnavailable) as exc:
-                return self._ended(result, "model_error", str(exc))
+                return self._ended(result, "model_auth" if isinstance(exc, ModelAuthFailed) else "model_error",
+                                   str(exc))
             model_seconds = self._clock() - started
             calls = self._absorb(reply, result, conversation)
             if calls:

@@ -86,9 +86,12 @@ def pr_body(facts: RunFacts) -> str:
     if facts.test is None:
         parts.append("No test command is configured for this repository.")
     else:
-        verdict = "passed" if facts.test.passed else f"**failed** (exit {facts.test.exit_code})"
-        parts.append(f"`{facts.test.command}` {verdict}.\n\n<details><summary>Last lines</summary>\n\n"
-                     f"```\n{facts.test.tail}\n```\n</details>")
+        if facts.test.passed:
+            parts.append(f"`{facts.test.command}` passed.\n\n<details><summary>Last lines</summary>\n\n"
+                         f"```\n{facts.test.tail}\n```\n</details>")
+        else:  # not folded away: a reviewer must not miss it
+            parts.append(f"**Tests failed**: `{facts.test.command}` exited with {facts.test.exit_code}; this change is "
+                         f"not verified.\n\n```\n{facts.test.tail}\n```")
     if facts.error:
         parts += ["## Note", f"The run ended early: {facts.error}"]
     u = facts.usage

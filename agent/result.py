@@ -15,8 +15,19 @@ from shared.tasks.models import Task
 _SUMMARY_LIMIT = 4_000
 # How the model loop stopped, as the error codes the platform classifies for users.
 _ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR",
-                "model_unavailable": "MODEL_UNAVAILABLE"}
+                "model_unavailable": "MODEL_UNAVAILABLE", "model_auth": "MODEL_AUTH"}
 _EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
+
+
+def _test_fields(delivery: Delivery | None) -> dict[str, Any]:
+    """tests: passed | failed | not_run (no test command, or nothing committed to test), exit code and tail."""
+    if delivery is None:
+        return {}
+    test = delivery.test
+    if test is None:
+        return {"tests": "not_run"}
+    return {"tests": "passed" if test.passed else "failed", "test_exit_code": test.exit_code,
+            "test_output_tail": test.tail or None}
 
 
 @dataclass
@@ -47,7 +58,7 @@ class RunOutcome:
             "error_message": redact(self.error) if self.error else None,
             "pr_url": pull.url if pull else None, "pr_number": pull.number if pull else None,
             "commit_count": delivery.commit_count if delivery else 0,
-            "test_passed": delivery.test.passed if delivery and delivery.test else None,
+            **_test_fields(delivery),
             "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
             "turns": loop.turns if loop else 0, "trajectory_key": self.trajectory_key,
             "error_code": self._error_code(),

@@ -12,7 +12,7 @@ from rich.console import Console
 from cli.api import ApiClient
 from cli.auth import DEFAULT_LOCAL_USER, CognitoTokens, Credentials, LocalTokens, TokenProvider
 from cli.config import DEFAULT_API_URL, ConfigFile, Profile
-from cli.errors import UsageError
+from cli.errors import CliError, UsageError
 from cli.operator import OperatorTarget
 from cli.render import print_json
 from cli.state import local_dir, running_stack
@@ -116,6 +116,8 @@ class Context:
         """Which stack's tables operator commands write: the profile, the environment, the local stack."""
         p, env = self.profile, self.environ
         state = self.stack_state() if p.auth == "local" else None
+        if p.auth == "local" and state is None and not (p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL")):
+            raise CliError("no embedded stack is running", hint="bgagent local up (or --profile for a deployed stack)")
         endpoint = p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL") or (state or {}).get("aws_endpoint_url")
         from_emulator = bool(state) and endpoint == state.get("aws_endpoint_url") and not env.get("AWS_ACCESS_KEY_ID")
         return OperatorTarget(

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from cli.api import ApiClient
-from cli.render import money, styled
+from cli.render import money, plural, styled
 
 PAGE = 100
+
+TESTS_TAIL_SHOWN = 10  # lines of a failed test command shown in the event trail (all of them: status --json)
 
 
 class EventCursor:
@@ -58,15 +60,19 @@ def event_text(event: dict) -> str:
         tools = ", ".join(m.get("tools") or []) or "no tools"
         return f"turn {m.get('turn')} · {escape(tools)} · {money(m.get('cost_usd'))}"
     if kind == "agent.tests":
-        verdict = "[green]passed[/]" if m.get("passed") else "[red]failed[/]"
-        return f"tests {verdict} · {escape(str(m.get('command')))}"
+        if m.get("passed"):
+            return f"tests [green]passed[/] · {escape(str(m.get('command')))}"
+        tail = "\n".join((m.get("tail") or "").splitlines()[-TESTS_TAIL_SHOWN:])
+        return (f"tests [red]failed[/] · {escape(str(m.get('command')))} · exit {m.get('exit_code')}"
+                + (f"\n{escape(tail)}" if tail else ""))
     if kind == "agent.pushed":
         return f"pushed {m.get('commit_count')} commit(s) to {escape(str(m.get('branch')))}"
     if kind == "agent.pull_request":
         return f"pull request {m.get('action', '')} · {m.get('url')}"
     if kind == "agent.finished":
         err = f" · {escape(str(m['error']))}" if m.get("error") else ""
-        return f"agent finished: {m.get('outcome')} · {m.get('turns')} turns · {money(m.get('cost_usd'))}{err}"
+        return (f"agent finished: {m.get('outcome')} · {plural(m.get('turns') or 0, 'turn')} · "
+                f"{money(m.get('cost_usd'))}{err}")
     if kind == "model.deprecated":
         return "[yellow]warning[/] " + escape("; ".join(str(w) for w in m.get("warnings") or []))
     if kind.startswith(("nudge.", "approval.")):

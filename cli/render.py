@@ -48,6 +48,10 @@ def table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
     return t
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def task_title(task: dict, width: int = 50) -> str:
     text = task.get("task_description") or ""
     if task.get("issue_number"):
@@ -62,7 +66,7 @@ def tasks_table(tasks: list[dict]) -> Table:
                    money(t.get("cost_usd")), task_title(t)] for t in tasks])
 
 
-def task_detail(task: dict) -> Table:
+def task_detail(task: dict) -> str:
     """A task as label / value lines."""
     tokens = task.get("tokens") or {}
     rows = [
@@ -75,19 +79,31 @@ def task_detail(task: dict) -> Table:
         ("duration", f"{task['duration_seconds']:.1f}s" if task.get("duration_seconds") is not None else None),
         ("turns", task.get("turns")), ("cost", money(task.get("cost_usd"))),
         ("tokens", ", ".join(f"{k} {v}" for k, v in tokens.items() if v) or None),
-        ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")),
+        ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")), *_test_rows(task),
         ("sandbox", "[bold red]off[/] (commands ran unsandboxed)" if task.get("sandbox") == "off" else
          task.get("sandbox")),
         ("summary", escape(task.get("agent_summary") or "")),
     ]
     rows += _failure_rows(task)
-    t = Table.grid(padding=(0, 2))
-    t.add_column(style="bold")
-    t.add_column()
-    for label, value in rows:
-        if value not in (None, ""):
-            t.add_row(label, str(value))
-    return t
+    shown = [(label, str(value)) for label, value in rows if value not in (None, "")]
+    width = max(len(label) for label, _ in shown)
+    # Plain lines, not a table: a table pads every line to its longest value.
+    return "\n".join(f"[bold]{label:<{width}}[/]  " + value.replace("\n", "\n" + " " * (width + 2))
+                     for label, value in shown)
+
+
+def tests_failed(task: dict) -> str:
+    """'failed (exit 1)', loudly; older tasks recorded no exit code."""
+    code = task.get("test_exit_code")
+    return "[red bold]failed[/]" + (f" (exit {code})" if code is not None else "")
+
+
+def _test_rows(task: dict) -> list[tuple[str, Any]]:
+    tests = task.get("tests")
+    if tests == "failed":
+        return [("tests", tests_failed(task)),
+                ("test output", escape(task.get("test_output_tail") or ""))]
+    return [("tests", {"passed": "[green]passed[/]", "not_run": "not run"}.get(tests or "", None))]
 
 
 def _failure_rows(task: dict) -> list[tuple[str, Any]]:
@@ -105,11 +121,15 @@ def outcome_line(task: dict) -> str:
     if task.get("duration_seconds") is not None:
         parts.append(f"in {task['duration_seconds']:.1f}s")
     if task.get("turns") is not None:
-        parts.append(f"{task['turns']} turns")
+        parts.append(plural(task["turns"], "turn"))
     if task.get("cost_usd") is not None:
         parts.append(money(task["cost_usd"]))
     if task.get("pr_url"):
         parts.append(f"PR {task['pr_url']}")
+    if task.get("tests") == "failed":
+        parts.append(f"tests {tests_failed(task)}")
+    elif task.get("tests") == "passed":
+        parts.append("tests passed")
     line = " · ".join(parts)
     if status in ("FAILED", "TIMED_OUT"):
         cls = task.get("error_classification") or {}

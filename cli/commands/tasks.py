@@ -15,6 +15,7 @@ from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
 from cli.follow import Watcher, follow_task
 from cli.attachments import attachment
+from shared.tasks.states import TaskStatus
 from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
 from shared.llm.catalog import DEFAULT_MODEL_ID
 
@@ -121,6 +122,9 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
 
 def list_tasks(ctx: Context, args: argparse.Namespace) -> int:
     status = args.status.upper().replace(" ", "") if args.status else None
+    unknown = [s for s in (status or "").split(",") if s and s not in TaskStatus.__members__]
+    if unknown:
+        raise UsageError(f"unknown status {', '.join(unknown)}", hint=f"one or more of {', '.join(TaskStatus)}")
     tasks, token = collect(functools.partial(ctx.api().list_tasks, status=status, repo=args.repo),
                            limit=args.limit, page_size=PAGE)
     if args.json:

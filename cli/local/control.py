@@ -45,6 +45,7 @@ def launcher_command(config: StackConfig) -> list[str]:
            "--port", str(config.api_port), "--aws-port", str(config.aws_port), "--stack-name", config.stack_name,
            "--region", config.region, "--reconcile-interval", str(config.reconcile_interval)]
     cmd += ["--iam", config.iam]
+    cmd += ["--data-dir", str(config.emulator_data_dir)] + (["--demo"] if config.demo else [])
     return cmd + (["--aws-endpoint-url", config.aws_endpoint_url] if config.aws_endpoint_url else [])
 
 

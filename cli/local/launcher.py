@@ -106,10 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--reconcile-interval", type=float, default=60.0)
     p.add_argument("--iam", choices=("off", "enforce"), default="off")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--demo", action="store_true")
     a = p.parse_args(argv)
     config = StackConfig(state_dir=a.state_dir, api_port=a.port, aws_port=a.aws_port, stack_name=a.stack_name,
                          region=a.region, aws_endpoint_url=a.aws_endpoint_url, reconcile_interval=a.reconcile_interval,
-                         iam=a.iam)
+                         iam=a.iam, data_dir=a.data_dir, demo=a.demo)
 
     def say(message: str) -> None:
         print(f"• {message}", flush=True)

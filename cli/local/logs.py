@@ -106,6 +106,9 @@ def pretty(line: str, source: str) -> str:
     ts = str(rec.get("ts", ""))[11:23]
     task = f" [cyan]{escape(str(rec['task_id']))}[/]" if rec.get("task_id") else ""
     text = escape(str(rec["message"]))
+    if rec.get("method") and rec.get("path"):  # an access log line says nothing without these
+        took = f" {rec['duration_ms']:g} ms" if isinstance(rec.get("duration_ms"), (int, float)) else ""
+        text += escape(f" {rec['method']} {rec['path']} → {rec.get('status')}{took}")
     head = f"[dim]{ts}[/] " + (f"[{style}]{level:<7}[/]" if style else f"{level:<7}")
     out = f"{head} {escape(str(rec.get('service', source)))}{task} {text}"
     if rec.get("exception"):

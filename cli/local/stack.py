@@ -18,6 +18,7 @@ import boto3
 import httpx
 
 from cli.local import iam
+from cli.local.demo_model import DEMO_API_KEY, DEMO_MODEL_ID, DEMO_PRICE
 from shared.compute.pids import start_time
 from shared.compute.process import ProcessCompute
 from shared.topology.bootstrap import create_topology
@@ -31,7 +32,10 @@ EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY":
 
 
 def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:port now."""
     with socket.socket() as s:
+        # As the servers do: connections of a stopped stack lingering in TIME_WAIT do not hold the port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -71,10 +75,17 @@ class StackConfig:
     reconcile_interval: float = 60.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
     iam: str = "off"  # "enforce": each process holds only its role's Pulumi-granted permissions (moto only)
+    data_dir: Path | None = None  # where the emulator keeps tables, objects and secrets; state_dir/data if unset
+    snapshot_interval: float = 1.0
+    demo: bool = False  # run the built-in scripted model and point the agents at it
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def emulator_data_dir(self) -> Path:
+        return self.data_dir or self.state_dir / "data"
 
 
 class EmbeddedStack:
@@ -88,6 +99,7 @@ class EmbeddedStack:
         self._ticker: threading.Thread | None = None
         self.aws_endpoint = config.aws_endpoint_url
         self.credentials: iam.StackCredentials | None = None
+        self.demo_model_url: str | None = None
 
     @property
     def logs_dir(self) -> Path:
@@ -110,6 +122,11 @@ class EmbeddedStack:
             "BGAGENT_RUNTIME_DIR": str(c.state_dir / "runtime"),
             "PYTHONUNBUFFERED": "1",
         })
+        if self.demo_model_url:
+            prices = {**json.loads(env.get("BGAGENT_MODEL_PRICES") or "{}"), DEMO_MODEL_ID: DEMO_PRICE}
+            env.update({"ANTHROPIC_BASE_URL": self.demo_model_url, "ANTHROPIC_API_KEY": DEMO_API_KEY,
+                        "BGAGENT_MODEL_PROVIDER": "anthropic", "BGAGENT_DEFAULT_MODEL_ID": DEMO_MODEL_ID,
+                        "BGAGENT_MODEL_PRICES": json.dumps(prices)})
         return env
 
     def role_env(self, role: str) -> dict[str, str]:
@@ -138,6 +155,8 @@ class EmbeddedStack:
         try:
             if not self.aws_endpoint:
                 self._start_emulator(timeout)
+            if c.demo:
+                self._start_demo_model(timeout)
             self._progress("creating the topology (tables, bus, queues, rules, bucket)")
             env = self.env()
             session = boto3.Session(aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
@@ -163,9 +182,19 @@ class EmbeddedStack:
             raise RuntimeError(f"port {port} is taken: set BGAGENT_LOCAL_AWS_PORT or AWS_ENDPOINT_URL")
         self._progress(f"starting the AWS emulator (moto) on 127.0.0.1:{port}")
         self.aws_endpoint = f"http://127.0.0.1:{port}"
-        self._spawn("moto", [sys.executable, "-m", "cli.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
+        data = self.config.emulator_data_dir
+        self._progress(f"restoring and saving its state in {data}")
+        self._spawn("moto", [sys.executable, "-m", "cli.local.emulator", "-H", "127.0.0.1", "-p", str(port),
+                             "--data-dir", str(data), "--snapshot-interval", str(self.config.snapshot_interval)],
                     {**os.environ, **EMULATOR_CREDENTIALS})
         wait_until_up(f"{self.aws_endpoint}/moto-api/", timeout, self._procs["moto"])
+
+    def _start_demo_model(self, timeout: float) -> None:
+        port = free_port()
+        self.demo_model_url = f"http://127.0.0.1:{port}"
+        self._progress(f"starting the demo model (scripted, no API key, no cost) on {self.demo_model_url}")
+        self._spawn("demo-model", [sys.executable, "-m", "cli.local.demo_model", "--port", str(port)], os.environ)
+        wait_until_up(f"{self.demo_model_url}/healthz", timeout, self._procs["demo-model"])
 
     def _spawn(self, name: str, cmd: list[str], env: Mapping[str, str]) -> None:
         log = open(self.logs_dir / f"{name}.log", "ab")
@@ -189,7 +218,8 @@ class EmbeddedStack:
                  "pids": {n: p.pid for n, p in self._procs.items()},
                  "starts": {n: start_time(p.pid) for n, p in self._procs.items()},
                  "launcher_pid": os.getpid(), "launcher_start": start_time(os.getpid()),
-                 "logs_dir": str(self.logs_dir), "runtime_dir": str(self.config.state_dir / "runtime")}
+                 "logs_dir": str(self.logs_dir), "runtime_dir": str(self.config.state_dir / "runtime"),
+                 "demo_model_url": self.demo_model_url, "data_dir": str(self.config.emulator_data_dir)}
         (self.config.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
     def service_pids(self) -> dict[str, int]:

@@ -22,3 +22,11 @@ class NotCancellable(Refused):
 
 class TryAgainShortly(Refused):
     """A state that settles by itself: the same request will succeed a moment later."""
+
+
+class InvalidField(Refused):
+    """A well-formed request that the platform cannot act on because of one field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

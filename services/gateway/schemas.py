@@ -68,6 +68,10 @@ class TaskView(BaseModel):
     duration_seconds: float | None = None
     pr_url: str | None = None
     commit_count: int | None = None
+    tests: Literal["passed", "failed", "not_run"] | None = Field(
+        None, description="the repository's test command after the agent's change: passed, failed, or not run")
+    test_exit_code: int | None = None
+    test_output_tail: str | None = Field(None, description="the last lines of the test command's output, redacted")
     cost_usd: float | None = None
     tokens: Tokens | None = None
     turns: int | None = None

@@ -9,7 +9,7 @@ from services.gateway.attachments import discard_attachments, prepare_attachment
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.notify import announce, outbox
-from services.gateway.refusals import KeyUsedElsewhere, RepoNotOnboarded, TryAgainShortly
+from services.gateway.refusals import InvalidField, KeyUsedElsewhere, RepoNotOnboarded, TryAgainShortly
 from services.gateway.schemas import CreateTaskRequest
 from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
@@ -36,6 +36,8 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
         raise RepoNotOnboarded(body.repo)
+    if repo.local_path and body.issue_number is not None:
+        raise InvalidField("issue_number", f"{body.repo} is a local repository: it has no issues; describe the task")
     model_id, warnings = vet_task_model(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.

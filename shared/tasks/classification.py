@@ -52,6 +52,11 @@ _TABLE: dict[str, ErrorClassification] = {
                "repository's model (bgagent repo onboard OWNER/NAME --model ID) or the platform default "
                "(BGAGENT_DEFAULT_MODEL_ID; Pulumi bgagent:defaultModelId). A model outside the catalog needs a "
                "price in model_prices.", retryable=False),
+    "MODEL_AUTH": ErrorClassification(
+        category="configuration", title="The model API rejected the platform's credentials",
+        remedy="Set or check ANTHROPIC_API_KEY / the Bedrock credentials of the stack, then submit again "
+               "(locally: bgagent local up --demo runs a built-in scripted model without a key).",
+        retryable=False),
     "MAX_TURNS_REACHED": ErrorClassification(
         category="limits", title="The agent used all its turns",
         remedy="Raise max_turns or narrow the task; partial work, if any, is on the branch.", retryable=True),

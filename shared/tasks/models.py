@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.attachments.models import AttachmentRef
 from shared.clock import new_id, utcnow
@@ -62,7 +62,10 @@ class Task(BaseModel):
     pr_url: str | None = None
     pr_number: int | None = None
     commit_count: int | None = None
-    test_passed: bool | None = None
+    test_passed: bool | None = None  # read from items written before `tests`; never written now
+    tests: Literal["passed", "failed", "not_run"] | None = None
+    test_exit_code: int | None = None
+    test_output_tail: str | None = None  # the last lines of the repository's test command, redacted
     cost_usd: float | None = None
     tokens: Tokens | None = None
     turns: int | None = None
@@ -80,6 +83,12 @@ class Task(BaseModel):
     # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
     outbox: dict[str, OutboxEntry] | None = None
     outbox_pending: str | None = None
+
+    @model_validator(mode="after")
+    def _tests_from_test_passed(self) -> "Task":
+        if self.tests is None and self.test_passed is not None:
+            self.tests = "passed" if self.test_passed else "failed"
+        return self
 
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,

@@ -51,7 +51,7 @@ async def test_fake_edit_run_delivers_a_branch_a_pr_and_a_result(world: AgentWor
     assert row.pr_url == pulls[0]["html_url"] and row.pr_number == pulls[0]["number"]
     assert row.turns == 5 and row.commit_count == 1 and row.cost_usd and row.cost_usd > 0
     assert row.tokens and row.tokens.output > 0 and row.tokens.cache_read > 0
-    assert row.session_id and row.agent_heartbeat_at and row.test_passed is True
+    assert row.session_id and row.agent_heartbeat_at and row.tests == "passed" and row.test_exit_code == 0
 
     [finished] = world.finalizer_details(task.task_id)
     assert finished["outcome"] == "success" and finished["summary"] == EDIT_FINAL_TEXT

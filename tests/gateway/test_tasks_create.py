@@ -9,6 +9,8 @@ import pytest
 from shared.events.models import TaskSubmitted
 from shared.repos.models import RepoConfig
 from shared.tasks.states import TaskStatus
+from tests.fakes.collaborators import InMemoryRepos
+from tests.gateway.conftest import build_gateway
 
 CREATE = {"repo": "acme/app", "task_description": "Add a CONTRIBUTING.md"}
 
@@ -110,3 +112,12 @@ async def test_a_repo_onboarded_later_is_accepted(gw):
         assert (await c.post("/v1/tasks", json={**CREATE, "repo": "acme/later"})).status_code == 422
         await gw.deps.repos.put(RepoConfig(repo="acme/later"))
         assert (await c.post("/v1/tasks", json={**CREATE, "repo": "acme/later"})).status_code == 201
+
+
+async def test_an_issue_number_on_a_local_repository_is_refused_at_once(issuer):
+    gw = build_gateway(issuer, repos=InMemoryRepos(RepoConfig(repo="me/demo", local_path="/srv/demo")))
+    async with gw.client("alice", check=False) as c:
+        refused = await c.post("/v1/tasks", json={"repo": "me/demo", "issue_number": 3})
+        accepted = await c.post("/v1/tasks", json={"repo": "me/demo", "task_description": "x"})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "local repository" in refused.json()["error"]["message"] and accepted.status_code == 201

@@ -7,11 +7,13 @@ import uuid
 from fastapi import FastAPI, Request
 
 from services.gateway.middleware import error_response
-from services.gateway.refusals import KeyUsedElsewhere, NotCancellable, RepoNotOnboarded, TryAgainShortly
+from services.gateway.refusals import (InvalidField, KeyUsedElsewhere, NotCancellable, RepoNotOnboarded,
+                                      TryAgainShortly)
 from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TaskNotFound
 
 CODES: dict[type[Exception], str] = {
+    InvalidField: "VALIDATION_ERROR",
     RepoNotOnboarded: "REPO_NOT_ONBOARDED",
     KeyUsedElsewhere: "DUPLICATE_TASK",
     NotCancellable: "TASK_ALREADY_TERMINAL",
@@ -29,7 +31,9 @@ def install(app: FastAPI) -> None:
     async def refused(request: Request, exc: Exception):
         kind = next(k for k in type(exc).__mro__ if k in CODES)
         message = _PLAIN.get(kind, str(exc))
-        return error_response(CODES[kind], message, getattr(request.state, "request_id", None) or str(uuid.uuid4()))
+        details = [{"field": exc.field, "message": message}] if isinstance(exc, InvalidField) else None
+        return error_response(CODES[kind], message, getattr(request.state, "request_id", None) or str(uuid.uuid4()),
+                              details=details)
 
     for kind in CODES:
         app.add_exception_handler(kind, refused)

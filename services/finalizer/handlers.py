@@ -19,6 +19,7 @@ from shared.events.models import (
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.notes import episode_text
+from shared.githost.status_comment import try_post_status
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.observability.metrics import MetricsSink, NullMetrics
@@ -82,6 +83,8 @@ class Finalizer:
                                only_if_new=True)
 
     async def _evidence(self, task: Task) -> Evidence:
+        if task.task_type == "pr_review":
+            return Evidence(task.pr_url, task.pr_number, 0)  # a review changes nothing on the branch
         try:
             pull = await self._git.find_pull(task.repo, task.branch_name)
             repo = await self._git.get_repository(task.repo)
@@ -109,3 +112,4 @@ class Finalizer:
                    error_code=final.error_code, pr_url=final.pr_url),
             SlotReleased(task_id=final.task_id, user_id=final.user_id),
         )
+        await try_post_status(self._git, final)

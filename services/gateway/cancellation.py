@@ -6,6 +6,7 @@ from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.notify import announce
 from shared.events.models import SlotReleased, TaskCancelled
+from shared.githost.status_comment import try_post_status
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
@@ -42,5 +43,6 @@ async def cancel_task(d: GatewayDeps, task: Task) -> Task:
         if current.slot_held:
             events.append(SlotReleased(task_id=cancelled.task_id, user_id=cancelled.user_id))
         await announce(d.bus, *events)
+        await try_post_status(d.git, cancelled)
         return cancelled
     raise ApiError("SERVICE_UNAVAILABLE", f"task {task.task_id} keeps changing state; retry the cancellation")

@@ -15,6 +15,8 @@ from services.gateway.notify import announce
 from services.gateway.schemas import CreateTaskRequest
 from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
+from shared.githost.errors import GitHostError, GitHostNotFound
+from shared.githost.models import PullRequest
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.observability.redaction import redact

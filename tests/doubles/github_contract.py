@@ -28,8 +28,9 @@ def _pointer(*parts: str) -> str:
 def operation(method: str, path: str) -> tuple[str, dict] | None:
     """The documented (template, operation) a request's method and path are an instance of."""
     for template, ops in spec()["paths"].items():
-        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)).replace("\\{basehead\\}", ".+") + "$"
-        pattern = re.sub(r"\[\^/\]\+$", "[^/]+", pattern)
+        # `{basehead}` is `base...head`, and branch names hold slashes; every other parameter is one segment.
+        escaped = re.escape(template).replace(re.escape("{basehead}"), ".+")
+        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", escaped) + "$"
         if method.lower() in ops and re.match(pattern, path):
             return template, ops[method.lower()]
     return None

@@ -36,7 +36,7 @@ def learnings_from(summary: str) -> list[str]:
 
 def reviewer_learnings(feedback: list[str]) -> list[str]:
     """What reviewers of this repository asked for, as learnings for the next task (bounded, redacted)."""
-    return [redact(f"Reviewers here asked {item}"[:300]) for item in feedback[:MAX_LEARNINGS] if item.strip()]
+    return [bounded_learning(f"Reviewers here asked {item}") for item in feedback[:MAX_LEARNINGS] if item.strip()]
 
 
 async def remember_review(memory: MemoryStore, task: Task, feedback: list[str]) -> None:

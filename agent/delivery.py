@@ -10,7 +10,7 @@ from agent.model_loop import LoopResult
 from agent.progress import Progress
 from agent.pull_request import PullRequests, RunFacts, TestReport, commit_message, open_or_update, pr_body, pr_title
 from agent.workspace import Workspace
-from shared.githost.models import PullRequest
+from shared.githost.models import PostedComment, PostedReview, PullRequest
 from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
 from shared.tasks.models import Task
@@ -27,6 +27,10 @@ class Delivery:
     test: TestReport | None = None
     pull: PullRequest | None = None
     error: str | None = None
+    error_code: str | None = None
+    comment: PostedComment | None = None  # the task's one comment on its PR (iterations)
+    review: PostedReview | None = None  # the submitted review (reviews)
+    summary: str | None = None  # replaces the model's reply as the task's summary (reviews)
 
 
 class Deliverer:

@@ -34,6 +34,21 @@ def learnings_from(summary: str) -> list[str]:
     return found[:MAX_LEARNINGS]
 
 
+def reviewer_learnings(feedback: list[str]) -> list[str]:
+    """What reviewers of this repository asked for, as learnings for the next task (bounded, redacted)."""
+    return [bounded_learning(f"Reviewers here asked {item}") for item in feedback[:MAX_LEARNINGS] if item.strip()]
+
+
+async def remember_review(memory: MemoryStore, task: Task, feedback: list[str]) -> None:
+    """After an iteration pushed changes: the review comments it answered become repo learnings."""
+    try:
+        for i, learning in enumerate(reviewer_learnings(feedback)):
+            await memory.put(MemoryEntry(repo=task.repo, kind="learning", entry_id=f"{task.task_id}-review-{i}",
+                                         text=learning, task_id=task.task_id), only_if_new=True)
+    except Exception:  # the next task only loses a hint
+        log.warning("could not write review learnings", exc_info=True)
+
+
 @dataclass(frozen=True)
 class RunFacts:
     """What the platform measured of a run; the episode is made of these, never of the task's text."""

@@ -62,6 +62,9 @@ class RunOutcome:
             "cost_usd": self.cost_usd, "tokens": vars(loop.usage if loop else Usage()).copy(),
             "turns": loop.turns if loop else 0, "trajectory_key": self.trajectory_key,
             "error_code": self._error_code(),
+            "review_url": delivery.review.url if delivery and delivery.review else None,
+            "review_comment_count": delivery.review.comment_count if delivery and delivery.review else None,
+            "status_comment_id": delivery.comment.id if delivery and delivery.comment else None,
         }
         return {k: v for k, v in changes.items() if v is not None}
 

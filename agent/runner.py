@@ -19,9 +19,11 @@ from agent.guard import TaskGuard, TaskRows
 from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.progress import EventTrail, Progress
+from agent.iteration import IterationDeliverer
 from agent.pull_request import PullRequests
-from agent.memory import RunFacts, remember
+from agent.memory import RunFacts, remember, remember_review
 from agent.nudges import NudgeInbox
+from agent.review import ReviewDeliverer
 from agent.result import RunOutcome
 from agent.trajectory import TrajectoryStore, trajectory_document
 from agent.settings import AgentSettings
@@ -37,6 +39,7 @@ from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
+from shared.githost.status_comment import try_post_status
 from shared.memory.store import MemoryStore
 from shared.hydration.context import HydratedContext
 from shared.llm.errors import UnknownModel
@@ -51,6 +54,8 @@ from shared.tasks.models import Task
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# How a run's work reaches the host: a new PR, new commits on an existing PR, or a review of one.
+_DELIVERERS = {"pr_iteration": IterationDeliverer, "pr_review": ReviewDeliverer}
 
 
 class AgentTaskStore(TaskRows, EventTrail, TaskMoves, Protocol):
@@ -144,6 +149,8 @@ class AgentRunner:
         await progress.emit("agent.started", {"model_id": task.model_id, "max_turns": task.max_turns,
                                               "max_budget_usd": task.max_budget_usd,
                                               "sandbox": self._sandboxes.config.mode})
+        if task.channel_source == "github":
+            await try_post_status(self._deps.host, task)  # type: ignore[arg-type]
         try:
             outcome = await self._until_stopped(self._work(task, progress))
             await self.guard.write(outcome.changes())
@@ -198,11 +205,16 @@ class AgentRunner:
                 outcome.trajectory_key = await self._deps.trajectories.put(
                     task.task_id, trajectory_document(context, outcome.loop))
             await progress.flush()
-            outcome.delivery = await Deliverer(
+            deliverer = _DELIVERERS.get(context.task_type, Deliverer)
+            outcome.delivery = await deliverer(
                 workspace, self._deps.host, progress, token=self._settings.github_token,
                 test_timeout=self._settings.test_timeout_seconds,
             ).deliver(task, context, outcome.loop)
+            outcome.summary = outcome.delivery.summary or outcome.summary
             outcome.error = "; ".join(e for e in (outcome.loop.error, outcome.delivery.error) if e) or None
+            if self._deps.memory is not None and not outcome.error and outcome.delivery.commit_count \
+                    and context.task_type == "pr_iteration":
+                await remember_review(self._deps.memory, task, context.review_feedback)
         except Cancelled:
             raise
         except AgentError as exc:
@@ -247,7 +259,8 @@ class AgentRunner:
     async def _model_loop(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
                           price: ModelPrice) -> LoopResult:
         s = self._settings
-        policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home])
+        policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home],
+                               read_only=context.task_type == "pr_review")
         said: list[ModelLoop] = []  # the loop, once built: a gated command's reason is its newest text
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),

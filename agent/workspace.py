@@ -153,6 +153,19 @@ class Workspace:
             detail = "timed out" if result.timed_out else _tail(result.output)
             raise PushRejected(f"the remote rejected the push of {branch}: {detail}")
 
+    async def rebase_on_remote(self, url: str, token: str | None, *, branch: str) -> None:
+        """Fetch the remote branch and replay our commits on it; PushRejected when they do not apply."""
+        await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
+        fetched = await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}:refs/remotes/origin/{branch}",
+                                 extra_env=token_config(url, token))
+        if not fetched.ok:
+            raise PushRejected(f"the push of {branch} was rejected and fetching it failed: {_tail(fetched.output)}")
+        rebased = await self.git("rebase", "--quiet", f"origin/{branch}")
+        if not rebased.ok:
+            await self.git("rebase", "--abort")
+            raise PushRejected(f"{branch} moved while the agent worked and its commits do not rebase cleanly on "
+                               "it: resolve the conflict or submit the iteration again")
+
     async def run_script(self, command: str, *, timeout: float, output_limit: int = 65_536) -> ProcessResult:
         """Run a repository command (setup, tests) in the clone, inside the task's sandbox."""
         if self.sandbox is None:

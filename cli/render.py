@@ -61,9 +61,17 @@ def task_title(task: dict, width: int = 50) -> str:
 
 
 def tasks_table(tasks: list[dict]) -> Table:
-    return table(["TASK ID", "STATUS", "REPO", "CREATED", "COST", "TASK"],
-                 [[t["task_id"], styled(t["status"]), escape(t["repo"]), short_time(t.get("created_at")),
+    return table(["TASK ID", "STATUS", "REPO", "TYPE", "CREATED", "COST", "TASK"],
+                 [[t["task_id"], styled(t["status"]), escape(t["repo"]), task_kind(t), short_time(t.get("created_at")),
                    money(t.get("cost_usd")), task_title(t)] for t in tasks])
+
+
+def task_kind(task: dict) -> str:
+    """`new`, or the PR task's type and number: `iterate #12`, `review #12`."""
+    kind = task.get("task_type") or "new_task"
+    if kind == "new_task":
+        return "new"
+    return f"{'review' if kind == 'pr_review' else 'iterate'} #{task.get('pr_number')}"
 
 
 def task_detail(task: dict) -> str:
@@ -71,6 +79,7 @@ def task_detail(task: dict) -> str:
     tokens = task.get("tokens") or {}
     rows = [
         ("task", task["task_id"]), ("status", styled(task["status"])), ("repo", escape(task["repo"])),
+        ("type", task.get("task_type") or "new_task"), ("pr", task.get("pr_number")),
         ("issue", task.get("issue_number")), ("description", escape(task.get("task_description") or "")),
         ("branch", escape(task.get("branch_name") or "")), ("model", escape(task.get("model_id") or "")),
         ("warnings", "\n".join(f"[yellow]{escape(w)}[/]" for w in task.get("warnings") or [])),
@@ -82,6 +91,8 @@ def task_detail(task: dict) -> str:
         ("commits", task.get("commit_count")), ("pull request", task.get("pr_url")), *_test_rows(task),
         ("sandbox", "[bold red]off[/] (commands ran unsandboxed)" if task.get("sandbox") == "off" else
          task.get("sandbox")),
+        ("review", task.get("review_url") and f"{task['review_url']} ({task.get('review_comment_count') or 0} "
+         "inline comments)"),
         ("summary", escape(task.get("agent_summary") or "")),
     ]
     rows += _failure_rows(task)

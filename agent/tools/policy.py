@@ -42,11 +42,12 @@ class CommandPolicy:
     """Checks a bash command against the rules before it runs."""
 
     def __init__(self, workspace: Path, default_branch: str, *, home: Path | None = None,
-                 extra_roots: Sequence[Path] = ()):
+                 extra_roots: Sequence[Path] = (), read_only: bool = False):
         self._workspace = workspace.resolve()
         self._home = home.resolve() if home else None
         self._roots = [self._workspace, *(p.resolve() for p in extra_roots)]
         self._default_branch = default_branch
+        self._read_only = read_only  # a review: the run ends without any push
 
     def check(self, command: str) -> Refusal | None:
         """None if the command may run, else the reason it may not."""
@@ -137,6 +138,8 @@ class CommandPolicy:
         return None
 
     def _check_push(self, args: list[str]) -> Refusal | None:
+        if self._read_only:
+            return Refusal("this task is a read-only review: pushing is not allowed")
         flags = [a for a in args if a.startswith("-")]
         positional = [a for a in args if not a.startswith("-")]
         force = any(f in ("--force", "--mirror", "--prune", "--delete") or f.startswith("--force-with-lease")

@@ -9,7 +9,8 @@ import subprocess
 
 from rich.markup import escape
 
-from cli.commands.arguments import json_flag
+from cli.commands import pr_threads
+from cli.commands.arguments import int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, CliError, UsageError
 from cli.operator import OperatorTarget, dynamodb
@@ -23,11 +24,26 @@ _LOCAL_URL = re.compile(r"^local://(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)$")
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("pr", help="pull requests recorded for local repositories").add_subparsers(
         dest="pr_command", required=True, metavar="COMMAND")
-    p = group.add_parser("show", help="title, body, branch, diff stat and test report of a task's pull request",
-                         description="TARGET: a task id, or a local pull request URL (local://OWNER/NAME/pull/N).")
+    p = group.add_parser("show", help="a recorded pull request: title, body, branch, diff stat and test report; "
+                                      "with OWNER/NAME NUMBER its files, comments and reviews",
+                         description="TARGET: a task id, or a local pull request URL (local://OWNER/NAME/pull/N); "
+                                     "or OWNER/NAME followed by the pull request's NUMBER for its conversation.")
     p.add_argument("target", metavar="TARGET")
+    p.add_argument("number", nargs="?", type=int_range(1, 10**9), metavar="NUMBER")
     json_flag(p)
     p.set_defaults(func=show)
+
+    p = group.add_parser("comment", help="comment on a recorded pull request (with --path/--line: on a line)",
+                         description="Add a conversation comment, or with --path and --line a review comment on "
+                                     "one line, to a pull request of a locally hosted repository. "
+                                     "`bgagent submit --pr N` then iterates on it.")
+    p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
+    p.add_argument("number", type=int_range(1, 10**9), metavar="NUMBER")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--path", metavar="FILE", help="the file the comment is about")
+    p.add_argument("--line", type=int_range(1, 10**7), metavar="N", help="the line of FILE")
+    json_flag(p)
+    p.set_defaults(func=pr_threads.comment)
 
 
 async def _find_pull(target: OperatorTarget, repo: str, *, number: int | None = None,
@@ -51,6 +67,9 @@ def _diff_stat(path: str | None, base: str, head: str) -> str | None:
 
 
 def show(ctx: Context, args: argparse.Namespace) -> int:
+    if args.number is not None:
+        args.repo = repo_name(args.target)
+        return pr_threads.show_thread(ctx, args)
     task = None
     match = _LOCAL_URL.match(args.target)
     if match:

@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "repository: an issue number, a description, or both.")
     p.add_argument("--repo", required=True, type=repo_name, metavar="OWNER/NAME")
     p.add_argument("--issue", type=int_range(1, 10**9), metavar="N", help="the GitHub issue to work on")
+    pr = p.add_mutually_exclusive_group()
+    pr.add_argument("--pr", type=int_range(1, 10**9), metavar="N",
+                    help="iterate on pull request N: push to its branch, answering its review comments")
+    pr.add_argument("--review-pr", type=int_range(1, 10**9), metavar="N",
+                    help="review pull request N (read-only): one review with inline comments")
     text = p.add_mutually_exclusive_group()
     text.add_argument("--description", metavar="TEXT", help="what to do (up to 10,000 characters)")
     text.add_argument("--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)")
@@ -93,9 +98,12 @@ def _follow(ctx: Context, task_id: str, watcher: Watcher, interval: float = 1.0)
 
 def submit(ctx: Context, args: argparse.Namespace) -> int:
     description = _description(ctx, args)
-    if args.issue is None and not (description or "").strip():
-        raise UsageError("give --issue N, --description TEXT or --description-file FILE")
+    pr_number = args.pr or args.review_pr
+    if pr_number is None and args.issue is None and not (description or "").strip():
+        raise UsageError("give --issue N, --description TEXT, --description-file FILE, --pr N or --review-pr N")
+    task_type = "pr_review" if args.review_pr else "pr_iteration" if args.pr else None
     body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
+            "task_type": task_type, "pr_number": pr_number,
             "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model,
             "save_trajectory": True if args.save_trajectory else None,
             "attachments": [attachment(a) for a in args.attach] if args.attach else None,

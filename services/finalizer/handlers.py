@@ -12,6 +12,7 @@ from shared.events.models import AgentFinished, ComputeSessionStopped, EcsTaskSt
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
 from shared.memory.notes import episode_text
+from shared.githost.status_comment import try_post_status
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.messaging.routing import dispatch, routing_table
@@ -79,6 +80,8 @@ class Finalizer:
                                only_if_new=True)
 
     async def _evidence(self, task: Task) -> Evidence:
+        if task.task_type == "pr_review":
+            return Evidence(task.pr_url, task.pr_number, 0)  # a review changes nothing on the branch
         try:
             pull = await self._git.find_pull(task.repo, task.branch_name)
             repo = await self._git.get_repository(task.repo)
@@ -98,9 +101,10 @@ class Finalizer:
         # Memory first: once the task is final a retry stops early, so nothing may follow the transition
         # but its own announcements (TaskCompleted/TaskFailed and SlotReleased, in its outbox).
         await self._remember(task.model_copy(update={**changes, "status": outcome.status}))
-        await self._outbox.transition(
+        final = await self._outbox.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})
+        await try_post_status(self._git, final)  # best effort: the task's one GitHub comment says how it ended
 
 
 HANDLERS = routing_table("finalizer", {

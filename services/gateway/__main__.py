@@ -33,7 +33,12 @@ async def main() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, setattr, server, "should_exit", True)
-        await server.serve()
+        try:
+            await server.serve()
+        finally:
+            close = getattr(deps.git, "aclose", None)
+            if close is not None:
+                await close()
 
 
 if __name__ == "__main__":

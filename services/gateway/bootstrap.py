@@ -21,6 +21,7 @@ from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.local import LocalGitHost
 from shared.llm.lifecycle import configured_model_notices
+from shared.githost.factory import build_git_host
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
 from shared.attachments.store import S3AttachmentStore
@@ -63,6 +64,7 @@ def github_secret_source(settings: GatewaySettings, secrets: SecretStore) -> Cal
 
 async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayDeps:
     issuer = LocalIssuer(settings.local_issuer_dir, settings.base_url) if settings.local_issuer_dir else None
+    register_secret(settings.github_token)
     ddb = await clients.client("dynamodb")
     secrets = CachedSecrets(SecretsManagerStore(await clients.client("secretsmanager")),
                             ttl_seconds=settings.webhook_secret_cache_seconds)
@@ -88,6 +90,7 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         local_issuer=issuer,
         ui_sessions=DynamoUiSessions(ddb, settings.names.idempotency_table),
         recorded_pulls=LocalGitHost(repos, ddb, settings.names.pulls_table),
+        git=build_git_host(settings, ddb, settings.names),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.gateway.deps import GatewayDeps
 from services.gateway.notify import announce, outbox
 from services.gateway.refusals import NotCancellable, TryAgainShortly
+from shared.githost.status_comment import try_post_status
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
@@ -36,5 +37,6 @@ async def cancel_task(d: GatewayDeps, task: Task) -> Task:
             current = exc.current
             continue
         await announce(box, cancelled)
+        await try_post_status(d.git, cancelled)
         return cancelled
     raise TryAgainShortly(f"task {task.task_id} keeps changing state; retry the cancellation")

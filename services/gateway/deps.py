@@ -23,6 +23,7 @@ from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest
 from shared.llm.lifecycle import today_utc
+from shared.githost.protocol import GitHost
 from shared.repos.store import RepoStore
 from shared.schedules.store import ScheduleStore
 from shared.steering.approvals import ApprovalStore
@@ -66,6 +67,8 @@ class GatewayDeps:
     ui_sessions: UiSessionStore | None = None
     recorded_pulls: RecordedPulls | None = None
     steering: Steering = field(default_factory=NotInstalled)
+    # Reads pull requests at create time and keeps GitHub status comments; None: neither happens.
+    git: GitHost | None = None
 
 
 def deps(request: Request) -> GatewayDeps:

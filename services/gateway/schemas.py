@@ -11,18 +11,22 @@ from shared.attachments.models import AttachmentRef
 from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
 from shared.clock import parse_time
-from shared.tasks.models import Task, TaskEvent, Tokens
+from shared.tasks.models import PR_TASK_TYPES, Task, TaskEvent, TaskType, Tokens
 
 
 class CreateTaskRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True,
-        json_schema_extra={"anyOf": [{"required": ["issue_number"]}, {"required": ["task_description"]}]})
+        json_schema_extra={"anyOf": [{"required": ["issue_number"]}, {"required": ["task_description"]},
+                                      {"required": ["pr_number"]}]})
 
     repo: str = Field(..., description="OWNER/NAME of an onboarded repository",
                       json_schema_extra={"pattern": REPO_PATTERN.pattern})
     issue_number: int | None = Field(None, ge=1)
     task_description: str | None = Field(None, min_length=1, max_length=10_000)
+    task_type: TaskType | None = Field(None, description="new_task (default), pr_iteration or pr_review; "
+                                       "pr_number alone means pr_iteration")
+    pr_number: int | None = Field(None, ge=1, description="the pull request a pr_iteration or pr_review works on")
     max_turns: int | None = Field(None, ge=1, le=500, description="default: the repo's setting, else 100")
     max_budget_usd: float | None = Field(None, ge=0.01, le=100)
     model_id: str | None = Field(None, min_length=1, max_length=200)
@@ -42,7 +46,13 @@ class CreateTaskRequest(BaseModel):
 
     @model_validator(mode="after")
     def _something_to_do(self) -> "CreateTaskRequest":
-        if self.issue_number is None and not self.task_description:
+        if self.task_type is None:
+            self.task_type = "pr_iteration" if self.pr_number is not None else "new_task"
+        if self.task_type in PR_TASK_TYPES and self.pr_number is None:
+            raise ValueError(f"a {self.task_type} task needs a pr_number")
+        if self.task_type == "new_task" and self.pr_number is not None:
+            raise ValueError("a new_task opens its own pull request: leave pr_number out, or ask for pr_iteration")
+        if self.task_type == "new_task" and self.issue_number is None and not self.task_description:
             raise ValueError("give an issue_number, a task_description, or both")
         return self
 
@@ -53,6 +63,8 @@ class TaskView(BaseModel):
     task_id: str
     status: str
     repo: str
+    task_type: str = "new_task"
+    pr_number: int | None = None
     issue_number: int | None = None
     task_description: str | None = None
     branch_name: str
@@ -67,6 +79,8 @@ class TaskView(BaseModel):
     completed_at: str | None = None
     duration_seconds: float | None = None
     pr_url: str | None = None
+    review_url: str | None = Field(None, description="the submitted review of a pr_review task")
+    review_comment_count: int | None = Field(None, description="inline comments of that review")
     commit_count: int | None = None
     tests: Literal["passed", "failed", "not_run"] | None = Field(
         None, description="the repository's test command after the agent's change: passed, failed, or not run")

@@ -5,10 +5,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from shared.llm.settings import ModelSettings
-from shared.settings import PlatformSettings
+from shared.settings import GitHubSettings, PlatformSettings
 
 
-class GatewaySettings(PlatformSettings, ModelSettings):
+class GatewaySettings(PlatformSettings, ModelSettings, GitHubSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
@@ -49,6 +49,8 @@ class GatewaySettings(PlatformSettings, ModelSettings):
     github_webhook_secret_name: str | None = None
     # The platform user that owns GitHub-triggered tasks.
     github_task_user: str = Field("github", min_length=1, max_length=128)
+    # The bot's own login: its comments never trigger a task (GitHub Apps post as `<app>[bot]`).
+    github_bot_login: str = Field("bgagent[bot]", min_length=1, max_length=100)
 
     @property
     def base_url(self) -> str:

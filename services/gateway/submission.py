@@ -13,6 +13,8 @@ from services.gateway.refusals import InvalidField, KeyUsedElsewhere, RepoNotOnb
 from services.gateway.schemas import CreateTaskRequest
 from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
+from shared.githost.errors import GitHostError, GitHostNotFound
+from shared.githost.models import PullRequest
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.observability.redaction import redact
@@ -42,11 +44,14 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.
     description = redact(body.task_description) if body.task_description else None
+    pull = await _pull(d, body, can_tell=repo.git_host == "local" or bool(d.settings.github_token))
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
                     idempotency_key=idempotency_key, save_trajectory=body.save_trajectory,
-                    warnings=warnings or None, pre_approved_rules=body.pre_approved_rules)
+                    warnings=warnings or None, pre_approved_rules=body.pre_approved_rules,
+                    task_type=body.task_type or "new_task", pr_number=body.pr_number,
+                    branch_name=pull.head if pull else None, pr_url=pull.url if pull else None)
     if prepared:  # content first: a task row never points at an attachment that is not stored
         task.attachments = await store_attachments(d.attachments, task.task_id, prepared)
     try:
@@ -72,6 +77,21 @@ def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo:
                                    today=d.today())
     except ModelCatalogError as exc:
         raise ApiError("VALIDATION_ERROR", str(exc), details=[{"field": "model_id", "message": str(exc)}]) from exc
+
+
+async def _pull(d: GatewayDeps, body: CreateTaskRequest, *, can_tell: bool) -> PullRequest | None:
+    """The pull request a PR task names: 422 PR_NOT_FOUND when the host says it does not exist; None
+    when the host cannot tell now, or at all (GitHub without a token hides private repositories): the
+    hydrator reads it again and fails the task readably."""
+    if body.pr_number is None or d.git is None or not can_tell:
+        return None
+    try:
+        return await d.git.get_pull(body.repo, body.pr_number)
+    except GitHostNotFound as exc:
+        raise ApiError("PR_NOT_FOUND", f"{body.repo} has no pull request #{body.pr_number} "
+                       "(or the platform's token cannot see it)") from exc
+    except GitHostError:
+        return None
 
 
 async def _replay(d: GatewayDeps, conflict: IdempotencyConflict, user_id: str) -> Submission:

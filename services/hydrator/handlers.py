@@ -6,7 +6,9 @@ import logging
 
 from pydantic import BaseModel
 
+from services.hydrator.pr_prompt import review_feedback
 from services.hydrator.prompt import build_prompt
+from services.hydrator.pulls import iteration_ahead, not_iterable
 from services.hydrator.settings import HydratorSettings
 from services.hydrator.url_attachments import AttachmentResolver
 from shared.attachments.errors import AttachmentFetchFailed
@@ -14,8 +16,9 @@ from shared.attachments.models import AttachmentRef
 from shared.events.bus import EventPublisher
 from shared.events.models import SlotReleased, TaskHydrated, TaskSubmitted
 from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
-from shared.githost.models import Issue
+from shared.githost.models import Issue, PullContext
 from shared.githost.protocol import GitHost
+from shared.githost.status_comment import try_post_status
 from shared.hydration.context import ContextStore, HydratedContext
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import lifecycle_warning, today_utc
@@ -82,6 +85,11 @@ class Hydrator:
                 # Older tasks are waiting for a slot: queue behind them instead of jumping ahead.
                 await self._queue(task, cap, "older tasks of this user are queued")
                 return
+            ahead = await iteration_ahead(self._store, task)
+            if ahead is not None:
+                # Two agents pushing to one branch would race: the newer iteration waits its turn.
+                await self._queue(task, cap, f"iteration {ahead.task_id} of PR #{task.pr_number} is not done yet")
+                return
             try:
                 task = await self._outbox.transition(task.task_id, S.HYDRATING, expected={S.SUBMITTED},
                                                      max_active=cap)
@@ -106,6 +114,8 @@ class Hydrator:
         hydrates it, so a hydration that fails after admission is retried like any other."""
         cap = await self._cap(event.user_id)
         for queued in await self._store.oldest_queued(event.user_id, limit=cap):
+            if await iteration_ahead(self._store, queued) is not None:
+                continue  # still behind an older iteration of its PR; that one's end admits it
             try:
                 await self._outbox.transition(
                     queued.task_id, S.HYDRATING, expected={S.QUEUED}, max_active=cap,
@@ -128,9 +138,10 @@ class Hydrator:
             await self._fail(task, exc.code, str(exc))
             return
         key = await self._contexts.put(context)
+        pr_fields = {"branch_name": context.branch_name, "pr_url": context.pr_url} if context.pr_number else {}
         await self._store.update(task.task_id, {
             "context_key": key, "prompt_version": context.prompt_version, "model_id": context.model_id,
-            "max_turns": context.max_turns, "max_budget_usd": context.max_budget_usd,
+            "max_turns": context.max_turns, "max_budget_usd": context.max_budget_usd, **pr_fields,
         }, expected_status=S.HYDRATING)
         await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id, context_key=key))
 
@@ -141,15 +152,21 @@ class Hydrator:
         except GitHostError as exc:
             raise _classified(exc, "repository") from exc
         issue = await self._issue(task)
+        pull = await self._pull(task)
         model_id = task.model_id or repo.model_id or s.default_model_id
         price = _model_price(model_id, {**s.model_prices, **(repo.model_prices or {})})
         memory = await self._recall(task.repo)
         attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
-                              base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget)
+                              base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget,
+                              pull=pull)
+        pr = pull.pull if pull else None
         return HydratedContext(
-            task_id=task.task_id, repo=task.repo, clone_url=info.clone_url, default_branch=info.default_branch,
-            branch_name=task.branch_name, git_host=repo.git_host, system_prompt=prompt.system,
+            task_id=task.task_id, repo=task.repo, clone_url=info.clone_url,
+            default_branch=pr.base if pr else info.default_branch, branch_name=pr.head if pr else task.branch_name,
+            task_type=task.task_type, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
+            pr_head_sha=pr.head_sha if pr else None, review_feedback=review_feedback(pull) if pull else [],
+            git_host=repo.git_host, system_prompt=prompt.system,
             user_prompt=prompt.user, prompt_version=prompt.version, model_id=model_id, model_price=price,
             max_turns=task.max_turns or repo.max_turns or s.default_max_turns,
             max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
@@ -187,11 +204,27 @@ class Hydrator:
                 return None
             raise _classified(exc, f"issue #{task.issue_number}") from exc
 
+    async def _pull(self, task: Task) -> PullContext | None:
+        if task.task_type == "new_task" or task.pr_number is None:
+            return None
+        try:
+            pull = await self._git.pull_context(task.repo, task.pr_number)
+        except GitHostNotFound as exc:
+            raise HydrationFailed("PR_NOT_FOUND", f"{task.repo} has no pull request #{task.pr_number} "
+                                  "(or the platform's token cannot see it)") from exc
+        except GitHostError as exc:
+            raise _classified(exc, f"pull request #{task.pr_number}") from exc
+        reason = not_iterable(task, pull.pull)
+        if reason:
+            raise HydrationFailed("PR_NOT_ITERABLE", reason)
+        return pull
+
     async def _fail(self, task: Task, code: str, message: str) -> None:
         """FAILED; the transition announces TaskFailed, and SlotReleased if it held a slot."""
-        await self._outbox.transition(
+        failed = await self._outbox.transition(
             task.task_id, S.FAILED, expected={S.SUBMITTED, S.QUEUED, S.HYDRATING},
             changes={"error_code": code, "error_message": message}, event_metadata={"error_code": code})
+        await try_post_status(self._git, failed)  # best effort: the task's one GitHub comment says why
 
 
 def _model_price(model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:

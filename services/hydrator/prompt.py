@@ -6,7 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from shared.githost.models import Issue
+from services.hydrator.pr_prompt import approx_tokens, pr_section
+from shared.githost.models import Issue, PullContext
 from shared.memory.store import MemoryEntry
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
@@ -22,11 +23,6 @@ pull request for you when you finish. When you are done, reply with a short summ
 changed and why; that summary becomes the pull request description. If you learned something
 future tasks on this repository should know (how to build or test it, its conventions), end the
 summary with a "Learnings:" heading followed by at most five short bullet points."""
-
-
-def approx_tokens(text: str) -> int:
-    """A cheap, conservative token estimate (about four characters a token)."""
-    return (len(text) + 3) // 4
 
 
 @dataclass(frozen=True)
@@ -74,7 +70,7 @@ def _memory_section(memory: list[MemoryEntry], budget: int) -> str:
 
 def build_prompt(task: Task, repo: RepoConfig, issue: Issue | None, *, model_id: str, token_budget: int,
                  base_system: str | None = None, memory: list[MemoryEntry] = (),
-                 memory_budget: int = 0) -> Prompt:
+                 memory_budget: int = 0, pull: PullContext | None = None) -> Prompt:
     """The system and user prompts of a task, and the version hash of their deterministic parts."""
     system = (base_system or BASE_SYSTEM_PROMPT).format(repo=task.repo)
     if repo.system_prompt_overrides:
@@ -89,11 +85,15 @@ def build_prompt(task: Task, repo: RepoConfig, issue: Issue | None, *, model_id:
         used = approx_tokens(system) + sum(approx_tokens(p) for p in parts)
         section, dropped = _issue_section(issue, max(0, token_budget - used))
         parts.append(section)
+    if pull is not None:
+        used = approx_tokens(system) + sum(approx_tokens(p) for p in parts)
+        parts.append(pr_section(pull, max(0, token_budget - used), review=task.task_type == "pr_review"))
     if memory and memory_budget:
         section = _memory_section(list(memory), memory_budget)
         if section:
             parts.append(section)
-    parts.append(f"\nWork on the branch `{task.branch_name}` that is already checked out.")
+    branch = pull.pull.head if pull is not None else task.branch_name
+    parts.append(f"\nWork on the branch `{branch}` that is already checked out.")
     user = "\n".join(parts)
     deterministic = {"template": PROMPT_TEMPLATE_VERSION, "system": system, "model": model_id}
     version = hashlib.sha256(json.dumps(deterministic, sort_keys=True).encode()).hexdigest()

@@ -14,15 +14,11 @@ from shared.githost.errors import (
     GitHostRejected,
     GitHostUnavailable,
 )
-from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
+from shared.githost import github_pulls as shapes
+from shared.githost.models import (DraftComment, Issue, IssueComment, PostedComment, PostedReview, PullContext,
+                                   PullRequest, RepoInfo)
 
-
-def _pull(data: dict) -> PullRequest:
-    return PullRequest(
-        number=data["number"], url=data.get("html_url") or data.get("url", ""), head=data["head"]["ref"],
-        base=data["base"]["ref"], state=data.get("state", "open"), title=data.get("title") or "",
-        body=data.get("body") or "",
-    )
+_pull = shapes.pull
 
 
 class GitHubHost:
@@ -121,6 +117,73 @@ class GitHubHost:
         except GitHostNotFound:
             return None
         return int(data.get("ahead_by", 0))
+
+    async def get_pull(self, repo: str, number: int) -> PullRequest:
+        return _pull((await self._request("GET", f"/repos/{repo}/pulls/{number}")).json())
+
+    async def _list(self, path: str, limit: int) -> list:
+        return (await self._request("GET", path, params={"per_page": min(limit, 100)})).json()[:limit]
+
+    async def pull_context(self, repo: str, number: int, *, max_items: int = 100) -> PullContext:
+        pr = await self.get_pull(repo, number)
+        base = f"/repos/{repo}/pulls/{number}"
+        checks: list = []
+        if pr.head_sha:
+            try:
+                found = (await self._request("GET", f"/repos/{repo}/commits/{pr.head_sha}/check-runs",
+                                             params={"per_page": 100})).json()
+                checks = shapes.failing_checks(found)
+            except GitHostNotFound:
+                pass  # hosts without the checks API (older Enterprise) report none
+        return PullContext(
+            pull=pr, files=shapes.files(await self._list(f"{base}/files", max_items)),
+            review_comments=shapes.review_comments(await self._list(f"{base}/comments", max_items)),
+            reviews=shapes.reviews(await self._list(f"{base}/reviews", max_items)),
+            comments=shapes.comments(await self._list(f"/repos/{repo}/issues/{number}/comments", max_items)),
+            failing_checks=checks)
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None:
+        url: str | None = f"/repos/{repo}/issues/{number}/comments"
+        params: dict | None = {"per_page": 100}
+        while url:
+            resp = await self._request("GET", url, params=params)
+            for c in resp.json():
+                if marker in (c.get("body") or ""):
+                    return PostedComment(id=c["id"], url=c.get("html_url") or "", body=c.get("body") or "")
+            url, params = resp.links.get("next", {}).get("url"), None
+        return None
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment:
+        data = (await self._request("POST", f"/repos/{repo}/issues/{number}/comments", json={"body": body})).json()
+        return PostedComment(id=data["id"], url=data.get("html_url") or "", body=data.get("body") or "")
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment:
+        data = (await self._request("PATCH", f"/repos/{repo}/issues/comments/{comment_id}",
+                                    json={"body": body})).json()
+        return PostedComment(id=data["id"], url=data.get("html_url") or "", body=data.get("body") or "")
+
+    async def find_review(self, repo: str, number: int, marker: str) -> PostedReview | None:
+        for r in await self._list(f"/repos/{repo}/pulls/{number}/reviews", 100):
+            if marker in (r.get("body") or ""):
+                return PostedReview(id=r["id"], url=r.get("html_url") or "")
+        return None
+
+    async def create_review(self, repo: str, number: int, *, body: str, comments: list[DraftComment],
+                            commit_id: str | None) -> PostedReview:
+        payload: dict = {"body": body, "event": "COMMENT",
+                         "comments": [{"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body}
+                                      for c in comments]}
+        if commit_id:
+            payload["commit_id"] = commit_id
+        data = (await self._request("POST", f"/repos/{repo}/pulls/{number}/reviews", json=payload)).json()
+        return PostedReview(id=data["id"], url=data.get("html_url") or "", comment_count=len(comments))
+
+    async def permission(self, repo: str, user: str) -> str:
+        try:
+            data = (await self._request("GET", f"/repos/{repo}/collaborators/{user}/permission")).json()
+        except GitHostNotFound:
+            return "none"
+        return str(data.get("permission") or "none")
 
 
 __all__ = ["GitHubHost", "GitHostError"]

@@ -10,7 +10,9 @@ from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.githost.errors import GitHostNotFound, GitHostRejected
-from shared.githost.models import Issue, PullRequest, RepoInfo
+from shared.githost.local_threads import LocalThreads, diff_files
+from shared.githost.models import (DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest,
+                                   RepoInfo)
 from shared.repos.store import RepoStore
 from shared.clock import utcnow
 
@@ -29,6 +31,7 @@ class LocalGitHost:
         self._repos = repos
         self._ddb = ddb
         self._table = pulls_table
+        self.threads = LocalThreads(ddb, pulls_table, _COUNTER)
 
     async def _path(self, repo: str) -> str:
         config = await self._repos.get(repo)
@@ -86,9 +89,47 @@ class LocalGitHost:
         resp = await self._ddb.query(TableName=self._table, KeyConditionExpression="repo = :r",
                                      ExpressionAttributeValues=values({":r": repo}))
         return [PullRequest.model_validate(from_item(i)) for i in resp.get("Items", []) if "number" in from_item(i)
-                and from_item(i)["head"] != _COUNTER]
+                and not from_item(i)["head"].startswith("~")]
 
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         path = await self._path(repo)
         count = await asyncio.to_thread(_git, path, "rev-list", "--count", f"refs/heads/{base}..refs/heads/{head}")
         return int(count) if count is not None else None
+
+    async def get_pull(self, repo: str, number: int) -> PullRequest:
+        found = [p for p in await self._list(repo) if p.number == number]
+        if not found:
+            raise GitHostNotFound(f"pull request {number} of {repo}", 404)
+        path = await self._path(repo)
+        sha = await asyncio.to_thread(_git, path, "rev-parse", "--verify", "--quiet", f"refs/heads/{found[0].head}")
+        return found[0].model_copy(update={"head_repo": repo, "head_sha": sha})
+
+    async def pull_context(self, repo: str, number: int, *, max_items: int = 100) -> PullContext:
+        pr = await self.get_pull(repo, number)
+        inline, reviews, talk = await self.threads.conversation(repo, number)
+        files = await diff_files(await self._path(repo), pr.base, pr.head, limit=max_items)
+        return PullContext(pull=pr, files=files, review_comments=inline[-max_items:], reviews=reviews[-max_items:],
+                           comments=talk[-max_items:])
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None:
+        item = await self.threads.find(repo, number, "comment", marker)
+        return PostedComment(id=item["comment_id"], body=item["body"]) if item else None
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment:
+        await self.get_pull(repo, number)
+        return await self.threads.add(repo, number, "comment", body)
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment:
+        return await self.threads.update(repo, comment_id, body)
+
+    async def find_review(self, repo: str, number: int, marker: str) -> PostedReview | None:
+        item = await self.threads.find(repo, number, "review", marker)
+        return PostedReview(id=item["comment_id"]) if item else None
+
+    async def create_review(self, repo: str, number: int, *, body: str, comments: list[DraftComment],
+                            commit_id: str | None) -> PostedReview:
+        await self.get_pull(repo, number)
+        return await self.threads.review(repo, number, body, comments)
+
+    async def permission(self, repo: str, user: str) -> str:
+        return "admin"  # a local repository belongs to whoever runs the platform

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from shared.githost.models import Issue, PullRequest, RepoInfo
+from shared.githost.models import (DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest,
+                                   RepoInfo)
 from shared.githost.protocol import GitHost
 from shared.repos.store import RepoStore
 
@@ -51,3 +52,29 @@ class GitHostRouter:
 
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         return await (await self._host(repo)).commits_ahead(repo, base=base, head=head)
+
+    async def get_pull(self, repo: str, number: int) -> PullRequest:
+        return await (await self._host(repo)).get_pull(repo, number)
+
+    async def pull_context(self, repo: str, number: int, *, max_items: int = 100) -> PullContext:
+        return await (await self._host(repo)).pull_context(repo, number, max_items=max_items)
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None:
+        return await (await self._host(repo)).find_comment(repo, number, marker)
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment:
+        return await (await self._host(repo)).create_comment(repo, number, body)
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment:
+        return await (await self._host(repo)).update_comment(repo, comment_id, body)
+
+    async def find_review(self, repo: str, number: int, marker: str) -> PostedReview | None:
+        return await (await self._host(repo)).find_review(repo, number, marker)
+
+    async def create_review(self, repo: str, number: int, *, body: str, comments: list[DraftComment],
+                            commit_id: str | None) -> PostedReview:
+        return await (await self._host(repo)).create_review(repo, number, body=body, comments=comments,
+                                                            commit_id=commit_id)
+
+    async def permission(self, repo: str, user: str) -> str:
+        return await (await self._host(repo)).permission(repo, user)

@@ -43,6 +43,11 @@ class HydratedContext(BaseModel):
     egress_allowlist: list[str] = []  # hosts the sandbox may reach through the egress proxy
     sandbox_readonly_paths: list[str] = []
     approval_rules: list[ApprovalRule] = []
+    task_type: str = "new_task"
+    pr_number: int | None = None
+    pr_url: str | None = None
+    pr_head_sha: str | None = None  # the commit a review comments on
+    review_feedback: list[str] = []  # the PR's newest review comments: learnings once the agent acts on them
 
 
 class ContextStore(Protocol):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from shared.tasks.models import TaskType
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.llm.prices import ModelPrice
@@ -21,17 +23,34 @@ def valid_repo_name(repo: str) -> bool:
 
 
 class GitHubTrigger(BaseModel):
-    """A GitHub event that turns into a task: event name, actions and labels (empty list = any)."""
+    """A GitHub event that turns into a task: event name, actions and labels (empty list = any), and for
+    comments and reviews the mention, review states and senders that count."""
 
     model_config = ConfigDict(extra="ignore")
 
     events: list[str] = ["issues"]
     actions: list[str] = ["labeled"]
     labels: list[str] = ["bgagent"]
+    task_type: TaskType = "new_task"
+    mention: str | None = None  # e.g. "@bgagent": the comment must mention it (as a word, any case)
+    review_states: list[str] = []  # pull_request_review: e.g. ["changes_requested"]
+    only_bgagent_prs: bool = False  # only pull requests bgagent opened (branch bgagent/…)
+    allowlist: list[str] = []  # logins that may trigger without write access
 
 
-# When a repo sets no rules: an issue labeled `bgagent` starts a task.
-DEFAULT_GITHUB_TRIGGERS: tuple[GitHubTrigger, ...] = (GitHubTrigger(),)
+# When a repo sets no rules: an issue labeled `bgagent` starts a task; on a pull request, `@bgagent review`
+# (or the label `bgagent-review`) reviews it, any other `@bgagent` mention or a review requesting changes on
+# a bgagent pull request iterates on it. The first matching rule wins.
+DEFAULT_GITHUB_TRIGGERS: tuple[GitHubTrigger, ...] = (
+    GitHubTrigger(),
+    GitHubTrigger(events=["issue_comment"], actions=["created"], labels=[], task_type="pr_review",
+                  mention="@bgagent review"),
+    GitHubTrigger(events=["issue_comment"], actions=["created"], labels=[], task_type="pr_iteration",
+                  mention="@bgagent"),
+    GitHubTrigger(events=["pull_request_review"], actions=["submitted"], labels=[], task_type="pr_iteration",
+                  review_states=["changes_requested"], only_bgagent_prs=True),
+    GitHubTrigger(events=["pull_request"], actions=["labeled"], labels=["bgagent-review"], task_type="pr_review"),
+)
 
 
 class RepoConfig(BaseModel):

@@ -79,6 +79,18 @@ _TABLE: dict[str, ErrorClassification] = {
         category="configuration", title="No sandbox could be made for the agent's commands",
         remedy="Install bubblewrap on the agent host (apt-get install -y bubblewrap) and allow unprivileged user "
                "namespaces; only if you accept unsandboxed commands, set BGAGENT_SANDBOX=off.", retryable=False),
+    "PR_NOT_FOUND": ErrorClassification(
+        category="input", title="The pull request does not exist",
+        remedy="Check the pull request number and that the platform's token can see the repository.",
+        retryable=False),
+    "PR_NOT_ITERABLE": ErrorClassification(
+        category="input", title="The platform cannot push to this pull request",
+        remedy="Only open pull requests whose head branch is in the repository itself can be iterated on; "
+               "reopen it, or push the branch to the repository and submit again.", retryable=False),
+    "PUSH_REJECTED": ErrorClassification(
+        category="conflict", title="The pull request's branch moved while the agent worked",
+        remedy="Someone pushed to the branch and a rebase did not apply cleanly: submit the iteration again.",
+        retryable=True),
 }
 
 _DEFAULT = ErrorClassification(

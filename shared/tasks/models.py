@@ -13,6 +13,8 @@ from shared.tasks.pending import OutboxEntry
 from shared.tasks.states import TaskStatus
 
 TERMINAL_TTL_SECONDS = 90 * 24 * 3600
+TaskType = Literal["new_task", "pr_iteration", "pr_review"]
+PR_TASK_TYPES = frozenset({"pr_iteration", "pr_review"})
 # How long an Idempotency-Key or a webhook delivery id is remembered (the table's TTL removes it after).
 IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600
 
@@ -80,6 +82,11 @@ class Task(BaseModel):
     warnings: list[str] | None = None  # set at create, e.g. the model is near its end of life
     expires_at: int | None = None
     pre_approved_rules: list[str] | None = None  # approval rules this task's commands skip
+    # new_task opens a PR; pr_iteration pushes to the PR `pr_number` names; pr_review only reviews it.
+    task_type: TaskType = "new_task"
+    review_url: str | None = None
+    review_comment_count: int | None = None
+    status_comment_id: int | None = None  # the one GitHub status comment of a GitHub-triggered task
     # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
     outbox: dict[str, OutboxEntry] | None = None
     outbox_pending: str | None = None
@@ -96,7 +103,7 @@ class Task(BaseModel):
         """A fresh SUBMITTED task with its id and branch name."""
         task_id = new_id()
         title = task_description or (f"issue-{issue_number}" if issue_number else "task")
-        branch = f"bgagent/{task_id}/{slugify(title)}"
+        branch = fields.pop("branch_name", None) or f"bgagent/{task_id}/{slugify(title)}"
         return cls(task_id=task_id, user_id=user_id, repo=repo, task_description=task_description,
                    issue_number=issue_number, branch_name=branch, **fields)
 

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from tests.doubles.fake_github_threads import PullThreads
 from tests.doubles.server import serve_app
 
 DOCS_URL = "https://docs.github.com/rest"
@@ -92,7 +93,7 @@ def _paginate(request: Request, items: list[Any]) -> JSONResponse:
     return JSONResponse(items[(page - 1) * per_page: page * per_page], headers=headers)
 
 
-class FakeGitHub:
+class FakeGitHub(PullThreads):
     """Thread-safe in-memory GitHub REST double; serve it with `serve()` and point httpx at it."""
 
     def __init__(self, token: str | None = "ghp_faketoken") -> None:
@@ -105,6 +106,7 @@ class FakeGitHub:
         self._requests: list[dict[str, Any]] = []
         self._failures: list[list[Any]] = []  # [remaining, status, path_prefix]
         self._ids = itertools.count(1001)  # next() on a count is atomic under the GIL
+        self._init_threads()
         self._app = self._build_app()
 
     # -- seeding and introspection -------------------------------------------------
@@ -259,7 +261,7 @@ class FakeGitHub:
         @app.get("/repos/{owner}/{repo}/issues/{number}/comments")
         def list_comments(request: Request, owner: str, repo: str, number: int) -> Any:
             with self._lock:
-                comments = copy.deepcopy(issue(owner, repo, number)["comment_list"])
+                comments = copy.deepcopy(self._thread(owner, repo, number))
             return _paginate(request, comments)
 
         @app.get("/repos/{owner}/{repo}/pulls")
@@ -278,7 +280,9 @@ class FakeGitHub:
                 and (base is None or pr["base"]["ref"] == base)
             ]
             with self._lock:
-                return _paginate(request, copy.deepcopy(selected))
+                # The list holds GitHub's "pull-request-simple": no `merged` (only `merged_at`).
+                simple = [{k: v for k, v in pr.items() if k != "merged"} for pr in copy.deepcopy(selected)]
+                return _paginate(request, simple)
 
         @app.post("/repos/{owner}/{repo}/pulls", status_code=201)
         async def create_pull(request: Request, owner: str, repo: str) -> Any:
@@ -313,10 +317,12 @@ class FakeGitHub:
                     "title": payload["title"], "body": payload.get("body"),
                     "draft": bool(payload.get("draft", False)), "merged": False,
                     "user": {"login": data["owner"]["login"]},
-                    "head": {"ref": branch, "sha": head_sha, "label": label},
+                    "head": {"ref": branch, "sha": head_sha, "label": label,
+                             "repo": {"full_name": full} if not head_owner or head_owner == data["owner"]["login"]
+                             else {"full_name": f"{head_owner}/{data['name']}"}},
                     "base": {"ref": payload["base"], "sha": base_sha,
                              "label": f"{data['owner']['login']}:{payload['base']}"},
-                    "created_at": now, "updated_at": now, "closed_at": None,
+                    "created_at": now, "updated_at": now, "closed_at": None, "merged_at": None,
                 }
                 prs.append(pr)
                 return JSONResponse(copy.deepcopy(pr), status_code=201)
@@ -373,4 +379,5 @@ class FakeGitHub:
                 raise HTTPException(404)
             return {"name": branch, "commit": {"sha": sha}, "protected": False}
 
+        self._install_thread_routes(app)
         return app

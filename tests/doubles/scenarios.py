@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.doubles.fake_anthropic import FakeAnthropic, Turn
 
 FAKE_EDIT = "fake-edit"
@@ -12,8 +14,10 @@ FAKE_LOOP = "fake-loop"
 FAKE_NOT_FOUND = "fake-not-found"
 FAKE_GATED = "fake-gated"
 FAKE_SLOW = "fake-slow"
+FAKE_ITERATE = "fake-iterate"
+FAKE_REVIEW = "fake-review"
 DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP, FAKE_NOT_FOUND,
-                  FAKE_GATED, FAKE_SLOW)
+                  FAKE_GATED, FAKE_SLOW, FAKE_ITERATE, FAKE_REVIEW)
 # The fake models are not in the model catalog: test stacks price them as an operator would (model_prices).
 FAKE_MODEL_PRICE = {"input": 3.0, "output": 15.0}
 
@@ -28,6 +32,11 @@ GATED_COMMAND = "echo gated-command-ran # pip install requests"
 GATED_OUTPUT = "gated-command-ran"
 GATED_REASON = "I need the requests library to call the API."
 SLOW_STEPS = 8
+ITERATE_PATH = "CHANGES.md"
+ITERATE_TEXT = "Answered the review.\n"
+ITERATE_FINAL_TEXT = "I added CHANGES.md as the reviewer asked."
+REVIEW_SUMMARY = "The notes file is fine; one wording nit."
+REVIEW_COMMENT = {"path": EDIT_NOTES_PATH, "line": 1, "body": "Say who the notes are for."}
 # Far beyond any sane turn cap; past the script the fake would answer end_turn "Done.".
 LOOP_TURNS = 1000
 
@@ -51,6 +60,26 @@ def edit_turns() -> list[Turn]:
 def fake_model_prices(*extra: str) -> dict[str, dict[str, float]]:
     """model_prices for every built-in fake model (and `extra` ones), as BGAGENT_MODEL_PRICES would hold them."""
     return {model: dict(FAKE_MODEL_PRICE) for model in (*DEFAULT_MODELS, *extra)}
+def iterate_turns() -> list[Turn]:
+    """The fake-iterate script: read the PR's file, add CHANGES.md, finish."""
+    return [
+        Turn.tool_use("bash", {"command": f"git log --oneline -n 3 && cat {EDIT_NOTES_PATH}"},
+                      text="Let me see where the pull request stands."),
+        Turn.tool_use("str_replace_based_edit_tool",
+                      {"command": "create", "path": ITERATE_PATH, "file_text": ITERATE_TEXT},
+                      text="I'll add what the reviewer asked for."),
+        Turn.text(ITERATE_FINAL_TEXT),
+    ]
+
+
+def review_turns() -> list[Turn]:
+    """The fake-review script: look at the diff, try to push (the policy refuses), answer with the review."""
+    review = json.dumps({"summary": REVIEW_SUMMARY, "comments": [REVIEW_COMMENT]})
+    return [
+        Turn.tool_use("bash", {"command": "git diff --stat HEAD~1"}, text="Let me look at the change."),
+        Turn.tool_use("bash", {"command": "git push origin HEAD"}, text="Let me try pushing."),
+        Turn.text(f"Here is my review.\n\n```json\n{review}\n```"),
+    ]
 
 
 def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
@@ -68,6 +97,8 @@ def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
                                    Turn.text("Done with the gated step.")])
     slow_turn = Turn.tool_use("bash", {"command": "sleep 1 && echo step"}, text="One slow step.")
     fake.add_scenario(FAKE_SLOW, [slow_turn] * SLOW_STEPS + [Turn.text("Finished the slow steps.")])
+    fake.add_scenario(FAKE_ITERATE, iterate_turns())
+    fake.add_scenario(FAKE_REVIEW, review_turns())
     return fake
 
 

@@ -8,7 +8,7 @@ from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import SessionState
 from shared.events.errors import PublishFailed
 from shared.githost.errors import GitHostNotFound, GitHostUnavailable
-from shared.githost.models import Issue, IssueComment, PullRequest, RepoInfo
+from shared.githost.models import Issue, IssueComment, PostedComment, PullContext, PullRequest, RepoInfo
 from shared.hydration.context import HydratedContext
 from shared.memory.store import MemoryEntry
 from shared.repos.models import RepoConfig
@@ -120,6 +120,50 @@ class FakeGitHost:
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         self._check()
         return self.ahead.get((repo, head))
+
+
+class FakePullHost(FakeGitHost):
+    """FakeGitHost with pull request conversations, comments and reviews."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contexts: dict[tuple[str, int], PullContext] = {}
+        self.comments: dict[int, tuple[str, int, str]] = {}  # id -> (repo, thread, body)
+        self.reviews: list[tuple[str, int, str, list]] = []
+        self.permissions: dict[str, str] = {}
+
+    def add_pull(self, repo: str, pull: PullRequest, **context: object) -> None:
+        self.contexts[(repo, pull.number)] = PullContext(pull=pull, **context)
+
+    async def get_pull(self, repo: str, number: int) -> PullRequest:
+        return (await self.pull_context(repo, number)).pull
+
+    async def pull_context(self, repo: str, number: int, *, max_items: int = 100) -> PullContext:
+        self._check()
+        if (repo, number) not in self.contexts:
+            raise GitHostNotFound(f"{repo} pull {number}", 404)
+        return self.contexts[(repo, number)]
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None:
+        found = [i for i, (r, n, b) in self.comments.items() if (r, n) == (repo, number) and marker in b]
+        return PostedComment(id=found[0], body=self.comments[found[0]][2]) if found else None
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment:
+        self._check()
+        comment_id = len(self.comments) + 1
+        self.comments[comment_id] = (repo, number, body)
+        return PostedComment(id=comment_id, body=body)
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment:
+        self._check()
+        if comment_id not in self.comments:
+            raise GitHostNotFound(f"comment {comment_id}", 404)
+        self.comments[comment_id] = (*self.comments[comment_id][:2], body)
+        return PostedComment(id=comment_id, body=body)
+
+    async def permission(self, repo: str, user: str) -> str:
+        self._check()
+        return self.permissions.get(user, "read")
 
 
 class FakeCompute:

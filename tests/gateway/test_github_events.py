@@ -35,7 +35,7 @@ async def test_a_labeled_issue_delivered_three_times_makes_exactly_one_task(gw):
     assert task.user_id == "github" and task.channel_source == "github"
     assert task.issue_number == 42 and task.task_description == "Fix the flaky test" and task.repo == "acme/app"
     assert task.channel_metadata == {"delivery_id": "guid-7", "event": "issues", "action": "labeled",
-                                     "sender": "octocat"}
+                                     "sender": "octocat", "thread": 42}
     assert len(gw.tasks.tasks) == 1 and len(gw.bus.of(TaskSubmitted)) == 1
 
 
@@ -52,12 +52,12 @@ async def test_the_platform_user_owning_github_tasks_is_a_setting(issuer):
     ("issues", issue_labeled(repo="acme/gone"), "not onboarded"),
     ("push", {"ref": "refs/heads/main", "repository": {"full_name": "acme/app"}}, "carry no issue"),
     ("issue_comment", {**issue_labeled(), "action": "created",
-                       "issue": {"number": 1, "title": "t", "pull_request": {"url": "u"}}}, "pull request"),
+                       "issue": {"number": 1, "title": "t", "pull_request": {"url": "u"}}}, "no trigger rule"),
     ("issues", {"action": "labeled"}, "no repository"),
 ])
-async def test_other_events_are_acknowledged_202_and_ignored(gw, event, payload, reason):
+async def test_other_events_are_acknowledged_200_and_ignored(gw, event, payload, reason):
     resp = await _send(gw, event, payload)
-    assert resp.status_code == 202
+    assert resp.status_code == 200
     assert resp.json()["data"]["ignored"] is True and reason in resp.json()["data"]["reason"]
     assert gw.tasks.tasks == {}
 
@@ -71,8 +71,8 @@ async def test_repo_rules_replace_the_default(issuer):
     gw = build_gateway(issuer, repos=repos)
     opened = {**issue_labeled(), "action": "opened", "issue": {"number": 3, "title": "T", "labels": [{"name": "robot"}]}}
     assert (await _send(gw, "issues", opened, delivery="a")).status_code == 201
-    assert (await _send(gw, "issues", issue_labeled(), delivery="b")).status_code == 202  # default rule replaced
-    assert (await _send(gw, "issues", issue_labeled(repo="acme/off"), delivery="c")).status_code == 202
+    assert (await _send(gw, "issues", issue_labeled(), delivery="b")).status_code == 200  # default rule replaced
+    assert (await _send(gw, "issues", issue_labeled(repo="acme/off"), delivery="c")).status_code == 200
     assert (await _send(gw, "issues", {**issue_labeled(repo="acme/any"), "action": "edited"},
                         delivery="d")).status_code == 201
 
@@ -80,7 +80,7 @@ async def test_repo_rules_replace_the_default(issuer):
 async def test_adding_another_label_to_a_triggered_issue_starts_nothing(gw):
     payload = issue_labeled(label="documentation")
     payload["issue"]["labels"] = [{"name": "bgagent"}, {"name": "documentation"}]
-    assert (await _send(gw, "issues", payload)).status_code == 202
+    assert (await _send(gw, "issues", payload)).status_code == 200
 
 
 @pytest.mark.parametrize("tamper", ["wrong secret", "no signature", "body changed"])
@@ -130,3 +130,42 @@ async def test_the_secret_can_come_from_secrets_manager(issuer):
     assert isinstance(gw.deps.secrets, CachedSecrets)
     assert (await _send(gw, "ping", {}, secret="from-secrets-manager-0123456789")).status_code == 200
     assert (await _send(gw, "ping", {})).status_code == 401
+
+
+_PR_ISSUE = {"number": 5, "title": "T", "pull_request": {"url": "u"}}
+
+
+@pytest.mark.parametrize("event, payload", [
+    ("issue_comment", {"action": "created", "repository": {"full_name": "acme/app"}, "issue": _PR_ISSUE,
+                       "comment": "@bgagent fix"}),
+    ("issue_comment", {"action": "created", "repository": {"full_name": "acme/app"},
+                       "issue": {**_PR_ISSUE, "labels": 5}, "comment": {"body": ["@bgagent"]}, "sender": "x"}),
+    ("issue_comment", {"action": "created", "repository": {"full_name": "acme/app"}, "issue": _PR_ISSUE,
+                       "comment": {"body": "@bgagent go", "author_association": "NONE"},
+                       "sender": {"login": "stranger"}}),
+    ("pull_request_review", {"action": "submitted", "repository": {"full_name": "acme/app"},
+                             "pull_request": {"number": "5", "head": "x"}, "review": {"state": None}}),
+    ("pull_request_review", {"action": "submitted", "repository": {"full_name": "acme/app"},
+                             "pull_request": {"number": 5, "head": {"ref": 7}}, "review": "changes_requested"}),
+    ("pull_request", {"action": "labeled", "repository": {"full_name": "acme/app"}, "pull_request": [],
+                      "label": "bgagent-review"}),
+    ("issue_comment", {"action": "created", "repository": {"full_name": "acme/app"}, "issue": _PR_ISSUE,
+                       "comment": {"body": "@bgagent again <!-- bgagent:task:01X -->",
+                                   "author_association": "OWNER"}, "sender": {"login": "owner"}}),
+])
+async def test_unexpected_shapes_strangers_and_the_bot_are_acknowledged_and_ignored(gw, event, payload):
+    resp = await _send(gw, event, payload)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["data"]["ignored"] is True and resp.json()["data"]["reason"]
+    assert gw.tasks.tasks == {}
+
+
+async def test_an_owner_mention_on_a_pull_request_starts_an_iteration_with_the_comment(gw):
+    payload = {"action": "created", "repository": {"full_name": "acme/app"}, "issue": _PR_ISSUE,
+               "comment": {"body": "@bgagent rename the helper", "author_association": "OWNER"},
+               "sender": {"login": "owner"}}
+    resp = await _send(gw, "issue_comment", payload)
+    assert resp.status_code == 201, resp.text
+    task = await gw.tasks.get(resp.json()["data"]["task_id"])
+    assert (task.task_type, task.pr_number, task.issue_number) == ("pr_iteration", 5, None)
+    assert task.task_description == "@bgagent rename the helper" and task.channel_metadata["thread"] == 5

@@ -38,6 +38,7 @@ class Platform:
     aws_endpoint: str
     names: ResourceNames
     root: Path
+    github_url: str = ""
 
     def token(self, user: str) -> str:
         return self.issuer.mint(user)
@@ -102,4 +103,4 @@ def running_platform(aws_endpoint: str, root: Path, *, iam: str = "off", **stack
         embedded.start()
         stack_ctx.callback(embedded.stop)
         issuer = LocalIssuer(config.state_dir / "issuer", config.api_url)
-        yield Platform(embedded, github, anthropic, issuer, config.api_url, aws_endpoint, names, root)
+        yield Platform(embedded, github, anthropic, issuer, config.api_url, aws_endpoint, names, root, github_url)

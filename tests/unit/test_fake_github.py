@@ -115,7 +115,8 @@ def test_create_pull_and_duplicate(github: tuple[FakeGitHub, httpx.Client], bare
     pr = created.json()
     assert pr["number"] == 5  # issues and PRs share numbering
     assert pr["html_url"] == f"http://github.local/{REPO}/pull/5"
-    assert pr["head"] == {"ref": "feature/x", "sha": bare_repo["feature"], "label": "acme:feature/x"}
+    assert pr["head"] == {"ref": "feature/x", "sha": bare_repo["feature"], "label": "acme:feature/x",
+                          "repo": {"full_name": REPO}}
     assert pr["base"]["ref"] == "main" and pr["state"] == "open" and pr["draft"] is True
     duplicate = client.post(f"/repos/{REPO}/pulls", json={**payload, "head": "acme:feature/x"})
     assert duplicate.status_code == 422

@@ -14,7 +14,8 @@ from pydantic import RootModel, ValidationError
 
 from services.gateway.deps import Deps
 from services.gateway.errors import ApiError
-from services.gateway.github_triggers import matching_rule, read_issue_event
+from services.gateway.github_senders import refusal, start_status
+from services.gateway.github_triggers import instruction, matching_rule, read_event
 from services.gateway.openapi import ALWAYS, errors, success_headers
 from services.gateway.routes.tasks import submission_response
 from services.gateway.schemas import (Acknowledgement, AcknowledgementResponse, CreateTaskRequest, PongResponse,
@@ -33,13 +34,13 @@ _BODY = {"requestBody": {"required": True, "description": "GitHub's event payloa
     "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"payload": {"type": "string"}}}}}}}
 
 
-class GitHubOkResponse(RootModel[PongResponse | TaskResponse]):
-    """200: the answer to a ping, or a redelivered event's original task."""
+class GitHubOkResponse(RootModel[PongResponse | TaskResponse | AcknowledgementResponse]):
+    """200: the answer to a ping, a redelivered event's original task, or an event deliberately ignored."""
 
 
 def _ignored(reason: str) -> JSONResponse:
     log.info("github event ignored", extra={"reason": reason})
-    return JSONResponse({"data": Acknowledgement(reason=reason).model_dump()}, status_code=202)
+    return JSONResponse({"data": Acknowledgement(reason=reason).model_dump()}, status_code=200)
 
 
 def _payload(request: Request, raw: bytes) -> Any:
@@ -55,16 +56,17 @@ def _payload(request: Request, raw: bytes) -> Any:
 @router.post("/v1/github/events", status_code=201, response_model=None, openapi_extra=_BODY,
              summary="Receive a GitHub webhook event",
              description="Signed with X-Hub-Signature-256 over the raw body with the platform's GitHub webhook "
-                         "secret. `ping` answers 200; an issue event matching the repo's trigger rules (default: "
-                         "issue labeled `bgagent`) creates a task (201; a redelivery returns it with 200); "
-                         "anything else is acknowledged with 202 and ignored.",
+                         "secret. `ping` answers 200; an event matching the repo's trigger rules (default: "
+                         "issue labeled `bgagent`, `@bgagent` on a pull request, a review requesting changes on a "
+                         "bgagent pull request, the `bgagent-review` label) creates a task (201; a redelivery "
+                         "returns it with 200); anything else is answered 200 `ignored` with the reason.",
              responses={**errors("VALIDATION_ERROR", "UNAUTHORIZED", "PAYLOAD_TOO_LARGE", "DUPLICATE_TASK",
                                  "SERVICE_UNAVAILABLE", *ALWAYS),
-                        200: {"model": GitHubOkResponse, "description": "pong, or a redelivery's original task",
+                        200: {"model": GitHubOkResponse,
+                              "description": "pong, a redelivery's original task, or `ignored` with the reason",
                               "headers": success_headers(Idempotent_Replay="true on a redelivery")},
                         201: {"model": TaskResponse, "description": "the task the event started",
-                              "headers": success_headers(Location="the new task's URL")},
-                        202: {"model": AcknowledgementResponse, "description": "received, deliberately ignored"}})
+                              "headers": success_headers(Location="the new task's URL")}})
 async def github_event(
     request: Request, d: Deps, response: Response,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
@@ -83,21 +85,33 @@ async def github_event(
     delivery = (x_github_delivery or "").strip()
     if not _DELIVERY.match(delivery):
         raise ApiError("VALIDATION_ERROR", "X-GitHub-Delivery must be 1-128 visible ASCII characters")
-    found = read_issue_event(event, _payload(request, raw))
+    found = read_event(event, _payload(request, raw))
     if isinstance(found, str):
         return _ignored(found)
     repo = await d.repos.get(found.repo)
     if repo is None or not repo.active:
         return _ignored(f"repository {found.repo} is not onboarded")
-    if matching_rule(repo.effective_github_triggers, found) is None:
+    rule = matching_rule(repo.effective_github_triggers, found)
+    if rule is None:
         return _ignored(f"no trigger rule of {found.repo} matches {event}/{found.action}")
+    refused = await refusal(d, rule, found)
+    if refused:
+        return _ignored(refused)
+    pr = found.number if rule.task_type != "new_task" else None
     try:
-        body = CreateTaskRequest(repo=found.repo, issue_number=found.issue_number,
-                                 task_description=found.title[:10_000] or None)
+        body = CreateTaskRequest(repo=found.repo, issue_number=None if pr else found.number, pr_number=pr,
+                                 task_type=rule.task_type, task_description=instruction(rule, found))
     except ValidationError:
-        return _ignored("the issue cannot become a task")
-    metadata = {"delivery_id": delivery, "event": event, "action": found.action, "sender": found.sender}
-    submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
-                                  channel_metadata={k: v for k, v in metadata.items() if v is not None},
-                                  idempotency_key=f"github#{delivery}")
+        return _ignored("the event cannot become a task")
+    metadata = {"delivery_id": delivery, "event": event, "action": found.action, "sender": found.sender,
+                "thread": found.number}
+    try:
+        submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
+                                      channel_metadata={k: v for k, v in metadata.items() if v is not None},
+                                      idempotency_key=f"github#{delivery}")
+    except ApiError as exc:
+        if exc.code != "PR_NOT_FOUND":
+            raise
+        return _ignored(exc.message)
+    await start_status(d, submitted.task)
     return submission_response(submitted, response)

@@ -1,0 +1,64 @@
+"""An iteration's push when the PR's branch moved meanwhile: rebase once and push, or fail with a remedy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from agent.errors import PushRejected
+from agent.iteration import IterationDeliverer, iteration_comment
+from agent.pull_request import TestReport
+from agent.workspace import Workspace
+from shared.hydration.context import HydratedContext
+from tests.agent.conftest import git, make_bare_repo
+
+BRANCH = "bgagent/x/feature"
+
+
+def _context(bare: Path) -> HydratedContext:
+    return HydratedContext(task_id="t", repo="acme/app", clone_url=str(bare), default_branch="main",
+                           branch_name=BRANCH, system_prompt="s", user_prompt="u", prompt_version="v",
+                           model_id="m", max_turns=5, task_type="pr_iteration", pr_number=1)
+
+
+async def _moved_branch(tmp_path: Path, theirs: dict[str, str]) -> tuple[Path, Workspace, IterationDeliverer]:
+    """A PR branch, our clone of it with one new commit, and someone else's push after we cloned."""
+    bare = make_bare_repo(tmp_path, {"shared.txt": "base\n"})
+    git(tmp_path, "clone", "-q", str(bare), "other")
+    other = tmp_path / "other"
+    git(other, "checkout", "-q", "-b", BRANCH)
+    git(other, "push", "-q", "origin", BRANCH)
+    ws = Workspace("01TASKITERATION", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
+    assert await ws.clone(str(bare), None, branch=BRANCH, default_branch="main") is True
+    (ws.repo / "ours.txt").write_text("ours\n")
+    (ws.repo / "shared.txt").write_text("ours\n")
+    await ws.commit_all("ours", branch=BRANCH)
+    for path, text in theirs.items():
+        (other / path).write_text(text)
+    git(other, "-c", "user.name=o", "-c", "user.email=o@x", "commit", "-qam", "theirs")
+    git(other, "push", "-q", "origin", BRANCH)
+    return bare, ws, IterationDeliverer(ws, None, None, token=None, test_timeout=30)  # type: ignore[arg-type]
+
+
+async def test_a_branch_that_moved_is_rebased_on_once_and_pushed(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    bare, ws, deliverer = await _moved_branch(tmp_path / "x", {"README.md": "changed by a teammate\n"})
+    await deliverer._push_once_more_after_rebase(_context(bare))
+    log = git(bare, "log", "--format=%s", BRANCH).splitlines()
+    assert log[:2] == ["ours", "theirs"]  # our commit replayed on top of theirs, nothing overwritten
+
+
+async def test_a_conflicting_move_fails_with_a_remedy_and_overwrites_nothing(tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    bare, ws, deliverer = await _moved_branch(tmp_path / "x", {"shared.txt": "theirs\n"})
+    with pytest.raises(PushRejected, match="submit the iteration again"):
+        await deliverer._push_once_more_after_rebase(_context(bare))
+    assert git(bare, "log", "-1", "--format=%s", BRANCH) == "theirs"
+
+
+def test_the_comment_says_what_changed_and_how_the_tests_went() -> None:
+    text = iteration_comment("Renamed it.", 2, TestReport("pytest", False, 1, "boom"), None)
+    assert "pushed 2 commit(s)" in text and "Renamed it." in text and "**failed** (exit 1)" in text
+    assert "found nothing to change" in iteration_comment("", 0, None, None)

@@ -17,6 +17,7 @@ from services.gateway.middleware import BodyLimit, RequestContext, error_respons
 from services.gateway.routes import (github, refusals, schedules, signed_webhooks, steering, streams, tasks,
                                      ui_login, webhooks)
 from services.gateway.schemas import Health, HealthResponse
+from services.gateway.ui.steering_api import ApiSteering
 from services.gateway.ui import mount as panel
 from shared.attachments.errors import AttachmentRejected
 
@@ -61,6 +62,8 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
+    if not d.steering.available:  # the panel's nudges and approvals use the steering routes below
+        d.steering = ApiSteering(d)
     for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
                    github.router, schedules.router, ui_login.router):
         app.include_router(router)

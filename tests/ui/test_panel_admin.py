@@ -59,10 +59,29 @@ class FakeSteering:
         self.nudges.append((user_id, task_id, message))
 
 
-async def test_approvals_say_when_steering_is_not_installed(gw):
+async def test_the_panel_decides_real_approval_requests_through_the_api_rules(gw):
+    from shared.steering.models import Approval, ApprovalRule
+    from shared.tasks.models import Task
+    from shared.tasks.states import TaskStatus as S
+
+    task = await gw.tasks.create(Task.new(user_id="alice", repo="acme/app", task_description="x"))
+    for status in (S.HYDRATING, S.RUNNING):
+        await gw.tasks.transition(task.task_id, status, max_active=5)
+    approval = await gw.deps.approvals.request(Approval.new(  # as the agent does: request, then wait
+        task_id=task.task_id, user_id="alice", rule=ApprovalRule(name="installs", pattern="pip install"),
+        command="pip install <evil>", reason="need a package"))
+    await gw.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
     async with browser(gw, "alice") as b:
-        html = (await b.get("/ui/approvals")).text
-    assert "does not take approval requests yet" in html and "Approve" not in html
+        page = await b.get("/ui/approvals")
+        assert "pip install &lt;evil&gt;" in page.text and "Approve" in page.text  # escaped, and decidable
+        resp = await b.post(f"/ui/approvals/{task.task_id}/{approval.approval_id}",
+                            data={"csrf_token": csrf_of(page.text), "decision": "approve"})
+        assert resp.status_code == 303
+    decided = await gw.deps.approvals.get(task.task_id, approval.approval_id)
+    assert decided.status == "approved" and decided.decided_by == "alice"
+    assert (await gw.tasks.get(task.task_id)).status == S.RUNNING  # handed back to the agent
+    async with browser(gw, "mallory") as b:  # another user sees nothing to decide
+        assert "pip install" not in (await b.get("/ui/approvals")).text
 
 
 async def test_approvals_and_nudges_go_through_the_steering_adapter(gw):

@@ -1,0 +1,39 @@
+"""The panel's steering adapter over the gateway's own nudge and approval routes (one copy of their rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.gateway.auth import Principal
+from services.gateway.deps import GatewayDeps
+from services.gateway.routes import steering as routes
+from services.gateway.schemas_steering import DecisionRequest, NudgeRequest
+from services.gateway.ui.steering import PendingRequest
+
+
+@dataclass
+class ApiSteering:
+    """Nudges and decisions made from the panel go through the same checks as POST /v1/tasks/{id}/…."""
+
+    deps: GatewayDeps
+    available: bool = True
+
+    async def pending(self, user_id: str) -> list[PendingRequest]:
+        listed = await routes.pending(Principal(user_id, {}), self.deps)
+        repos: dict[str, str] = {}
+        found = []
+        for a in listed.data:
+            if a.task_id not in repos:
+                task = await self.deps.tasks.get(a.task_id)
+                repos[a.task_id] = task.repo if task else ""
+            found.append(PendingRequest(task_id=a.task_id, request_id=a.approval_id, repo=repos[a.task_id],
+                                        summary=f"{a.command}  (rule {a.rule})", requested_at=a.created_at))
+        return found
+
+    async def decide(self, user_id: str, task_id: str, request_id: str, *, approve: bool) -> None:
+        route = routes.approve if approve else routes.deny
+        await route(task_id, DecisionRequest(approval_id=request_id, reason="decided in the web panel"),
+                    Principal(user_id, {}), self.deps)
+
+    async def nudge(self, user_id: str, task_id: str, message: str) -> None:
+        await routes.nudge(task_id, NudgeRequest(message=message), Principal(user_id, {}), self.deps)

@@ -97,10 +97,10 @@ def bwrap_argv(paths: SandboxPaths, *, etc: Path, readonly: Sequence[str], limit
     args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--hostname", "bgagent-sandbox",
             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
             *_system_binds(etc)]
+    targets = [*(Path(p) for p in readonly), paths.home, paths.repo, *([Path(EGRESS_SOCKET)] if egress else [])]
+    args += _traversable_parents(targets)  # an operator's toolchain under /root or /work must be reachable too
     for path in readonly:
         args += ["--ro-bind-try", path, path]
-    targets = [paths.home, paths.repo, *([Path(EGRESS_SOCKET)] if egress else [])]
-    args += _traversable_parents(targets)
     args += ["--bind", str(paths.home), str(paths.home), "--bind", str(paths.repo), str(paths.repo)]
     if egress is not None:
         socket, forwarder = egress

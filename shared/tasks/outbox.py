@@ -6,11 +6,11 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Collection, Mapping, Sequence
 
+from shared.clock import parse_time
 from shared.events.bus import EventPublisher, detail_of
 from shared.events.models import EventDetail
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.observability.task_metrics import record_started, record_terminal
-from shared.clock import parse_time
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 from shared.tasks.store import TaskStore

@@ -7,8 +7,7 @@ import uuid
 from fastapi import FastAPI, Request
 
 from services.gateway.middleware import error_response
-from services.gateway.refusals import (InvalidField, KeyUsedElsewhere, NotCancellable, RepoNotOnboarded,
-                                      TryAgainShortly)
+from services.gateway.refusals import InvalidField, KeyUsedElsewhere, NotCancellable, RepoNotOnboarded, TryAgainShortly
 from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TaskNotFound
 

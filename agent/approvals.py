@@ -119,6 +119,7 @@ class ApprovalGate:
         rule = first_gate(self._rules, command, self._pre_approved) if isinstance(command, str) else None
         if rule is None or tool_input.get("restart"):
             return await self._inner.run(tool_input)
+        assert isinstance(command, str)  # a rule is only found for a string command
         approval = await self._waiter.decision(rule, command, self._reason())
         if approval.status == "approved":
             return await self._inner.run(tool_input)

@@ -262,6 +262,7 @@ class AgentRunner:
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home],
                                read_only=context.task_type == "pr_review")
         said: list[ModelLoop] = []  # the loop, once built: a gated command's reason is its newest text
+        assert ws.sandbox is not None  # the workspace is opened with its sandbox before the loop runs
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),
                            task, context, lambda: said[0].last_text if said else "")

@@ -112,9 +112,10 @@ def create_app(d: GatewayDeps) -> FastAPI:
     async def healthz() -> HealthResponse:
         return HealthResponse(data=Health(status="ok"))
 
-    if d.local_issuer is not None:
+    issuer = d.local_issuer
+    if issuer is not None:
         @app.get("/.well-known/jwks.json", include_in_schema=False)
         async def jwks() -> dict:
-            return d.local_issuer.jwks()
+            return issuer.jwks()
 
     return app

@@ -11,13 +11,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
 from agent.tools.protocol import Tool, ToolResult
+from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, ApprovalRule, first_gate
 from shared.steering.resume import TaskTransitions, resume_task
 from shared.tasks.errors import TransitionConflict
-from shared.clock import utcnow
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 
@@ -119,6 +119,7 @@ class ApprovalGate:
         rule = first_gate(self._rules, command, self._pre_approved) if isinstance(command, str) else None
         if rule is None or tool_input.get("restart"):
             return await self._inner.run(tool_input)
+        assert isinstance(command, str)  # a rule is only found for a string command
         approval = await self._waiter.decision(rule, command, self._reason())
         if approval.status == "approved":
             return await self._inner.run(tool_input)

@@ -15,16 +15,16 @@ from agent.runner import AgentDeps, AgentRunner, RunReport
 from agent.sandbox.factory import SandboxFactory
 from agent.settings import AgentSettings
 from agent.trajectory import S3TrajectoryStore
+from shared.attachments.store import S3AttachmentStore
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
-from shared.attachments.store import S3AttachmentStore
 from shared.hydration.context import S3ContextStore
 from shared.memory.store import DynamoMemoryStore
+from shared.observability.redaction import register_secret
 from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.nudges import DynamoNudgeStore
 from shared.steering.transactions import SteeringTables
-from shared.observability.redaction import register_secret
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ from typing import Any, Mapping, Protocol
 
 from agent.errors import Cancelled, NotStarted
 from shared.aws.errors import StoreUnavailable
-from shared.tasks.errors import TransitionConflict
 from shared.clock import utcnow
+from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 

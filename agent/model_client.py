@@ -59,7 +59,8 @@ def _usage(usage: Any) -> Usage:
 def describe_status_error(exc: anthropic.APIStatusError) -> str:
     """`400 invalid_request_error: prompt is too long` rather than a dump of the response."""
     body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    raw = body.get("error")
+    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
     kind, message = error.get("type") or type(exc).__name__, error.get("message") or exc.message
     return f"{exc.status_code} {kind}: {message}"
 
@@ -67,7 +68,8 @@ def describe_status_error(exc: anthropic.APIStatusError) -> str:
 def model_not_served(exc: anthropic.APIStatusError) -> bool:
     """True when the API refuses because it does not (or no longer) serve the requested model."""
     body = exc.body if isinstance(exc.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    raw = body.get("error")
+    error: dict[str, Any] = raw if isinstance(raw, dict) else {}
     message = str(error.get("message") or exc.message)
     if exc.status_code == 404 or error.get("type") == "not_found_error":
         return True

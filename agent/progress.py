@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, cast
 
 from agent.model_loop import TurnRecord
 from agent.pricing import Usage
@@ -46,7 +46,8 @@ class Progress:
             return
         self.written += 1
         try:
-            await self._trail.append_event(self._task_id, event_type, redact_value(dict(metadata)))
+            redacted = cast(dict[str, Any], redact_value(dict(metadata)))
+            await self._trail.append_event(self._task_id, event_type, redacted)
         except StoreUnavailable as exc:
             # The trail is for people watching; a lost progress event must not fail the run.
             log.warning("could not write %s event: %s", event_type, exc)

@@ -10,44 +10,44 @@ from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from agent.attachments import AttachmentSource, attachment_blocks
 from agent.approvals import ApprovalGate, ApprovalWaiter, TaskMoves
+from agent.attachments import AttachmentSource, attachment_blocks
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
 from agent.guard import TaskGuard, TaskRows
+from agent.iteration import IterationDeliverer
+from agent.memory import RunFacts, remember, remember_review
 from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
-from agent.progress import EventTrail, Progress
-from agent.iteration import IterationDeliverer
-from agent.pull_request import PullRequests
-from agent.memory import RunFacts, remember, remember_review
 from agent.nudges import NudgeInbox
-from agent.review import ReviewDeliverer
+from agent.progress import EventTrail, Progress
+from agent.pull_request import PullRequests
 from agent.result import RunOutcome
-from agent.trajectory import TrajectoryStore, trajectory_document
-from agent.settings import AgentSettings
+from agent.review import ReviewDeliverer
 from agent.sandbox.factory import SandboxFactory, TaskSandboxRequest, config_from
 from agent.sandbox.protocol import SandboxPaths
 from agent.sandbox.reporting import EgressTrail
+from agent.settings import AgentSettings
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
 from agent.tools.policy import CommandPolicy
 from agent.tools.protocol import Tool
 from agent.tools.toolbox import Toolbox
+from agent.trajectory import TrajectoryStore, trajectory_document
 from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
+from shared.clock import utcnow
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.githost.status_comment import try_post_status
-from shared.memory.store import MemoryStore
 from shared.hydration.context import HydratedContext
 from shared.llm.errors import UnknownModel
 from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
+from shared.memory.store import MemoryStore
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
-from shared.clock import utcnow
 from shared.steering.approvals import ApprovalStore
 from shared.steering.nudges import NudgeStore
 from shared.tasks.models import Task
@@ -262,6 +262,7 @@ class AgentRunner:
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home],
                                read_only=context.task_type == "pr_review")
         said: list[ModelLoop] = []  # the loop, once built: a gated command's reason is its newest text
+        assert ws.sandbox is not None  # the workspace is opened with its sandbox before the loop runs
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),
                            task, context, lambda: said[0].last_text if said else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from agent.model_loop import LoopResult
 from shared.hydration.context import HydratedContext
@@ -32,10 +32,10 @@ class S3TrajectoryStore:
 
 def trajectory_document(context: HydratedContext, loop: LoopResult) -> dict[str, Any]:
     """Everything the model saw and did, with every secret masked."""
-    return redact_value({
+    return cast(dict[str, Any], redact_value({
         "task_id": context.task_id, "repo": context.repo, "model_id": context.model_id,
         "prompt_version": context.prompt_version, "system": context.system_prompt,
         "messages": loop.transcript, "stop": loop.stop, "error": loop.error, "cost_usd": loop.cost_usd,
         "usage": asdict(loop.usage) if hasattr(loop.usage, "__dataclass_fields__") else vars(loop.usage),
         "turns": [asdict(r) for r in loop.records],
-    })
+    }))

@@ -92,7 +92,8 @@ def run(tasks: int, agent: str) -> None:
             if op == "sqs.ReceiveMessage":
                 print(f"{proc:<11} {op:<38} {'(polls)':>9}  {calls[op] / elapsed_hours:,.0f}/h while running")
                 continue
-            items = calls.get("dynamodb.TransactWriteItems.items", 0) / tasks if op.endswith("TransactWriteItems") else 0
+            items = (calls.get("dynamodb.TransactWriteItems.items", 0) / tasks
+                     if op.endswith("TransactWriteItems") else 0)
             total_cost += _cost(op, per_task, items)
             print(f"{proc:<11} {op:<38} {per_task:>9.2f}")
     counted = sum(n for c in per_process.values() for op, n in c.items()

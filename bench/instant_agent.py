@@ -7,11 +7,11 @@ import asyncio
 import sys
 
 from shared.aws.clients import AwsClients
+from shared.clock import utcnow
 from shared.events.bus import EventBridgePublisher
 from shared.events.models import AgentFinished
 from shared.settings import PlatformSettings
 from shared.tasks.dynamo_store import DynamoTaskStore
-from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 

@@ -50,7 +50,7 @@ async def per_command(base: Path, n: int) -> None:
     for label, mode, allowlist in (("outside (off)", "off", ()), ("bwrap", "bwrap", ()),
                                    ("bwrap + egress forwarder", "bwrap", ("pypi.org",))):
         sandbox = await _open(_workspace(base), mode, allowlist)
-        times = await _timed(n, lambda: sandbox.run("true", timeout=10, output_limit=1000))
+        times = await _timed(n, lambda sandbox=sandbox: sandbox.run("true", timeout=10, output_limit=1000))
         await sandbox.close()
         print(f"command `true` {label:26} ms: {summary(times)}")
         per_command.medians[label] = statistics.median(times)  # type: ignore[attr-defined]
@@ -62,7 +62,7 @@ per_command.medians = {}  # type: ignore[attr-defined]
 async def per_start(base: Path, n: int) -> None:
     for label, mode, allowlist in (("off", "off", ()), ("bwrap", "bwrap", ()), ("bwrap + egress proxy", "bwrap",
                                                                                   ("pypi.org",))):
-        async def start() -> None:
+        async def start(mode: str = mode, allowlist: tuple[str, ...] = allowlist) -> None:
             sandbox = await _open(_workspace(base), mode, allowlist)
             await sandbox.close()
         times = await _timed(n, start)

@@ -20,7 +20,7 @@ def attachment(spec: str) -> dict:
         return {"type": "url", "url": spec}
     path = Path(spec)
     content_type = _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
-    if content_type not in _TYPES.values():
+    if content_type is None or content_type not in _TYPES.values():
         raise UsageError(f"cannot attach {spec}: only png, jpeg, gif, webp, txt, md, csv, json and pdf files")
     try:
         data = path.read_bytes()

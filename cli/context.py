@@ -119,13 +119,14 @@ class Context:
         if p.auth == "local" and state is None and not (p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL")):
             raise CliError("no embedded stack is running", hint="bgagent local up (or --profile for a deployed stack)")
         endpoint = p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL") or (state or {}).get("aws_endpoint_url")
-        from_emulator = bool(state) and endpoint == state.get("aws_endpoint_url") and not env.get("AWS_ACCESS_KEY_ID")
+        from_emulator = (state is not None and endpoint == state.get("aws_endpoint_url")
+                         and not env.get("AWS_ACCESS_KEY_ID"))
         return OperatorTarget(
             stack_name=p.stack_name or env.get("BGAGENT_STACK_NAME") or (state or {}).get("stack_name") or "bgagent",
             region=p.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
             or (state or {}).get("region") or "us-east-1",
             endpoint_url=endpoint or None,
-            credentials=emulator_credentials(state) if from_emulator else None,
+            credentials=emulator_credentials(state) if from_emulator and state is not None else None,
         )
 
 

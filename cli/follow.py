@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from rich.console import Console
+from rich.status import Status
 
 from cli.api import ApiClient
 from cli.errors import ApiError, NetworkError
@@ -24,15 +25,16 @@ class Watcher:
         self._console = console
         self._live = live
         self._json_out = json_out
-        self._status = None
+        self._status: Status | None = None
 
     def __enter__(self) -> "Watcher":
         if self._live and self._json_out is None:
-            self._status = self._console.status("waiting for the first events…")
-            self._status.__enter__()
+            status = self._console.status("waiting for the first events…")
+            status.__enter__()
+            self._status = status
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         if self._status is not None:
             self._status.__exit__(*exc)
 

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from cli.errors import CliError, NetworkError, UsageError
 from shared.aws.dynamo import serialize, values
+from shared.clock import utcnow
 from shared.repos.models import RepoConfig
 from shared.repos.store import DynamoRepoStore
-from shared.clock import utcnow
 from shared.topology.names import ResourceNames
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
-from agent.settings import AgentSettings
 from agent.sandbox.bwrap import PROXY_PORT, BwrapSandbox, build_etc, bwrap_argv
 from agent.sandbox.direct import DirectSandbox
 from agent.sandbox.egress import EgressProxy
@@ -19,6 +18,7 @@ from agent.sandbox.egress_policy import AddressCheck, EgressPolicy, Resolver, Ve
 from agent.sandbox.errors import SandboxUnavailable
 from agent.sandbox.limits import child_setup, hand_over, task_uid
 from agent.sandbox.protocol import Sandbox, SandboxLimits, SandboxMode, SandboxPaths
+from agent.settings import AgentSettings
 
 log = logging.getLogger(__name__)
 OnEgress = Callable[[str, int, Verdict], Awaitable[None]]

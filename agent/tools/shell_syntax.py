@@ -27,7 +27,9 @@ class ShellSyntaxError(ValueError):
 
 def strip_heredocs(command: str) -> str:
     """The command without here-document bodies: their text is data, not commands."""
-    lines, out, pending = command.split("\n"), [], []
+    lines = command.split("\n")
+    out: list[str] = []
+    pending: list[str] = []
     for line in lines:
         if pending:
             if line.strip() == pending[0]:

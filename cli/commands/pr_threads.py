@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Literal
 
 from rich.markup import escape
 
@@ -34,7 +35,7 @@ def comment(ctx: Context, args: argparse.Namespace) -> int:
 
     async def add(host: LocalGitHost) -> PostedComment:
         await host.get_pull(args.repo, args.number)
-        kind = "review_comment" if args.path else "comment"
+        kind: Literal["review_comment", "comment"] = "review_comment" if args.path else "comment"
         return await host.threads.add(args.repo, args.number, kind, args.text, author=author, path=args.path,
                                       line=args.line)
 

@@ -140,5 +140,6 @@ def offboard(ctx: Context, args: argparse.Namespace) -> int:
     config = asyncio.run(offboard_repo(ctx.operator_target(), args.repo))
     if config is None:
         raise CliError(f"{args.repo} is not onboarded", hint="`bgagent repo list` shows the repositories")
-    ctx.show(args.json, config.model_dump(mode="json"), lambda: f"{config.repo} {styled(config.status)}: new tasks on it are refused")
+    ctx.show(args.json, config.model_dump(mode="json"),
+             lambda: f"{config.repo} {styled(config.status)}: new tasks on it are refused")
     return EXIT_OK

@@ -9,15 +9,15 @@ from pathlib import Path
 from rich.markup import escape
 
 from cli.api import collect
+from cli.attachments import attachment
 from cli.commands.arguments import float_range, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
 from cli.follow import Watcher, follow_task
-from cli.attachments import attachment
-from shared.tasks.states import TaskStatus
 from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
 from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.tasks.states import TaskStatus
 
 PAGE = 100
 

@@ -160,10 +160,11 @@ def _named_denials() -> None:
                          f"on resource: {self._bgagent_resource}")
         raise error
 
-    IAMRequestBase.check_action_permitted = check
-    IAMRequest._raise_access_denied = denied
-    IAMRequest._raise_invalid_access_key = invalid
-    S3IAMRequest._raise_access_denied = s3_denied
+    # moto's request checks, replaced on purpose
+    setattr(IAMRequestBase, "check_action_permitted", check)  # noqa: B010
+    setattr(IAMRequest, "_raise_access_denied", denied)  # noqa: B010
+    setattr(IAMRequest, "_raise_invalid_access_key", invalid)  # noqa: B010
+    setattr(S3IAMRequest, "_raise_access_denied", s3_denied)  # noqa: B010
 
 
 def enforce_like_aws() -> None:
@@ -175,9 +176,13 @@ def enforce_like_aws() -> None:
 
     if getattr(DynamoHandler, "_bgagent_authorized", False):
         return
-    DynamoHandler._authenticate_and_authorize_normal_action = _authorize(dynamodb_requests)
-    EventsHandler._authenticate_and_authorize_normal_action = _authorize(events_requests)
-    SecretsManagerResponse._authenticate_and_authorize_normal_action = _authorize(secrets_requests)
-    SQSResponse._determine_resource = _sqs_resource(SQSResponse._determine_resource)
+    # moto's handlers, patched on purpose to enforce the stack's IAM policies
+    setattr(DynamoHandler, "_authenticate_and_authorize_normal_action",  # noqa: B010
+            _authorize(dynamodb_requests))
+    setattr(EventsHandler, "_authenticate_and_authorize_normal_action",  # noqa: B010
+            _authorize(events_requests))
+    setattr(SecretsManagerResponse, "_authenticate_and_authorize_normal_action",  # noqa: B010
+            _authorize(secrets_requests))
+    setattr(SQSResponse, "_determine_resource", _sqs_resource(SQSResponse._determine_resource))  # noqa: B010
     _named_denials()
-    DynamoHandler._bgagent_authorized = True
+    setattr(DynamoHandler, "_bgagent_authorized", True)  # noqa: B010

@@ -15,9 +15,9 @@ import httpx
 from cli.errors import CliError
 from cli.local.launcher import LOCK_FILE, read_lock
 from cli.local.processes import terminate, wait_gone
-from shared.compute.pids import cmdline, pid_alive
 from cli.local.stack import StackConfig
 from cli.state import read_stack_state
+from shared.compute.pids import cmdline, pid_alive
 
 LAUNCHER_LOG = "launcher.log"
 

@@ -38,7 +38,9 @@ def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
-    planned, seen, errors = [], set(), []
+    planned: list[Any] = []
+    seen: set[tuple[str, str]] = set()
+    errors: list[tuple[str | None, str | None, Any]] = []
     for item in transact_items:
         if len(item) > 1:
             raise TransactWriteSingleOpException
@@ -98,7 +100,7 @@ def make_dynamodb_atomic() -> threading.RLock:
 
     if getattr(DynamoDBBackend, "_bgagent_atomic", False):
         return _LOCK
-    DynamoDBBackend.transact_write_items = _transact_write_items
+    setattr(DynamoDBBackend, "transact_write_items", _transact_write_items)  # noqa: B010  moto patched on purpose
     lock = _LOCK
 
     def locked(method):
@@ -111,7 +113,7 @@ def make_dynamodb_atomic() -> threading.RLock:
     for name, member in inspect.getmembers(DynamoDBBackend, inspect.isfunction):
         if not name.startswith("_"):
             setattr(DynamoDBBackend, name, locked(member))
-    DynamoDBBackend._bgagent_atomic = True
+    setattr(DynamoDBBackend, "_bgagent_atomic", True)  # noqa: B010  a marker on moto's class
     return lock
 
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from shared.compute.pids import pid_alive, start_time
 from cli.local.stack import EmbeddedStack, StackConfig
+from shared.compute.pids import pid_alive, start_time
 
 LOCK_FILE = "launcher.json"
 

@@ -143,6 +143,7 @@ class EmbeddedStack:
     def _enforce_iam(self, session: boto3.Session) -> boto3.Session:
         """Give every role its user and switch enforcement on; the session the stack itself goes on with."""
         self._progress("creating one IAM user per role with its Pulumi policy; enforcing IAM from now on")
+        assert self.aws_endpoint is not None  # the emulator is up before IAM is enforced on it
         self.credentials = iam.provision(session, self.aws_endpoint, build_topology(ResourceNames(
             self.config.stack_name)), self.config.state_dir / "iam")
         iam.enforce(self.aws_endpoint)

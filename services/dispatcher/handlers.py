@@ -6,6 +6,7 @@ import logging
 
 from pydantic import BaseModel
 
+from shared.clock import utcnow
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import ComputeStrategy
 from shared.events.bus import EventPublisher
@@ -14,7 +15,6 @@ from shared.messaging.errors import RetryLater
 from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.tasks.errors import TaskNotFound, TransitionConflict
-from shared.clock import utcnow
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore

@@ -11,8 +11,8 @@ from shared.events.bus import EventPublisher
 from shared.events.models import AgentFinished, ComputeSessionStopped, EcsTaskStateChange
 from shared.githost.errors import GitHostError
 from shared.githost.protocol import GitHost
-from shared.memory.notes import episode_text
 from shared.githost.status_comment import try_post_status
+from shared.memory.notes import episode_text
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.messaging.routing import dispatch, routing_table

@@ -29,7 +29,7 @@ async def main() -> None:
         server = uvicorn.Server(config)
         # uvicorn re-raises SIGTERM after serving, which would end the process before the clients
         # close (and flush what they must): stop serving on the signal and return normally instead.
-        server.capture_signals = contextlib.nullcontext
+        setattr(server, "capture_signals", contextlib.nullcontext)  # noqa: B010  uvicorn's hook replaced on purpose
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, setattr, server, "should_exit", True)

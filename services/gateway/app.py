@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 import uuid
 
 from fastapi import FastAPI, Request
@@ -14,11 +13,20 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
-from services.gateway.routes import (github, refusals, schedules, signed_webhooks, steering, streams, tasks,
-                                     ui_login, webhooks)
+from services.gateway.routes import (
+    github,
+    refusals,
+    schedules,
+    signed_webhooks,
+    steering,
+    streams,
+    tasks,
+    ui_login,
+    webhooks,
+)
 from services.gateway.schemas import Health, HealthResponse
-from services.gateway.ui.steering_api import ApiSteering
 from services.gateway.ui import mount as panel
+from services.gateway.ui.steering_api import ApiSteering
 from shared.attachments.errors import AttachmentRejected
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -104,9 +112,10 @@ def create_app(d: GatewayDeps) -> FastAPI:
     async def healthz() -> HealthResponse:
         return HealthResponse(data=Health(status="ok"))
 
-    if d.local_issuer is not None:
+    issuer = d.local_issuer
+    if issuer is not None:
         @app.get("/.well-known/jwks.json", include_in_schema=False)
         async def jwks() -> dict:
-            return d.local_issuer.jwks()
+            return issuer.jwks()
 
     return app

@@ -13,8 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.attachments.content import checked_content
 from shared.attachments.errors import AttachmentRejected
-from shared.attachments.models import (FILE_TYPES, IMAGE_TYPES, MAX_ATTACHMENTS, MAX_INLINE_BYTES, MAX_INLINE_TOTAL,
-                                       AttachmentRef)
+from shared.attachments.models import (
+    FILE_TYPES,
+    IMAGE_TYPES,
+    MAX_ATTACHMENTS,
+    MAX_INLINE_BYTES,
+    MAX_INLINE_TOTAL,
+    AttachmentRef,
+)
 from shared.attachments.store import AttachmentStore, stored_ref
 
 log = logging.getLogger(__name__)

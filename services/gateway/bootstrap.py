@@ -14,17 +14,17 @@ from services.gateway.auth import JwtVerifier, LocalJwks, RemoteJwks
 from services.gateway.deps import GatewayDeps
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
-from services.gateway.ui.sessions import DynamoUiSessions
 from services.gateway.streaming import FeedHub, StreamSlots
+from services.gateway.ui.sessions import DynamoUiSessions
+from shared.attachments.store import S3AttachmentStore
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
+from shared.githost.factory import build_git_host
 from shared.githost.local import LocalGitHost
 from shared.llm.lifecycle import configured_model_notices
-from shared.githost.factory import build_git_host
 from shared.observability.redaction import register_secret
 from shared.repos.store import DynamoRepoStore
-from shared.attachments.store import S3AttachmentStore
 from shared.schedules.store import DynamoScheduleStore
 from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.nudges import DynamoNudgeStore

@@ -14,16 +14,16 @@ from services.gateway.adapters.webhooks import WebhookStore
 from services.gateway.auth import JwtVerifier, Principal
 from services.gateway.errors import ApiError
 from services.gateway.ratelimit import RateLimiter, retry_after_header
+from services.gateway.settings import GatewaySettings
+from services.gateway.streaming import FeedHub, StreamSlots
 from services.gateway.ui.sessions import UiSessionStore
 from services.gateway.ui.steering import NotInstalled, Steering
-from services.gateway.settings import GatewaySettings
 from shared.attachments.store import AttachmentStore
-from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest
-from shared.llm.lifecycle import today_utc
 from shared.githost.protocol import GitHost
+from shared.llm.lifecycle import today_utc
 from shared.repos.store import RepoStore
 from shared.schedules.store import ScheduleStore
 from shared.steering.approvals import ApprovalStore

@@ -52,7 +52,7 @@ def install(app: FastAPI) -> None:
                 auto = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
                 if auto.get("$ref", "").endswith("/HTTPValidationError"):
                     del responses["422"]
-                for status, response in responses.items():
+                for response in responses.values():
                     response.setdefault("headers", {}).update(_REQUEST_ID)
         schemas = doc.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):

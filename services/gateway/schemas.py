@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from services.gateway.attachments import AttachmentIn
 from shared.attachments.models import AttachmentRef
+from shared.clock import parse_time
 from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
-from shared.clock import parse_time
 from shared.tasks.models import PR_TASK_TYPES, Task, TaskEvent, TaskType, Tokens
 
 
@@ -93,7 +93,8 @@ class TaskView(BaseModel):
     trajectory_key: str | None = Field(None, description="S3 key of the saved trajectory, when one was asked for")
     pre_approved_rules: list[str] | None = None
     agent_summary: str | None = None
-    attachments: list[AttachmentRef] | None = Field(None, description="what was attached, stored in the artifacts bucket")
+    attachments: list[AttachmentRef] | None = Field(
+        None, description="what was attached, stored in the artifacts bucket")
     schedule_id: str | None = Field(None, description="the schedule that created the task")
     sandbox: Literal["on", "off"] | None = Field(
         None, description='"off" when the operator ran the agent\'s commands unsandboxed (BGAGENT_SANDBOX=off)')

@@ -11,7 +11,6 @@ from services.gateway.errors import ApiError
 from services.gateway.notify import announce, outbox
 from services.gateway.refusals import InvalidField, KeyUsedElsewhere, RepoNotOnboarded, TryAgainShortly
 from services.gateway.schemas import CreateTaskRequest
-from shared.schedules.models import TaskTemplate
 from shared.events.models import TaskSubmitted
 from shared.githost.errors import GitHostError, GitHostNotFound
 from shared.githost.models import PullRequest
@@ -19,6 +18,7 @@ from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.observability.redaction import redact
 from shared.repos.models import RepoConfig
+from shared.schedules.models import TaskTemplate
 from shared.tasks.errors import IdempotencyConflict
 from shared.tasks.models import Task
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.hydrator.pr_prompt import approx_tokens, pr_section
@@ -69,7 +70,7 @@ def _memory_section(memory: list[MemoryEntry], budget: int) -> str:
 
 
 def build_prompt(task: Task, repo: RepoConfig, issue: Issue | None, *, model_id: str, token_budget: int,
-                 base_system: str | None = None, memory: list[MemoryEntry] = (),
+                 base_system: str | None = None, memory: Sequence[MemoryEntry] = (),
                  memory_budget: int = 0, pull: PullContext | None = None) -> Prompt:
     """The system and user prompts of a task, and the version hash of their deterministic parts."""
     system = (base_system or BASE_SYSTEM_PROMPT).format(repo=task.repo)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from services.reconciler.drift import ActiveTasks, read_active
 from services.reconciler.settings import ReconcilerSettings
+from shared.clock import parse_time, utcnow
 from shared.compute.protocol import ComputeStrategy, SessionState
 from shared.events.bus import EventPublisher
 from shared.events.models import ComputeSessionStopped, SlotReleased, TaskSubmitted
-from services.reconciler.drift import ActiveTasks, read_active
 from shared.observability.metric_names import STUCK_TASKS_REPAIRED
 from shared.observability.metrics import MetricsSink
-from shared.clock import parse_time, utcnow
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import DecisionRefused
 from shared.steering.resume import resume_task

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
+from shared.clock import parse_time
 from shared.events.bus import EventPublisher
 from shared.events.models import TaskSubmitted
 from shared.observability.redaction import redact
@@ -17,7 +18,6 @@ from shared.schedules.models import Schedule
 from shared.schedules.store import ScheduleStore
 from shared.schedules.timing import latest_due, next_due
 from shared.tasks.errors import IdempotencyConflict
-from shared.clock import parse_time
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.store import TaskStore

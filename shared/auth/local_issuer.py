@@ -26,7 +26,10 @@ class LocalIssuer:
     def _load_or_create(self) -> rsa.RSAPrivateKey:
         path = self._dir / KEY_FILE
         if path.exists():
-            return serialization.load_pem_private_key(path.read_bytes(), password=None)
+            loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise TypeError(f"{path} does not hold an RSA private key")
+            return loaded
         self._dir.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

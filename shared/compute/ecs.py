@@ -67,7 +67,8 @@ class EcsCompute:
         try:
             await self._ecs.stop_task(cluster=self._cluster, task=handle, reason=reason[:255])
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("InvalidParameterException", "ResourceNotFoundException"):
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in ("InvalidParameterException", "ResourceNotFoundException"):
                 raise
 
     async def describe(self, handle: str) -> SessionState:

@@ -43,12 +43,12 @@ class ProcessCompute:
         record = self._session_file(task_id)
         try:
             fd = os.open(record, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
+        except FileExistsError as exc:
             # Like ECS's clientToken: a redelivered start finds the session already there.
             existing = json.loads(record.read_text() or "{}")
             if "pid" in existing:
                 return f"{PREFIX}{existing['pid']}"
-            raise ComputeStartFailed(f"session of {task_id} is being started elsewhere", retryable=True)
+            raise ComputeStartFailed(f"session of {task_id} is being started elsewhere", retryable=True) from exc
         cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
                self._python, "-m", self._agent_module, "--task-id", task_id]
         try:

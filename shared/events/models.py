@@ -33,7 +33,7 @@ class SlotReleased(TaskDetail):
     """A user's slot was freed; task_id names the task that freed it, when one did."""
 
     detail_type: ClassVar[str] = "SlotReleased"
-    task_id: str | None = None
+    task_id: str | None = None  # type: ignore[assignment]  # a slot may be freed with no task
     user_id: str
 
 
@@ -101,9 +101,9 @@ class EcsTaskStateChange(BaseModel):
     containers: list[dict[str, Any]] = Field(default_factory=list)
 
 
-def _concrete(base: type) -> list[type]:
+def _concrete(base: type[EventDetail]) -> list[type[EventDetail]]:
     """Every subclass of `base` that names a detail-type of its own."""
-    found = []
+    found: list[type[EventDetail]] = []
     for sub in base.__subclasses__():
         if "detail_type" in vars(sub):
             found.append(sub)
@@ -112,6 +112,7 @@ def _concrete(base: type) -> list[type]:
 
 
 # Every event the platform reads, by (source, detail-type): each model declares its own, so none is listed twice.
+_MODELS: list[type[EventDetail] | type[EcsTaskStateChange]] = [*_concrete(EventDetail), EcsTaskStateChange]
 DETAIL_MODELS: dict[tuple[str, str], type[BaseModel]] = {
-    (m.source, m.detail_type): m for m in (*_concrete(EventDetail), EcsTaskStateChange)
+    (m.source, m.detail_type): m for m in _MODELS
 }

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from shared.githost import github_pulls as shapes
 from shared.githost.errors import (
     GitHostAuthError,
     GitHostError,
@@ -14,9 +15,16 @@ from shared.githost.errors import (
     GitHostRejected,
     GitHostUnavailable,
 )
-from shared.githost import github_pulls as shapes
-from shared.githost.models import (DraftComment, Issue, IssueComment, PostedComment, PostedReview, PullContext,
-                                   PullRequest, RepoInfo)
+from shared.githost.models import (
+    DraftComment,
+    Issue,
+    IssueComment,
+    PostedComment,
+    PostedReview,
+    PullContext,
+    PullRequest,
+    RepoInfo,
+)
 
 _pull = shapes.pull
 

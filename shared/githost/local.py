@@ -9,12 +9,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.clock import utcnow
 from shared.githost.errors import GitHostNotFound, GitHostRejected
 from shared.githost.local_threads import LocalThreads, diff_files
-from shared.githost.models import (DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest,
-                                   RepoInfo)
+from shared.githost.models import DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest, RepoInfo
 from shared.repos.store import RepoStore
-from shared.clock import utcnow
 
 _COUNTER = "~counter"  # sorts after every branch name: the repo's next pull request number
 

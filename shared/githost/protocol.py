@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.githost.models import (DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest,
-                                   RepoInfo)
+from shared.githost.models import DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest, RepoInfo
 
 
 class GitHost(Protocol):

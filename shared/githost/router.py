@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from shared.githost.models import (DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest,
-                                   RepoInfo)
+from shared.githost.models import DraftComment, Issue, PostedComment, PostedReview, PullContext, PullRequest, RepoInfo
 from shared.githost.protocol import GitHost
 from shared.repos.store import RepoStore
 

@@ -7,9 +7,8 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from shared.aws.guarded import S3_ANSWERS, GuardedClient
-
 from shared.attachments.models import AttachmentRef
+from shared.aws.guarded import S3_ANSWERS, GuardedClient
 from shared.llm.prices import ModelPrice
 from shared.steering.models import ApprovalRule
 

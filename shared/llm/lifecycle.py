@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
-from shared.llm.catalog import DEFAULT_MODEL_ID, RETIRED, REPLACEMENT_BY_FAMILY
+from shared.llm.catalog import DEFAULT_MODEL_ID, REPLACEMENT_BY_FAMILY, RETIRED
 from shared.llm.errors import ModelRetired
 from shared.llm.lookup import find_model, price_for
 from shared.llm.prices import ModelPrice

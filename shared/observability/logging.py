@@ -12,14 +12,14 @@ from typing import Any, Iterator
 
 from shared.observability.redaction import redact
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("bgagent_log_context", default={})
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("bgagent_log_context")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
 @contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Add correlation fields (task_id, user_id, request_id …) to every line logged inside."""
-    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    token = _context.set({**_context.get({}), **{k: v for k, v in fields.items() if v is not None}})
     try:
         yield
     finally:
@@ -27,7 +27,7 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 
 def current_context() -> dict[str, Any]:
-    return dict(_context.get())
+    return dict(_context.get({}))
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,7 +44,7 @@ class JsonFormatter(logging.Formatter):
             "service": self._service,
             "logger": record.name,
             "message": record.getMessage(),
-            **_context.get(),
+            **_context.get({}),
         }
         line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from shared.clock import parse_time
 from shared.observability import metric_names as m
 from shared.observability.metrics import MetricsSink
-from shared.clock import parse_time
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 

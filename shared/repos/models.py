@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from shared.tasks.models import TaskType
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.llm.prices import ModelPrice
 from shared.clock import utcnow
+from shared.llm.prices import ModelPrice
 from shared.steering.models import ApprovalRule
+from shared.tasks.models import TaskType
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
 # a dot (so never "." or ".."), of up to 100 letters, digits, dots, dashes and underscores.

@@ -8,9 +8,9 @@ from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
+from shared.clock import utcnow
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import DUE_ACTIVE, Schedule
-from shared.clock import utcnow
 
 
 class ScheduleStore(Protocol):

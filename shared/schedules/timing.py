@@ -28,7 +28,8 @@ def check_cron(expr: str) -> str:
     """A valid five-field cron expression, normalised; InvalidSchedule otherwise."""
     fields = expr.split()
     if len(fields) != 5 or not croniter.is_valid(" ".join(fields)):
-        raise InvalidSchedule("cron", f"{expr[:80]!r} is not a five-field cron expression (minute hour day month weekday)")
+        raise InvalidSchedule(
+            "cron", f"{expr[:80]!r} is not a five-field cron expression (minute hour day month weekday)")
     return " ".join(fields)
 
 

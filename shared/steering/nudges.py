@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.clock import utcnow
 from shared.steering.errors import TaskNotSteerable
 from shared.steering.models import Nudge
 from shared.steering.transactions import SteeringTables, cancelled_reasons
-from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 RUNNING = (TaskStatus.RUNNING,)

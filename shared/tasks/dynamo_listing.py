@@ -96,6 +96,6 @@ def _open_listing_token(token: str | None, listing: str, user_id: str, sort_attr
         and set(key) == {"task_id", "user_id", sort_attr}
         and all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
     )
-    if value.get("l") != listing or not well_formed or key["user_id"]["S"] != user_id:
+    if value.get("l") != listing or not well_formed or not isinstance(key, dict) or key["user_id"]["S"] != user_id:
         raise InvalidToken("next_token belongs to another listing")
     return key

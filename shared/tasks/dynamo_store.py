@@ -13,9 +13,10 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.errors import StoreUnavailable
 from shared.aws.guarded import GuardedClient, error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.tasks import dynamo_listing, dynamo_writes as w
-from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.clock import utcnow
+from shared.tasks import dynamo_listing
+from shared.tasks import dynamo_writes as w
+from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.tasks.models import IDEMPOTENCY_TTL_SECONDS, Task, TaskEvent, UserConcurrency
 from shared.tasks.pending import OUTBOX_PENDING, outbox_entries
 from shared.tasks.plan import TransitionPlan, plan_transition, transition_event
@@ -318,7 +319,8 @@ class DynamoTaskStore:
             args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     async def correct_active_count(self, user_id: str, *, observed: int, actual: int) -> bool:
-        cond = "active_count = :observed" if observed else "attribute_not_exists(active_count) OR active_count = :observed"
+        cond = ("active_count = :observed" if observed
+                else "attribute_not_exists(active_count) OR active_count = :observed")
         try:
             await self._ddb.update_item(
                 TableName=self._counters, Key={"user_id": serialize(user_id)},

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, Collection, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence, cast
 
+from shared.clock import parse_time
 from shared.events.bus import EventPublisher, detail_of
 from shared.events.models import EventDetail
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.observability.task_metrics import record_started, record_terminal
-from shared.clock import parse_time
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
 from shared.tasks.store import TaskStore
@@ -89,7 +89,9 @@ class Outbox:
         if not pending:
             return
         ids = sorted(pending)
-        await self._bus.publish(*(detail_of(pending[i].source, pending[i].detail_type, pending[i].detail)
+        # The outbox only ever holds the platform's own events.
+        await self._bus.publish(*(cast(EventDetail, detail_of(pending[i].source, pending[i].detail_type,
+                                                              pending[i].detail))
                                   for i in ids))
         await self._store.mark_sent(task.task_id, ids)
 

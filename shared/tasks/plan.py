@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Collection, Mapping, Sequence
 
+from shared.clock import utcnow
 from shared.tasks.announcements import implied_events
 from shared.tasks.errors import TransitionConflict
-from shared.clock import utcnow
 from shared.tasks.models import TERMINAL_TTL_SECONDS, Task, TaskEvent
 from shared.tasks.pending import OUTBOX_PENDING, OutboxEntry, outbox_entries
 from shared.tasks.states import TaskStatus, acquires_slot, can_transition

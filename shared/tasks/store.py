@@ -14,7 +14,9 @@ class TaskStore(Protocol):
     """Tasks, their audit trail and the per-user concurrency counters."""
 
     async def create(self, task: Task, *, announce: Sequence[Any] = ()) -> Task:
-        """Write a new SUBMITTED task, its first event and `announce` pending; IdempotencyConflict if its key is taken."""
+        """Write a new SUBMITTED task, its first event and `announce` pending.
+
+        IdempotencyConflict if its key is taken."""
 
     async def get(self, task_id: str) -> Task | None: ...
 

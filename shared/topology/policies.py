@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.topology.account import Account
 from shared.topology.definition import EVENT_SOURCE, Topology
@@ -81,7 +82,7 @@ class Refs:
 
 
 def _allow(sid: str, actions: tuple[str, ...] | list[str], resources: list[str], condition: dict | None = None) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}
     if condition:
         statement["Condition"] = condition
     return statement

@@ -14,19 +14,20 @@ import pytest
 from agent.settings import AgentSettings
 from shared.aws.clients import AwsClients
 from shared.hydration.context import HydratedContext, S3ContextStore
+from shared.llm.prices import ModelPrice
 from shared.tasks.dynamo_store import DynamoTaskStore
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus
 from tests.doubles import FakeAnthropic, FakeGitHub
-from shared.llm.prices import ModelPrice
 from tests.doubles.scenarios import FAKE_MODEL_PRICE, install_default_scenarios
+from tests.support.aws import TestStack, make_stack
 from tests.support.git import git as support_git
 from tests.support.git import make_bare_repo as support_bare_repo
-from tests.support.aws import TestStack, make_stack
 
 GITHUB_TOKEN = "ghp_faketoken"
 ANTHROPIC_KEY = "sk-ant-fake"
 REPO = "acme/app"
+_FAKE_PRICE = ModelPrice(**FAKE_MODEL_PRICE)
 SYSTEM_PROMPT = "You are bgagent, a careful engineer. Make the smallest change that does the job."
 
 
@@ -79,13 +80,14 @@ class AgentWorld:
     async def seed(self, *, model_id: str = "fake-edit", max_turns: int = 10, max_budget_usd: float | None = None,
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
                    setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
-                   model_price: ModelPrice | None = ModelPrice(**FAKE_MODEL_PRICE),
+                   model_price: ModelPrice | None = _FAKE_PRICE,
                    egress_allowlist: list[str] | None = None) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
-        task = await store.create(Task.new(user_id=f"user-{uuid.uuid4().hex[:8]}", repo=REPO, task_description=description,
-                                           model_id=model_id, max_turns=max_turns, max_budget_usd=max_budget_usd))
+        task = await store.create(Task.new(user_id=f"user-{uuid.uuid4().hex[:8]}", repo=REPO,
+                                           task_description=description, model_id=model_id,
+                                           max_turns=max_turns, max_budget_usd=max_budget_usd))
         context = HydratedContext(
             task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
             branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from agent.bootstrap import run_agent
+from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.tasks.classification import classify
 from shared.tasks.states import TaskStatus
 from tests.agent.conftest import ANTHROPIC_KEY, GITHUB_TOKEN, AgentWorld, git, make_bare_repo
 from tests.doubles import Turn
-from shared.llm.catalog import DEFAULT_MODEL_ID
-from shared.tasks.classification import classify
 from tests.doubles.scenarios import EDIT_FINAL_TEXT, EDIT_NOTES_TEXT, FAKE_NOT_FOUND
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,11 +12,11 @@ import pytest
 from agent.sandbox.factory import SandboxConfig
 from agent.sandbox.limits import processes_of, task_uid
 from agent.tools.bash import BashTool
-from tests.agent.sandboxes import open_sandbox
 from agent.tools.policy import CommandPolicy
 from agent.tools.toolbox import Toolbox
 from agent.workspace import Workspace
 from shared.observability.redaction import register_secret
+from tests.agent.sandboxes import open_sandbox
 
 PLANTED = "ghp_plantedSecretValue0123456789abcdef"
 

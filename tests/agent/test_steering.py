@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from agent.approvals import ApprovalGate, ApprovalWaiter
+from agent.budget import Budget
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
-from agent.budget import Budget
 from agent.model_client import ModelReply
 from agent.model_loop import LoopLimits, ModelLoop
 from agent.nudges import NudgeInbox

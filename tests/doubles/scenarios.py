@@ -116,10 +116,11 @@ def escape_turns(*, planted: str, secret_pid: int, outside_dir: str, listener_po
     py = "python3 -c "
     steps = [
         py + f"\"print(open(chr(47).join({planted.split('/')!r}), 'rb').read().hex())\"",
-        py + "\"import os; p=[chr(47).join(['', 'proc', d, 'env' + 'iron']) for d in os.listdir('/proc') if d.isdigit()]; "
+        py + "\"import os; "
+             "p=[chr(47).join(['', 'proc', d, 'env' + 'iron']) for d in os.listdir('/proc') if d.isdigit()]; "
              f"p.append(chr(47).join(['', 'proc', str({secret_pid}), 'env' + 'iron'])); "
              "[print(f, open(f, 'rb').read().hex()) for f in p if os.access(f, os.R_OK)]\"",
-        py + f"\"import os; print(os.environ); print(open('.git/config').read())\"; git remote -v",
+        py + "\"import os; print(os.environ); print(open('.git/config').read())\"; git remote -v",
         py + f"\"import os; os.makedirs({outside_dir!r}, exist_ok=True); open(os.path.join({outside_dir!r}, "
              "'escaped.txt'), 'w').write('out')\" && echo wrote-outside-the-workspace",
         py + f"\"import socket; s=socket.create_connection(('127.0.0.1', {listener_port}), 3); s.sendall(b'LEAK')\"",

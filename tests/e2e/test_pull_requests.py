@@ -8,9 +8,17 @@ import httpx
 import pytest
 
 from shared.githost.status_comment import marker
-from tests.doubles.scenarios import (EDIT_NOTES_PATH, FAKE_EDIT, FAKE_ITERATE, FAKE_REVIEW, ITERATE_PATH,
-                                     ITERATE_TEXT, REVIEW_COMMENT, REVIEW_SUMMARY)
 from tests.doubles.github_contract import request_errors
+from tests.doubles.scenarios import (
+    EDIT_NOTES_PATH,
+    FAKE_EDIT,
+    FAKE_ITERATE,
+    FAKE_REVIEW,
+    ITERATE_PATH,
+    ITERATE_TEXT,
+    REVIEW_COMMENT,
+    REVIEW_SUMMARY,
+)
 from tests.support.git import branch_log, file_at, git
 from tests.support.platform import GITHUB_TOKEN
 

@@ -68,7 +68,7 @@ def test_random_cancels_and_kills_lose_nothing(platform):
     print(f"\nsoak: {SIZE} tasks -> {dict(states)}; counters at end: {counters}")
     assert set(states) <= TERMINAL, states
     assert all(v == 0 for v in counters.values()), counters
-    for user, task_id, action in plan:
+    for _user, task_id, action in plan:
         status = finals[task_id]["status"]
         expected = {"complete": {"COMPLETED"}, "fail": {"FAILED"}, "cancel": {"CANCELLED", "COMPLETED", "FAILED"},
                     "kill": {"FAILED", "CANCELLED"}}[action]

@@ -57,9 +57,9 @@ def test_a_model_that_refuses_every_call_fails_the_task_readably(platform):
 
 
 def test_a_local_repository_works_without_github(platform, tmp_path):
-    from tests.support.git import git, make_bare_repo
     from shared.aws.dynamo import to_item
     from shared.repos.models import RepoConfig
+    from tests.support.git import git, make_bare_repo
 
     seed = make_bare_repo(tmp_path, "offline")
     work = tmp_path / "offline-work"  # a working copy, as a user's own checkout would be

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from shared.clock import utcnow
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Decision, Nudge
-from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 from tests.fakes.tasks import InMemoryTaskStore
 

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any, Collection, Mapping, Sequence
 
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.clock import utcnow
+from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
 from shared.tasks.models import Task, TaskEvent, UserConcurrency
 from shared.tasks.pending import OUTBOX_PENDING, outbox_entries
 from shared.tasks.plan import plan_transition, transition_event

@@ -31,7 +31,8 @@ def _trail(platform, task_id: str) -> Counter:
     resp = platform.boto("dynamodb").query(
         TableName=platform.names.task_events_table, KeyConditionExpression="task_id = :t",
         ExpressionAttributeValues={":t": {"S": task_id}}, ConsistentRead=True)
-    return Counter(i["event_type"]["S"] if i["event_type"]["S"] != "transition" else f"->{i['metadata']['M']['to']['S']}"
+    return Counter(i["event_type"]["S"] if i["event_type"]["S"] != "transition"
+                   else f"->{i['metadata']['M']['to']['S']}"
                    for i in resp["Items"])
 
 

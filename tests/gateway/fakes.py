@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFound
 from services.gateway.adapters.webhooks import Webhook
-from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from services.gateway.ui.sessions import Session
+from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.clock import utcnow
 
 

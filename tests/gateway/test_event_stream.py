@@ -12,9 +12,9 @@ from services.gateway.streaming import FeedHub, StreamSlots, TaskFeed
 from shared.clock import new_id
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus as S
+from tests.fakes.tasks import InMemoryTaskStore
 from tests.gateway.conftest import build_gateway
 from tests.gateway.fakes import InMemoryEventReader
-from tests.fakes.tasks import InMemoryTaskStore
 
 
 @pytest.fixture

@@ -69,7 +69,8 @@ async def test_repo_rules_replace_the_default(issuer):
         RepoConfig(repo="acme/off", github_triggers=[]),
         RepoConfig(repo="acme/any", github_triggers=[GitHubTrigger(events=["issues"], actions=[], labels=[])]))
     gw = build_gateway(issuer, repos=repos)
-    opened = {**issue_labeled(), "action": "opened", "issue": {"number": 3, "title": "T", "labels": [{"name": "robot"}]}}
+    opened = {**issue_labeled(), "action": "opened",
+              "issue": {"number": 3, "title": "T", "labels": [{"name": "robot"}]}}
     assert (await _send(gw, "issues", opened, delivery="a")).status_code == 201
     assert (await _send(gw, "issues", issue_labeled(), delivery="b")).status_code == 200  # default rule replaced
     assert (await _send(gw, "issues", issue_labeled(repo="acme/off"), delivery="c")).status_code == 200

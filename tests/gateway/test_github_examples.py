@@ -47,7 +47,8 @@ async def test_the_comment_example_on_a_plain_issue_starts_nothing(gw):
 
 
 @pytest.mark.parametrize("state, head, expected", [
-    ("changes_requested", "bgagent/01X/fix", 201), ("changes_requested", "changes", 200), ("commented", "bgagent/x", 200),
+    ("changes_requested", "bgagent/01X/fix", 201), ("changes_requested", "changes", 200),
+    ("commented", "bgagent/x", 200),
 ])
 async def test_review_examples_start_an_iteration_only_for_changes_requested_on_bgagent_prs(gw, state, head, expected):
     payload = _example("pull_request_review.submitted")

@@ -78,7 +78,8 @@ async def test_listing_pages_filters_and_refuses_forged_tokens(issuer, aws_stack
         async with gw.client("lister") as c:
             seen, token = [], None
             while True:
-                body = (await c.get("/v1/tasks", params={"limit": 2, **({"next_token": token} if token else {})})).json()
+                params = {"limit": 2, **({"next_token": token} if token else {})}
+                body = (await c.get("/v1/tasks", params=params)).json()
                 seen += [t["task_id"] for t in body["data"]]
                 token = body["pagination"]["next_token"]
                 if not token:

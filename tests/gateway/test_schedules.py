@@ -40,7 +40,8 @@ async def test_pause_and_resume(gw):
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * *"}, "cron"), ({"cron": None, "rate": "rate(0 minutes)"}, "rate"),
+    ({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * *"}, "cron"),
+    ({"cron": None, "rate": "rate(0 minutes)"}, "rate"),
     ({"timezone": "Mars/Olympus"}, "timezone"), ({"max_turns": 0}, "max_turns"), ({"overlap": "sometimes"}, "overlap"),
     ({"name": ""}, "name"), ({"repo": "not a repo"}, "repo"), ({"surprise": 1}, "surprise"),
 ])

@@ -11,7 +11,7 @@ from services.gateway.adapters.webhooks import DynamoWebhookStore
 from shared.aws.clients import AwsClients
 from shared.observability.logging import JsonFormatter
 from tests.gateway.conftest import GITHUB_SECRET, build_gateway
-from tests.gateway.signing import signed_github, signed_webhook, issue_labeled
+from tests.gateway.signing import issue_labeled, signed_github, signed_webhook
 from tests.support.aws import make_stack
 
 CREATE = {"repo": "acme/app", "task_description": "x"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hmac
 
-from services.gateway.github_triggers import matching_rule, read_event as read_issue_event
+from services.gateway.github_triggers import matching_rule
+from services.gateway.github_triggers import read_event as read_issue_event
 from services.gateway.ratelimit import RateLimiter, retry_after_header
 from services.gateway.signatures import github_signature, matches, timestamp_fresh, webhook_signature
 from shared.repos.models import DEFAULT_GITHUB_TRIGGERS, GitHubTrigger

@@ -115,7 +115,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
                     "reverseDnsPrefix": "com.amazonaws"}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return {"names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"], "zoneIds": ["use1-az1", "use1-az2", "use1-az4"],
+            return {"names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"],
+                    "zoneIds": ["use1-az1", "use1-az2", "use1-az4"],
                     "id": REGION}
         raise NotImplementedError(f"no mock for {token}")
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from shared.topology.policies import WILDCARD_RESOURCE_ACTIONS
 from shared.topology.definition import build_topology
 from shared.topology.names import ResourceNames
+from shared.topology.policies import WILDCARD_RESOURCE_ACTIONS
 from tests.infra.conftest import ACCOUNT, BEDROCK_ARN, REGION, STACK_NAME, role_policy
 
 S = STACK_NAME
@@ -26,9 +26,9 @@ QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttrib
 PUBLISH = {"events:PutEvents"}
 CHECK = {"dynamodb:ConditionCheckItem"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject", "s3:DeleteObject",
-                                                "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
-                                                "secretsmanager:GetSecretValue"},
+    "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject",
+                                                "s3:DeleteObject", "secretsmanager:CreateSecret",
+                                                "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
                                                    "ecs:ListTasks", "ecs:TagResource", "iam:PassRole"},
@@ -129,7 +129,8 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
 
 
 EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
-                                 "webhooks/index/UserIndex", "schedules/index/UserIndex", "approvals/index/PendingIndex"},
+                                 "webhooks/index/UserIndex", "schedules/index/UserIndex",
+                                 "approvals/index/PendingIndex"},
                     "hydrator": {"tasks/index/UserStatusIndex"},
                     "reconciler": {"tasks/index/StatusIndex", "tasks/index/OutboxIndex", "schedules/index/DueIndex"},
                     "dispatcher": set(), "finalizer": set(), "agent": set()}

@@ -22,7 +22,8 @@ def _justification(document_name: str, finding) -> str | None:
     """Why a finding is accepted, or None when it is an error."""
     detail = str(finding.detail)
     if finding.issue == "MALFORMED" and document_name.endswith(".assumeRolePolicy") and "Resource" in detail:
-        return "a trust policy names a principal, never a Resource; parliament reads every document as an identity policy"
+        return ("a trust policy names a principal, never a Resource; "
+                "parliament reads every document as an identity policy")
     if finding.issue == "RESOURCE_MISMATCH" and "bedrock:InvokeModel" in detail and \
             "foundation-model" not in detail:
         return ("the model ARNs match the foundation-model resource type; parliament lists every other resource "

@@ -135,7 +135,8 @@ def test_one_image_repository_per_image_and_tasks_run_the_configured_tag(deploye
 
 
 def test_every_container_logs_to_its_own_group_with_the_configured_retention(deployed):
-    groups = {g.inputs["name"]: g.inputs["retentionInDays"] for g in deployed.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    groups = {g.inputs["name"]: g.inputs["retentionInDays"]
+              for g in deployed.of_type("aws:cloudwatch/logGroup:LogGroup")}
     assert groups == {f"/bgagent/{S}/{image}": 30 for image in (*SERVICES, "agent")}
     for component in (*SERVICES, "agent"):
         for container in container_definitions(deployed, f"{S}-{component}"):
@@ -148,7 +149,8 @@ def test_workers_scale_on_their_queue_depth(deployed):
     policies = {p.outputs["arn"]: p for p in deployed.of_type("aws:appautoscaling/policy:Policy")}
     scaled = {}
     for alarm in alarms:
-        assert (alarm.inputs["namespace"], alarm.inputs["metricName"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        metric = (alarm.inputs["namespace"], alarm.inputs["metricName"])
+        assert metric == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
         (policy_arn,) = alarm.inputs["alarmActions"]
         scaled[alarm.inputs["dimensions"]["QueueName"]] = policies[policy_arn].inputs["resourceId"]
     assert scaled == {TOPOLOGY.queue_for(s).name: f"service/{S}/{s}" for s in ("hydrator", "dispatcher", "finalizer")}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shared.aws.clients import AwsClients
 from shared.tasks.dynamo_store import DynamoTaskStore
@@ -36,7 +37,7 @@ def test_a_transaction_failing_halfway_leaves_nothing_written(stack):
     ddb = stack.boto("dynamodb")
     table = stack.names.repos_table
     ddb.put_item(TableName=table, Item={"repo": {"S": "a/kept"}, "status": {"S": "active"}})
-    with pytest.raises(Exception):
+    with pytest.raises(ClientError):
         ddb.transact_write_items(TransactItems=[
             {"Put": {"TableName": table, "Item": {"repo": {"S": "a/new"}}}},
             {"Update": {"TableName": table, "Key": {"repo": {"S": "a/kept"}},

@@ -3,10 +3,10 @@
 import json
 import time
 
+import boto3
 import pytest
 
 from shared.topology.bootstrap import create_topology
-import boto3
 
 pytestmark = pytest.mark.integration
 

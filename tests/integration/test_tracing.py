@@ -47,7 +47,8 @@ async def test_consumed_message_joins_the_trace_and_propagates_it(stack, daemon)
         sqs, events = await clients.client("sqs"), await clients.client("events")
         bus = EventBridgePublisher(events, stack.names.event_bus)
         url = stack.queue_urls["hydrator"]
-        incoming = TaskSubmitted(task_id="t1", user_id="u", trace_header=f"Root={TRACE};Parent=53995c3f42cd8ad8;Sampled=1")
+        incoming = TaskSubmitted(task_id="t1", user_id="u",
+                                 trace_header=f"Root={TRACE};Parent=53995c3f42cd8ad8;Sampled=1")
         await sqs.send_message(QueueUrl=url, MessageBody=json.dumps({
             "source": "bgagent", "detail-type": "TaskSubmitted", "detail": incoming.model_dump()}))
 

@@ -15,8 +15,8 @@ import httpx
 
 from cli.local.stack import EmbeddedStack, StackConfig, free_port
 from shared.auth.local_issuer import LocalIssuer
-from shared.repos.models import RepoConfig
 from shared.aws.dynamo import to_item
+from shared.repos.models import RepoConfig
 from shared.topology.names import ResourceNames
 from tests.doubles import FakeAnthropic, FakeGitHub
 from tests.doubles.scenarios import fake_model_prices, install_default_scenarios

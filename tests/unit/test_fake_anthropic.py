@@ -11,7 +11,12 @@ import pytest
 
 from tests.doubles import FakeAnthropic, Turn
 from tests.doubles.scenarios import (
-    EDIT_FINAL_TEXT, FAKE_429_THEN_EDIT, FAKE_EDIT, FAKE_ERROR, FAKE_LOOP, FAKE_NOOP,
+    EDIT_FINAL_TEXT,
+    FAKE_429_THEN_EDIT,
+    FAKE_EDIT,
+    FAKE_ERROR,
+    FAKE_LOOP,
+    FAKE_NOOP,
     install_default_scenarios,
 )
 

@@ -15,8 +15,15 @@ from services.gateway.settings import GatewaySettings
 from services.hydrator.settings import HydratorSettings
 from shared.llm.catalog import CATALOG, DEFAULT_MODEL_ID, REPLACEMENT_BY_FAMILY
 from shared.llm.errors import ModelRetired, UnknownModel
-from shared.llm.lifecycle import (configured_model_notices, end_of_life, lifecycle_warning, parse_sdk_date,
-                                  replacement_for, today_utc, vet_model)
+from shared.llm.lifecycle import (
+    configured_model_notices,
+    end_of_life,
+    lifecycle_warning,
+    parse_sdk_date,
+    replacement_for,
+    today_utc,
+    vet_model,
+)
 from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
 

@@ -12,6 +12,7 @@ from services.hydrator.settings import HydratorSettings
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.settings import ReconcilerSettings
 from shared.compute.errors import ComputeStartFailed
+from shared.events.errors import PublishFailed
 from shared.events.models import (
     AgentFinished,
     ComputeSessionStopped,
@@ -24,6 +25,7 @@ from shared.events.models import (
 )
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
+from shared.tasks.outbox import RECOVERY_SECONDS
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import (
     FakeCompute,
@@ -33,7 +35,6 @@ from tests.fakes.collaborators import (
     InMemoryRepos,
     RecordingBus,
 )
-from shared.tasks.outbox import RECOVERY_SECONDS
 from tests.fakes.tasks import InMemoryTaskStore
 from tests.unit.test_reconciler import Metrics
 
@@ -155,7 +156,7 @@ async def test_a_repairs_notice_survives_a_bus_failure():
     store.tasks[task.task_id] = task.model_copy(update={"updated_at": ago(3600)})
     bus.fail_next = 1
     repairs = relay(store, bus)
-    with pytest.raises(Exception):
+    with pytest.raises(PublishFailed):
         await repairs.run(now=NOW)
     assert (await store.get(task.task_id)).status == S.FAILED and not bus.published
     await repairs.run(now=later())
@@ -168,7 +169,8 @@ async def test_a_finished_run_past_max_duration_goes_to_the_finalizer_not_timed_
     store, bus, compute = InMemoryTaskStore(), RecordingBus(), FakeCompute()
     task = await store.create(Task.new(user_id="u", repo="a/b", task_description="x"))
     task = await store.transition(task.task_id, S.HYDRATING, max_active=2)
-    task = await store.transition(task.task_id, S.RUNNING, changes={"compute_handle": await compute.start(task.task_id)})
+    handle = await compute.start(task.task_id)
+    task = await store.transition(task.task_id, S.RUNNING, changes={"compute_handle": handle})
     store.tasks[task.task_id] = task.model_copy(update={
         "started_at": ago(RECONCILER.max_session_seconds + 60), "agent_heartbeat_at": ago(1), "agent_status": "success",
         "outbox": {}})

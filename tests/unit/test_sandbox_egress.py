@@ -52,7 +52,8 @@ async def test_a_listed_host_that_resolves_inside_is_refused() -> None:
 
 
 def test_the_proxy_reads_connect_and_absolute_form_requests() -> None:
-    assert parse_head(b"CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n")[:3] == ("CONNECT", "pypi.org", 443)
+    connect = parse_head(b"CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n")
+    assert connect[:3] == ("CONNECT", "pypi.org", 443)
     method, host, port, first = parse_head(
         b"GET http://deb.example/dists/x?y=1 HTTP/1.1\r\nHost: deb.example\r\nProxy-Authorization: b\r\n\r\n")
     assert (method, host, port) == ("GET", "deb.example", 80)

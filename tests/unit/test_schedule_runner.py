@@ -67,7 +67,8 @@ async def test_overlap_skip_records_a_skipped_run_while_the_previous_is_active()
     first = (await user_tasks(tasks))[0]
     summary = await runner.run(T0 + timedelta(minutes=2))
     assert summary["schedule_skips"] == 1 and len(await user_tasks(tasks)) == 1
-    assert schedules.rows[sid].skipped_runs == 1 and schedules.rows[sid].last_skipped_at == iso(T0 + timedelta(minutes=2))
+    assert schedules.rows[sid].skipped_runs == 1
+    assert schedules.rows[sid].last_skipped_at == iso(T0 + timedelta(minutes=2))
     await tasks.transition(first.task_id, S.CANCELLED)
     assert (await runner.run(T0 + timedelta(minutes=3)))["schedule_runs"] == 1
     assert len(await user_tasks(tasks)) == 2

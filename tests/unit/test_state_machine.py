@@ -2,7 +2,8 @@
 
 import pytest
 
-from shared.tasks.states import ALLOWED, TERMINAL, TaskStatus as S, can_transition, is_at_or_past
+from shared.tasks.states import ALLOWED, TERMINAL, can_transition, is_at_or_past
+from shared.tasks.states import TaskStatus as S
 
 EXPECTED = {
     (S.SUBMITTED, S.HYDRATING), (S.SUBMITTED, S.QUEUED), (S.SUBMITTED, S.FAILED), (S.SUBMITTED, S.CANCELLED),

@@ -12,9 +12,9 @@ from bgagent_infra.config import StackConfig
 from bgagent_infra.containers import container, task_plumbing
 from bgagent_infra.environment import AGENT_CONTAINER, EnvRefs, agent_environment, secret_variables
 from bgagent_infra.identity import Identity
-from shared.topology.policies import Refs, task_role_policy
-from shared.topology.names import ResourceNames
 from bgagent_infra.roles import role_with_policy
+from shared.topology.names import ResourceNames
+from shared.topology.policies import Refs, task_role_policy
 
 
 class Agent(pulumi.ComponentResource):
@@ -42,7 +42,8 @@ class Agent(pulumi.ComponentResource):
             stop_timeout=60,  # time to record the result after StopTask
         )]))
         self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task", family=ResourceNames(stack).agent_task_family, cpu=str(config.agent.cpu), memory=str(config.agent.memory),
+            f"{name}-task", family=ResourceNames(stack).agent_task_family, cpu=str(config.agent.cpu),
+            memory=str(config.agent.memory),
             network_mode="awsvpc", requires_compatibilities=["FARGATE"],
             runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
             ephemeral_storage={"size_in_gib": config.agent.ephemeral_storage_gib},

@@ -11,8 +11,8 @@ import pulumi_aws as aws
 
 from bgagent_infra.account import Account
 from bgagent_infra.config import StackConfig
-from shared.topology.policies import execution_role_policy
 from bgagent_infra.roles import role_with_policy
+from shared.topology.policies import execution_role_policy
 
 XRAY_MEMORY_MIB = 64
 XRAY_PORT = 2000

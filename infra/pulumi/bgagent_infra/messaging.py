@@ -8,10 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from bgagent_infra.account import Account
-from shared.topology.policies import put_events_policy
 from bgagent_infra.roles import role_with_policy
 from shared.events.models import ReconcileTick
 from shared.topology.definition import Topology
+from shared.topology.policies import put_events_policy
 
 RECONCILE_RATE = "rate(1 minute)"
 

@@ -16,10 +16,10 @@ from bgagent_infra.environment import EnvRefs, secret_variables, service_environ
 from bgagent_infra.identity import Identity
 from bgagent_infra.load_balancer import HEALTH_PATH, api_load_balancer
 from bgagent_infra.network import GATEWAY_PORT, Network
-from shared.topology.policies import Refs, task_role_policy
 from bgagent_infra.roles import role_with_policy
 from bgagent_infra.scaling import scale_on_cpu, scale_on_queue_depth
 from shared.topology.definition import Topology
+from shared.topology.policies import Refs, task_role_policy
 
 FIXED_COUNT = ("reconciler",)  # one tick a minute: a single task is always enough
 _GATEWAY_HEALTH = {

@@ -18,8 +18,13 @@ from services.gateway.github_senders import refusal, start_status
 from services.gateway.github_triggers import instruction, matching_rule, read_event
 from services.gateway.openapi import ALWAYS, errors, success_headers
 from services.gateway.routes.tasks import submission_response
-from services.gateway.schemas import (Acknowledgement, AcknowledgementResponse, CreateTaskRequest, PongResponse,
-                                      TaskResponse)
+from services.gateway.schemas import (
+    Acknowledgement,
+    AcknowledgementResponse,
+    CreateTaskRequest,
+    PongResponse,
+    TaskResponse,
+)
 from services.gateway.signatures import github_signature, matches
 from services.gateway.submission import submit_task
 
@@ -31,7 +36,8 @@ _DELIVERY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 _BODY = {"requestBody": {"required": True, "description": "GitHub's event payload", "content": {
     "application/json": {"schema": {"type": "object"}},
-    "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {"payload": {"type": "string"}}}}}}}
+    "application/x-www-form-urlencoded": {
+        "schema": {"type": "object", "properties": {"payload": {"type": "string"}}}}}}}
 
 
 class GitHubOkResponse(RootModel[PongResponse | TaskResponse | AcknowledgementResponse]):

@@ -7,8 +7,7 @@ import uuid
 from fastapi import FastAPI, Request
 
 from services.gateway.middleware import error_response
-from services.gateway.refusals import (InvalidField, KeyUsedElsewhere, NotCancellable, RepoNotOnboarded,
-                                      TryAgainShortly)
+from services.gateway.refusals import InvalidField, KeyUsedElsewhere, NotCancellable, RepoNotOnboarded, TryAgainShortly
 from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TaskNotFound
 
@@ -22,7 +21,7 @@ CODES: dict[type[Exception], str] = {
     StoreUnavailable: "SERVICE_UNAVAILABLE",
 }
 # The store's own words may name tables or AWS error codes: callers get a plain sentence instead.
-_PLAIN = {StoreUnavailable: "the platform's data store is unavailable; retry shortly"}
+_PLAIN: dict[type[Exception], str] = {StoreUnavailable: "the platform's data store is unavailable; retry shortly"}
 
 
 def install(app: FastAPI) -> None:

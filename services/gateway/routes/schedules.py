@@ -13,16 +13,23 @@ from services.gateway.auth import Principal
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
-from services.gateway.schedule_schemas import (TASK_FIELDS, CreateScheduleRequest, ScheduleListResponse,
-                                               ScheduleResponse, ScheduleView, UpdateScheduleRequest, template_of)
+from services.gateway.schedule_schemas import (
+    TASK_FIELDS,
+    CreateScheduleRequest,
+    ScheduleListResponse,
+    ScheduleResponse,
+    ScheduleView,
+    UpdateScheduleRequest,
+    template_of,
+)
 from services.gateway.schemas import Pagination
 from services.gateway.submission import vet_task_model
 from shared.aws.pagination import InvalidToken
+from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import Schedule, TaskTemplate
 from shared.schedules.timing import next_due
-from shared.clock import utcnow
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 _SCHEDULE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -69,7 +76,8 @@ async def create_schedule(body: CreateScheduleRequest, caller: Writer, d: Deps) 
         template = template.model_copy(update={"task_description": redact(template.task_description)})
     tz = body.timezone or "UTC"
     schedule = Schedule(user_id=caller.user_id, name=body.name, cron=body.cron, rate=body.rate, timezone=tz,
-                        overlap=body.overlap or "skip", template=template, next_run_at=_next_run(body.cron, body.rate, tz))
+                        overlap=body.overlap or "skip", template=template,
+                        next_run_at=_next_run(body.cron, body.rate, tz))
     return ScheduleResponse(data=ScheduleView.of(await d.schedules.create(schedule)))
 
 

@@ -11,13 +11,20 @@ from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
 from services.gateway.ratelimit import retry_after_header
 from services.gateway.routes.tasks import owned_task
-from services.gateway.schemas_steering import (ApprovalResponse, ApprovalView, DecisionRequest, NudgeRequest,
-                                               NudgeResponse, NudgeView, PendingListResponse)
+from services.gateway.schemas_steering import (
+    ApprovalResponse,
+    ApprovalView,
+    DecisionRequest,
+    NudgeRequest,
+    NudgeResponse,
+    NudgeView,
+    PendingListResponse,
+)
+from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Nudge
 from shared.steering.resume import resume_task
-from shared.clock import utcnow
 from shared.tasks.states import TaskStatus
 
 router = APIRouter(tags=["steering"])

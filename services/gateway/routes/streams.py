@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, AsyncIterator
+from typing import Annotated, Any, AsyncIterator
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 _WAKE_SECONDS = 1.0
 _RECONNECT_MS = 2000
 
-_STREAM_DOC = {200: {
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {200: {
     "description": "`text/event-stream`: one message per audit event (`id:` the event id, `data:` the event as "
                    "in the events list), a `: heartbeat` comment when idle; the stream ends after the event "
                    "of the task's terminal transition.",

@@ -13,8 +13,15 @@ from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
 from services.gateway.listing import list_user_tasks
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
-from services.gateway.schemas import (CreateTaskRequest, EventListResponse, EventView, Pagination, TaskListResponse,
-                                      TaskResponse, TaskView)
+from services.gateway.schemas import (
+    CreateTaskRequest,
+    EventListResponse,
+    EventView,
+    Pagination,
+    TaskListResponse,
+    TaskResponse,
+    TaskView,
+)
 from services.gateway.submission import Submission, submit_task
 from shared.aws.pagination import InvalidToken
 from shared.repos.models import REPO_PATTERN
@@ -86,8 +93,8 @@ async def get_task(task_id: str, caller: Caller, d: Deps) -> TaskResponse:
 
 
 @router.delete("/{task_id}", response_model=TaskResponse, summary="Cancel one of your tasks",
-               description="Cancels a SUBMITTED, QUEUED, HYDRATING, RUNNING or AWAITING_APPROVAL task and answers 200 with the "
-                           "CANCELLED task. A FINALIZING task is already recording its result: 409.",
+               description="Cancels a SUBMITTED, QUEUED, HYDRATING, RUNNING or AWAITING_APPROVAL task and answers "
+                           "200 with the CANCELLED task. A FINALIZING task is already recording its result: 409.",
                responses=errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND", "TASK_ALREADY_TERMINAL"))
 async def delete_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
     task = await owned_task(d, task_id, caller)

@@ -15,8 +15,15 @@ from services.gateway.auth import Principal
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
-from services.gateway.schemas import (CreatedWebhookResponse, CreatedWebhookView, CreateWebhookRequest, Pagination,
-                                      WebhookListResponse, WebhookResponse, WebhookView)
+from services.gateway.schemas import (
+    CreatedWebhookResponse,
+    CreatedWebhookView,
+    CreateWebhookRequest,
+    Pagination,
+    WebhookListResponse,
+    WebhookResponse,
+    WebhookView,
+)
 from shared.aws.pagination import InvalidToken
 from shared.observability.redaction import register_secret
 

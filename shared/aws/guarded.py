@@ -38,7 +38,9 @@ class GuardedClient:
             except ClientError as exc:
                 if error_code(exc) in self._answers:
                     raise
-                raise StoreUnavailable(f"{name}: {error_code(exc) or exc}") from exc
+                # The service's own words: an AccessDenied names the action and the resource refused.
+                message = exc.response.get("Error", {}).get("Message") or ""
+                raise StoreUnavailable(f"{name}: {error_code(exc) or exc}{': ' + message if message else ''}") from exc
             except BotoCoreError as exc:
                 raise StoreUnavailable(f"{name}: {exc}") from exc
 

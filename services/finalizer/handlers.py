@@ -74,7 +74,8 @@ class Finalizer:
         if self._memory is None:
             return
         text = episode_text(task.status.value, commits=task.commit_count, files_changed=None,
-                            tests_passed=task.test_passed, error_code=task.error_code)
+                            tests_passed={"passed": True, "failed": False}.get(task.tests or ""),
+                            error_code=task.error_code)
         await self._memory.put(MemoryEntry(repo=task.repo, kind="episode", entry_id=task.task_id, text=text,
                                            task_id=task.task_id, outcome=task.status.value, source="finalizer"),
                                only_if_new=True)

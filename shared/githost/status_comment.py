@@ -29,7 +29,7 @@ def thread_of(task: Task) -> int | None:
 
 
 def _tests(task: Task) -> str:
-    return {True: "passed", False: "**failed**"}.get(task.test_passed, "not run")  # type: ignore[arg-type]
+    return {"passed": "passed", "failed": "**failed**"}.get(task.tests or "", "not run")
 
 
 def status_text(task: Task) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.settings import ReconcilerSettings
@@ -56,5 +56,7 @@ async def test_a_decided_request_left_waiting_is_handed_back():
     store, _, approvals, repairs, task = await _waiting(600, updated_at=ago(120))
     approval = next(iter(approvals.rows.values()))
     await approvals.decide(approval, "approved", by="u")  # and the deciding gateway crashed here
-    assert await repairs.run(NOW) == {"approval_resumed": 1}
+    # The store stamps updated_at with the real clock, so the tick must come later than that, whenever NOW was taken.
+    later = max(NOW, datetime.now(timezone.utc)) + timedelta(hours=1)
+    assert await repairs.run(later) == {"approval_resumed": 1}
     assert (await store.get(task.task_id)).status == S.RUNNING

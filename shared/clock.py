@@ -7,9 +7,14 @@ from datetime import datetime, timezone
 from ulid import ULID
 
 
+def stamp(moment: datetime) -> str:
+    """A moment as the ISO-8601 UTC string every record uses (sortable)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utcnow() -> str:
-    """Now, as the ISO-8601 UTC string every record uses (sortable)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Now, as records store it."""
+    return stamp(datetime.now(timezone.utc))
 
 
 def parse_time(value: str) -> datetime:

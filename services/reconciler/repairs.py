@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from services.reconciler.drift import ActiveTasks, read_active
 from services.reconciler.settings import ReconcilerSettings
-from shared.clock import parse_time
+from shared.clock import parse_time, stamp
 from shared.compute.protocol import ComputeStrategy, SessionState
 from shared.events.bus import EventPublisher
 from shared.events.models import ComputeSessionStopped, SlotReleased, TaskSubmitted
@@ -113,9 +113,8 @@ class StuckTaskRepairs:
         if self._approvals is None:
             return None
         open_requests = await self._approvals.pending_for_task(task.task_id)
-        stamp = now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         for approval in open_requests:
-            if not approval.expired(stamp):  # the tick's clock, like every other check here
+            if not approval.expired(stamp(now)):  # the tick's clock, like every other check here
                 continue
             try:
                 decided = await self._approvals.decide(approval, "expired", by="reconciler")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
-from shared.clock import parse_time
+from shared.clock import parse_time, stamp
 from shared.events.bus import EventPublisher
 from shared.events.models import TaskSubmitted
 from shared.observability.redaction import redact
@@ -25,9 +25,6 @@ from shared.tasks.store import TaskStore
 log = logging.getLogger(__name__)
 _EPSILON = timedelta(seconds=1)
 
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def run_key(schedule_id: str, due: str) -> str:
@@ -47,7 +44,7 @@ class ScheduleRunner:
     async def run(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)
         summary = {"schedule_runs": 0, "schedule_skips": 0, "schedule_pauses": 0}
-        for schedule in await self.schedules.due(_iso(now)):
+        for schedule in await self.schedules.due(stamp(now)):
             outcome = await self._run_one(schedule, now)
             if outcome:
                 summary[outcome] += 1
@@ -62,20 +59,20 @@ class ScheduleRunner:
         except InvalidSchedule as exc:
             return await self._pause(s, f"its {exc.field} no longer evaluates: {exc.message}")
         if due is None:  # the stored next run is no due time of the expression (edited meanwhile): recompute it
-            await self._advance(s, {"next_run_at": _iso(following)})
+            await self._advance(s, {"next_run_at": stamp(following)})
             return None
         repo = await self.repos.get(s.template.repo)
         if repo is None or not repo.active:
             return await self._pause(s, f"repository {s.template.repo} is no longer onboarded")
         if s.overlap == "skip" and await self._previous_still_running(s):
-            changes = {"next_run_at": _iso(following), "skipped_runs": s.skipped_runs + 1,
-                       "last_skipped_at": _iso(due)}
+            changes = {"next_run_at": stamp(following), "skipped_runs": s.skipped_runs + 1,
+                       "last_skipped_at": stamp(due)}
             return "schedule_skips" if await self._advance(s, changes) else None
         try:
-            task = await self._submit(s, _iso(due))
+            task = await self._submit(s, stamp(due))
         except (ValidationError, ValueError) as exc:
             return await self._pause(s, f"its task no longer validates: {redact(str(exc))[:300]}")
-        changes = {"next_run_at": _iso(following), "last_run_at": _iso(due), "last_task_id": task.task_id,
+        changes = {"next_run_at": stamp(following), "last_run_at": stamp(due), "last_task_id": task.task_id,
                    "runs": s.runs + 1}
         return "schedule_runs" if await self._advance(s, changes) else None
 

@@ -25,7 +25,7 @@ from services.gateway.schedule_schemas import (
 from services.gateway.schemas import Pagination
 from services.gateway.submission import vet_task_model
 from shared.aws.pagination import InvalidToken
-from shared.clock import utcnow
+from shared.clock import stamp, utcnow
 from shared.observability.redaction import redact
 from shared.schedules.errors import ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import Schedule, TaskTemplate
@@ -38,7 +38,7 @@ _UPDATE_ATTEMPTS = 3
 
 def _next_run(cron: str | None, rate: str | None, tz: str) -> str:
     due = next_due(cron=cron, rate=rate, tz=tz, after=datetime.now(timezone.utc))
-    return due.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return stamp(due)
 
 
 async def _owned(d: GatewayDeps, schedule_id: str, caller: Principal) -> Schedule:

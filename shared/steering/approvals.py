@@ -6,9 +6,9 @@ from typing import Protocol
 
 from botocore.exceptions import ClientError
 
-from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
-from shared.steering.errors import DecisionRefused, TaskNotSteerable
+from shared.steering.errors import DecisionRefused
 from shared.steering.models import Approval, Decision
 from shared.steering.transactions import SteeringTables, cancelled_reasons
 from shared.tasks.states import TaskStatus
@@ -39,20 +39,10 @@ class DynamoApprovalStore:
         self._t = tables
 
     async def request(self, approval: Approval) -> Approval:
-        put_event, _ = self._t.event(approval.task_id, "approval.requested", {
-            "approval_id": approval.approval_id, "rule": approval.rule, "command": approval.command[:2000],
-            "reason": approval.reason[:2000], "expires_at": approval.expires_at})
-        items = [self._t.task_in(approval.task_id, (TaskStatus.RUNNING,)),
-                 {"Put": {"TableName": self._t.approvals, "Item": to_item(approval.model_dump()),
-                          "ConditionExpression": "attribute_not_exists(approval_id)"}},
-                 put_event]
-        try:
-            await self._t.ddb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            reasons = cancelled_reasons(exc)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise TaskNotSteerable(approval.task_id, await self._t.task_status(approval.task_id)) from exc
-            raise
+        await self._t.put_while_running(
+            approval.task_id, self._t.approvals, "approval_id", approval.model_dump(), "approval.requested",
+            {"approval_id": approval.approval_id, "rule": approval.rule, "command": approval.command[:2000],
+             "reason": approval.reason[:2000], "expires_at": approval.expires_at})
         return approval
 
     async def get(self, task_id: str, approval_id: str) -> Approval | None:

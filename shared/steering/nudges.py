@@ -6,9 +6,8 @@ from typing import Protocol
 
 from botocore.exceptions import ClientError
 
-from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
-from shared.steering.errors import TaskNotSteerable
 from shared.steering.models import Nudge
 from shared.steering.transactions import SteeringTables, cancelled_reasons
 from shared.tasks.states import TaskStatus
@@ -34,19 +33,8 @@ class DynamoNudgeStore:
         self._t = tables
 
     async def add(self, nudge: Nudge) -> Nudge:
-        put_event, _ = self._t.event(nudge.task_id, "nudge.received",
-                                     {"nudge_id": nudge.nudge_id, "message": nudge.message})
-        items = [self._t.task_in(nudge.task_id, RUNNING),
-                 {"Put": {"TableName": self._t.nudges, "Item": to_item(nudge.model_dump()),
-                          "ConditionExpression": "attribute_not_exists(nudge_id)"}},
-                 put_event]
-        try:
-            await self._t.ddb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            reasons = cancelled_reasons(exc)
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise TaskNotSteerable(nudge.task_id, await self._t.task_status(nudge.task_id)) from exc
-            raise
+        await self._t.put_while_running(nudge.task_id, self._t.nudges, "nudge_id", nudge.model_dump(),
+                                        "nudge.received", {"nudge_id": nudge.nudge_id, "message": nudge.message})
         return nudge
 
     async def pending(self, task_id: str) -> list[Nudge]:

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.observability.redaction import redact_value
+from shared.steering.errors import TaskNotSteerable
 from shared.tasks.models import TaskEvent
 from shared.tasks.states import TaskStatus
 from shared.topology.names import ResourceNames
@@ -37,6 +38,23 @@ class SteeringTables:
         event = TaskEvent(task_id=task_id, event_type=event_type, metadata=redact_value(dict(metadata)))
         return {"Put": {"TableName": self.events, "Item": to_item(event.model_dump()),
                         "ConditionExpression": "attribute_not_exists(event_id)"}}, event
+
+    async def put_while_running(self, task_id: str, table: str, key: str, item: Mapping[str, Any],
+                                event_type: str, metadata: Mapping[str, Any]) -> None:
+        """Write a new row and its audit event in one transaction that holds only while the task is RUNNING;
+        TaskNotSteerable (with the status found) otherwise."""
+        put_event, _ = self.event(task_id, event_type, metadata)
+        items = [self.task_in(task_id, (TaskStatus.RUNNING,)),
+                 {"Put": {"TableName": table, "Item": to_item(item),
+                          "ConditionExpression": f"attribute_not_exists({key})"}},
+                 put_event]
+        try:
+            await self.ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            reasons = cancelled_reasons(exc)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise TaskNotSteerable(task_id, await self.task_status(task_id)) from exc
+            raise
 
     async def task_status(self, task_id: str) -> TaskStatus | None:
         resp = await self.ddb.get_item(TableName=self.tasks, Key={"task_id": serialize(task_id)},

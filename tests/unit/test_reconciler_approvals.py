@@ -53,7 +53,8 @@ async def test_max_duration_applies_while_waiting():
 
 
 async def test_a_decided_request_left_waiting_is_handed_back():
-    store, _, approvals, repairs, task = await _waiting(600, updated_at=ago(120))
+    # A day to decide: the store judges "in time" on the real clock, which may be minutes past the module's NOW.
+    store, _, approvals, repairs, task = await _waiting(24 * 3600, updated_at=ago(120))
     approval = next(iter(approvals.rows.values()))
     await approvals.decide(approval, "approved", by="u")  # and the deciding gateway crashed here
     # The store stamps updated_at with the real clock, so the tick must come later than that, whenever NOW was taken.

@@ -9,9 +9,18 @@ import sys
 
 from pydantic import ValidationError
 
-from agent.bootstrap import run_agent
+from agent.bootstrap import build_sdk, run_agent
 from agent.settings import AgentSettings
+from shared.aws.clients import preload
+from shared.githost.github import GitHubHost
 from shared.observability.logging import configure_logging
+
+
+def prewarm() -> None:
+    """What a warm worker's zygote pays once for all the sessions it forks: AWS models, lazy imports."""
+    preload(("dynamodb", "s3", "events"), AgentSettings().aws_region)
+    for client in (build_sdk(AgentSettings(anthropic_api_key="prewarm")), GitHubHost.build("http://127.0.0.1:9", None)):
+        del client  # building one imports its HTTP stack and the shared TLS context; it never connects
 
 
 def main(argv: list[str] | None = None) -> int:

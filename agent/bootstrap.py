@@ -26,6 +26,7 @@ from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.nudges import DynamoNudgeStore
 from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
+from shared.tls import client_context
 
 log = logging.getLogger(__name__)
 # The SDK's own backoff between its retries is at most 8 s.
@@ -45,7 +46,8 @@ def build_sdk(settings: AgentSettings) -> Any:
         return anthropic.AsyncAnthropicBedrock(aws_region=settings.aws_region,
                                                max_retries=settings.model_sdk_max_retries)
     return anthropic.AsyncAnthropic(api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url,
-                                    max_retries=settings.model_sdk_max_retries)
+                                    max_retries=settings.model_sdk_max_retries,
+                                    http_client=anthropic.DefaultAsyncHttpxClient(verify=client_context()))
 
 
 def build_model_client(settings: AgentSettings, sdk: Any) -> AnthropicModelClient:

@@ -54,6 +54,8 @@ class TaskGuard:
     async def wait_until_running(self, *, timeout: float, poll: float) -> Task | None:
         """The task once RUNNING; None if it ended first; NotStarted if it never got there in time."""
         deadline = time.monotonic() + timeout
+        # A warm agent is up before the dispatcher has recorded RUNNING: look again soon, then every `poll`.
+        delay = min(poll, 0.02)
         while True:
             task = await self._rows.get(self.task_id)
             if task is not None and task.status == TaskStatus.RUNNING:
@@ -63,7 +65,8 @@ class TaskGuard:
             if time.monotonic() >= deadline or self.is_stopped():
                 seen = task.status.value if task else "missing"
                 raise NotStarted(f"task {self.task_id} did not become RUNNING within {timeout:g} s (it is {seen})")
-            await asyncio.sleep(poll)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, poll)
 
     async def write(self, changes: Mapping[str, Any]) -> Task:
         """Write fields of the task while it is RUNNING; Cancelled if it no longer is."""

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from shared.aws.clients import AwsClients
+from shared.aws.clients import AwsClients, preload
 from shared.clock import utcnow
 from shared.events.bus import EventBridgePublisher
 from shared.events.models import AgentFinished
@@ -33,6 +33,11 @@ async def run(task_id: str) -> int:
         await EventBridgePublisher(await clients.client("events"), settings.names.event_bus).publish(
             AgentFinished(task_id=task_id, user_id=task.user_id, outcome="success", summary="instant agent"))
     return 0
+
+
+def prewarm() -> None:
+    """Parsed AWS models for the warm workers' zygote, as the real agent's prewarm does."""
+    preload(("dynamodb", "events"), PlatformSettings().aws_region)
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Orchestration latency and throughput on the embedded stack, with an agent that exits at once.
 
-    .venv/bin/python -m bench.orchestration [--tasks 100] [--concurrency 1]
+    .venv/bin/python -m bench.orchestration [--tasks 100] [--concurrency 1] [--cold]
 
 Prints submit → RUNNING and agent exit → terminal (median, p95, ms) and tasks per second.
 """
@@ -11,6 +11,7 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from bench import cpu
 from bench.common import bench_platform, machine, summary
 from shared.clock import parse_time
 
@@ -19,10 +20,11 @@ def _ms(a: str, b: str) -> float:
     return (parse_time(b) - parse_time(a)).total_seconds() * 1000
 
 
-def run(tasks: int, concurrency: int) -> dict:
-    with bench_platform() as p:
+def run(tasks: int, concurrency: int, warm: bool = True) -> dict:
+    with bench_platform(BGAGENT_WARM_POOL="true" if warm else "false") as p:
         p.add_repo("bench/app")
         user = "bench"
+        cpu_before = cpu.snapshot()
         start = time.monotonic()
 
         def submit(i: int) -> str:
@@ -38,6 +40,7 @@ def run(tasks: int, concurrency: int) -> dict:
             ids = list(pool.map(submit, range(tasks)))
         finals = [p.wait_for(user, t, timeout=300) for t in ids]
         wall = time.monotonic() - start
+        cpu_used = cpu.report(cpu_before, cpu.snapshot(), tasks)
         to_running, to_terminal = [], []
         with p.client(user) as c:
             for task in finals:
@@ -47,20 +50,23 @@ def run(tasks: int, concurrency: int) -> dict:
                 to_terminal.append(_ms(finished, task["completed_at"]))
         statuses = {s: sum(1 for f in finals if f["status"] == s) for s in {f["status"] for f in finals}}
     return {"to_running": to_running, "to_terminal": to_terminal, "wall": wall, "tasks": tasks,
-            "statuses": statuses}
+            "statuses": statuses, "cpu": cpu_used}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--cold", action="store_true", help="two fresh interpreters per task (no warm workers)")
     args = parser.parse_args()
-    result = run(args.tasks, args.concurrency)
+    result = run(args.tasks, args.concurrency, warm=not args.cold)
     print(f"machine: {machine()}")
     print(f"tasks: {result['tasks']} (concurrency {args.concurrency}) outcomes: {result['statuses']}")
     print(f"submit -> RUNNING (ms):        {summary(result['to_running'])}")
     print(f"agent exit -> terminal (ms):   {summary(result['to_terminal'])}")
-    print(f"throughput: {result['tasks'] / result['wall']:.2f} tasks/s over {result['wall']:.1f} s")
+    print(f"throughput: {result['tasks'] / result['wall']:.2f} tasks/s over {result['wall']:.1f} s "
+          f"({'cold: fresh interpreters' if args.cold else 'warm workers'})")
+    print(f"CPU by process (includes the benchmark's own status polling):\n{result['cpu']}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from shared.tasks.dynamo_store import DynamoTaskStore
 async def build_dispatcher(settings: DispatcherSettings, clients: AwsClients, agent_env: dict[str, str]) -> Dispatcher:
     return Dispatcher(
         store=DynamoTaskStore(await clients.client("dynamodb"), settings.names),
-        compute=await build_compute(settings, clients, agent_env),
+        compute=await build_compute(settings, clients, agent_env, starts_sessions=True),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
         metrics=EmfMetrics("dispatcher"),
     )

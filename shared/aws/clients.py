@@ -10,10 +10,28 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 
 from shared.settings import PlatformSettings
+
+# Parsed AWS models and endpoint rules, shared by every AwsClients of this process once preload() ran.
+_preloaded: Any = None
+
+
+def preload(services: tuple[str, ...], region: str) -> None:
+    """Parse now what creating these clients needs, once for this process and every process it forks.
+
+    A warm worker's zygote calls it: parsing botocore's JSON is most of a client's creation cost.
+    No client made here sends a request or holds a credential.
+    """
+    global _preloaded
+    session = botocore.session.get_session()
+    for service in services:
+        session.create_client(service, region_name=region, aws_access_key_id="preload",
+                              aws_secret_access_key="preload")
+    _preloaded = session.get_component("data_loader")
 
 
 class AwsClients:
@@ -23,6 +41,8 @@ class AwsClients:
         self._settings = settings
         self._calls: Counter[str] = Counter()
         self._session = get_session()  # one botocore session: its loaders are costly to build
+        if _preloaded is not None:
+            self._session.register_component("data_loader", _preloaded)
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
         self._config = AioConfig(

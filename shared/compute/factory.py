@@ -13,8 +13,13 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-async def build_compute(settings: ComputeSettings, clients: AwsClients, agent_env: dict[str, str]) -> ComputeStrategy:
+async def build_compute(settings: ComputeSettings, clients: AwsClients, agent_env: dict[str, str], *,
+                        starts_sessions: bool = False) -> ComputeStrategy:
+    """The strategy; `starts_sessions` (the dispatcher) also warms the process strategy's workers."""
     if settings.compute_type == "process":
+        if starts_sessions and settings.warm_pool:
+            return ProcessCompute.warm(settings.runtime_dir, agent_env, agent_module=settings.agent_module,
+                                       size=settings.warm_pool_size, idle_seconds=settings.warm_pool_idle_seconds)
         return ProcessCompute(settings.runtime_dir, agent_env, agent_module=settings.agent_module)
     if not (settings.ecs_cluster and settings.ecs_task_definition and _split(settings.ecs_subnets)):
         raise SystemExit("ecs compute needs BGAGENT_ECS_CLUSTER, BGAGENT_ECS_TASK_DEFINITION and BGAGENT_ECS_SUBNETS")

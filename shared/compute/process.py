@@ -1,4 +1,8 @@
-"""The `process` compute strategy: one supervised local process per agent session."""
+"""The `process` compute strategy: one supervised local process per agent session.
+
+With a warm pool the supervisor and the agent are forks of a pre-imported zygote (shared.compute.zygote);
+without one, each session starts two fresh interpreters (`python -m shared.compute.supervisor -- python -m agent`).
+"""
 
 from __future__ import annotations
 
@@ -13,22 +17,36 @@ from pathlib import Path
 
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.pids import cmdline, pid_alive
+from shared.compute.pool import WarmPool
 from shared.compute.protocol import SessionState
 
 PREFIX = "process:"
+# What a session's supervisor runs as: a fresh interpreter, or a fork of the warm-worker zygote.
+SESSION_MODULES = ("shared.compute.supervisor", "shared.compute.zygote")
 
 
 class ProcessCompute:
     """Starts `python -m agent` under a supervisor that reports the session's end on the bus."""
 
     def __init__(self, runtime_dir: Path, env: dict[str, str], *, python: str = sys.executable,
-                 agent_module: str = "agent"):
+                 agent_module: str = "agent", warm_pool: WarmPool | None = None):
         self._dir = Path(runtime_dir)
         self._env = env
         self._python = python
         self._agent_module = agent_module
+        self._pool = warm_pool
         (self._dir / "sessions").mkdir(parents=True, exist_ok=True)
         (self._dir / "logs").mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def warm(cls, runtime_dir: Path, env: dict[str, str], *, agent_module: str, size: int,
+             idle_seconds: float) -> ProcessCompute:
+        """A strategy that starts sessions from warm workers, their zygote started now."""
+        logs = Path(runtime_dir) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        pool = WarmPool(sys.executable, agent_module, env, logs / "zygote.log", size=size, idle_seconds=idle_seconds)
+        pool.warm()
+        return cls(runtime_dir, env, agent_module=agent_module, warm_pool=pool)
 
     def _session_file(self, task_id: str) -> Path:
         return self._dir / "sessions" / f"{task_id}.json"
@@ -49,12 +67,8 @@ class ProcessCompute:
             if "pid" in existing:
                 return f"{PREFIX}{existing['pid']}"
             raise ComputeStartFailed(f"session of {task_id} is being started elsewhere", retryable=True) from exc
-        cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
-               self._python, "-m", self._agent_module, "--task-id", task_id]
         try:
-            with open(self.log_file(task_id), "ab") as log:
-                proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=log,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            pid = self._spawn(task_id)
         except BaseException as exc:
             # Whatever stopped the start, an empty record would answer "being started elsewhere" forever.
             os.close(fd)
@@ -63,9 +77,20 @@ class ProcessCompute:
                 raise ComputeStartFailed(f"could not start agent process: {exc}", retryable=False) from exc
             raise
         with os.fdopen(fd, "w") as f:
-            json.dump({"pid": proc.pid, "task_id": task_id}, f)
+            json.dump({"pid": pid, "task_id": task_id}, f)
+        return f"{PREFIX}{pid}"
+
+    def _spawn(self, task_id: str) -> int:
+        """Start the session's supervisor; its pid."""
+        if self._pool is not None:
+            return self._pool.start(task_id, self.log_file(task_id))
+        cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
+               self._python, "-m", self._agent_module, "--task-id", task_id]
+        with open(self.log_file(task_id), "ab") as log:
+            proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends
-        return f"{PREFIX}{proc.pid}"
+        return proc.pid
 
     @staticmethod
     def _pid(handle: str) -> int | None:
@@ -78,18 +103,24 @@ class ProcessCompute:
 
     async def stop(self, handle: str, *, reason: str) -> None:
         pid = self._pid(handle)
-        if pid and _alive(pid):
+        if pid and is_session(pid):
             try:
                 os.kill(pid, signal.SIGTERM)  # the supervisor forwards it and reports the end
             except ProcessLookupError:
                 pass
 
+    def close(self) -> None:
+        """Let the warm workers go (sessions already running go on)."""
+        if self._pool is not None:
+            self._pool.close()
+
     def stop_all(self) -> int:
         """Stop every live session this runtime directory knows of (stack shutdown)."""
+        self.close()
         stopped = 0
         for record in (self._dir / "sessions").glob("*.json"):
             pid = json.loads(record.read_text() or "{}").get("pid")
-            if pid and _alive(pid):
+            if pid and is_session(pid):
                 os.kill(pid, signal.SIGTERM)
                 stopped += 1
         return stopped
@@ -98,9 +129,9 @@ class ProcessCompute:
         pid = self._pid(handle)
         if pid is None:
             return SessionState.UNKNOWN
-        return SessionState.RUNNING if _alive(pid) else SessionState.STOPPED
+        return SessionState.RUNNING if is_session(pid) else SessionState.STOPPED
 
 
-def _alive(pid: int) -> bool:
-    """Whether pid is a live (not zombie) supervisor process."""
-    return pid_alive(pid) and "shared.compute.supervisor" in cmdline(pid)
+def is_session(pid: object) -> bool:
+    """Whether pid is a live (not zombie) session supervisor, not an unrelated process that reused the id."""
+    return pid_alive(pid) and any(module in cmdline(pid) for module in SESSION_MODULES)  # type: ignore[arg-type]

@@ -13,6 +13,9 @@ class ComputeSettings(BaseSettings):
     compute_type: Literal["process", "ecs"] = "process"
     runtime_dir: Path = Path.home() / ".bgagent" / "runtime"
     agent_module: str = Field("agent", description="python -m <module> --task-id ID runs one session")
+    warm_pool: bool = Field(True, description="process strategy: fork sessions from a pre-imported zygote")
+    warm_pool_size: int = Field(2, ge=0, le=64, description="workers forked and waiting for a session")
+    warm_pool_idle_seconds: float = Field(300.0, gt=0, description="with no start for this long, idle workers go")
     ecs_cluster: str | None = None
     ecs_task_definition: str | None = None
     ecs_container_name: str = "agent"

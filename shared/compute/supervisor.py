@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any, Callable, Protocol
 
 import boto3
 
@@ -24,10 +25,25 @@ class SupervisorSettings(PlatformSettings):
     supervisor_aws_profile: str | None = None
 
 
-def _report(task_id: str, exit_code: int | None) -> None:
+class Child(Protocol):
+    """The calls supervision makes on the agent process (subprocess.Popen has them)."""
+
+    def poll(self) -> int | None: ...
+    def wait(self) -> int: ...
+    def send_signal(self, sig: int) -> None: ...
+    def kill(self) -> None: ...
+
+
+def events_client() -> Any:
+    """The EventBridge client the session's end is reported with."""
     settings = SupervisorSettings()
     session = boto3.Session(profile_name=settings.supervisor_aws_profile, region_name=settings.aws_region)
-    events = session.client("events", endpoint_url=settings.aws_endpoint_url)
+    return session.client("events", endpoint_url=settings.aws_endpoint_url)
+
+
+def _report(task_id: str, exit_code: int | None, events: Any = None) -> None:
+    settings = SupervisorSettings()
+    events = events or events_client()
     detail = ComputeSessionStopped(task_id=task_id, compute_handle=f"process:{os.getpid()}", exit_code=exit_code)
     for attempt in range(5):
         try:
@@ -39,15 +55,16 @@ def _report(task_id: str, exit_code: int | None) -> None:
         time.sleep(attempt)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bgagent-supervisor")
-    parser.add_argument("--task-id", required=True)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    child = subprocess.Popen(command)
+def supervise(task_id: str, start_child: Callable[[], Child], *, events: Any = None) -> int:
+    """Start the agent, forward SIGTERM/SIGINT to it (killing it after a grace), report its end."""
+    started: list[Child] = []
+    pending: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
+        if not started:
+            pending.append(signum)  # a stop that arrived before the agent did
+            return
+        child = started[0]
         if child.poll() is None:
             child.send_signal(signum)
             killer = threading.Timer(GRACE_SECONDS, child.kill)  # an agent that ignores the stop
@@ -56,9 +73,21 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    code = child.wait()
-    _report(args.task_id, code)
+    started.append(start_child())
+    for signum in pending[:1]:
+        forward(signum, None)
+    code = started[0].wait()
+    _report(task_id, code, events)
     return 0 if code == 0 else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bgagent-supervisor")
+    parser.add_argument("--task-id", required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return supervise(args.task_id, lambda: subprocess.Popen(command))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from shared.githost.models import (
     PullRequest,
     RepoInfo,
 )
+from shared.tls import client_context
 
 _pull = shapes.pull
 
@@ -43,7 +44,8 @@ class GitHubHost:
                    "User-Agent": "bgagent"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return cls(httpx.AsyncClient(base_url=api_url.rstrip("/"), headers=headers, timeout=timeout), **kwargs)
+        return cls(httpx.AsyncClient(base_url=api_url.rstrip("/"), headers=headers, timeout=timeout,
+                                     verify=client_context()), **kwargs)
 
     async def aclose(self) -> None:
         await self._http.aclose()

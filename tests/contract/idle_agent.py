@@ -4,7 +4,12 @@ import signal
 import sys
 import time
 
-if __name__ == "__main__":
+
+def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
         time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

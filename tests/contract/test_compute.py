@@ -37,14 +37,16 @@ async def _ecs(stack) -> tuple[dict, str]:
             "security_groups": [sg]}, cluster
 
 
-@pytest.fixture(params=["fake", "process", "ecs"])
+@pytest.fixture(params=["fake", "process", "process-warm", "ecs"])
 async def compute(request, tmp_path):
     if request.param == "fake":
         yield FakeCompute()
         return
     stack = request.getfixturevalue("stack")
-    if request.param == "process":
-        process = ProcessCompute(tmp_path, stack.env(), agent_module="tests.contract.idle_agent")
+    if request.param.startswith("process"):
+        env, module = stack.env(), "tests.contract.idle_agent"
+        process = (ProcessCompute.warm(tmp_path, env, agent_module=module, size=1, idle_seconds=60)
+                   if request.param == "process-warm" else ProcessCompute(tmp_path, env, agent_module=module))
         yield process
         process.stop_all()
         return

@@ -20,6 +20,7 @@ import json
 import math
 import secrets
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -205,6 +206,7 @@ class FakeAnthropic:
         self._calls: dict[tuple[str, int, str], int] = {}
         self._cached_prefixes: set[str] = set()
         self._requests: list[dict[str, Any]] = []
+        self._arrived: list[float] = []  # wall-clock time of each request, for latency benchmarks
         self._app = self._build_app()
 
     def add_scenario(self, model: str, turns: Sequence[Turn]) -> None:
@@ -227,6 +229,11 @@ class FakeAnthropic:
         with self._lock:
             return copy.deepcopy(self._requests)
 
+    def arrivals(self) -> list[tuple[float, dict[str, Any]]]:
+        """(epoch seconds it arrived, body copy) of every request received."""
+        with self._lock:
+            return list(zip(self._arrived, copy.deepcopy(self._requests), strict=True))
+
     def requests_for(self, model: str) -> list[dict[str, Any]]:
         """The recorded requests whose body names `model`."""
         return [r for r in self.requests if r.get("model") == model]
@@ -235,6 +242,7 @@ class FakeAnthropic:
         """Forget recorded requests, error-turn counters and the simulated prompt cache."""
         with self._lock:
             self._requests.clear()
+            self._arrived.clear()
             self._calls.clear()
             self._cached_prefixes.clear()
 
@@ -345,6 +353,7 @@ class FakeAnthropic:
             record = copy.deepcopy(body) if isinstance(body, dict) else {"raw": raw.decode("utf-8", "replace")}
             with self._lock:
                 self._requests.append({**record, "headers": dict(request.headers)})
+                self._arrived.append(time.time())
             if not self._authorized(request.headers):
                 return _error(401, "invalid x-api-key")
             problem = _validate(body)

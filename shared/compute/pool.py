@@ -1,0 +1,98 @@
+"""The dispatcher's side of the warm workers: starts the zygote, asks it for sessions, restarts it if it died."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import threading
+from pathlib import Path
+
+from shared.compute.errors import ComputeStartFailed
+
+_READY_SECONDS = 60.0  # the zygote imports the agent first: seconds on a loaded machine
+_ANSWER_SECONDS = 10.0
+
+
+class WarmPool:
+    """One zygote per dispatcher, spoken to over its stdin/stdout; only its parent can start sessions."""
+
+    def __init__(self, python: str, agent_module: str, env: dict[str, str], log: Path, *,
+                 size: int, idle_seconds: float):
+        self._cmd = [python, "-m", "shared.compute.zygote", "--agent-module", agent_module,
+                     "--size", str(size), "--idle-seconds", str(idle_seconds)]
+        self._env = env
+        self._log = log
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False
+
+    def warm(self) -> None:
+        """Start the zygote now, so the first task does not pay for its imports."""
+        with self._lock:
+            self._ensure(wait=False)
+
+    def start(self, task_id: str, log: Path) -> int:
+        """The pid of a new session's supervisor, running the agent for task_id with output to log."""
+        request = json.dumps({"task_id": task_id, "log": str(log)}).encode() + b"\n"
+        with self._lock:
+            for _ in range(2):  # a zygote that died since the last start is replaced once
+                proc = self._ensure(wait=True)
+                try:
+                    assert proc.stdin is not None
+                    proc.stdin.write(request)
+                    proc.stdin.flush()
+                    answer = self._answer(proc, _ANSWER_SECONDS)
+                except (BrokenPipeError, ConnectionError, EOFError):
+                    self._discard()
+                    continue
+                if "pid" not in answer:
+                    raise ComputeStartFailed(f"warm worker refused the session: {answer}", retryable=False)
+                return int(answer["pid"])
+        raise ComputeStartFailed("the warm-worker zygote keeps dying; see its log", retryable=True)
+
+    def _ensure(self, *, wait: bool) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._discard()
+            with open(self._log, "ab") as log:
+                self._proc = subprocess.Popen(self._cmd, env=self._env, stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+            self._ready = False
+        if wait and not self._ready:
+            try:
+                self._answer(self._proc, _READY_SECONDS)
+            except EOFError as exc:
+                self._discard()
+                raise ComputeStartFailed(f"the warm-worker zygote did not start; see {self._log}",
+                                         retryable=True) from exc
+            self._ready = True
+        return self._proc
+
+    @staticmethod
+    def _answer(proc: subprocess.Popen[bytes], timeout: float) -> dict:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        data = b""
+        while not data.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], timeout)
+            chunk = os.read(fd, 4096) if ready else b""
+            if not chunk:
+                raise EOFError("no answer from the zygote")
+            data += chunk
+        return json.loads(data)
+
+    def _discard(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait()
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+        self._proc = None
+
+    def close(self) -> None:
+        """Stop the zygote and its idle workers (running sessions go on)."""
+        with self._lock:
+            self._discard()

@@ -17,7 +17,8 @@ from cli.local.launcher import LOCK_FILE, read_lock
 from cli.local.processes import terminate, wait_gone
 from cli.local.stack import StackConfig
 from cli.state import read_stack_state
-from shared.compute.pids import cmdline, pid_alive
+from shared.compute.pids import pid_alive
+from shared.compute.process import is_session
 
 LAUNCHER_LOG = "launcher.log"
 
@@ -127,8 +128,7 @@ def stop_agents(runtime: Path, grace: float = 15.0) -> list[int]:
             pid = json.loads(record.read_text() or "{}").get("pid")
         except (OSError, ValueError):
             continue
-        # Only a supervisor: the pid may have been reused by an unrelated process since.
-        if pid_alive(pid) and "shared.compute.supervisor" in cmdline(pid):
+        if is_session(pid):  # only a session's supervisor: the pid may have been reused since
             pids.append(pid)
     terminate(pids, grace=grace)
     return pids

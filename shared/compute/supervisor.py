@@ -41,10 +41,12 @@ def events_client() -> Any:
     return session.client("events", endpoint_url=settings.aws_endpoint_url)
 
 
-def _report(task_id: str, exit_code: int | None, events: Any = None) -> None:
+def report(task_id: str, exit_code: int | None, events: Any = None, *, supervisor_pid: int | None = None) -> None:
+    """Put the session's end on the bus (retried a few times; the reconciler is the safety net)."""
     settings = SupervisorSettings()
     events = events or events_client()
-    detail = ComputeSessionStopped(task_id=task_id, compute_handle=f"process:{os.getpid()}", exit_code=exit_code)
+    handle = f"process:{supervisor_pid or os.getpid()}"
+    detail = ComputeSessionStopped(task_id=task_id, compute_handle=handle, exit_code=exit_code)
     for attempt in range(5):
         try:
             resp = events.put_events(Entries=[bus_entry(detail, settings.names.event_bus)])
@@ -77,7 +79,7 @@ def supervise(task_id: str, start_child: Callable[[], Child], *, events: Any = N
     for signum in pending[:1]:
         forward(signum, None)
     code = started[0].wait()
-    _report(task_id, code, events)
+    report(task_id, code, events)
     return 0 if code == 0 else 1
 
 

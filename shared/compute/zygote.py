@@ -164,6 +164,7 @@ class Zygote:
         self._size = size
         self._idle_seconds = idle_seconds
         self._idle: list[_Idle] = []
+        self._serving: dict[int, str] = {}  # worker pid -> the task it supervises
         self._last_start = time.monotonic()
 
     def _fork_worker(self) -> _Idle:
@@ -204,12 +205,13 @@ class Zygote:
                 continue  # that worker died while idle: take the next one
             finally:
                 os.close(worker.assign_fd)
+            self._serving[worker.pid] = request["task_id"]
             return {"pid": worker.pid}
 
     def _reap(self) -> None:
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if not pid:
@@ -217,6 +219,21 @@ class Zygote:
             for worker in [w for w in self._idle if w.pid == pid]:
                 os.close(worker.assign_fd)
                 self._idle.remove(worker)
+            task_id = self._serving.pop(pid, None)
+            if task_id is not None and os.WIFSIGNALED(status):
+                # A supervisor killed before it could report (its agent died with it): report for it.
+                self._fork_reporter(task_id, pid, -os.WTERMSIG(status))
+
+    def _fork_reporter(self, task_id: str, supervisor_pid: int, exit_code: int) -> None:
+        """Report a lost session from a child: the zygote itself never opens a connection."""
+        if os.fork() == 0:
+            code = 1
+            try:
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+                supervisor.report(task_id, exit_code, self._events, supervisor_pid=supervisor_pid)
+                code = 0
+            finally:
+                os._exit(code)
 
     def _tend(self) -> None:
         """Refill the idle workers, or let them all go after idle_seconds without a start."""

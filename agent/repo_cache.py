@@ -23,6 +23,7 @@ from typing import Callable, Protocol
 
 from agent.process import ProcessResult
 from agent.settings import AgentSettings
+from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.05
@@ -166,7 +167,7 @@ class RepoCache:
             if fetched.ok:
                 return True
             log.warning("refreshing the repository cache's mirror %s failed: %s", paths.mirror.name,
-                        fetched.output.strip()[-300:])
+                        redact(fetched.output.strip()[-300:]))
             paths.bad.touch()  # until rebuilt: the next task need not try it again
         try:  # rebuilding needs the mirror to ourselves (a failed conversion drops our lock: then fall back)
             fcntl.flock(use, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -193,7 +194,7 @@ class RepoCache:
             result = await git(*step, cwd=tmp, extra_env=env if step[0] == "fetch" else None)
             if not result.ok:
                 log.warning("making the repository cache's mirror %s failed at git %s: %s", paths.mirror.name,
-                            step[0], result.output.strip()[-300:])
+                            step[0], redact(result.output.strip()[-300:]))
                 _remove(tmp)
                 return False
         tmp.chmod(0o755)  # readable by the task's command user, through the sandbox's read-only bind

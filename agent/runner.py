@@ -23,6 +23,7 @@ from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.nudges import NudgeInbox
 from agent.progress import EventTrail, Progress
 from agent.pull_request import PullRequests
+from agent.repo_cache import repo_cache_from
 from agent.result import RunOutcome
 from agent.review import ReviewDeliverer
 from agent.sandbox.factory import SandboxFactory, TaskSandboxRequest, config_from
@@ -238,7 +239,7 @@ class AgentRunner:
     async def _prepare(self, task: Task, context: HydratedContext, progress: Progress) -> Workspace:
         s = self._settings
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
-                                                git_timeout=s.git_timeout_seconds)
+                                                git_timeout=s.git_timeout_seconds, cache=repo_cache_from(s))
         continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
                                           default_branch=context.default_branch)
         log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,
@@ -247,7 +248,8 @@ class AgentRunner:
         trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
         workspace.sandbox = await self._sandboxes.open(TaskSandboxRequest(
             task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
-            allowlist=context.egress_allowlist, readonly_paths=context.sandbox_readonly_paths), trail)
+            allowlist=context.egress_allowlist,
+            readonly_paths=[*context.sandbox_readonly_paths, *workspace.borrowed]), trail)
         if context.setup_command:
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:

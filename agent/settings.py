@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import GitHubSettings, PlatformSettings
@@ -33,6 +33,10 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     tool_path: str = Field(_DEFAULT_PATH, validation_alias=AliasChoices("BGAGENT_TOOL_PATH", "PATH"))
 
     workspace_dir: Path | None = None  # None: a fresh directory under the system temp dir
+    # Bare mirrors shared by the tasks of this host, so a clone fetches only what changed (unset: no cache).
+    repo_cache_dir: Path | None = None
+    repo_cache_max_mb: int = Field(5120, ge=1)
+    repo_cache_max_age_hours: float = Field(168.0, gt=0)
     heartbeat_seconds: float = Field(30.0, gt=0)
     approval_poll_seconds: float = Field(1.0, gt=0)  # reading a held-back command's approval request
     start_wait_seconds: float = Field(60.0, ge=0)
@@ -67,3 +71,8 @@ class AgentSettings(PlatformSettings, GitHubSettings):
 
     event_min_interval_seconds: float = Field(2.0, ge=0)
     max_events: int = Field(200, ge=20)
+
+    @field_validator("repo_cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

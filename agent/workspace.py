@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
@@ -11,9 +12,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
+from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
 from shared.observability.redaction import redact
 
+log = logging.getLogger(__name__)
 GIT_USER = ("bgagent", "bgagent@users.noreply.local")
 # Model-written hooks, credential helpers or fsmonitors must never run inside the agent's own git
 # commands (the push carries the token): switch them off for every call we make.
@@ -51,7 +54,8 @@ def token_config(url: str, token: str | None) -> dict[str, str]:
 class Workspace:
     """A private directory per task holding `repo/` (the clone), `home/` and `tmp/`; removed at the end."""
 
-    def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float):
+    def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float,
+                 cache: RepoCache | None = None):
         if base_dir is not None:
             base_dir.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix=f"bgagent-{task_id[-8:]}-", dir=base_dir)).resolve()
@@ -63,6 +67,14 @@ class Workspace:
         self.sandbox: Sandbox | None = None  # set once the task's sandbox is open
         self._git_config: bytes | None = None
         self._default_branch: str | None = None
+        self._cache = cache
+        self._lease: MirrorLease | None = None
+        self._alternates: bytes | None = None  # what the clone borrows objects from, as written at clone time
+
+    @property
+    def borrowed(self) -> tuple[str, ...]:
+        """Directories the clone borrows objects from: the sandbox shows them read-only at the same path."""
+        return (str(self._lease.mirror),) if self._lease is not None else ()
 
     def tool_env(self) -> dict[str, str]:
         """The whole environment of tool and git commands: an allowlist that holds no secret."""
@@ -89,17 +101,37 @@ class Workspace:
 
     async def clone(self, url: str, token: str | None, *, branch: str, default_branch: str) -> bool:
         """Clone and check out `branch`: the remote's if it exists (a re-run continues it), else a new one."""
-        await self._must(f"cloning {clean_url(url)}", "clone", "--quiet", clean_url(url), str(self.repo),
-                         cwd=self.root, extra_env=token_config(url, token))
-        await self._must("configuring git", "config", "user.name", GIT_USER[0])
-        await self._must("configuring git", "config", "user.email", GIT_USER[1])
+        await self._fetch_repository(url, token)
         exists = (await self.git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}")).ok
         start = f"origin/{branch}" if exists else f"origin/{default_branch}"
         await self._must(f"checking out {branch} from {start}", "checkout", "--quiet", "--no-track", "-B",
                          branch, start)
         self._git_config = (self.repo / ".git" / "config").read_bytes()
+        alternates = self.repo / ".git" / "objects" / "info" / "alternates"
+        self._alternates = alternates.read_bytes() if alternates.exists() else None
         self._default_branch = default_branch
         return exists
+
+    async def _fetch_repository(self, url: str, token: str | None) -> None:
+        """`git clone`, borrowing the objects the repository cache's mirror has (only the rest travel)."""
+        env = token_config(url, token)
+        # Files are written once, by the checkout of the task branch; the identity goes in with the clone.
+        clone = ("clone", "--quiet", "--no-checkout", "-c", f"user.name={GIT_USER[0]}", "-c",
+                 f"user.email={GIT_USER[1]}")
+        if self._cache is not None:
+            self._lease = await self._cache.checkout(clean_url(url), env, self.git)
+        if self._lease is not None:
+            cloned = await self.git(*clone, "--reference", str(self._lease.mirror), clean_url(url), str(self.repo),
+                                    cwd=self.root, extra_env=env)
+            if cloned.ok:
+                return
+            log.warning("cloning from the repository cache failed; cloning without it: %s", _tail(cloned.output))
+            self._lease.spoil()
+            self._lease.release(evict=False)
+            self._lease = None
+            shutil.rmtree(self.repo, ignore_errors=True)
+        await self._must(f"cloning {clean_url(url)}", *clone, clean_url(url), str(self.repo), cwd=self.root,
+                         extra_env=env)
 
     def reclaim(self) -> None:
         """Undo what sandboxed commands may have done to make the runtime's own git run their code.
@@ -114,8 +146,15 @@ class Workspace:
         if self._git_config is not None:
             (dot_git / "config").unlink(missing_ok=True)
             (dot_git / "config").write_bytes(self._git_config)
-        # Objects borrowed from another repository on the host could be pushed out with the branch.
-        (dot_git / "objects" / "info" / "alternates").unlink(missing_ok=True)
+        # Objects borrowed from elsewhere on the host could be pushed out with the branch: only the
+        # repository cache's mirror (read-only to commands) may lend them, as written at clone time.
+        info = dot_git / "objects" / "info"
+        if any(p.is_symlink() or (p.exists() and not p.is_dir()) for p in (info.parent, info)):
+            raise WorkspaceError("the repository's .git/objects is no longer a directory; refusing to run git on it")
+        info.mkdir(parents=True, exist_ok=True)
+        (info / "alternates").unlink(missing_ok=True)
+        if self._alternates is not None:
+            (info / "alternates").write_bytes(self._alternates)
 
     async def current_branch(self) -> str:
         """The checked-out branch ('' when HEAD is detached)."""
@@ -184,3 +223,6 @@ class Workspace:
                 pass  # gone already, or truly undeletable: nothing more to do
 
         shutil.rmtree(self.root, onerror=make_writable)
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None

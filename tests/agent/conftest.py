@@ -81,7 +81,7 @@ class AgentWorld:
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
                    setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
                    model_price: ModelPrice | None = _FAKE_PRICE,
-                   egress_allowlist: list[str] | None = None) -> Task:
+                   egress_allowlist: list[str] | None = None, clone_url: str | None = None) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
@@ -89,7 +89,7 @@ class AgentWorld:
                                            task_description=description, model_id=model_id,
                                            max_turns=max_turns, max_budget_usd=max_budget_usd))
         context = HydratedContext(
-            task_id=task.task_id, repo=REPO, clone_url=str(self.bare), default_branch="main",
+            task_id=task.task_id, repo=REPO, clone_url=clone_url or str(self.bare), default_branch="main",
             branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
             user_prompt=f"Task: {description}", prompt_version="sha256:abc123", model_id=model_id,
             model_price=model_price,

@@ -31,7 +31,8 @@ class Warm:
     """One stack with warm capacity: the strategy, the queue, and idle agents (ECS tasks of the emulator)."""
 
     def __init__(self, stack, clients: AwsClients, queue_url: str, cluster: str, wiring: dict):
-        self.stack, self.clients, self.queue_url, self.cluster, self._wiring = stack, clients, queue_url, cluster, wiring
+        self.stack, self.clients, self.queue_url = stack, clients, queue_url
+        self.cluster, self._wiring = cluster, wiring
 
     async def compute(self) -> WarmEcsCompute:
         return WarmEcsCompute(await self.clients.client("sqs"), self.queue_url, await self.claims(),

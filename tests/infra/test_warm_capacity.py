@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from agent.warm import WarmSettings
 from shared.compute.settings import ComputeSettings
 from shared.topology.names import ResourceNames
 from tests.infra.conftest import ACCOUNT, REGION, STACK_NAME, container_definitions, role_policy
+from tests.infra.test_api_shapes import _problems
 from tests.infra.test_policy_lint import _emitted, _errors, _findings
 
 S, N = STACK_NAME, ResourceNames(STACK_NAME)
@@ -142,3 +145,50 @@ def test_ecs_stopped_events_of_the_warm_agents_reach_the_finalizer(deployed_warm
 def test_every_warm_policy_passes_parliament(deployed_warm):
     failures = {name: errors for name, doc in _emitted(deployed_warm) if (errors := _errors(_findings(doc), name))}
     assert failures == {}
+
+
+def _metric_query(q: dict) -> dict:
+    """A Pulumi metric query as PutMetricAlarm's `Metrics` entry."""
+    out = {"Id": q["id"], "ReturnData": q["returnData"], **({"Label": q["label"]} if "label" in q else {})}
+    if "expression" in q:
+        return {**out, "Expression": q["expression"]}
+    m = q["metric"]
+    return {**out, "MetricStat": {"Metric": {"Namespace": m["namespace"], "MetricName": m["metricName"], "Dimensions": [
+        {"Name": k, "Value": v} for k, v in m["dimensions"].items()]}, "Period": int(m["period"]), "Stat": m["stat"]}}
+
+
+def test_the_scaling_alarms_and_the_fifo_queues_are_valid_calls(deployed_warm):
+    with mock_aws():
+        cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+        for alarm in deployed_warm.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+            if not alarm.name.startswith("warm-agents-"):
+                continue
+            i = alarm.inputs
+            params = {"AlarmName": alarm.name, "ComparisonOperator": i["comparisonOperator"],
+                      "EvaluationPeriods": int(i["evaluationPeriods"]), "Threshold": float(i["threshold"]),
+                      "TreatMissingData": i["treatMissingData"], "AlarmActions": i["alarmActions"],
+                      "Metrics": [_metric_query(q) for q in i["metricQueries"]]}
+            assert _problems("cloudwatch", "PutMetricAlarm", params) == ""
+            cloudwatch.put_metric_alarm(**params)
+        sqs = boto3.client("sqs", region_name=REGION)
+        for name in (N.sessions_dlq, N.sessions_queue):  # the dead-letter queue first
+            i = _queues(deployed_warm)[name]
+            redrive = {"RedrivePolicy": i["redrivePolicy"]} if "redrivePolicy" in i else {}
+            attributes = {"FifoQueue": "true", **redrive}
+            assert _problems("sqs", "CreateQueue", {"QueueName": name, "Attributes": attributes}) == ""
+            sqs.create_queue(QueueName=name, Attributes=attributes)
+
+
+def test_the_finalizers_rule_matches_a_warm_agent_stopping_and_no_other_service(deployed_warm):
+    from moto.events.models import EventPattern
+
+    (rule,) = [r.inputs for r in deployed_warm.of_type("aws:cloudwatch/eventRule:EventRule")
+               if r.inputs["name"] == f"{S}-finalizer-aws-ecs"]
+    matcher = EventPattern.load(rule["eventPattern"])
+    event = {"id": "1", "source": "aws.ecs", "detail-type": "ECS Task State Change", "account": ACCOUNT,
+             "time": "2026-01-01T00:00:00Z", "region": REGION, "resources": [],
+             "detail": {"lastStatus": "STOPPED", "group": f"service:{N.warm_agents_service}",
+                        "startedBy": "ecs-svc/1234567890"}}
+    assert matcher.matches_event(event)
+    assert not matcher.matches_event({**event, "detail": {**event["detail"], "group": "service:dispatcher"}})
+    assert not matcher.matches_event({**event, "detail": {**event["detail"], "lastStatus": "RUNNING"}})

@@ -19,8 +19,7 @@ from shared.compute.protocol import SessionState
 from shared.compute.sessions import SessionClaims
 
 WARM_PREFIX = "warm:"
-_RETRYABLE = ("ThrottlingException", "ServiceUnavailable", "InternalError", "RequestThrottled",
-              "KmsThrottled", "AWS.SimpleQueueService.NonExistentQueue")
+_RETRYABLE = ("ThrottlingException", "ServiceUnavailable", "InternalError", "RequestThrottled", "KmsThrottled")
 
 
 class SessionRequest(BaseModel):

@@ -13,6 +13,7 @@ from agent.ecs_task import EcsTaskEndpoints
 from agent.warm import SessionTaker
 from shared.aws.clients import AwsClients
 from shared.compute.ecs import EcsTasks
+from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import SessionState
 from shared.compute.sessions import SessionClaims
 from shared.compute.warm import WarmEcsCompute
@@ -191,3 +192,11 @@ async def test_python_m_agent_warm_runs_exactly_one_task_and_exits(warm):
     taken = await (await warm.claims()).task_of(arn)
     assert taken in tasks and "nothing to do" in stderr.decode()
     assert warm.queued() == 1  # the other task stays for the next idle agent
+
+
+async def test_a_start_into_a_missing_queue_fails_the_task_rather_than_retrying_forever(warm):
+    compute = WarmEcsCompute(await warm.clients.client("sqs"), f"{warm.queue_url}-gone", await warm.claims(),
+                             EcsTasks(await warm.clients.client("ecs"), cluster=warm.cluster))
+    with pytest.raises(ComputeStartFailed) as failed:
+        await compute.start(TASK)
+    assert failed.value.retryable is False and "SendMessage failed" in str(failed.value)

@@ -1,4 +1,4 @@
-"""`python -m agent --task-id ID`: the agent process's entrypoint."""
+"""`python -m agent --task-id ID`: the agent process's entrypoint (`--warm`: take the task from the sessions queue)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,18 @@ def main(argv: list[str] | None = None) -> int:
     """Parse arguments, build settings from the environment, run the task; return the exit code."""
     parser = argparse.ArgumentParser(prog="python -m agent", description="Run the bgagent agent for one task.")
     parser.add_argument("--task-id", help="the task to run (default: BGAGENT_TASK_ID)")
+    parser.add_argument("--warm", action="store_true",
+                        help="an idle agent of the warm service: claim one task from the sessions queue, run it, exit")
     args = parser.parse_args(argv)
-    overrides = {"task_id": args.task_id} if args.task_id else {}
+    task_id = args.task_id
+    if args.warm:
+        from agent.warm import wait_for_task  # only warm agents need the queue's settings
+
+        prewarm()  # idle time pays for what the task would otherwise wait for
+        task_id = wait_for_task()
+        if task_id is None:
+            return 0  # stopped while idle (scale-in): nothing was taken
+    overrides = {"task_id": task_id} if task_id else {}
     try:
         settings = AgentSettings(**overrides)
     except ValidationError as exc:

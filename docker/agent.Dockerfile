@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The agent: `python -m agent --task-id ID` (the dispatcher's ECS RunTask passes `--task-id ID` as the
-# command). It clones, builds and tests arbitrary repositories, so it carries git and common build
+# command; with ecsMode warm the task definition's command is `--warm`: wait idle for one task). It clones, builds and tests arbitrary repositories, so it carries git and common build
 # tools; add a repository's own toolchain with its setup command or a derived image.
 #
 #   docker build -f docker/agent.Dockerfile -t bgagent/agent .

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.finalizer.handlers import Finalizer
 from services.finalizer.settings import FinalizerSettings
 from shared.aws.clients import AwsClients
+from shared.compute.sessions import SessionClaims
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.memory.store import DynamoMemoryStore
@@ -23,4 +24,6 @@ async def build_finalizer(settings: FinalizerSettings, clients: AwsClients) -> F
         git=build_git_host(settings, ddb, names),
         bus=EventBridgePublisher(await clients.client("events"), settings.names.event_bus),
         metrics=EmfMetrics("finalizer"),
+        # Read only for warm agents' ECS events, which reach this stack's rule in warm mode alone.
+        claims=SessionClaims(ddb, names.sessions_table),
     )

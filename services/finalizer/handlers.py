@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -26,11 +27,18 @@ from shared.tasks.store import TaskStore
 log = logging.getLogger(__name__)
 
 
+class ClaimedTasks(Protocol):
+    """Warm capacity's claims (shared.compute.sessions.SessionClaims), as the finalizer reads them."""
+
+    async def task_of(self, task_arn: str) -> str | None: ...
+
+
 class Finalizer:
     """Handles AgentFinished, Compute Session Stopped and ECS Task State Change (STOPPED)."""
 
     def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None):
+                 metrics: MetricsSink | None = None, claims: ClaimedTasks | None = None):
+        self._claims = claims
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -48,10 +56,22 @@ class Finalizer:
         await self.finalize(event.task_id, trigger="session stopped", stopped_note=note)
 
     async def on_ecs_stopped(self, event: EcsTaskStateChange) -> None:
+        task_id = await self._task_of(event)
+        if task_id is None:
+            log.info("a warm agent stopped without having claimed a task", extra={"task_arn": event.task_arn})
+            return
+        note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
+        await self.finalize(task_id, trigger="ecs stopped", stopped_note=note)
+
+    async def _task_of(self, event: EcsTaskStateChange) -> str | None:
+        """RunTask sessions carry their task id in startedBy; a warm agent's task is the one it claimed."""
+        if (event.group or "").startswith("service:"):
+            if self._claims is None:
+                raise PoisonMessage("a warm agent's ECS event, but this finalizer reads no claims")
+            return await self._claims.task_of(event.task_arn)
         if not event.started_by:
             raise PoisonMessage("ECS task without startedBy: not one of ours")
-        note = f"the agent container stopped ({event.stopped_reason or event.stop_code or 'no reason'})"
-        await self.finalize(event.started_by, trigger="ecs stopped", stopped_note=note)
+        return event.started_by
 
     async def finalize(self, task_id: str, *, trigger: str, stopped_note: str | None = None) -> None:
         task = await self._store.get(task_id)

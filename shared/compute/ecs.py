@@ -17,13 +17,35 @@ _STATES = {"PROVISIONING": SessionState.PENDING, "PENDING": SessionState.PENDING
            "DELETED": SessionState.STOPPED}
 
 
-class EcsCompute:
+class EcsTasks:
+    """StopTask and DescribeTasks of agent tasks, by task ARN."""
+
+    def __init__(self, ecs: Any, *, cluster: str):
+        self._ecs = ecs
+        self._cluster = cluster
+
+    async def stop(self, handle: str, *, reason: str) -> None:
+        try:
+            await self._ecs.stop_task(cluster=self._cluster, task=handle, reason=reason[:255])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in ("InvalidParameterException", "ResourceNotFoundException"):
+                raise
+
+    async def describe(self, handle: str) -> SessionState:
+        resp = await self._ecs.describe_tasks(cluster=self._cluster, tasks=[handle])
+        tasks = resp.get("tasks", [])
+        if not tasks:
+            return SessionState.UNKNOWN
+        return _STATES.get(tasks[0].get("lastStatus", ""), SessionState.UNKNOWN)
+
+
+class EcsCompute(EcsTasks):
     """RunTask keyed by the task id (clientToken and startedBy), StopTask, DescribeTasks."""
 
     def __init__(self, ecs: Any, *, cluster: str, task_definition: str, container_name: str,
                  subnets: list[str], security_groups: list[str], assign_public_ip: bool = False):
-        self._ecs = ecs
-        self._cluster = cluster
+        super().__init__(ecs, cluster=cluster)
         self._task_definition = task_definition
         self._container = container_name
         self._network = {"awsvpcConfiguration": {
@@ -62,18 +84,3 @@ class EcsCompute:
         reasons = [f.get("reason", "unknown") for f in resp.get("failures", [])]
         retryable = any(r.upper().startswith(_RETRYABLE_FAILURES) for r in reasons)
         raise ComputeStartFailed(f"RunTask started nothing: {', '.join(reasons) or 'no reason'}", retryable=retryable)
-
-    async def stop(self, handle: str, *, reason: str) -> None:
-        try:
-            await self._ecs.stop_task(cluster=self._cluster, task=handle, reason=reason[:255])
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code not in ("InvalidParameterException", "ResourceNotFoundException"):
-                raise
-
-    async def describe(self, handle: str) -> SessionState:
-        resp = await self._ecs.describe_tasks(cluster=self._cluster, tasks=[handle])
-        tasks = resp.get("tasks", [])
-        if not tasks:
-            return SessionState.UNKNOWN
-        return _STATES.get(tasks[0].get("lastStatus", ""), SessionState.UNKNOWN)

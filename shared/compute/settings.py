@@ -22,3 +22,8 @@ class ComputeSettings(BaseSettings):
     ecs_subnets: str = Field("", description="comma-separated subnet ids")
     ecs_security_groups: str = Field("", description="comma-separated security group ids")
     ecs_assign_public_ip: bool = False
+    # run_task: one RunTask per task (a fresh Fargate task, 30-70 s pending). warm: idle agent tasks of an ECS
+    # service take sessions from a queue (docs/deploy.md, "Warm capacity").
+    ecs_mode: Literal["run_task", "warm"] = "run_task"
+    ecs_sessions_queue_url: str | None = Field(None, description="warm: the FIFO queue idle agents read")
+    ecs_sessions_table: str | None = Field(None, description="warm: which agent task claimed which task")

@@ -96,6 +96,7 @@ class EcsTaskStateChange(BaseModel):
     task_arn: str = Field(alias="taskArn")
     last_status: str = Field(alias="lastStatus")
     started_by: str | None = Field(None, alias="startedBy")
+    group: str | None = None  # "family:<agent family>" for RunTask sessions, "service:<name>" for warm agents
     stopped_reason: str | None = Field(None, alias="stoppedReason")
     stop_code: str | None = Field(None, alias="stopCode")
     containers: list[dict[str, Any]] = Field(default_factory=list)

@@ -22,4 +22,5 @@ def topology_refs(topology: Topology, account: Account, *, secrets: dict[str, st
         cluster_arn=account.arn("ecs", f"cluster/{names.stack}"), cluster_name=names.stack,
         agent_task_definition_arn=account.arn("ecs", f"task-definition/{names.agent_task_family}:*"),
         agent_role_arns=(f"{iam}/{names.stack}-agent-task", f"{iam}/{names.stack}-agent-exec"),
+        sessions_queue_arn=account.arn("sqs", topology.sessions.name) if topology.sessions else "",
     )

@@ -8,7 +8,7 @@ import logging
 import boto3
 from botocore.exceptions import ClientError
 
-from shared.topology.definition import Table, Topology
+from shared.topology.definition import Queue, Table, Topology
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,23 @@ def _create_table(ddb, table: Table) -> None:
         )
 
 
+def _create_queue(sqs, q: Queue) -> str:
+    fifo = {"FifoQueue": "true"} if q.fifo else {}
+    dlq_url = sqs.create_queue(
+        QueueName=q.dlq_name, Attributes={"MessageRetentionPeriod": str(q.dlq_retention_seconds), **fifo}
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs.create_queue(
+        QueueName=q.name,
+        Attributes={
+            "VisibilityTimeout": str(q.visibility_timeout),
+            "MessageRetentionPeriod": str(q.retention_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q.max_receive_count}),
+            **fifo,
+        },
+    )["QueueUrl"]
+
+
 def create_topology(topology: Topology, session: boto3.Session | None = None, endpoint_url: str | None = None) -> dict:
     """Create every resource of the topology; return the queue URLs by service."""
     session = session or boto3.Session()
@@ -58,21 +75,9 @@ def create_topology(topology: Topology, session: boto3.Session | None = None, en
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
-    queue_urls: dict[str, str] = {}
-    for q in topology.queues:
-        dlq_url = sqs.create_queue(
-            QueueName=q.dlq_name, Attributes={"MessageRetentionPeriod": str(q.dlq_retention_seconds)}
-        )["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        url = sqs.create_queue(
-            QueueName=q.name,
-            Attributes={
-                "VisibilityTimeout": str(q.visibility_timeout),
-                "MessageRetentionPeriod": str(q.retention_seconds),
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": q.max_receive_count}),
-            },
-        )["QueueUrl"]
-        queue_urls[q.service] = url
+    queue_urls = {q.service: _create_queue(sqs, q) for q in topology.queues}
+    if topology.sessions:  # warm capacity: read by agents, fed by the dispatcher (no rule)
+        _create_queue(sqs, topology.sessions)
     for rule in topology.rules:
         url = queue_urls[rule.queue_service]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

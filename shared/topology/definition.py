@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.compute.sessions import ARN_INDEX
 from shared.events.models import EVENT_SOURCE
 from shared.events.subscriptions import CONSUMES, by_source
 from shared.topology.grants import APPEND, CHECK, OWN, READ, SCAN, SERVICES, WRITE, each
@@ -54,6 +55,7 @@ class Queue:
     visibility_timeout: int = 60
     retention_seconds: int = 4 * 24 * 3600
     dlq_retention_seconds: int = 14 * 24 * 3600
+    fifo: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Topology:
     rules: tuple[Rule, ...]
     bus_name: str
     bucket_name: str
+    sessions: Queue | None = None  # warm capacity: sessions waiting for an idle agent (its consumer is "agent")
 
     def queue_for(self, service: str) -> Queue:
         return next(q for q in self.queues if q.service == service)
@@ -82,18 +85,27 @@ class Topology:
 SUBSCRIPTIONS: dict[str, dict[str, tuple[str, ...]]] = {service: by_source(service) for service in CONSUMES}
 
 
-def _pattern(names: ResourceNames, source: str, detail_types: tuple[str, ...]) -> dict:
+def _pattern(names: ResourceNames, source: str, detail_types: tuple[str, ...], warm: bool) -> dict:
     pattern: dict = {"source": [source], "detail-type": list(detail_types)}
     if source == "aws.ecs":
         # Only our agent sessions: not the services' own tasks, nor anything else in the account.
-        pattern["detail"] = {"lastStatus": ["STOPPED"], "group": [f"family:{names.agent_task_family}"]}
+        groups = [f"family:{names.agent_task_family}"] + ([f"service:{names.warm_agents_service}"] if warm else [])
+        pattern["detail"] = {"lastStatus": ["STOPPED"], "group": groups}
     return pattern
 
 
-def build_topology(names: ResourceNames) -> Topology:
-    """Every table, queue, rule, bus and bucket of one stack."""
+def _sessions_table(names: ResourceNames) -> Table:
+    """Warm capacity's claims (shared.compute.sessions): agents claim, stops call off, the finalizer looks up."""
+    return Table("sessions", names.sessions_table, KeyAttr("task_id"),
+                 indexes=(Index(ARN_INDEX, KeyAttr("task_arn")),), ttl_attribute="expires_at",
+                 grants={**each(("agent", "dispatcher", "reconciler"), APPEND), "finalizer": READ},
+                 index_grants={"finalizer": (ARN_INDEX,)})
+
+
+def build_topology(names: ResourceNames, *, warm: bool = False) -> Topology:
+    """Every table, queue, rule, bus and bucket of one stack; `warm` adds warm capacity's queue and table."""
     s, n = KeyAttr("task_id"), KeyAttr
-    tables = (
+    tables: tuple[Table, ...] = (
         Table(
             "tasks", names.tasks_table, s,
             indexes=(
@@ -133,13 +145,18 @@ def build_topology(names: ResourceNames) -> Topology:
               grants=each(("gateway", "agent", "reconciler"), WRITE),  # the reconciler expires them
               index_grants={"gateway": ("PendingIndex",)}),
     )
+    if warm:
+        tables += (_sessions_table(names),)
     queues = tuple(Queue(svc, names.queue(svc), names.dlq(svc)) for svc in SUBSCRIPTIONS)
     rules = tuple(
         Rule(
-            f"{names.stack}-{svc}-{source.replace('.', '-')}", svc, _pattern(names, source, types),
+            f"{names.stack}-{svc}-{source.replace('.', '-')}", svc, _pattern(names, source, types, warm),
             on_default_bus=source != EVENT_SOURCE,
         )
         for svc, sources in SUBSCRIPTIONS.items()
         for source, types in sources.items()
     )
-    return Topology(names, tables, queues, rules, names.event_bus, names.artifacts_bucket)
+    # A session waits at most a few seconds for an idle agent; one that keeps failing to be taken dead-letters.
+    sessions = Queue("agent", names.sessions_queue, names.sessions_dlq, max_receive_count=5, visibility_timeout=60,
+                     retention_seconds=24 * 3600, fifo=True) if warm else None
+    return Topology(names, tables, queues, rules, names.event_bus, names.artifacts_bucket, sessions)

@@ -71,6 +71,25 @@ class ResourceNames:
         """The ECS task definition family of agent sessions."""
         return self._n("agent")
 
+    @property
+    def sessions_table(self) -> str:
+        """Warm capacity: which agent task claimed which coding task."""
+        return self._n("sessions")
+
+    @property
+    def sessions_queue(self) -> str:
+        """Warm capacity: the FIFO queue of sessions waiting for an idle agent."""
+        return self._n("sessions.fifo")
+
+    @property
+    def sessions_dlq(self) -> str:
+        return self._n("sessions-dlq.fifo")
+
+    @property
+    def warm_agents_service(self) -> str:
+        """Warm capacity: the ECS service of idle agent tasks."""
+        return self._n("agents")
+
     def queue(self, service: str) -> str:
         """The queue a consuming service reads."""
         return self._n(f"{service}-queue")

@@ -29,6 +29,9 @@ DLQ_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")  # t
 WEBHOOK_SECRET_ACTIONS = ("secretsmanager:CreateSecret", "secretsmanager:DeleteSecret",
                           "secretsmanager:GetSecretValue")
 SESSION_ACTIONS = ("ecs:DescribeTasks", "ecs:StopTask")
+SESSIONS_SEND = ("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage")
+SESSIONS_TAKE = ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+                 "sqs:ReceiveMessage")
 BEDROCK_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 
 
@@ -43,7 +46,8 @@ class Access:
     secrets: tuple[str, ...] = ()  # platform secrets read at run time ("github", "anthropic")
     webhook_secrets: bool = False  # secrets under bgagent/<stack>/webhooks/ (signed and GitHub webhooks)
     sessions: bool = False  # describe and stop agent tasks in the cluster
-    runs_agent: bool = False  # RunTask on the agent task definition, PassRole on its roles
+    runs_agent: bool = False  # RunTask on the agent task definition, PassRole on its roles (warm: hands out sessions)
+    takes_sessions: bool = False  # warm capacity: an idle agent takes a session and protects its own task
     invokes_models: bool = False  # Bedrock, when model ARNs are configured
 
 
@@ -54,7 +58,8 @@ ACCESS: dict[str, Access] = {
     "finalizer": Access(consumes_queue=True, secrets=("github",)),
     "reconciler": Access(consumes_queue=True, sessions=True),  # schedules create tasks: see their tables' grants
     "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
-                    secrets=("github", "anthropic"), invokes_models=True, event_types=("AgentFinished",)),
+                    secrets=("github", "anthropic"), invokes_models=True, event_types=("AgentFinished",),
+                    takes_sessions=True),
 }
 
 
@@ -76,6 +81,11 @@ class Refs:
     agent_task_definition_arn: str = ""
     agent_role_arns: tuple[str, ...] = ()
     bedrock_model_arns: tuple[str, ...] = ()
+    sessions_queue_arn: str = ""  # warm capacity (set only in warm mode): the sessions queue
+
+    @property
+    def warm(self) -> bool:
+        return bool(self.sessions_queue_arn)
 
     def secret_prefix(self, kind: str) -> str:
         return self.account.secret_prefix_arn(f"bgagent/{self.stack}/{kind}/")
@@ -121,7 +131,14 @@ def _session_statements(access: Access, refs: Refs) -> list[dict]:
     in_cluster = {"ArnEquals": {"ecs:cluster": refs.cluster_arn}}
     tasks = refs.account.ecs_tasks_arn(refs.cluster_name)
     out = [_allow("AgentSessions", SESSION_ACTIONS, [tasks], in_cluster)] if access.sessions else []
-    if access.runs_agent:
+    if refs.warm:
+        if access.runs_agent:  # agents take sessions from the queue: no RunTask, nor roles to pass
+            out.append(_allow("HandOutSessions", SESSIONS_SEND, [refs.sessions_queue_arn]))
+        if access.takes_sessions:
+            out += [_allow("TakeSessions", SESSIONS_TAKE, [refs.sessions_queue_arn]),
+                    # The ECS agent calls this with the task's role when the container protects itself.
+                    _allow("ProtectOwnTask", ("ecs:UpdateTaskProtection",), [tasks], in_cluster)]
+    elif access.runs_agent:
         out += [
             _allow("RunAgent", ("ecs:RunTask",), [refs.agent_task_definition_arn], in_cluster),
             _allow("TagAgentOnRun", ("ecs:TagResource",), [tasks], {"StringEquals": {"ecs:CreateAction": "RunTask"}}),

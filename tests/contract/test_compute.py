@@ -1,22 +1,27 @@
-"""The ComputeStrategy contract, for local processes, ECS on the emulator and the in-memory fake."""
+"""The ComputeStrategy contract, for local processes, ECS on the emulator (RunTask and warm) and the in-memory fake."""
 
 from __future__ import annotations
 
 import asyncio
 
+import boto3
 import httpx
 import pytest
 
 from shared.aws.clients import AwsClients
-from shared.compute.ecs import EcsCompute
+from shared.compute.ecs import EcsCompute, EcsTasks
 from shared.compute.process import ProcessCompute
 from shared.compute.protocol import SessionState
+from shared.compute.sessions import SessionClaims
+from shared.compute.warm import WarmEcsCompute
+from shared.topology.bootstrap import create_topology
+from shared.topology.definition import build_topology
 from tests.fakes.collaborators import FakeCompute
 
 TASK = "01CONTRACTAAAAAAAAAAAAAAAA"
 
 
-async def _ecs(stack) -> tuple[dict, str]:
+async def emulated_ecs(stack) -> tuple[dict, str]:
     """The emulator's ECS with one agent task definition; tasks stay RUNNING until stopped."""
     httpx.post(f"{stack.endpoint}/moto-api/state-manager/set-transition",
                json={"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1}})
@@ -37,7 +42,14 @@ async def _ecs(stack) -> tuple[dict, str]:
             "security_groups": [sg]}, cluster
 
 
-@pytest.fixture(params=["fake", "process", "process-warm", "ecs"])
+def warm_topology(stack) -> str:
+    """Add warm capacity's queue and table to the stack; return the sessions queue's URL."""
+    create_topology(build_topology(stack.names, warm=True), session=boto3.Session(region_name="us-east-1"),
+                    endpoint_url=stack.endpoint)
+    return stack.boto("sqs").get_queue_url(QueueName=stack.names.sessions_queue)["QueueUrl"]
+
+
+@pytest.fixture(params=["fake", "process", "process-warm", "ecs", "ecs-warm"])
 async def compute(request, tmp_path):
     if request.param == "fake":
         yield FakeCompute()
@@ -50,9 +62,14 @@ async def compute(request, tmp_path):
         yield process
         process.stop_all()
         return
-    wiring, _ = await _ecs(stack)
+    wiring, cluster = await emulated_ecs(stack)
     async with AwsClients(stack.settings) as clients:
-        yield EcsCompute(await clients.client("ecs"), **wiring)
+        if request.param == "ecs":
+            yield EcsCompute(await clients.client("ecs"), **wiring)
+            return
+        claims = SessionClaims(await clients.client("dynamodb"), stack.names.sessions_table)
+        yield WarmEcsCompute(await clients.client("sqs"), warm_topology(stack), claims,
+                             EcsTasks(await clients.client("ecs"), cluster=cluster))
 
 
 async def _until(compute, handle: str, state: SessionState, timeout: float = 20.0) -> SessionState:

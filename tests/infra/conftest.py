@@ -152,14 +152,13 @@ def _resolve(value):
     return value
 
 
-@pytest.fixture(scope="session")
-def deployed() -> Deployed:
-    """Run infra/pulumi/__main__.py once (config from Pulumi.dev.yaml) with preview=False mocks."""
+def deploy(config: dict[str, str]) -> Deployed:
+    """Run infra/pulumi/__main__.py once with this stack config, against preview=False mocks."""
     mocks = RecordingMocks()
     # Pulumi's mocks need a current event loop; async tests that ran before may have closed theirs.
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_mocks(mocks, project="bgagent", stack="dev", preview=False)
-    pulumi.runtime.set_all_config(sample_config())
+    pulumi.runtime.set_all_config(config)
     outputs: dict = {}
 
     @pulumi.runtime.test
@@ -170,6 +169,21 @@ def deployed() -> Deployed:
 
     run()
     return Deployed(mocks.resources, outputs)
+
+
+@pytest.fixture(scope="session")
+def deployed() -> Deployed:
+    """The program with the sample config (Pulumi.dev.yaml): RunTask per task."""
+    return deploy(sample_config())
+
+
+WARM_CONFIG = {"bgagent:ecsMode": "warm", "bgagent:warmCapacity": json.dumps({"minIdle": 3, "maxAgents": 12})}
+
+
+@pytest.fixture(scope="session")
+def deployed_warm() -> Deployed:
+    """The program with the sample config in warm mode: idle agents take sessions from a queue."""
+    return deploy({**sample_config(), **WARM_CONFIG})
 
 
 def role_policy(deployed: Deployed, role_name: str) -> dict:

@@ -4,7 +4,14 @@ import pytest
 
 from services.finalizer.decision import Evidence, decide
 from services.finalizer.handlers import Finalizer
-from shared.events.models import AgentFinished, ComputeSessionStopped, SlotReleased, TaskCompleted, TaskFailed
+from shared.events.models import (
+    AgentFinished,
+    ComputeSessionStopped,
+    EcsTaskStateChange,
+    SlotReleased,
+    TaskCompleted,
+    TaskFailed,
+)
 from shared.messaging.errors import RetryLater
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
@@ -115,3 +122,44 @@ async def test_cancelled_task_is_left_alone(world):
     await store.mark_sent(task.task_id, sorted(cancelled.outbox))  # the canceller published its notices
     await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
     assert (await store.get(task.task_id)).status == S.CANCELLED and not bus.published
+
+
+class Claims:
+    """Warm capacity's claims by ECS task ARN (SessionClaims.task_of, tested against the emulator)."""
+
+    def __init__(self, claimed: dict[str, str]):
+        self.claimed = claimed
+
+    async def task_of(self, task_arn: str) -> str | None:
+        return self.claimed.get(task_arn)
+
+
+def _ecs_stopped(group: str, started_by: str | None, arn: str = "arn:aws:ecs:us-east-1:1:task/c/abc"):
+    return EcsTaskStateChange.model_validate({"taskArn": arn, "lastStatus": "STOPPED", "group": group,
+                                              "startedBy": started_by, "stoppedReason": "OutOfMemoryError"})
+
+
+async def test_a_warm_agents_stopped_container_finalizes_the_task_it_claimed(world):
+    store, git, bus, _ = world
+    task = await _running(store)
+    fin = Finalizer(store, git, bus, claims=Claims({"arn:aws:ecs:us-east-1:1:task/c/abc": task.task_id}))
+    # A service's task carries the service's deployment in startedBy, never the task id.
+    await fin.handle(_ecs_stopped("service:s-agents", "ecs-svc/1234567890"))
+    failed = await store.get(task.task_id)
+    assert failed.status == S.FAILED and "OutOfMemoryError" in failed.error_message
+
+
+async def test_a_warm_agent_that_claimed_nothing_stopping_changes_nothing(world):
+    store, git, bus, _ = world
+    task = await _running(store)
+    fin = Finalizer(store, git, bus, claims=Claims({}))
+    await fin.handle(_ecs_stopped("service:s-agents", "ecs-svc/1234567890"))  # scale-in of an idle agent
+    assert (await store.get(task.task_id)).status == S.RUNNING and not bus.published
+
+
+async def test_a_run_task_sessions_stopped_container_is_still_found_by_started_by(world):
+    store, git, bus, _ = world
+    task = await _running(store)
+    fin = Finalizer(store, git, bus, claims=Claims({}))
+    await fin.handle(_ecs_stopped("family:s-agent", task.task_id))
+    assert (await store.get(task.task_id)).status == S.FAILED

@@ -50,6 +50,19 @@ class AgentSize(_Model):
     ephemeral_storage_gib: int = Field(50, ge=21, le=200)
 
 
+class WarmCapacity(_Model):
+    """ecsMode warm: how many idle agent tasks wait for sessions (docs/deploy.md, "Warm capacity")."""
+
+    min_idle: int = Field(2, ge=1, le=100)  # kept idle at all times: each costs a running agent task
+    max_agents: int = Field(20, ge=1, le=1000)  # idle and busy together
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WarmCapacity":
+        if self.min_idle > self.max_agents:
+            raise ValueError("need minIdle <= maxAgents")
+        return self
+
+
 class BlueprintConfig(_Model):
     """A repository onboarded as code: its row in the Repos table (attribute names of RepoConfig)."""
 
@@ -91,6 +104,9 @@ class StackConfig(_Model):
     default_max_concurrency: int = Field(3, ge=1, le=1000)
     services: dict[str, ServiceSize] = {}
     agent: AgentSize = AgentSize()
+    # run_task: one Fargate task started per coding task (30-70 s pending first); warm: idle agents take them.
+    ecs_mode: Literal["run_task", "warm"] = "run_task"
+    warm_capacity: WarmCapacity = WarmCapacity()
     scale_out_backlog: int = Field(10, ge=1)  # visible messages that add a worker task
     handler_error_threshold: int = Field(5, ge=1)  # HandlerErrors per 5 minutes that raise the alarm
     gateway_5xx_threshold: int = Field(5, ge=1)

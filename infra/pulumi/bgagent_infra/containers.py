@@ -52,7 +52,8 @@ def task_plumbing(name: str, image_name: str, *, config: StackConfig, account: p
 
 def container(name: str, *, image: str, log_group: str, region: str, memory: int,
               environment: Mapping[str, str], secrets: Mapping[str, str], port: int | None = None,
-              health_check: dict | None = None, stop_timeout: int | None = None) -> dict:
+              health_check: dict | None = None, stop_timeout: int | None = None,
+              command: list[str] | None = None) -> dict:
     """One ECS container definition; `secrets` maps a variable to the secret ARN ECS injects into it."""
     definition: dict = {
         "name": name,
@@ -70,6 +71,8 @@ def container(name: str, *, image: str, log_group: str, region: str, memory: int
         definition["healthCheck"] = health_check
     if stop_timeout:
         definition["stopTimeout"] = stop_timeout
+    if command:
+        definition["command"] = command
     return definition
 
 

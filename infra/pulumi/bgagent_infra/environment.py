@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bgagent_infra.config import StackConfig
 from bgagent_infra.identity import github_webhook_secret_name
 from bgagent_infra.network import GATEWAY_PORT
+from shared.topology.names import ResourceNames
 
 AGENT_CONTAINER = "agent"
 XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"  # the X-Ray sidecar of the same task (awsvpc: shared localhost)
@@ -29,6 +30,7 @@ class EnvRefs:
     agent_task_definition_arn: str = ""
     subnets: tuple[str, ...] = ()
     agent_security_groups: tuple[str, ...] = ()
+    sessions_queue_url: str = ""  # ecsMode warm only
 
 
 def _platform(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
@@ -40,8 +42,17 @@ def _platform(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
     }
 
 
-def _ecs_compute(refs: EnvRefs) -> dict[str, str]:
+def _warm_sessions(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
+    """Where warm sessions wait and are claimed (ComputeSettings and the warm agent read the same names)."""
+    return {"BGAGENT_ECS_SESSIONS_QUEUE_URL": refs.sessions_queue_url,
+            "BGAGENT_ECS_SESSIONS_TABLE": ResourceNames(config.stack_name).sessions_table}
+
+
+def _ecs_compute(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
     """What shared.compute's ECS strategy needs to start, describe and stop agent tasks."""
+    if config.ecs_mode == "warm":
+        return {"BGAGENT_COMPUTE_TYPE": "ecs", "BGAGENT_ECS_MODE": "warm", "BGAGENT_ECS_CLUSTER": refs.cluster_arn,
+                **_warm_sessions(config, refs)}
     return {
         "BGAGENT_COMPUTE_TYPE": "ecs",
         "BGAGENT_ECS_CLUSTER": refs.cluster_arn,
@@ -74,16 +85,17 @@ def service_environment(service: str, config: StackConfig, refs: EnvRefs) -> dic
         if config.model_prices:
             env["BGAGENT_MODEL_PRICES"] = json.dumps({m: p.model_dump() for m, p in config.model_prices.items()})
     if service in ("dispatcher", "reconciler"):
-        env.update(_ecs_compute(refs))
+        env.update(_ecs_compute(config, refs))
     return env
 
 
 def agent_environment(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
-    """The agent container's environment; the dispatcher adds BGAGENT_TASK_ID per run."""
+    """The agent container's environment; RunTask adds BGAGENT_TASK_ID per run, a warm agent claims its task."""
     return {
         **_platform(config, refs),
         "BGAGENT_GITHUB_API_URL": config.github_api_url,
         "BGAGENT_MODEL_PROVIDER": config.model_provider,
+        **(_warm_sessions(config, refs) if config.ecs_mode == "warm" else {}),
     }
 
 

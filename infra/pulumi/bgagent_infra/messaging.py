@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from bgagent_infra.account import Account
 from bgagent_infra.roles import role_with_policy
 from shared.events.models import ReconcileTick
-from shared.topology.definition import Topology
+from shared.topology.definition import Queue, Topology
 from shared.topology.policies import put_events_policy
 
 RECONCILE_RATE = "rate(1 minute)"
@@ -37,6 +37,10 @@ class Messaging(pulumi.ComponentResource):
                 redrive_policy=dlq.arn.apply(lambda arn, n=q.max_receive_count: json.dumps(
                     {"deadLetterTargetArn": arn, "maxReceiveCount": n})),
                 opts=child)
+
+        self.sessions: aws.sqs.Queue | None = None
+        if topology.sessions:
+            self.sessions = _sessions_queue(name, topology.sessions, child)
 
         self.rules: dict[str, aws.cloudwatch.EventRule] = {}
         sources: dict[str, list[pulumi.Output[str]]] = {q.service: [] for q in topology.queues}
@@ -66,6 +70,18 @@ class Messaging(pulumi.ComponentResource):
                                                "source": ReconcileTick.source}},
             opts=child)
         self.register_outputs({"bus": self.bus.name, "queue_urls": {s: q.url for s, q in self.queues.items()}})
+
+
+def _sessions_queue(name: str, q: Queue, child: pulumi.ResourceOptions) -> aws.sqs.Queue:
+    """Warm capacity's FIFO queue (one message group per task, deduplicated by task id) and its DLQ."""
+    dlq = aws.sqs.Queue(f"{name}-sessions-dlq", name=q.dlq_name, fifo_queue=True,
+                        message_retention_seconds=q.dlq_retention_seconds, sqs_managed_sse_enabled=True, opts=child)
+    return aws.sqs.Queue(
+        f"{name}-sessions", name=q.name, fifo_queue=True, visibility_timeout_seconds=q.visibility_timeout,
+        message_retention_seconds=q.retention_seconds, sqs_managed_sse_enabled=True,
+        redrive_policy=dlq.arn.apply(lambda arn: json.dumps({"deadLetterTargetArn": arn,
+                                                              "maxReceiveCount": q.max_receive_count})),
+        opts=child)
 
 
 def _events_may_send(queue_arn: str, rule_arns: list[str]) -> dict:

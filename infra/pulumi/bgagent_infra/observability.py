@@ -38,7 +38,7 @@ class Observability(pulumi.ComponentResource):
                       f"#dashboards:name={self._stack}")
 
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        for q in topology.queues:
+        for q in (*topology.queues, *([topology.sessions] if topology.sessions else [])):
             self._alarm(f"{q.service}-dlq-not-empty", f"{q.dlq_name} holds messages that failed {q.max_receive_count}"
                         " times: read them, fix the cause, redrive", namespace="AWS/SQS", metric_name=SQS_VISIBLE,
                         dimensions={"QueueName": q.dlq_name}, statistic="Maximum", period=60, threshold=0)

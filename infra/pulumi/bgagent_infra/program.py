@@ -15,6 +15,7 @@ from bgagent_infra.messaging import Messaging
 from bgagent_infra.network import Network
 from bgagent_infra.observability import Observability
 from bgagent_infra.services import Services
+from bgagent_infra.warm import WarmAgents
 from shared.topology.definition import Topology, build_topology
 from shared.topology.names import ResourceNames
 from shared.topology.policies import Refs, index_grants, table_grants
@@ -26,17 +27,19 @@ def _refs(config: StackConfig, topology: Topology, account: pulumi.Output, data:
     tables = {k: t.arn for k, t in data.tables.items()}
     queues = {s: pulumi.Output.all(q.arn, messaging.dlqs[s].arn) for s, q in messaging.queues.items()}
     secrets = {k: s.arn for k, s in identity.secrets.items()}
+    sessions = messaging.sessions.arn if messaging.sessions else ""
     return pulumi.Output.all(account=account, tables=tables, queues=queues, bus=messaging.bus.arn,
-                             bucket=data.bucket.arn, secrets=secrets).apply(lambda a: Refs(
+                             bucket=data.bucket.arn, secrets=secrets, sessions=sessions).apply(lambda a: Refs(
         account=a["account"], stack=config.stack_name, tables=a["tables"],
         grants=table_grants(topology), index_grants=index_grants(topology),
         queues={s: tuple(pair) for s, pair in a["queues"].items()}, bus_arn=a["bus"], bucket_arn=a["bucket"],
-        secrets=a["secrets"], cluster_arn="", cluster_name="", bedrock_model_arns=tuple(config.bedrock_model_arns)))
+        secrets=a["secrets"], cluster_arn="", cluster_name="", bedrock_model_arns=tuple(config.bedrock_model_arns),
+        sessions_queue_arn=a["sessions"]))
 
 
 def deploy(config: StackConfig) -> dict[str, pulumi.Output]:
     """Create the stack; return its outputs by name."""
-    topology = build_topology(ResourceNames(config.stack_name))
+    topology = build_topology(ResourceNames(config.stack_name), warm=config.ecs_mode == "warm")
     account = lookup_account()
     network = Network("network", config)
     if config.dns_firewall != "off":
@@ -45,8 +48,10 @@ def deploy(config: StackConfig) -> dict[str, pulumi.Output]:
     messaging = Messaging("messaging", topology, account)
     identity = Identity("identity", config, account)
     refs = _refs(config, topology, account, data, messaging, identity)
-    agent = Agent("agent", config, account, refs, identity)
-    services = Services("services", config, topology, account, refs, network, identity, agent)
+    agent = Agent("agent", config, account, refs, identity, messaging.sessions)
+    services = Services("services", config, topology, account, refs, network, identity, agent, messaging.sessions)
+    if messaging.sessions:
+        WarmAgents("warm-agents", config, topology, services.cluster, agent, network, messaging.sessions)
     observability = Observability("observability", config, topology, account, services)
     for blueprint in config.blueprints:
         Blueprint(f"blueprint-{blueprint.repo.replace('/', '-').lower()}", blueprint, data.tables["repos"])

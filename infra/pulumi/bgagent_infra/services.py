@@ -35,7 +35,7 @@ class Services(pulumi.ComponentResource):
 
     def __init__(self, name: str, config: StackConfig, topology: Topology, account: pulumi.Output[Account],
                  refs: pulumi.Output[Refs], network: Network, identity: Identity, agent: Agent,
-                 opts: pulumi.ResourceOptions | None = None):
+                 sessions: aws.sqs.Queue | None = None, opts: pulumi.ResourceOptions | None = None):
         super().__init__("bgagent:infra:Services", name, None, opts)
         self._config = config
         stack = config.stack_name
@@ -50,9 +50,10 @@ class Services(pulumi.ComponentResource):
         self.env_refs = pulumi.Output.all(
             account, self.api.api_url, identity.jwks_url, identity.issuer, identity.client.id, self.cluster.arn,
             agent.task_definition.arn, network.private_subnet_ids, network.agent_sg.id,
+            sessions.url if sessions else "",
         ).apply(lambda a: EnvRefs(region=a[0].region, api_url=a[1], jwks_url=a[2], jwt_issuer=a[3], jwt_audience=a[4],
                                   cluster_arn=a[5], agent_task_definition_arn=a[6], subnets=tuple(a[7]),
-                                  agent_security_groups=(a[8],)))
+                                  agent_security_groups=(a[8],), sessions_queue_url=a[9]))
         self.task_roles: dict[str, aws.iam.Role] = {}
         self.repositories: dict[str, aws.ecr.Repository] = {}
         self.services: dict[str, aws.ecs.Service] = {}

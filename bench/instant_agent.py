@@ -19,13 +19,16 @@ async def run(task_id: str) -> int:
     settings = PlatformSettings()
     async with AwsClients(settings) as clients:
         store = DynamoTaskStore(await clients.client("dynamodb"), settings.names)
-        for _ in range(200):  # the dispatcher marks RUNNING right after starting us
+        delay, waited = 0.02, 0.0
+        while True:  # the dispatcher marks RUNNING right after starting us: look soon, then less often
             task = await store.get(task_id)
             if task and task.status == TaskStatus.RUNNING:
                 break
-            await asyncio.sleep(0.05)
-        else:
-            return 1
+            if waited > 10:
+                return 1
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 0.5)
         await store.update(task_id, {"agent_status": "success", "agent_summary": "instant agent",
                                      "agent_heartbeat_at": utcnow(), "turns": 0, "cost_usd": 0.0},
                            expected_status=TaskStatus.RUNNING)

@@ -17,6 +17,7 @@ import argparse
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -138,7 +139,7 @@ def run(requests: int, batch: int, profile_seconds: float) -> None:
             _measure(ddb, p.names.tasks_table, task_id, api, raw, pid, 60, batch)  # warm-up: connections, caches
             timings, gateway_cpu = _measure(ddb, p.names.tasks_table, task_id, api, raw, pid, requests, batch)
             if profile_seconds:
-                out = Path(f"gateway-get-{int(time.time())}.pyspy.txt")
+                out = Path(tempfile.gettempdir()) / f"gateway-get-{int(time.time())}.pyspy.txt"
                 served = _profile(pid, profile_seconds, api, task_id, out)
                 print(f"profile: {out} ({served} GETs)")
                 _summarize(out)

@@ -7,6 +7,7 @@ import contextlib
 import signal
 
 import uvicorn
+import uvloop
 
 from services.gateway.app import create_app
 from services.gateway.bootstrap import build_deps, warn_deprecated_models
@@ -24,7 +25,8 @@ async def main() -> None:
         deps = await build_deps(settings, clients)
         await warn_deprecated_models(deps)
         app = create_app(deps)
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+        # httptools and uvloop (below): a C parser and event loop spend less CPU per request than h11 and asyncio.
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, http="httptools",
                                 access_log=False, proxy_headers=True, timeout_graceful_shutdown=10)
         server = uvicorn.Server(config)
         # uvicorn re-raises SIGTERM after serving, which would end the process before the clients
@@ -42,4 +44,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

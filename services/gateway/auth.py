@@ -35,8 +35,21 @@ class RemoteJwks:
                                        cooldown_duration=min_refresh_seconds)
 
     async def key_for(self, kid: str) -> Any:
+        cached = self._cached_key(kid)
+        if cached is not None:
+            return cached
         # urllib underneath: blocking, and the URL may even be served by this process.
         return (await asyncio.to_thread(self._client.get_signing_key, kid)).key
+
+    def _cached_key(self, kid: str) -> Any:
+        """The key from a key set still within its lifespan, read on the loop: a thread hop per request
+        costs more than the signature check, and a cache hit does no I/O."""
+        cache = self._client.jwk_set_cache
+        key_set = cache.get() if cache is not None else None
+        for key in key_set.keys if key_set is not None else ():
+            if key.key_id == kid and key.public_key_use in ("sig", None):
+                return key.key
+        return None
 
 
 class LocalJwks:

@@ -71,7 +71,8 @@ class GatewayDeps:
     git: GitHost | None = None
 
 
-def deps(request: Request) -> GatewayDeps:
+async def deps(request: Request) -> GatewayDeps:
+    # async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a hop per request.
     return request.app.state.deps
 
 

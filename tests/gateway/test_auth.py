@@ -156,6 +156,15 @@ async def test_a_key_rotated_in_is_fetched_on_first_sight(issuer, jwks, keys):
     assert jwks.fetches == fetches  # cached
 
 
+async def test_a_key_published_for_encryption_never_verifies_a_token_fetched_or_cached(issuer, jwks, keys):
+    gw = _gateway(issuer, jwks.url)
+    jwks.serve(("old", keys["old"]), ("new", keys["new"]))
+    jwks.keys[1]["use"] = "enc"
+    assert (await _call(gw, token(keys["old"]))).status_code == 200  # the key set is now cached
+    for _ in range(2):
+        assert (await _call(gw, token(keys["new"], kid="new"))).status_code == 401
+
+
 async def test_unknown_key_ids_cannot_make_the_gateway_hammer_the_jwks(issuer, jwks, keys):
     gw = _gateway(issuer, jwks.url, min_refresh=60)
     assert (await _call(gw, token(keys["old"]))).status_code == 200

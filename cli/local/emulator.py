@@ -118,6 +118,31 @@ def make_dynamodb_atomic() -> threading.RLock:
     return lock
 
 
+def remember_routing() -> None:
+    """Memoise two per-request costs of moto's server whose answers never change while it runs.
+
+    Finding a request's backend lists moto's package directory and tries some 300 URL patterns, under
+    the dispatcher's one lock; an EventBridge input transformer compiles its JSONPath expressions (a
+    PLY parser) for every event. Together they were a fifth of the emulator's CPU per task.
+    """
+    import jsonpath_ng.ext
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_bgagent_remembers", False):
+        return
+    find_backend = DomainDispatcherApplication.get_backend_for_host
+    backends: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host):
+        if host not in backends:
+            backends[host] = find_backend(self, host)
+        return backends[host]
+
+    setattr(DomainDispatcherApplication, "get_backend_for_host", get_backend_for_host)  # noqa: B010
+    setattr(DomainDispatcherApplication, "_bgagent_remembers", True)  # noqa: B010
+    jsonpath_ng.ext.parse = functools.lru_cache(maxsize=1024)(jsonpath_ng.ext.parse)  # moto imports it per call
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
     raise SystemExit(0)  # unwinds moto's serving loop so the last snapshot is written
 
@@ -131,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     if not ours.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     lock = make_dynamodb_atomic()
+    remember_routing()
     from cli.local.authorization import enforce_like_aws
 
     enforce_like_aws()  # dormant until IAM enforcement is switched on (`bgagent local up --iam enforce`)

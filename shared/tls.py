@@ -14,8 +14,13 @@ import certifi
 
 
 @functools.cache
-def client_context() -> ssl.SSLContext:
-    """The context every outbound HTTPS client verifies servers with (it holds no key, only trust)."""
+def client_context(cafile: str | None = None) -> ssl.SSLContext:
+    """The context outbound HTTPS clients verify servers with (it holds no key, only trust).
+
+    `cafile` trusts that bundle instead (an SDK's own setting, e.g. AWS_CA_BUNDLE); one context per bundle.
+    """
+    if cafile:
+        return ssl.create_default_context(cafile=cafile)
     if os.environ.get("SSL_CERT_FILE"):
         return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     if os.environ.get("SSL_CERT_DIR"):

@@ -39,13 +39,14 @@ def preload(services: tuple[str, ...], region: str) -> None:
 class SharedTrustSession(AIOHTTPSession):
     """aiobotocore's HTTP session, verifying with the process's one TLS context.
 
-    aiobotocore loads the CA bundle into a new context for every client (~50 ms of CPU each); a custom
-    bundle (AWS_CA_BUNDLE) or a client certificate still gets a context of its own.
+    aiobotocore loads the CA bundle into a new context for every client (~50 ms of CPU each); here each
+    bundle (the default, or AWS_CA_BUNDLE's file) is loaded once. A client certificate gets its own context.
     """
 
     def _build_verify_context(self) -> Any:
-        if self._verify is True and self._cert_file is None:
-            return client_context()
+        verify = self._verify
+        if self._cert_file is None and (verify is True or (isinstance(verify, str) and os.path.isfile(verify))):
+            return client_context(None if verify is True else verify)
         return super()._build_verify_context()
 
 

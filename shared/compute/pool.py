@@ -55,9 +55,11 @@ class WarmPool:
     def _ensure(self, *, wait: bool) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
             self._discard()
+            # In the dispatcher's process group: whatever kills the dispatcher's group kills its zygote
+            # too (sessions are in sessions of their own and go on).
             with open(self._log, "ab") as log:
                 self._proc = subprocess.Popen(self._cmd, env=self._env, stdin=subprocess.PIPE,
-                                              stdout=subprocess.PIPE, stderr=log, start_new_session=True)
+                                              stdout=subprocess.PIPE, stderr=log)
             self._ready = False
         if wait and not self._ready:
             try:

@@ -7,12 +7,16 @@ import os
 import select
 import subprocess
 import threading
+import time
 from pathlib import Path
-
-from shared.compute.errors import ComputeStartFailed
 
 _READY_SECONDS = 60.0  # the zygote imports the agent first: seconds on a loaded machine
 _ANSWER_SECONDS = 10.0
+_COOL_DOWN_SECONDS = 60.0  # after a zygote failed, sessions start cold this long before it is tried again
+
+
+class WarmPoolUnavailable(Exception):
+    """The zygote could not start a session (it failed to start, died, or refused); start one cold."""
 
 
 class WarmPool:
@@ -27,6 +31,7 @@ class WarmPool:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
+        self._down_until = 0.0
 
     def warm(self) -> None:
         """Start the zygote now, so the first task does not pay for its imports."""
@@ -37,9 +42,11 @@ class WarmPool:
         """The pid of a new session's supervisor, running the agent for task_id with output to log."""
         request = json.dumps({"task_id": task_id, "log": str(log)}).encode() + b"\n"
         with self._lock:
+            if time.monotonic() < self._down_until:
+                raise WarmPoolUnavailable("the warm-worker zygote failed recently")
             for _ in range(2):  # a zygote that died since the last start is replaced once
-                proc = self._ensure(wait=True)
                 try:
+                    proc = self._ensure(wait=True)
                     assert proc.stdin is not None
                     proc.stdin.write(request)
                     proc.stdin.flush()
@@ -47,10 +54,12 @@ class WarmPool:
                 except (BrokenPipeError, ConnectionError, EOFError):
                     self._discard()
                     continue
-                if "pid" not in answer:
-                    raise ComputeStartFailed(f"warm worker refused the session: {answer}", retryable=False)
-                return int(answer["pid"])
-        raise ComputeStartFailed("the warm-worker zygote keeps dying; see its log", retryable=True)
+                if "pid" in answer:
+                    return int(answer["pid"])
+                self._down_until = time.monotonic() + _COOL_DOWN_SECONDS
+                raise WarmPoolUnavailable(f"the warm worker refused the session: {answer}")
+            self._down_until = time.monotonic() + _COOL_DOWN_SECONDS
+            raise WarmPoolUnavailable(f"the warm-worker zygote did not start or keeps dying; see {self._log}")
 
     def _ensure(self, *, wait: bool) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
@@ -62,12 +71,7 @@ class WarmPool:
                                               stdout=subprocess.PIPE, stderr=log)
             self._ready = False
         if wait and not self._ready:
-            try:
-                self._answer(self._proc, _READY_SECONDS)
-            except EOFError as exc:
-                self._discard()
-                raise ComputeStartFailed(f"the warm-worker zygote did not start; see {self._log}",
-                                         retryable=True) from exc
+            self._answer(self._proc, _READY_SECONDS)  # EOFError: it died while importing
             self._ready = True
         return self._proc
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.pids import cmdline, pid_alive
-from shared.compute.pool import WarmPool
+from shared.compute.pool import WarmPool, WarmPoolUnavailable
 from shared.compute.protocol import SessionState
+
+log = logging.getLogger(__name__)
 
 PREFIX = "process:"
 # What a session's supervisor runs as: a fresh interpreter, or a fork of the warm-worker zygote.
@@ -81,13 +84,16 @@ class ProcessCompute:
         return f"{PREFIX}{pid}"
 
     def _spawn(self, task_id: str) -> int:
-        """Start the session's supervisor; its pid."""
+        """Start the session's supervisor (a warm worker if there is one); its pid."""
         if self._pool is not None:
-            return self._pool.start(task_id, self.log_file(task_id))
+            try:
+                return self._pool.start(task_id, self.log_file(task_id))
+            except WarmPoolUnavailable as exc:
+                log.warning("starting the session cold: %s", exc)
         cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
                self._python, "-m", self._agent_module, "--task-id", task_id]
-        with open(self.log_file(task_id), "ab") as log:
-            proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=log,
+        with open(self.log_file(task_id), "ab") as output:
+            proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=output,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         threading.Thread(target=proc.wait, daemon=True).start()  # reap it when it ends
         return proc.pid

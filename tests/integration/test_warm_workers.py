@@ -127,3 +127,21 @@ async def test_idle_workers_are_let_go_after_the_idle_limit_and_starts_still_wor
         assert await _until(compute, later, SessionState.RUNNING)
     finally:
         compute.stop_all()
+
+
+async def test_an_agent_the_zygote_cannot_host_still_starts_cold(stack, tmp_path):
+    probes = tmp_path / "probes"
+    probes.mkdir()
+    env = {**stack.env(), "PROBE_DIR": str(probes), "PATH": os.environ.get("PATH", "")}
+    compute = ProcessCompute.warm(tmp_path / "runtime", env, agent_module="tests.support.script_agent", size=1,
+                                  idle_seconds=60)
+    try:
+        await compute.start("01COLDFALLBACKAAAAAAAAAAAA")
+        assert _wait(lambda: (probes / "01COLDFALLBACKAAAAAAAAAAAA.ran").exists())
+        started = time.monotonic()
+        await compute.start("01COLDFALLBACKBBBBBBBBBBBB")  # the failed zygote is not tried again at once
+        assert time.monotonic() - started < 5
+        assert _wait(lambda: (probes / "01COLDFALLBACKBBBBBBBBBBBB.ran").exists())
+        assert "no main()" in (tmp_path / "runtime" / "logs" / "zygote.log").read_text()
+    finally:
+        compute.stop_all()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 from shared.llm.catalog import DEFAULT_MODEL_ID, REPLACEMENT_BY_FAMILY, RETIRED
 from shared.llm.errors import ModelRetired
@@ -28,14 +31,31 @@ def parse_sdk_date(text: str) -> date | None:
         return None
 
 
+@functools.cache
 def sdk_deprecations() -> dict[str, date]:
-    """The installed `anthropic` SDK's table of deprecated models and their end-of-life dates."""
-    try:
-        from anthropic._data import DEPRECATED_MODELS  # a private module: its absence means no table
-    except ImportError:
-        return {}
-    parsed = {model: parse_sdk_date(text) for model, text in DEPRECATED_MODELS.items()}
+    """The installed `anthropic` SDK's table of deprecated models and their end-of-life dates.
+
+    Read from its data file alone: importing the SDK for it costs a service ~1.4 s on its first task.
+    """
+    table = _sdk_table()
+    parsed = {model: parse_sdk_date(text) for model, text in table.items() if isinstance(text, str)}
     return {model: day for model, day in parsed.items() if day is not None}
+
+
+def _sdk_table() -> Mapping[str, object]:
+    spec = importlib.util.find_spec("anthropic")  # finds the package without importing it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder, "_data", "deprecated_models.py")
+        data = importlib.util.spec_from_file_location("_bgagent_anthropic_deprecations", path)
+        if path.is_file() and data is not None and data.loader is not None:
+            module = importlib.util.module_from_spec(data)
+            try:
+                data.loader.exec_module(module)
+            except Exception:  # a private file of the SDK: a layout we do not know means no table
+                return {}
+            table = getattr(module, "DEPRECATED_MODELS", {})
+            return table if isinstance(table, Mapping) else {}
+    return {}
 
 
 def end_of_life(model_id: str) -> date | None:

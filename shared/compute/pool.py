@@ -38,9 +38,12 @@ class WarmPool:
         with self._lock:
             self._ensure(wait=False)
 
-    def start(self, task_id: str, log: Path) -> int:
-        """The pid of a new session's supervisor, running the agent for task_id with output to log."""
-        request = json.dumps({"task_id": task_id, "log": str(log)}).encode() + b"\n"
+    def start(self, task_id: str, log: Path, record: Path) -> int:
+        """The pid of a new session's supervisor, running the agent for task_id with output to log.
+
+        The supervisor also writes its pid into `record`, so a start whose answer is lost is not lost.
+        """
+        request = json.dumps({"task_id": task_id, "log": str(log), "record": str(record)}).encode() + b"\n"
         with self._lock:
             if time.monotonic() < self._down_until:
                 raise WarmPoolUnavailable("the warm-worker zygote failed recently")

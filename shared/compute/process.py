@@ -14,16 +14,19 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.pids import cmdline, pid_alive
 from shared.compute.pool import WarmPool, WarmPoolUnavailable
 from shared.compute.protocol import SessionState
+from shared.compute.records import read_record, write_record
 
 log = logging.getLogger(__name__)
 
 PREFIX = "process:"
+_ABANDONED_SECONDS = 10.0  # longer than a zygote takes to hand a written request to a worker
 # What a session's supervisor runs as: a fresh interpreter, or a fork of the warm-worker zygote.
 SESSION_MODULES = ("shared.compute.supervisor", "shared.compute.zygote")
 
@@ -60,37 +63,44 @@ class ProcessCompute:
     async def start(self, task_id: str) -> str:
         return await asyncio.to_thread(self._start, task_id)
 
-    def _start(self, task_id: str) -> str:
+    def _start(self, task_id: str, *, took_over: bool = False) -> str:
         record = self._session_file(task_id)
         try:
             fd = os.open(record, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError as exc:
             # Like ECS's clientToken: a redelivered start finds the session already there.
-            existing = json.loads(record.read_text() or "{}")
+            existing = read_record(record)
             if "pid" in existing:
                 return f"{PREFIX}{existing['pid']}"
+            if not took_over and _abandoned(record, existing):
+                # Its starter died before any session was asked for (a session writes its own pid here).
+                record.unlink(missing_ok=True)
+                return self._start(task_id, took_over=True)
             raise ComputeStartFailed(f"session of {task_id} is being started elsewhere", retryable=True) from exc
+        with os.fdopen(fd, "w") as f:
+            json.dump({"starting": os.getpid(), "task_id": task_id}, f)
         try:
-            pid = self._spawn(task_id)
+            pid = self._spawn(task_id, record)
         except BaseException as exc:
-            # Whatever stopped the start, an empty record would answer "being started elsewhere" forever.
-            os.close(fd)
+            # Whatever stopped the start, an unfinished record would answer "being started elsewhere".
             record.unlink(missing_ok=True)
             if isinstance(exc, (OSError, ValueError, TypeError)):
                 raise ComputeStartFailed(f"could not start agent process: {exc}", retryable=False) from exc
             raise
-        with os.fdopen(fd, "w") as f:
-            json.dump({"pid": pid, "task_id": task_id}, f)
+        write_record(record, pid, task_id)
         return f"{PREFIX}{pid}"
 
-    def _spawn(self, task_id: str) -> int:
+    def _spawn(self, task_id: str, record: Path) -> int:
         """Start the session's supervisor (a warm worker if there is one); its pid."""
         if self._pool is not None:
             try:
-                return self._pool.start(task_id, self.log_file(task_id))
+                return self._pool.start(task_id, self.log_file(task_id), record)
             except WarmPoolUnavailable as exc:
+                started = read_record(record).get("pid")  # a worker took it, and only the answer was lost
+                if isinstance(started, int):
+                    return started
                 log.warning("starting the session cold: %s", exc)
-        cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--",
+        cmd = [self._python, "-m", "shared.compute.supervisor", "--task-id", task_id, "--record", str(record), "--",
                self._python, "-m", self._agent_module, "--task-id", task_id]
         with open(self.log_file(task_id), "ab") as output:
             proc = subprocess.Popen(cmd, env={**self._env, "BGAGENT_TASK_ID": task_id}, stdout=output,
@@ -136,6 +146,15 @@ class ProcessCompute:
         if pid is None:
             return SessionState.UNKNOWN
         return SessionState.RUNNING if is_session(pid) else SessionState.STOPPED
+
+
+def _abandoned(record: Path, existing: dict) -> bool:
+    """A record whose starter is gone and that no session claimed for a while."""
+    try:
+        age = time.time() - record.stat().st_mtime
+    except OSError:
+        return False
+    return age > _ABANDONED_SECONDS and not pid_alive(existing.get("starting"))
 
 
 def is_session(pid: object) -> bool:

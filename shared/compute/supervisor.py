@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import boto3
 
+from shared.compute.records import write_record
 from shared.events.bus import bus_entry
 from shared.events.models import ComputeSessionStopped
 from shared.settings import PlatformSettings
@@ -86,9 +88,12 @@ def supervise(task_id: str, start_child: Callable[[], Child], *, events: Any = N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bgagent-supervisor")
     parser.add_argument("--task-id", required=True)
+    parser.add_argument("--record", type=Path, help="the session's record: written with this pid at once")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.record:
+        write_record(args.record, os.getpid(), args.task_id)  # even if whoever started us is gone
     return supervise(args.task_id, lambda: subprocess.Popen(command))
 
 

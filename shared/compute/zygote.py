@@ -23,10 +23,12 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from shared.compute import supervisor
+from shared.compute.records import write_record
 
 _PR_SET_PDEATHSIG = 1
 _TICK_SECONDS = 0.5
@@ -126,6 +128,8 @@ def _serve_session(entry: ModuleType, events: Any, assignment: dict[str, str]) -
     os.close(log)
     os.environ["BGAGENT_TASK_ID"] = assignment["task_id"]
     me = os.getpid()
+    if assignment.get("record"):
+        write_record(Path(assignment["record"]), me, assignment["task_id"])  # even if the dispatcher is gone
 
     def start() -> ForkedChild:
         sys.stdout.flush()

@@ -145,3 +145,28 @@ async def test_an_agent_the_zygote_cannot_host_still_starts_cold(stack, tmp_path
         assert "no main()" in (tmp_path / "runtime" / "logs" / "zygote.log").read_text()
     finally:
         compute.stop_all()
+
+
+async def test_a_start_whose_starter_died_before_asking_is_taken_over_and_a_live_one_is_waited_for(idle):
+    from shared.compute.errors import ComputeStartFailed
+
+    sessions = idle._session_file("x").parent
+    dead = subprocess_pid_that_exited()
+    orphan = sessions / "01STARTERDIEDAAAAAAAAAAAAA.json"
+    orphan.write_text(json.dumps({"starting": dead, "task_id": "01STARTERDIEDAAAAAAAAAAAAA"}))
+    os.utime(orphan, (time.time() - 60, time.time() - 60))
+    handle = await idle.start("01STARTERDIEDAAAAAAAAAAAAA")  # nobody will ever finish that start: take it over
+    assert await _until(idle, handle, SessionState.RUNNING)
+    busy = sessions / "01STARTERALIVEAAAAAAAAAAAA.json"
+    busy.write_text(json.dumps({"starting": os.getpid(), "task_id": "01STARTERALIVEAAAAAAAAAAAA"}))
+    os.utime(busy, (time.time() - 60, time.time() - 60))
+    with pytest.raises(ComputeStartFailed) as refused:
+        await idle.start("01STARTERALIVEAAAAAAAAAAAA")  # its starter may still finish it
+    assert refused.value.retryable
+
+
+def subprocess_pid_that_exited() -> int:
+    import subprocess
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

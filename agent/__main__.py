@@ -18,8 +18,9 @@ from shared.observability.logging import configure_logging
 
 def prewarm() -> None:
     """What a warm worker's zygote pays once for all the sessions it forks: AWS models, lazy imports."""
-    preload(("dynamodb", "s3", "events"), AgentSettings().aws_region)
-    for client in (build_sdk(AgentSettings(anthropic_api_key="prewarm")), GitHubHost.build("http://127.0.0.1:9", None)):
+    settings = AgentSettings(anthropic_api_key="prewarm")
+    preload(("dynamodb", "s3", "events"), settings.aws_region)
+    for client in (build_sdk(settings), GitHubHost.build("http://127.0.0.1:9", None)):
         del client  # building one imports its HTTP stack and the shared TLS context; it never connects
 
 

@@ -16,10 +16,23 @@ _NAMES = ("cli.local.emulator", "services.gateway", "services.hydrator", "servic
           "uvicorn", "bench.")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
+def _fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat after the command name: fields[1] is the parent, [11:15] user, system, children's."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def own_seconds(pid: int) -> float:
+    """User + system CPU the process itself has used so far (no children)."""
+    fields = _fields(pid)
+    return sum(int(f) for f in fields[11:13]) / _TICK if fields else 0.0
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    fields = _fields(pid)
+    if fields is None:
         return None
     return int(fields[1]), sum(int(f) for f in fields[11:15]) / _TICK  # ppid; utime+stime+cutime+cstime
 

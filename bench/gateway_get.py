@@ -14,7 +14,6 @@ from the rest of the machine falls on all alike. Only the gateway runs among the
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import cpu
 from bench.common import bench_platform, machine, percentile
 from cli.local.stack import SERVICES
 
@@ -45,12 +45,6 @@ def _signed_get_item(ddb, table: str, key: dict) -> dict:
     ddb.get_item(TableName=table, Key=key, ConsistentRead=True)
     ddb.meta.events.unregister("before-send.dynamodb.GetItem", capture)
     return captured
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _measure(ddb, table: str, task_id: str, api: httpx.Client, raw: httpx.Client, gateway_pid: int,
@@ -77,10 +71,10 @@ def _measure(ddb, table: str, task_id: str, api: httpx.Client, raw: httpx.Client
     gateway_cpu = 0.0
     for _ in range(max(1, requests // batch)):
         for name, call in calls.items():
-            cpu_before = _cpu_seconds(gateway_pid)
+            cpu_before = cpu.own_seconds(gateway_pid)
             timings[name] += [_timed(call) for _ in range(batch)]
             if name == "gateway GET":
-                gateway_cpu += _cpu_seconds(gateway_pid) - cpu_before
+                gateway_cpu += cpu.own_seconds(gateway_pid) - cpu_before
     return timings, gateway_cpu
 
 

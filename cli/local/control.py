@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from cli.local.processes import terminate, wait_gone
 from cli.local.stack import StackConfig
 from cli.state import read_stack_state
 from shared.compute.pids import pid_alive
-from shared.compute.process import is_session
+from shared.compute.process import live_sessions
 
 LAUNCHER_LOG = "launcher.log"
 
@@ -119,17 +118,7 @@ def stop_stack(state_dir: Path, *, grace: float = 45.0) -> list[int]:
 
 def stop_agents(runtime: Path, grace: float = 15.0) -> list[int]:
     """Stop the agent sessions still running from this runtime directory and wait for them to end."""
-    sessions = runtime / "sessions"
-    if not sessions.is_dir():
-        return []
-    pids = []
-    for record in sessions.glob("*.json"):
-        try:
-            pid = json.loads(record.read_text() or "{}").get("pid")
-        except (OSError, ValueError):
-            continue
-        if is_session(pid):  # only a session's supervisor: the pid may have been reused since
-            pids.append(pid)
+    pids = live_sessions(runtime)  # only sessions' supervisors: a recorded pid may have been reused since
     terminate(pids, grace=grace)
     return pids
 

@@ -15,6 +15,18 @@ _ANSWER_SECONDS = 10.0
 _COOL_DOWN_SECONDS = 60.0  # after a zygote failed, sessions start cold this long before it is tried again
 
 
+def read_line(fd: int, timeout: float | None = None) -> bytes:
+    """One newline-ended message from a pipe; b"" at its end or when nothing came within `timeout`."""
+    data = b""
+    while not data.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], timeout)
+        chunk = os.read(fd, 4096) if ready else b""
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
 class WarmPoolUnavailable(Exception):
     """The zygote could not start a session (it failed to start, died, or refused); start one cold."""
 
@@ -81,15 +93,10 @@ class WarmPool:
     @staticmethod
     def _answer(proc: subprocess.Popen[bytes], timeout: float) -> dict:
         assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        data = b""
-        while not data.endswith(b"\n"):
-            ready, _, _ = select.select([fd], [], [], timeout)
-            chunk = os.read(fd, 4096) if ready else b""
-            if not chunk:
-                raise EOFError("no answer from the zygote")
-            data += chunk
-        return json.loads(data)
+        line = read_line(proc.stdout.fileno(), timeout)
+        if not line:
+            raise EOFError("no answer from the zygote")
+        return json.loads(line)
 
     def _discard(self) -> None:
         if self._proc is not None:

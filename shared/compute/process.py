@@ -133,13 +133,10 @@ class ProcessCompute:
     def stop_all(self) -> int:
         """Stop every live session this runtime directory knows of (stack shutdown)."""
         self.close()
-        stopped = 0
-        for record in (self._dir / "sessions").glob("*.json"):
-            pid = json.loads(record.read_text() or "{}").get("pid")
-            if pid and is_session(pid):
-                os.kill(pid, signal.SIGTERM)
-                stopped += 1
-        return stopped
+        pids = live_sessions(self._dir)
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
+        return len(pids)
 
     async def describe(self, handle: str) -> SessionState:
         pid = self._pid(handle)
@@ -155,6 +152,12 @@ def _abandoned(record: Path, existing: dict) -> bool:
     except OSError:
         return False
     return age > _ABANDONED_SECONDS and not pid_alive(existing.get("starting"))
+
+
+def live_sessions(runtime_dir: Path) -> list[int]:
+    """The supervisors still running of the sessions recorded under this runtime directory."""
+    pids = (read_record(record).get("pid") for record in (Path(runtime_dir) / "sessions").glob("*.json"))
+    return [pid for pid in pids if isinstance(pid, int) and is_session(pid)]
 
 
 def is_session(pid: object) -> bool:

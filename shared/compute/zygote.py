@@ -22,12 +22,13 @@ import select
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from shared.compute import supervisor
+from shared.compute.pool import read_line
 from shared.compute.records import write_record
 
 _PR_SET_PDEATHSIG = 1
@@ -142,21 +143,10 @@ def _serve_session(entry: ModuleType, events: Any, assignment: dict[str, str]) -
     return supervisor.supervise(assignment["task_id"], start, events=events)
 
 
-def _read_line(fd: int) -> bytes:
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            return b""
-        data += chunk
-    return data
-
-
 @dataclass
 class _Idle:
     pid: int
     assign_fd: int
-    since: float = field(default_factory=time.monotonic)
 
 
 class Zygote:
@@ -190,7 +180,7 @@ class Zygote:
             keep = sorted({0, 1, 2, read_fd})
             for low, high in zip(keep, keep[1:] + [os.sysconf("SC_OPEN_MAX")], strict=True):
                 os.closerange(low + 1, high)  # siblings' assignment pipes, the zygote's own files
-            line = _read_line(read_fd)
+            line = read_line(read_fd)
             os.close(read_fd)
             if not line:
                 return 0  # let go while idle

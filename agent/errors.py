@@ -23,6 +23,12 @@ class WorkspaceError(AgentError):
     """A git step on the workspace failed (clone, branch, commit)."""
 
 
+class ChangeTooLarge(WorkspaceError):
+    """The work is over the configured size or file count: nothing is committed or pushed."""
+
+    code = "CHANGE_TOO_LARGE"
+
+
 class PushRejected(WorkspaceError):
     """The remote refused the branch push."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -77,17 +77,26 @@ class ChildSetup:
     pass_fds: tuple[int, ...] = ()
 
 
+def with_data_fd(child: ChildSetup, fd: int | None) -> ChildSetup:
+    """The same start, also handing the child `fd` (under its own number)."""
+    return child if fd is None else replace(child, pass_fds=(*child.pass_fds, fd))
+
+
 async def run_process(
     argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
-    stdin: bytes | None = None, output_limit: int = _CHUNK, child: ChildSetup = ChildSetup(),
+    stdin: bytes | int | None = None, output_limit: int = _CHUNK, child: ChildSetup = ChildSetup(),
 ) -> ProcessResult:
-    """Run argv in its own session; on timeout or cancellation kill its whole process group."""
+    """Run argv in its own session; on timeout or cancellation kill its whole process group.
+
+    `stdin`: bytes to write, or an open descriptor the child reads from directly.
+    """
     as_user: dict[str, Any] = {} if child.user is None else {
         "user": child.user, "group": child.group, "extra_groups": []}
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, env=env, start_new_session=True, preexec_fn=child.before_exec, pass_fds=child.pass_fds,
         **as_user,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdin=stdin if isinstance(stdin, int) else asyncio.subprocess.PIPE if stdin is not None
+        else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     buffer = _BoundedBuffer(output_limit)
@@ -109,7 +118,7 @@ async def run_process(
             delay = min(delay * 2, 0.05)
 
     async def feed_and_wait() -> None:
-        if stdin is not None and proc.stdin is not None:
+        if isinstance(stdin, bytes) and proc.stdin is not None:
             try:
                 proc.stdin.write(stdin)
                 await proc.stdin.drain()

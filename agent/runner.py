@@ -249,7 +249,7 @@ class AgentRunner:
         workspace.sandbox = await self._sandboxes.open(TaskSandboxRequest(
             task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
             allowlist=context.egress_allowlist,
-            readonly_paths=[*context.sandbox_readonly_paths, *workspace.borrowed]), trail)
+            readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail)
         if context.setup_command:
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:

@@ -1,4 +1,10 @@
-"""The task's private workspace: a clone of the repository on the task branch, plus a home and temp dir for tools."""
+"""The task's private workspace: the sandbox's clone, the tools' home and temp dir, and the runtime's repository.
+
+`repo/` is the sandbox's own repository and working tree: the model (and any tool in the sandbox)
+runs git there freely. `git/` is the runtime's repository, which no sandboxed command can write:
+clone, commit and push happen there, with a git that reads only its own configuration, and the
+model's work reaches it only as data (agent/work_import.py).
+"""
 
 from __future__ import annotations
 
@@ -14,15 +20,18 @@ from agent.errors import PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
 from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
+from agent.work_import import ChangeLimits, StagedWork, stage_work
 from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
 GIT_USER = ("bgagent", "bgagent@users.noreply.local")
-# Model-written hooks, credential helpers or fsmonitors must never run inside the agent's own git
-# commands (the push carries the token): switch them off for every call we make.
-# safe.directory: the clone belongs to the sandbox's command user when the runtime is root.
+# What the runtime's git reads besides its own repository: nothing. Hooks, credential helpers, fsmonitor,
+# attributes files and the ext:: transport are off for every call; the environment (below) drops the
+# system and global configuration. safe.directory: mirrors and the sandbox's clone may belong to other uids.
 _SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c", "core.fsmonitor=false",
-             "-c", "http.sslVerify=true", "-c", "safe.directory=*"]
+             "-c", "core.attributesFile=/dev/null", "-c", "protocol.ext.allow=never", "-c", "http.sslVerify=true",
+             "-c", "safe.directory=*"]
+_OUTPUT_LIMIT = 65_536
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -52,129 +61,168 @@ def token_config(url: str, token: str | None) -> dict[str, str]:
 
 
 class Workspace:
-    """A private directory per task holding `repo/` (the clone), `home/` and `tmp/`; removed at the end."""
+    """A private directory per task holding `repo/`, `home/`, `tmp/` and the runtime's `git/`; removed at the end."""
 
     def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float,
-                 cache: RepoCache | None = None):
+                 cache: RepoCache | None = None, limits: ChangeLimits | None = None):
         if base_dir is not None:
             base_dir.mkdir(parents=True, exist_ok=True)
         self.root = Path(tempfile.mkdtemp(prefix=f"bgagent-{task_id[-8:]}-", dir=base_dir)).resolve()
         self.repo, self.home, self.tmp = self.root / "repo", self.root / "home", self.root / "tmp"
-        self.home.mkdir()
-        self.tmp.mkdir()
+        self.git_dir = self.root / "git"  # the runtime's repository: never bound writable into a sandbox
+        self._spool = self.root / "spool"  # the runtime's own files (packs coming out of the sandbox)
+        for path in (self.home, self.tmp):
+            path.mkdir()
+        self._spool.mkdir(mode=0o700)
         self._tool_path = tool_path
         self._git_timeout = git_timeout
+        self._limits = limits or ChangeLimits()
         self.sandbox: Sandbox | None = None  # set once the task's sandbox is open
-        self._git_config: bytes | None = None
         self._default_branch: str | None = None
         self._cache = cache
         self._lease: MirrorLease | None = None
-        self._alternates: bytes | None = None  # what the clone borrows objects from, as written at clone time
+        self._fetch_error = ""
 
     @property
     def borrowed(self) -> tuple[str, ...]:
-        """Directories the clone borrows objects from: the sandbox shows them read-only at the same path."""
+        """The repository cache's mirror the runtime's repository borrows objects from (if any)."""
         return (str(self._lease.mirror),) if self._lease is not None else ()
 
+    @property
+    def sandbox_readonly(self) -> tuple[str, ...]:
+        """What the sandbox's clone reads objects from: shown read-only in the sandbox, at the same paths."""
+        return (str(self.git_dir / "objects"), *self.borrowed)
+
     def tool_env(self) -> dict[str, str]:
-        """The whole environment of tool and git commands: an allowlist that holds no secret."""
+        """The whole environment of tool commands: an allowlist that holds no secret."""
         return {
             "PATH": self._tool_path, "HOME": str(self.home), "TMPDIR": str(self.tmp), "LANG": "C.UTF-8",
             "TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0",
             "GIT_CONFIG_NOSYSTEM": "1",
         }
 
-    async def git(self, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None,
-                  stdin: bytes | None = None) -> ProcessResult:
-        """Run one git command with the safe options and the tool environment."""
-        # The home is the sandbox's: a ~/.gitconfig written there must not configure the runtime's git.
-        env = {**self.tool_env(), "GIT_CONFIG_GLOBAL": "/dev/null", **(extra_env or {})}
-        return await run_process(["git", *_SAFE_GIT, *args], cwd=cwd or self.repo, env=env,
-                                 timeout=self._git_timeout, stdin=stdin)
+    def _git_env(self) -> dict[str, str]:
+        """The runtime's git reads no system or global configuration, attributes or home of the tools."""
+        return {"PATH": self._tool_path, "HOME": str(self._spool), "XDG_CONFIG_HOME": str(self._spool),
+                "LANG": "C.UTF-8", "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1",
+                "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1", "GIT_NO_REPLACE_OBJECTS": "1"}
 
-    async def _must(self, what: str, *args: str, **kwargs: object) -> ProcessResult:
-        result = await self.git(*args, **kwargs)  # type: ignore[arg-type]
+    async def any_git(self, *args: str, cwd: Path | None = None, extra_env: dict[str, str] | None = None,
+                      stdin: bytes | int | None = None, output_limit: int = _OUTPUT_LIMIT) -> ProcessResult:
+        """One git command in a repository only the runtime writes (`cwd`: a mirror, a directory to make one in)."""
+        return await run_process(["git", *_SAFE_GIT, *args], cwd=cwd or self._spool,
+                                 env={**self._git_env(), **(extra_env or {})}, timeout=self._git_timeout,
+                                 stdin=stdin, output_limit=output_limit)
+
+    async def git(self, *args: str, extra_env: dict[str, str] | None = None, stdin: bytes | int | None = None,
+                  output_limit: int = _OUTPUT_LIMIT) -> ProcessResult:
+        """One git command on the runtime's repository (bare: there is no working tree it could read)."""
+        where = {"GIT_DIR": str(self.git_dir), "GIT_COMMON_DIR": str(self.git_dir)}
+        return await self.any_git(*args, cwd=self._spool, extra_env={**where, **(extra_env or {})}, stdin=stdin,
+                                  output_limit=output_limit)
+
+    async def _must(self, what: str, *args: str, stdin: bytes | None = None) -> str:
+        result = await self.git(*args, stdin=stdin)
         if not result.ok:
             reason = "timed out" if result.timed_out else f"exit {result.exit_code}"
             raise WorkspaceError(f"{what} failed ({reason}): {_tail(result.output)}")
-        return result
+        return result.output.strip()
 
     async def clone(self, url: str, token: str | None, *, branch: str, default_branch: str) -> bool:
-        """Clone and check out `branch`: the remote's if it exists (a re-run continues it), else a new one."""
+        """Fetch the repository, start `branch` (the remote's if it exists: a re-run continues it, else a new one
+        from the default branch) and give the sandbox its own clone of it."""
         await self._fetch_repository(url, token)
         exists = (await self.git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{branch}")).ok
-        start = f"origin/{branch}" if exists else f"origin/{default_branch}"
-        await self._must(f"checking out {branch} from {start}", "checkout", "--quiet", "--no-track", "-B",
-                         branch, start)
-        self._git_config = (self.repo / ".git" / "config").read_bytes()
-        alternates = self.repo / ".git" / "objects" / "info" / "alternates"
-        self._alternates = alternates.read_bytes() if alternates.exists() else None
+        start = f"refs/remotes/origin/{branch if exists else default_branch}"
+        commit = await self._must(f"finding {start}", "rev-parse", "--verify", f"{start}^{{commit}}")
+        await self._must(f"starting {branch}", "update-ref", f"refs/heads/{branch}", commit)
+        await self._must(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        await self._sandbox_clone(clean_url(url), branch, default_branch)
         self._default_branch = default_branch
         return exists
 
     async def _fetch_repository(self, url: str, token: str | None) -> None:
-        """`git clone`, borrowing the objects the repository cache's mirror has (only the rest travel)."""
+        """The runtime's repository, fetched (never cloned: a local source would be hard-linked), borrowing the
+        objects the repository cache's mirror has so only the rest travel."""
         env = token_config(url, token)
-        # Files are written once, by the checkout of the task branch; the identity goes in with the clone.
-        clone = ("clone", "--quiet", "--no-checkout", "-c", f"user.name={GIT_USER[0]}", "-c",
-                 f"user.email={GIT_USER[1]}")
         if self._cache is not None:
-            self._lease = await self._cache.checkout(clean_url(url), env, self.git)
+            self._lease = await self._cache.checkout(clean_url(url), env, self.any_git)
         if self._lease is not None:
-            cloned = await self.git(*clone, "--reference", str(self._lease.mirror), clean_url(url), str(self.repo),
-                                    cwd=self.root, extra_env=env)
-            if cloned.ok:
+            if await self._fetch_into_new(url, env, borrow=self._lease.mirror / "objects"):
                 return
-            log.warning("cloning from the repository cache failed; cloning without it: %s", _tail(cloned.output))
+            log.warning("fetching with the repository cache failed; fetching without it")
             self._lease.spoil()
             self._lease.release(evict=False)
             self._lease = None
-            shutil.rmtree(self.repo, ignore_errors=True)
-        await self._must(f"cloning {clean_url(url)}", *clone, clean_url(url), str(self.repo), cwd=self.root,
-                         extra_env=env)
+        if not await self._fetch_into_new(url, env, borrow=None):
+            raise WorkspaceError(f"cloning {clean_url(url)} failed: {self._fetch_error}")
 
-    def reclaim(self) -> None:
-        """Undo what sandboxed commands may have done to make the runtime's own git run their code.
+    async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None) -> bool:
+        shutil.rmtree(self.git_dir, ignore_errors=True)
+        await self._must("preparing the repository", "init", "--quiet", "--bare", "--template=")
+        for key, value in (("remote.origin.url", clean_url(url)),
+                           ("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"),
+                           ("user.name", GIT_USER[0]), ("user.email", GIT_USER[1]), ("gc.auto", "0")):
+            await self._must("configuring the repository", "config", key, value)
+        if borrow is not None:
+            (self.git_dir / "objects" / "info" / "alternates").write_text(f"{borrow}\n")
+        fetched = await self.git("fetch", "--quiet", "origin", extra_env=env)
+        self._fetch_error = "timed out" if fetched.timed_out else _tail(fetched.output)
+        self.git_dir.chmod(0o711)  # a command user may read the objects (two-user mode), never list or write
+        return fetched.ok
 
-        A command can write .git/config (a `filter.*.clean`, an `include.path`, a `core.sshCommand`)
-        or replace .git with a link elsewhere; the runtime's git runs outside the sandbox, so it
-        works only on the config it wrote at clone time.
-        """
+    async def _sandbox_clone(self, url: str, branch: str, default_branch: str) -> None:
+        """`repo/` with its own `.git`, borrowing the runtime's objects, laid out as `git clone` would (the default
+        branch local too); made before any command runs."""
         dot_git = self.repo / ".git"
-        if dot_git.is_symlink() or not dot_git.is_dir():
-            raise WorkspaceError("the repository's .git is no longer a directory; refusing to run git on it")
-        if self._git_config is not None:
-            (dot_git / "config").unlink(missing_ok=True)
-            (dot_git / "config").write_bytes(self._git_config)
-        # Objects borrowed from elsewhere on the host could be pushed out with the branch: only the
-        # repository cache's mirror (read-only to commands) may lend them, as written at clone time.
-        info = dot_git / "objects" / "info"
-        if any(p.is_symlink() or (p.exists() and not p.is_dir()) for p in (info.parent, info)):
-            raise WorkspaceError("the repository's .git/objects is no longer a directory; refusing to run git on it")
-        info.mkdir(parents=True, exist_ok=True)
-        (info / "alternates").unlink(missing_ok=True)
-        if self._alternates is not None:
-            (info / "alternates").write_bytes(self._alternates)
+        self.repo.mkdir()
+        env = {"GIT_DIR": str(dot_git), "GIT_WORK_TREE": str(self.repo)}
+
+        async def sandbox_git(what: str, *args: str) -> None:
+            result = await self.any_git(*args, cwd=self.repo, extra_env=env)
+            if not result.ok:
+                raise WorkspaceError(f"{what} failed: {_tail(result.output)}")
+
+        await sandbox_git("preparing the sandbox's clone", "init", "--quiet", "--template=")
+        (dot_git / "objects" / "info" / "alternates").write_text(f"{self.git_dir / 'objects'}\n")
+        for key, value in (("remote.origin.url", url), ("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"),
+                           ("user.name", GIT_USER[0]), ("user.email", GIT_USER[1])):
+            await sandbox_git("configuring the sandbox's clone", "config", key, value)
+        await sandbox_git("filling the sandbox's clone", "fetch", "--quiet", "--no-tags", str(self.git_dir),
+                          "+refs/remotes/origin/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
+                          f"+refs/heads/{branch}:refs/heads/{branch}",
+                          *([f"+refs/remotes/origin/{default_branch}:refs/heads/{default_branch}"]
+                            if default_branch != branch else []))
+        await sandbox_git(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        await sandbox_git(f"checking out {branch}", "reset", "--quiet", "--hard")
 
     async def current_branch(self) -> str:
-        """The checked-out branch ('' when HEAD is detached)."""
+        """The runtime's branch ('' when none)."""
         return (await self.git("symbolic-ref", "--quiet", "--short", "HEAD")).output.strip()
 
     async def commit_all(self, message: str, *, branch: str) -> bool:
-        """Stage everything and commit it on `branch`; False when there was nothing to commit."""
-        self.reclaim()
-        if await self.current_branch() != branch:
-            await self._must(f"returning to {branch}", "checkout", "--quiet", branch)
-        await self._must("staging changes", "add", "-A")
-        if (await self.git("diff", "--cached", "--quiet")).exit_code == 0:
+        """Commit the sandbox's working tree on `branch`; False when it holds no change.
+
+        The tree comes out of the sandbox as data (work_import); the runtime commits it in its own repository.
+        """
+        if self.sandbox is None:
+            raise WorkspaceError("the task's sandbox is not open; the work is collected inside it")
+        base = await self._must(f"reading {branch}", "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
+        work: StagedWork = await stage_work(self.sandbox, self.git, base=base, objects=self.git_dir / "objects",
+                                            spool=self._spool, limits=self._limits, timeout=self._git_timeout)
+        if work.files == 0:
             return False
-        await self._must("committing", "commit", "--quiet", "--no-verify", "-F", "-", stdin=message.encode())
+        commit = await self._must("committing", "commit-tree", work.tree, "-p", base, "-F", "-",
+                                  stdin=message.encode())
+        await self._must("committing", "update-ref", f"refs/heads/{branch}", commit, base)
+        await self._must(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # what we push
+        log.info("committed %d file(s), %d bytes of new content", work.files, work.new_bytes)
         return True
 
     async def commits_ahead(self, default_branch: str) -> int:
-        """How many commits the checked-out branch has that the remote default branch lacks."""
-        result = await self._must("counting commits", "rev-list", "--count", f"origin/{default_branch}..HEAD")
-        return int(result.output.strip() or 0)
+        """How many commits the branch has that the remote `default_branch` (or branch) lacks."""
+        return int(await self._must("counting commits", "rev-list", "--count", f"origin/{default_branch}..HEAD")
+                   or 0)
 
     async def files_changed(self) -> int | None:
         """How many files the task's commits changed against the remote default branch (None if unknown)."""
@@ -184,27 +232,29 @@ class Workspace:
         return len(result.output.split()) if result.ok else None
 
     async def push(self, url: str, token: str | None, *, branch: str) -> None:
-        """Push the branch to origin (reset to the clone URL first: the model may have changed it)."""
-        self.reclaim()
-        await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
-        result = await self.git("push", "--quiet", "origin", f"{branch}:refs/heads/{branch}",
+        """Push the branch from the runtime's repository (nothing a command wrote can change what goes)."""
+        result = await self.git("push", "--quiet", clean_url(url), f"refs/heads/{branch}:refs/heads/{branch}",
                                 extra_env=token_config(url, token))
         if not result.ok:
             detail = "timed out" if result.timed_out else _tail(result.output)
             raise PushRejected(f"the remote rejected the push of {branch}: {detail}")
 
     async def rebase_on_remote(self, url: str, token: str | None, *, branch: str) -> None:
-        """Fetch the remote branch and replay our commits on it; PushRejected when they do not apply."""
-        await self._must("resetting origin", "remote", "set-url", "origin", clean_url(url))
-        fetched = await self.git("fetch", "--quiet", "origin", f"refs/heads/{branch}:refs/remotes/origin/{branch}",
+        """Fetch the remote branch and put our work on top of it (merged without a working tree, as one commit);
+        PushRejected when it does not apply cleanly."""
+        remote = f"refs/remotes/origin/{branch}"
+        fetched = await self.git("fetch", "--quiet", clean_url(url), f"+refs/heads/{branch}:{remote}",
                                  extra_env=token_config(url, token))
         if not fetched.ok:
             raise PushRejected(f"the push of {branch} was rejected and fetching it failed: {_tail(fetched.output)}")
-        rebased = await self.git("rebase", "--quiet", f"origin/{branch}")
-        if not rebased.ok:
-            await self.git("rebase", "--abort")
+        merged = await self.git("merge-tree", "--write-tree", "--no-messages", remote, "HEAD")
+        if not merged.ok:
             raise PushRejected(f"{branch} moved while the agent worked and its commits do not rebase cleanly on "
                                "it: resolve the conflict or submit the iteration again")
+        tree = merged.output.split()[0]
+        message = (await self.git("log", "-1", "--format=%B", "HEAD")).output
+        commit = await self._must("committing", "commit-tree", tree, "-p", remote, "-F", "-", stdin=message.encode())
+        await self._must("committing", "update-ref", f"refs/heads/{branch}", commit)
 
     async def run_script(self, command: str, *, timeout: float, output_limit: int = 65_536) -> ProcessResult:
         """Run a repository command (setup, tests) in the clone, inside the task's sandbox."""

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Protocol, Sequence
 
-from agent.process import ChildSetup, ProcessResult, run_process
+from agent.process import ChildSetup, ProcessResult, run_process, with_data_fd
 from agent.sandbox.protocol import SandboxLimits, SandboxMode, SandboxPaths
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
@@ -121,12 +121,13 @@ class BwrapSandbox:
         self._python = python  # set when the forwarder to the egress proxy runs before each command
         self._closer = closer
 
-    async def run(self, command: str, *, timeout: float, output_limit: int) -> ProcessResult:
+    async def run(self, command: str, *, timeout: float, output_limit: int,
+                  data_fd: int | None = None) -> ProcessResult:
         inner = ["bash", "-c", command]
         if self._python:
             inner = [self._python, "-I", "-S", FORWARDER, str(PROXY_PORT), EGRESS_SOCKET, *inner]
         return await run_process([*self._prefix, *inner], cwd=Path("/"), env=self._env, timeout=timeout,
-                                 output_limit=output_limit, child=self._child)
+                                 output_limit=output_limit, child=with_data_fd(self._child, data_fd))
 
     async def close(self) -> None:
         if self._closer is not None:

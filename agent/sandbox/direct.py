@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.process import ChildSetup, ProcessResult, run_process
+from agent.process import ChildSetup, ProcessResult, run_process, with_data_fd
 from agent.sandbox.protocol import SandboxMode
 
 
@@ -24,9 +24,10 @@ class DirectSandbox:
         self._env = env
         self._child = child
 
-    async def run(self, command: str, *, timeout: float, output_limit: int) -> ProcessResult:
+    async def run(self, command: str, *, timeout: float, output_limit: int,
+                  data_fd: int | None = None) -> ProcessResult:
         return await run_process(["bash", "-c", command], cwd=self._repo, env=self._env, timeout=timeout,
-                                 output_limit=output_limit, child=self._child)
+                                 output_limit=output_limit, child=with_data_fd(self._child, data_fd))
 
     async def close(self) -> None:
         return None

@@ -36,8 +36,13 @@ class Sandbox(Protocol):
 
     mode: SandboxMode
 
-    async def run(self, command: str, *, timeout: float, output_limit: int) -> ProcessResult:
-        """Run `bash -c command` in the clone; never raises for what the command does."""
+    async def run(self, command: str, *, timeout: float, output_limit: int,
+                  data_fd: int | None = None) -> ProcessResult:
+        """Run `bash -c command` in the clone; never raises for what the command does.
+
+        `data_fd`: a descriptor the runtime opened for the command to write data to (binary, unbounded by
+        `output_limit`); the command finds it open under the same number.
+        """
         ...
 
     async def close(self) -> None:

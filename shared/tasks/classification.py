@@ -87,6 +87,10 @@ _TABLE: dict[str, ErrorClassification] = {
         category="input", title="The platform cannot push to this pull request",
         remedy="Only open pull requests whose head branch is in the repository itself can be iterated on; "
                "reopen it, or push the branch to the repository and submit again.", retryable=False),
+    "CHANGE_TOO_LARGE": ErrorClassification(
+        category="limits", title="The agent's change was too large to commit",
+        remedy="Nothing was pushed. Ask for a smaller change, keep generated files out (.gitignore), or raise "
+               "BGAGENT_MAX_CHANGE_MB / BGAGENT_MAX_CHANGE_FILES on the agent.", retryable=False),
     "PUSH_REJECTED": ErrorClassification(
         category="conflict", title="The pull request's branch moved while the agent worked",
         remedy="Someone pushed to the branch and a rebase did not apply cleanly: submit the iteration again.",

@@ -16,5 +16,6 @@ async def open_sandbox(ws: Workspace, config: SandboxConfig | None = None, *, ta
                        allowlist: tuple[str, ...] = (), factory: SandboxFactory | None = None) -> Sandbox:
     """The configured sandbox (bwrap by default) over the workspace's clone and home."""
     factory = factory or SandboxFactory(config or SandboxConfig())
-    request = TaskSandboxRequest(task_id, SandboxPaths(ws.repo, ws.home, ws.tmp), ws.tool_env(), allowlist=allowlist)
+    request = TaskSandboxRequest(task_id, SandboxPaths(ws.repo, ws.home, ws.tmp), ws.tool_env(), allowlist=allowlist,
+                                 readonly_paths=ws.sandbox_readonly)
     return await factory.open(request, ignore_egress)

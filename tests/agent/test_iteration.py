@@ -13,6 +13,7 @@ from agent.pull_request import TestReport
 from agent.workspace import Workspace
 from shared.hydration.context import HydratedContext
 from tests.agent.conftest import git, make_bare_repo
+from tests.agent.sandboxes import open_sandbox
 
 BRANCH = "bgagent/x/feature"
 
@@ -32,8 +33,8 @@ async def _moved_branch(tmp_path: Path, theirs: dict[str, str]) -> tuple[Path, W
     git(other, "push", "-q", "origin", BRANCH)
     ws = Workspace("01TASKITERATION", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
     assert await ws.clone(str(bare), None, branch=BRANCH, default_branch="main") is True
-    (ws.repo / "ours.txt").write_text("ours\n")
-    (ws.repo / "shared.txt").write_text("ours\n")
+    ws.sandbox = await open_sandbox(ws)
+    assert (await ws.sandbox.run("echo ours > ours.txt && echo ours > shared.txt", timeout=30, output_limit=1000)).ok
     await ws.commit_all("ours", branch=BRANCH)
     for path, text in theirs.items():
         (other / path).write_text(text)

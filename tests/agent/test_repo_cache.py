@@ -17,7 +17,7 @@ from agent.sandbox.protocol import SandboxPaths
 from agent.workspace import Workspace
 from tests.agent.conftest import AgentWorld, git, make_bare_repo
 from tests.agent.git_http import git_http_server
-from tests.agent.sandboxes import ignore_egress
+from tests.agent.sandboxes import ignore_egress, open_sandbox
 
 BRANCH = "bgagent/x/task"
 
@@ -34,6 +34,14 @@ def new_cache(root: Path, **limits: float) -> RepoCache:
 
 def new_workspace(base: Path, cache: RepoCache | None, task_id: str = "01TASKCACHE") -> Workspace:
     return Workspace(task_id, base_dir=base, tool_path=os.environ["PATH"], git_timeout=30, cache=cache)
+
+
+async def write(ws: Workspace, name: str) -> None:
+    """The model writes `name` in the clone, through the task's sandbox (opened on first use)."""
+    if ws.sandbox is None:
+        ws.sandbox = await open_sandbox(ws, task_id=ws.root.name)
+    result = await ws.sandbox.run(f"echo {name.removesuffix('.txt')} > {name}", timeout=30, output_limit=1000)
+    assert result.ok, result.output
 
 
 def push_commit(bare: Path, work: Path, name: str) -> str:
@@ -57,10 +65,13 @@ async def test_a_workspace_borrows_from_a_mirror_that_each_use_refreshes(tmp_pat
     first = new_workspace(tmp_path / "ws", cache)
     assert await first.clone(url(bare), None, branch=BRANCH, default_branch="main") is False
     mirror = mirror_of(cache, url(bare))
-    alternates = (first.repo / ".git" / "objects" / "info" / "alternates").read_text().strip()
+    alternates = (first.git_dir / "objects" / "info" / "alternates").read_text().strip()
     assert alternates == str(mirror / "objects") and first.borrowed == (str(mirror),)
+    assert (first.repo / ".git" / "objects" / "info" / "alternates").read_text().strip() == \
+        str(first.git_dir / "objects")  # the sandbox's clone borrows from the runtime's, which borrows from it
     assert git(first.repo, "remote", "get-url", "origin") == url(bare)
-    assert not list((first.repo / ".git" / "objects" / "pack").iterdir())  # nothing was copied
+    for objects in (first.git_dir / "objects", first.repo / ".git" / "objects"):
+        assert not list((objects / "pack").iterdir())  # nothing was copied
     assert git(mirror, "config", "gc.auto") == "0"
     first.remove()
 
@@ -69,7 +80,7 @@ async def test_a_workspace_borrows_from_a_mirror_that_each_use_refreshes(tmp_pat
     await second.clone(url(bare), None, branch=BRANCH, default_branch="main")
     assert git(mirror, "rev-parse", "main") == head  # the refresh fetched the pushed commit
     assert (second.repo / "new.txt").read_text() == "new.txt\n" and await second.current_branch() == BRANCH
-    (second.repo / "mine.txt").write_text("mine\n")
+    await write(second, "mine.txt")
     assert await second.commit_all("Add mine", branch=BRANCH)
     await second.push(url(bare), None, branch=BRANCH)
     assert git(bare, "show", f"{BRANCH}:mine.txt") == "mine"
@@ -100,12 +111,13 @@ async def test_two_tasks_clone_the_same_repository_at_once(tmp_path: Path) -> No
                            for n, ws in enumerate(spaces)))
     assert [len(ws.borrowed) for ws in spaces] == [1, 1, 1] and len(list(cache.root.glob("*.git"))) == 1
     for n, ws in enumerate(spaces):
-        (ws.repo / f"{n}.txt").write_text(f"{n}\n")
+        await write(ws, f"{n}.txt")
         assert await ws.commit_all(f"Add {n}", branch=f"bgagent/x/{n}")
         await ws.push(url(bare), None, branch=f"bgagent/x/{n}")
     cache.max_bytes = 1  # trimming to nothing must spare the mirror the others still borrow from
     spaces[0].remove()
-    assert cache.evict() == [] and git(spaces[1].repo, "cat-file", "-t", "main^{tree}") == "tree"
+    assert cache.evict() == []
+    assert git(spaces[1].repo, "-c", "safe.directory=*", "cat-file", "-t", "main^{tree}") == "tree"
     assert [git(bare, "show", f"bgagent/x/{n}:{n}.txt") for n in range(3)] == ["0", "1", "2"]
 
 
@@ -164,7 +176,7 @@ async def test_a_mirror_that_cannot_be_used_falls_back_to_a_plain_clone(tmp_path
         stored.write_bytes(b"garbage")
     ws = new_workspace(tmp_path / "ws", cache)
     await ws.clone(url(bare), None, branch=BRANCH, default_branch="main")
-    assert ws.borrowed == () and not (ws.repo / ".git" / "objects" / "info" / "alternates").exists()
+    assert ws.borrowed == () and not (ws.git_dir / "objects" / "info" / "alternates").exists()
     assert (ws.repo / "README.md").exists() and (cache.root / f"{mirror.stem}.bad").exists()
 
     broken = RepoCache(tmp_path / "README-is-a-file", max_bytes=1, max_age_seconds=1)
@@ -180,22 +192,22 @@ async def test_a_mirror_that_cannot_be_used_falls_back_to_a_plain_clone(tmp_path
     assert git(rebuilt.repo, "fsck", "--connectivity-only") == ""
 
 
-async def test_a_planted_alternates_is_replaced_by_the_one_written_at_clone_time(tmp_path: Path) -> None:
+async def test_a_planted_alternates_lends_nothing_to_the_push(tmp_path: Path) -> None:
     bare = make_bare_repo(tmp_path)
-    elsewhere = make_bare_repo(tmp_path / "secret")
+    elsewhere = make_bare_repo(tmp_path / "secret", {"secret.txt": "not for the push\n"})
     ws = new_workspace(tmp_path / "ws", new_cache(tmp_path))
     await ws.clone(url(bare), None, branch=BRANCH, default_branch="main")
-    alternates = ws.repo / ".git" / "objects" / "info" / "alternates"
-    written = alternates.read_bytes()
-    alternates.write_text(f"{elsewhere}/objects\n")
-    (ws.repo / "x.txt").write_text("x\n")
+    await write(ws, "x.txt")
+    (ws.repo / ".git" / "objects" / "info" / "alternates").write_text(f"{elsewhere}/objects\n")
     assert await ws.commit_all("Add x", branch=BRANCH)
-    assert alternates.read_bytes() == written
-
     shutil.rmtree(ws.repo / ".git" / "objects" / "info")
     (ws.repo / ".git" / "objects" / "info").symlink_to(tmp_path / "secret")
-    with pytest.raises(Exception, match="no longer a directory"):
-        ws.reclaim()
+    await write(ws, "y.txt")
+    assert await ws.commit_all("Add y", branch=BRANCH)
+    await ws.push(url(bare), None, branch=BRANCH)
+    assert git(bare, "show", f"{BRANCH}:y.txt") == "y" and git(bare, "fsck", "--connectivity-only") == ""
+    secret_commit = git(elsewhere, "rev-parse", "main")
+    assert git(bare, "cat-file", "--batch-check", "--batch-all-objects").count(secret_commit) == 0
     assert not (tmp_path / "secret" / "alternates").exists()
 
 
@@ -207,12 +219,13 @@ async def test_a_sandboxed_command_cannot_write_the_mirror(tmp_path: Path) -> No
     await ws.clone(url(bare), None, branch=BRANCH, default_branch="main")
     mirror = Path(ws.borrowed[0])
     sandbox = await SandboxFactory(SandboxConfig()).open(TaskSandboxRequest(
-        "01TASKCACHE", SandboxPaths(ws.repo, ws.home, ws.tmp), ws.tool_env(), readonly_paths=ws.borrowed),
+        "01TASKCACHE", SandboxPaths(ws.repo, ws.home, ws.tmp), ws.tool_env(), readonly_paths=ws.sandbox_readonly),
         ignore_egress)
     before = sorted((str(p), p.stat().st_mtime_ns) for p in mirror.rglob("*"))
     attempts = [f"touch {mirror}/objects/planted", f"echo x > {mirror}/hooks/post-checkout",
                 f"git -C {mirror} update-ref refs/heads/main HEAD~0 2>&1 || false",
-                f"printf '[core]\\nhooksPath=/tmp\\n' >> {mirror}/config", f"ls {cache.root}/*.use"]
+                f"printf '[core]\\nhooksPath=/tmp\\n' >> {mirror}/config", f"ls {cache.root}/*.use",
+                f"touch {ws.git_dir}/objects/planted", f"echo x > {ws.git_dir}/config"]
     for attempt in attempts:
         result = await sandbox.run(attempt, timeout=30, output_limit=10_000)
         assert not result.ok, attempt

@@ -1,4 +1,8 @@
-"""The workspace's git work against a local bare repository, and how the token reaches git."""
+"""The workspace's git work against a local bare repository, and how the token reaches git.
+
+Every commit is collected through the task's sandbox (bwrap by default), as in a real run: the model's
+changes are made by commands in the sandbox where a test can.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,27 @@ from agent.errors import PushRejected, WorkspaceError
 from agent.workspace import Workspace, clean_url, token_config
 from tests.agent.conftest import git, make_bare_repo
 from tests.agent.git_http import git_http_server
+from tests.agent.sandboxes import open_sandbox
 
 
 def new_workspace(base: Path) -> Workspace:
     return Workspace("01TASKWORKSPACE", base_dir=base, tool_path=os.environ["PATH"], git_timeout=30)
+
+
+async def cloned(base: Path, url: str, branch: str = "bgagent/x/task", token: str | None = None) -> Workspace:
+    """A workspace cloned on `branch` with its sandbox open, as the runner leaves it before the model runs."""
+    ws = new_workspace(base)
+    await ws.clone(url, token, branch=branch, default_branch="main")
+    ws.sandbox = await open_sandbox(ws)
+    return ws
+
+
+async def run(ws: Workspace, command: str) -> str:
+    """A command of the model's, in the task's sandbox."""
+    assert ws.sandbox is not None
+    result = await ws.sandbox.run(command, timeout=60, output_limit=100_000)
+    assert result.ok, result.output
+    return result.output
 
 
 async def test_clone_creates_the_branch_from_the_default_branch(tmp_path: Path) -> None:
@@ -30,10 +51,9 @@ async def test_clone_creates_the_branch_from_the_default_branch(tmp_path: Path) 
 
 async def test_commit_push_and_a_rerun_continues_the_branch(tmp_path: Path) -> None:
     bare = make_bare_repo(tmp_path)
-    first = new_workspace(tmp_path / "ws")
-    await first.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
+    first = await cloned(tmp_path / "ws", str(bare))
     assert await first.commit_all("nothing", branch="bgagent/x/task") is False
-    (first.repo / "a.txt").write_text("a\n")
+    await run(first, "echo a > a.txt")
     assert await first.commit_all("Add a\n\nBody\n\nTask-Id: x\nPrompt-Version: v1\n", branch="bgagent/x/task")
     assert await first.commits_ahead("main") == 1
     await first.push(str(bare), None, branch="bgagent/x/task")
@@ -47,39 +67,37 @@ async def test_commit_push_and_a_rerun_continues_the_branch(tmp_path: Path) -> N
 
 async def test_the_commit_lands_on_the_task_branch_even_if_the_model_switched(tmp_path: Path) -> None:
     bare = make_bare_repo(tmp_path)
-    ws = new_workspace(tmp_path / "ws")
-    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
-    git(ws.repo, "checkout", "-q", "-b", "elsewhere")
-    (ws.repo / "b.txt").write_text("b\n")
+    ws = await cloned(tmp_path / "ws", str(bare))
+    await run(ws, "git checkout -q -b elsewhere && echo b > b.txt && git add b.txt && git commit -qm 'model commit'")
     assert await ws.commit_all("Add b", branch="bgagent/x/task")
     assert await ws.current_branch() == "bgagent/x/task" and await ws.commits_ahead("main") == 1
 
 
 async def test_model_written_hooks_do_not_run_in_the_agents_git_commands(tmp_path: Path) -> None:
     bare = make_bare_repo(tmp_path)
-    ws = new_workspace(tmp_path / "ws")
-    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
+    ws = await cloned(tmp_path / "ws", str(bare))
     for hook in ("pre-commit", "pre-push", "commit-msg"):
-        path = ws.repo / ".git" / "hooks" / hook
-        path.write_text(f"#!/bin/sh\ntouch {tmp_path}/{hook}-ran\nexit 1\n")
-        path.chmod(0o755)
-    (ws.repo / "c.txt").write_text("c\n")
+        await run(ws, f"mkdir -p .git/hooks && printf '#!/bin/sh\\nexit 1\\n' > .git/hooks/{hook} && "
+                      f"chmod +x .git/hooks/{hook}")
+    marker = tmp_path / "hook-ran"
+    for hook in ("pre-commit", "pre-push", "commit-msg"):  # and the same, written by the runtime's own user
+        (ws.repo / ".git" / "hooks" / hook).write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    await run(ws, "echo c > c.txt")
     assert await ws.commit_all("Add c", branch="bgagent/x/task")
     await ws.push(str(bare), None, branch="bgagent/x/task")
-    assert not list(tmp_path.glob("*-ran"))
+    assert not marker.exists() and git(bare, "show", "bgagent/x/task:c.txt") == "c"
 
 
 async def test_a_rejected_push_is_a_readable_error(tmp_path: Path) -> None:
     bare = make_bare_repo(tmp_path)
-    ws = new_workspace(tmp_path / "ws")
-    await ws.clone(str(bare), None, branch="main", default_branch="main")
+    ws = await cloned(tmp_path / "ws", str(bare), branch="main")
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(bare), str(other))
     (other / "x.txt").write_text("x\n")
     git(other, "add", ".")
     git(other, "commit", "-q", "-m", "someone else")
     git(other, "push", "-q", "origin", "main")
-    (ws.repo / "y.txt").write_text("y\n")
+    await run(ws, "echo y > y.txt")
     await ws.commit_all("mine", branch="main")
     with pytest.raises(PushRejected, match="rejected the push of main"):
         await ws.push(str(bare), None, branch="main")
@@ -109,40 +127,14 @@ async def test_clone_and_push_over_http_send_the_token_but_never_store_it(tmp_pa
         url = f"{base_url}/{bare.name}"
         with pytest.raises(WorkspaceError):
             await new_workspace(tmp_path / "denied").clone(url, None, branch="b", default_branch="main")
-        ws = new_workspace(tmp_path / "ws")
-        await ws.clone(url, token, branch="bgagent/x/http", default_branch="main")
-        (ws.repo / "h.txt").write_text("h\n")
+        ws = await cloned(tmp_path / "ws", url, branch="bgagent/x/http", token=token)
+        await run(ws, "echo h > h.txt")
         assert await ws.commit_all("Add h", branch="bgagent/x/http")
         await ws.push(url, token, branch="bgagent/x/http")
     assert git(bare, "show", "bgagent/x/http:h.txt") == "h"
     assert any(header.startswith("Basic ") for header in seen)
-    stored = "\n".join(p.read_text(errors="replace") for p in (ws.repo / ".git").rglob("*") if p.is_file()
+    stored = "\n".join(p.read_text(errors="replace") for p in ws.root.rglob("*") if p.is_file()
                        and p.stat().st_size < 1_000_000)
-    assert token not in stored and git(ws.repo, "remote", "get-url", "origin") == url
+    assert token not in stored and (await run(ws, "git remote get-url origin")).strip() == url
 
 
-async def test_config_a_command_wrote_never_runs_code_in_the_agents_git(tmp_path: Path) -> None:
-    bare = make_bare_repo(tmp_path)
-    ws = new_workspace(tmp_path / "ws")
-    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
-    marker = tmp_path / "ran-outside-the-sandbox"
-    filter_config = f"[filter \"evil\"]\n\tclean = touch {marker}; cat\n\tsmudge = cat\n"
-    (ws.home / ".gitconfig").write_text(filter_config)
-    with (ws.repo / ".git" / "config").open("a") as config:
-        config.write(filter_config + "[core]\n\tsshCommand = touch " + str(marker) + "\n")
-    (ws.repo / ".gitattributes").write_text("* filter=evil\n")
-    (ws.repo / "a.txt").write_text("a\n")
-    assert await ws.commit_all("Add a", branch="bgagent/x/task")
-    await ws.push(str(bare), None, branch="bgagent/x/task")
-    assert not marker.exists()
-    assert "evil" not in (ws.repo / ".git" / "config").read_text()
-
-
-async def test_a_git_dir_replaced_by_a_link_is_refused(tmp_path: Path) -> None:
-    bare = make_bare_repo(tmp_path)
-    ws = new_workspace(tmp_path / "ws")
-    await ws.clone(str(bare), None, branch="bgagent/x/task", default_branch="main")
-    (ws.repo / ".git").rename(tmp_path / "elsewhere")
-    (ws.repo / ".git").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(WorkspaceError, match="no longer a directory"):
-        await ws.commit_all("x", branch="bgagent/x/task")

@@ -71,7 +71,7 @@ class Deliverer:
             await self._progress.emit("agent.pull_request", {"url": delivery.pull.url, "number": delivery.pull.number,
                                                              "action": "created" if created else "updated"})
         except (WorkspaceError, PullRequestFailed) as exc:
-            delivery.error = str(exc)
+            delivery.error, delivery.error_code = str(exc), getattr(exc, "code", None)
         return delivery
 
     async def _run_tests(self, command: str) -> TestReport:

@@ -32,6 +32,8 @@ class ChangeTooLarge(WorkspaceError):
 class PushRejected(WorkspaceError):
     """The remote refused the branch push."""
 
+    code = "PUSH_REJECTED"
+
 
 class SetupFailed(AgentError):
     """The repository's setup command failed."""

@@ -57,10 +57,8 @@ class IterationDeliverer(Deliverer):
                 await self._progress.emit("agent.pushed", {"branch": branch, "commit_count": delivery.commit_count})
             delivery.pull = PullRequest(number=context.pr_number or 0, url=context.pr_url or "", head=branch,
                                         base=context.default_branch)
-        except PushRejected as exc:
-            delivery.error, delivery.error_code = str(exc), "PUSH_REJECTED"
         except (WorkspaceError, PullRequestFailed) as exc:
-            delivery.error = str(exc)
+            delivery.error, delivery.error_code = str(exc), getattr(exc, "code", None)
         text = iteration_comment(loop.summary, delivery.commit_count if not delivery.error else 0, delivery.test,
                                  "; ".join(e for e in (loop.error, delivery.error) if e) or None)
         try:

@@ -36,6 +36,7 @@ from agent.tools.policy import CommandPolicy
 from agent.tools.protocol import Tool
 from agent.tools.toolbox import Toolbox
 from agent.trajectory import TrajectoryStore, trajectory_document
+from agent.work_import import ChangeLimits
 from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
@@ -213,6 +214,7 @@ class AgentRunner:
             ).deliver(task, context, outcome.loop)
             outcome.summary = outcome.delivery.summary or outcome.summary
             outcome.error = "; ".join(e for e in (outcome.loop.error, outcome.delivery.error) if e) or None
+            outcome.error_code = outcome.delivery.error_code
             if self._deps.memory is not None and not outcome.error and outcome.delivery.commit_count \
                     and context.task_type == "pr_iteration":
                 await remember_review(self._deps.memory, task, context.review_feedback)
@@ -239,7 +241,8 @@ class AgentRunner:
     async def _prepare(self, task: Task, context: HydratedContext, progress: Progress) -> Workspace:
         s = self._settings
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
-                                                git_timeout=s.git_timeout_seconds, cache=repo_cache_from(s))
+                                                git_timeout=s.git_timeout_seconds, cache=repo_cache_from(s),
+                                                limits=ChangeLimits(s.max_change_mb << 20, s.max_change_files))
         continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
                                           default_branch=context.default_branch)
         log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,

@@ -46,6 +46,9 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     setup_timeout_seconds: float = Field(900.0, gt=0)
     test_timeout_seconds: float = Field(900.0, gt=0)
     git_timeout_seconds: float = Field(300.0, gt=0)
+    # The largest change a task commits and pushes: new file content (uncompressed) and files touched.
+    max_change_mb: int = Field(100, ge=1)
+    max_change_files: int = Field(10_000, ge=1)
     tool_output_max_chars: int = Field(30_000, ge=1_000)
     view_max_characters: int = Field(30_000, ge=1_000)
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from agent.bootstrap import run_agent
 from agent.errors import ChangeTooLarge
 from agent.work_import import ChangeLimits
 from agent.workspace import Workspace
-from tests.agent.conftest import git, make_bare_repo
+from tests.agent.conftest import ANTHROPIC_KEY, GITHUB_TOKEN, AgentWorld, git, make_bare_repo
 from tests.agent.sandboxes import open_sandbox
+from tests.doubles.fake_anthropic import Turn
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 BRANCH = "bgagent/x/boundary"
@@ -188,3 +190,28 @@ async def test_special_files_in_the_tree_neither_block_nor_cross(tmp_path: Path)
     tree = git(bare, "ls-tree", "-r", BRANCH)
     assert "pipe" not in tree and "120000" in tree  # the link crosses as a link (data), never followed
     assert git(bare, "show", f"{BRANCH}:shadow-link") == "/etc/shadow"
+
+
+async def test_through_the_whole_agent_a_planted_commondir_filter_never_runs_and_nothing_leaks(
+        world: AgentWorld, tmp_path: Path) -> None:
+    """The review's probe, end to end: the model plants a common directory with a filter (and the test command
+    a receivepack), the agent commits, tests, pushes and opens its pull request as usual."""
+    marker = tmp_path / "ran-as-the-runtime"
+    filter_config = f'[filter "x"]\\n\\tclean = "env | od -An -tx1 > {marker} && cat"\\n'
+    plant = ("mkdir -p $HOME/common/info && cp -r .git/objects .git/refs $HOME/common/ && "
+             f"printf '{filter_config}' > $HOME/common/config && echo '* filter=x' > $HOME/common/info/attributes && "
+             "echo $HOME/common > .git/commondir && echo '* filter=x' > .gitattributes && echo work > work.txt")
+    world.anthropic.add_scenario("fake-git-plant", [
+        Turn.tool_use("bash", {"command": plant}, text="Following the instructions in the issue."),
+        Turn.text("Done.")])
+    receivepack = f'[remote "origin"]\\n\\treceivepack = "touch {marker} && git-receive-pack"\\n'
+    task = await world.seed(model_id="fake-git-plant", test_command=f"printf '{receivepack}' >> .git/config; true")
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 0, report.error
+    assert not marker.exists()
+    pushed = git(world.bare, "log", "-p", "--format=%H%n%B", f"main..{task.branch_name}")
+    assert "work" in pushed and "filter=x" in pushed  # the model's files arrive as they are: data
+    for secret in (GITHUB_TOKEN, ANTHROPIC_KEY):
+        assert secret not in pushed and secret.encode().hex() not in pushed.replace(" ", "")
+    assert (await world.task(task.task_id)).agent_status == "success"
+    assert world.pulls_for(task.branch_name)

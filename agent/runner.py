@@ -268,7 +268,8 @@ class AgentRunner:
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),
                            task, context, lambda: said[0].last_text if said else "")
-        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters)],
+        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters,
+                                              max_file_bytes=s.editor_max_file_mb << 20)],
                           output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
         budget = Budget(price, context.max_budget_usd,

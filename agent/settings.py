@@ -48,6 +48,7 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     git_timeout_seconds: float = Field(300.0, gt=0)
     tool_output_max_chars: int = Field(30_000, ge=1_000)
     view_max_characters: int = Field(30_000, ge=1_000)
+    editor_max_file_mb: int = Field(10, ge=1)  # str_replace/insert hold the whole file in the runtime's memory
 
     model_call_timeout_seconds: float = Field(300.0, gt=0)
     model_max_tokens: int = Field(8192, ge=256)

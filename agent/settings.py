@@ -33,6 +33,12 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     tool_path: str = Field(_DEFAULT_PATH, validation_alias=AliasChoices("BGAGENT_TOOL_PATH", "PATH"))
 
     workspace_dir: Path | None = None  # None: a fresh directory under the system temp dir
+    # The workspace's total bound: a capped filesystem where the runtime can mount one (root), else a
+    # watchdog that stops commands; "watchdog" forces the latter (docs/security.md).
+    workspace_max_mb: int = Field(8192, ge=64)
+    workspace_max_files: int = Field(500_000, ge=1_000)
+    workspace_quota: Literal["auto", "watchdog"] = "auto"
+    workspace_watch_seconds: float = Field(2.0, gt=0)
     # Bare mirrors shared by the tasks of this host, so a clone fetches only what changed (unset: no cache).
     repo_cache_dir: Path | None = None
     repo_cache_max_mb: int = Field(5120, ge=1)

@@ -6,7 +6,6 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +13,7 @@ from agent.errors import PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
 from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
+from agent.sandbox.quota import workspace_root
 from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,10 @@ class Workspace:
     """A private directory per task holding `repo/` (the clone), `home/` and `tmp/`; removed at the end."""
 
     def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float,
-                 cache: RepoCache | None = None):
+                 cache: RepoCache | None = None, root: Path | None = None):
         if base_dir is not None:
             base_dir.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f"bgagent-{task_id[-8:]}-", dir=base_dir)).resolve()
+        self.root = root or workspace_root(base_dir, task_id)  # root: the task's capped filesystem
         self.repo, self.home, self.tmp = self.root / "repo", self.root / "home", self.root / "tmp"
         self.home.mkdir()
         self.tmp.mkdir()

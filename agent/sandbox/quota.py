@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 from agent.sandbox.errors import QuotaUnavailable
 from agent.sandbox.protocol import Sandbox
 from agent.sandbox.watchdog import QuotaLimits, WatchedSandbox
+from shared.compute.pids import pid_alive, start_time
 
 log = logging.getLogger(__name__)
 _TOOLS_PATH = "/usr/sbin:/sbin:/usr/bin:/bin"
@@ -174,16 +175,12 @@ def _owner(root: Path) -> Path:
 
 def _identity(pid: int) -> str:
     """A process's pid and start time: a reused pid is not mistaken for the process that made the mount."""
-    with open(f"/proc/{pid}/stat") as handle:
-        started = handle.read().rsplit(")", 1)[1].split()[19]
-    return f"{pid} {started}"
+    return f"{pid} {start_time(pid)}"
 
 
 def _alive(identity: str) -> bool:
-    try:
-        return _identity(int(identity.split()[0])) == identity.strip()
-    except (OSError, ValueError, IndexError):
-        return False
+    pid, _, started = identity.strip().partition(" ")
+    return pid.isdigit() and pid_alive(int(pid), started or None)
 
 
 def _unmount(root: Path) -> None:

@@ -105,7 +105,8 @@ class FilesystemQuota:
         image, owner = _image(root), _owner(root)
         owner.write_text(_identity(os.getpid()))
         try:
-            with open(image, "wb") as handle:
+            # Root's alone: the raw image would show a command user the workspace's deleted files too.
+            with os.fdopen(os.open(image, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), "wb") as handle:
                 handle.truncate(limits.max_bytes + limits.max_files * _INODE_BYTES)  # sparse: costs what is used
             _run("mkfs.ext4", "-q", "-F", "-N", str(limits.max_files), "-m", "0", "-O", "^has_journal",
                  "-E", "root_owner=0:0,nodiscard", str(image))

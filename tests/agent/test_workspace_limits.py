@@ -84,6 +84,7 @@ async def test_the_workspace_is_unmounted_and_deleted_at_the_end(tmp_path: Path)
     quota = open_quota(tmp_path, "01TESTQUOTA", LIMITS)
     ws = Workspace("01TESTQUOTA", base_dir=tmp_path, tool_path=os.environ["PATH"], git_timeout=30, root=quota.root)
     (ws.home / "file").write_text("x")
+    assert (tmp_path / f"{ws.root.name}.img").stat().st_mode & 0o077 == 0  # the raw image is root's alone
     quota.release()
     ws.remove()
     assert not os.path.ismount(ws.root) and list(tmp_path.iterdir()) == []

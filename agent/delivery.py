@@ -79,6 +79,8 @@ class Deliverer:
         tail = "\n".join(result.output.rstrip().splitlines()[-TEST_TAIL_LINES:])
         if result.timed_out:
             tail += f"\n[timed out after {self._test_timeout:g} s]"
+        if result.stopped:
+            tail += f"\n[{result.stopped}]"
         report = TestReport(command, result.ok, result.exit_code, redact(tail))
         log.info("tests %s: %s", "passed" if report.passed else "failed", command)
         await self._progress.emit("agent.tests", {"command": command, "passed": report.passed,

@@ -23,10 +23,11 @@ class ProcessResult:
     timed_out: bool = False
     omitted_bytes: int = 0
     output_exceeded: bool = False
+    stopped: str | None = None  # why the runtime stopped or failed the command (the workspace watchdog)
 
     @property
     def ok(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        return self.exit_code == 0 and not self.timed_out and self.stopped is None
 
 
 class _BoundedBuffer:

@@ -28,7 +28,9 @@ from agent.result import RunOutcome
 from agent.review import ReviewDeliverer
 from agent.sandbox.factory import SandboxFactory, TaskSandboxRequest, config_from
 from agent.sandbox.protocol import SandboxPaths
+from agent.sandbox.quota import WorkspaceQuota, open_quota
 from agent.sandbox.reporting import EgressTrail
+from agent.sandbox.watchdog import QuotaLimits
 from agent.settings import AgentSettings
 from agent.tools.bash import BashTool
 from agent.tools.editor import EditorTool
@@ -114,6 +116,7 @@ class AgentRunner:
         self._deps = deps
         self.guard = TaskGuard(deps.store, settings.task_id)
         self._workspace: Workspace | None = None
+        self._quota: WorkspaceQuota | None = None
         self._sandboxes = deps.sandboxes or SandboxFactory(config_from(settings))
 
     async def run(self) -> RunReport:
@@ -139,10 +142,14 @@ class AgentRunner:
             finally:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
-                if self._workspace is not None:
-                    if self._workspace.sandbox is not None:
-                        await self._workspace.sandbox.close()
-                    self._workspace.remove()
+                ws = self._workspace
+                if ws is not None and ws.sandbox is not None:
+                    await ws.sandbox.close()
+                if self._quota is not None:
+                    # First: unmounting drops the whole clone at once (seconds for 100,000 files, off the loop).
+                    await asyncio.to_thread(self._quota.release)
+                if ws is not None:
+                    ws.remove()
 
     async def _run_started(self, task: Task) -> RunReport:
         s = self._settings
@@ -240,26 +247,41 @@ class AgentRunner:
 
     async def _prepare(self, task: Task, context: HydratedContext, progress: Progress) -> Workspace:
         s = self._settings
+        self._quota = quota = await self._open_quota(task, progress)
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
                                                 git_timeout=s.git_timeout_seconds, cache=repo_cache_from(s),
-                                                limits=ChangeLimits(s.max_change_mb << 20, s.max_change_files))
+                                                limits=ChangeLimits(s.max_change_mb << 20, s.max_change_files),
+                                                root=quota.root)
         continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
                                           default_branch=context.default_branch)
         log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,
                  "existing" if continued else "new", context.branch_name, context.model_id, context.max_turns,
                  f"${context.max_budget_usd:.2f}" if context.max_budget_usd is not None else "none")
         trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
-        workspace.sandbox = await self._sandboxes.open(TaskSandboxRequest(
+        workspace.sandbox = quota.guard(await self._sandboxes.open(TaskSandboxRequest(
             task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
             allowlist=context.egress_allowlist,
-            readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail)
+            readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail))
         if context.setup_command:
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:
-                how = "timed out" if result.timed_out else f"exit {result.exit_code}"
+                how = result.stopped or ("timed out" if result.timed_out else f"exit {result.exit_code}")
                 tail = redact("\n".join(result.output.rstrip().splitlines()[-20:]))
                 raise SetupFailed(f"the setup command failed ({how}): {tail}")
         return workspace
+
+    async def _open_quota(self, task: Task, progress: Progress) -> WorkspaceQuota:
+        """The workspace root held to its total size and file count, and an event saying how."""
+        s = self._settings
+        limits = QuotaLimits(s.workspace_max_mb << 20, s.workspace_max_files)
+        quota = await asyncio.to_thread(open_quota, s.workspace_dir, task.task_id, limits, mode=s.workspace_quota,
+                                        interval=s.workspace_watch_seconds)
+        if quota.why_watchdog:
+            log.warning("the workspace limits are held by the watchdog, which is weaker: %s", quota.why_watchdog)
+        await progress.emit("workspace.limits", {"mechanism": quota.mechanism, "max_mb": s.workspace_max_mb,
+                                                 "max_files": s.workspace_max_files, "reason": quota.why_watchdog},
+                            lifecycle=False)
+        return quota
 
     async def _model_loop(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
                           price: ModelPrice) -> LoopResult:
@@ -271,7 +293,8 @@ class AgentRunner:
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),
                            task, context, lambda: said[0].last_text if said else "")
-        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters)],
+        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters,
+                                              max_file_bytes=s.editor_max_file_mb << 20)],
                           output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
         budget = Budget(price, context.max_budget_usd,

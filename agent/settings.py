@@ -33,6 +33,12 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     tool_path: str = Field(_DEFAULT_PATH, validation_alias=AliasChoices("BGAGENT_TOOL_PATH", "PATH"))
 
     workspace_dir: Path | None = None  # None: a fresh directory under the system temp dir
+    # The workspace's total bound: a capped filesystem where the runtime can mount one (root), else a
+    # watchdog that stops commands; "watchdog" forces the latter (docs/security.md).
+    workspace_max_mb: int = Field(8192, ge=64)
+    workspace_max_files: int = Field(500_000, ge=1_000)
+    workspace_quota: Literal["auto", "watchdog"] = "auto"
+    workspace_watch_seconds: float = Field(2.0, gt=0)
     # Bare mirrors shared by the tasks of this host, so a clone fetches only what changed (unset: no cache).
     repo_cache_dir: Path | None = None
     repo_cache_max_mb: int = Field(5120, ge=1)
@@ -51,6 +57,7 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     max_change_files: int = Field(10_000, ge=1)
     tool_output_max_chars: int = Field(30_000, ge=1_000)
     view_max_characters: int = Field(30_000, ge=1_000)
+    editor_max_file_mb: int = Field(10, ge=1)  # str_replace/insert hold the whole file in the runtime's memory
 
     model_call_timeout_seconds: float = Field(300.0, gt=0)
     model_max_tokens: int = Field(8192, ge=256)

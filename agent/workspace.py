@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +19,7 @@ from agent.errors import PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
 from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
+from agent.sandbox.quota import workspace_root
 from agent.work_import import ChangeLimits, StagedWork, stage_work
 from shared.observability.redaction import redact
 
@@ -72,10 +72,10 @@ class Workspace:
     """A private directory per task holding `repo/`, `home/`, `tmp/` and the runtime's `git/`; removed at the end."""
 
     def __init__(self, task_id: str, *, base_dir: Path | None, tool_path: str, git_timeout: float,
-                 cache: RepoCache | None = None, limits: ChangeLimits | None = None):
+                 cache: RepoCache | None = None, limits: ChangeLimits | None = None, root: Path | None = None):
         if base_dir is not None:
             base_dir.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=f"bgagent-{task_id[-8:]}-", dir=base_dir)).resolve()
+        self.root = root or workspace_root(base_dir, task_id)  # root: the task's capped filesystem
         self.repo, self.home, self.tmp = self.root / "repo", self.root / "home", self.root / "tmp"
         self.git_dir = self.root / "git"  # the runtime's repository: never bound writable into a sandbox
         self._spool = self.root / "spool"  # the runtime's own files (packs coming out of the sandbox)

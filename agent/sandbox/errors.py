@@ -9,3 +9,9 @@ class SandboxUnavailable(AgentError):
     """No sandbox could be made on this host; the task must not run uncontained."""
 
     code = "SANDBOX_UNAVAILABLE"
+
+
+class QuotaUnavailable(AgentError):
+    """The workspace's capped filesystem could not be made or unmounted; the watchdog stands in."""
+
+    code = "WORKSPACE_QUOTA_UNAVAILABLE"

@@ -48,6 +48,8 @@ class BashTool:
         if result.output_exceeded:
             return ToolResult("Error: the command printed more output than the sandbox allows and was stopped.\n"
                               f"Output kept:\n{output}", is_error=True)
+        if result.stopped:
+            return ToolResult(f"Error: {result.stopped}.\nOutput kept:\n{output}", is_error=True)
         if result.timed_out:
             return ToolResult(f"Error: the command timed out after {self._timeout:g} s and was stopped.\n"
                               f"Output before the timeout:\n{output}", is_error=True)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -117,3 +125,91 @@ async def test_no_link_leads_out_whatever_its_shape(editor: EditorTool, repo: Pa
 async def test_a_link_inside_the_workspace_still_works(editor: EditorTool, repo: Path) -> None:
     (repo / "readme-link").symlink_to("README.md")
     assert "line one" in (await editor.run({"command": "view", "path": "readme-link"})).text
+
+
+_HUGE_FILE_RUN = """
+import asyncio, json, sys
+from pathlib import Path
+from agent.tools.editor import EditorTool
+
+def peak_kb():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
+
+async def main(repo):
+    editor = EditorTool(Path(repo), max_characters=2_000)
+    before = peak_kb()
+    calls = {"head": {"command": "view", "path": "huge.txt"},
+             "range": {"command": "view", "path": "huge.txt", "view_range": [2, 3]},
+             "past_the_hole": {"command": "view", "path": "huge.txt", "view_range": [1_999, 2_000]},
+             "replace": {"command": "str_replace", "path": "huge.txt", "old_str": "line 7", "new_str": "x"},
+             "insert": {"command": "insert", "path": "huge.txt", "insert_line": 1, "insert_text": "x"}}
+    results = {name: (await editor.run(call)).__dict__ for name, call in calls.items()}
+    print(json.dumps({"grew_mb": (peak_kb() - before) / 1024, "results": results}))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_a_huge_sparse_file_costs_the_runtime_no_more_than_a_window(repo: Path) -> None:
+    huge = repo / "huge.txt"
+    with huge.open("w") as handle:
+        handle.writelines(f"line {n}\n" for n in range(1, 2_000))  # 16 KB of text, then a 400 MB hole
+    os.truncate(huge, 400 << 20)
+    done = subprocess.run([sys.executable, "-c", _HUGE_FILE_RUN, str(repo)], capture_output=True, text=True,
+                          timeout=60, check=True)
+    report = json.loads(done.stdout)
+    results = report["results"]
+    assert report["grew_mb"] < 64, report["grew_mb"]
+    head = results["head"]
+    assert not head["is_error"] and head["text"].startswith("     1\tline 1\n")
+    assert "the file is 419,430,400 bytes" in head["text"] and "use view_range" in head["text"]
+    assert results["range"]["text"].splitlines() == ["     2\tline 2", "     3\tline 3"]
+    assert results["past_the_hole"]["text"].splitlines()[0] == "  1999\tline 1999"
+    assert "line truncated" in results["past_the_hole"]["text"]
+    for name in ("replace", "insert"):
+        assert results[name]["is_error"] and "BGAGENT_EDITOR_MAX_FILE_MB" in results[name]["text"], name
+    assert huge.stat().st_size == 400 << 20
+
+
+async def test_edits_refuse_a_file_over_the_limit_and_leave_it_alone(repo: Path) -> None:
+    big = repo / "big.py"
+    big.write_text("x = 1\n" * 400)
+    editor = EditorTool(repo, max_characters=2_000, max_file_bytes=1_000)
+    result = await editor.run({"command": "str_replace", "path": "big.py", "old_str": "x = 1\nx", "new_str": "y"})
+    assert result.is_error and "2,400 bytes" in result.text and "1,000 bytes" in result.text
+    assert big.read_text() == "x = 1\n" * 400
+    small = await editor.run({"command": "str_replace", "path": "README.md", "old_str": "one", "new_str": "1"})
+    assert not small.is_error and "line 1" in small.text
+
+
+async def test_a_fifo_is_refused_at_once_and_the_event_loop_never_stops(repo: Path) -> None:
+    fifo = repo / "pipe"
+    os.mkfifo(fifo)
+    # The old editor blocked in open() until a reader came: this one comes after 3 s, so that
+    # such an editor ends the test (failing it) instead of hanging it.
+    rescue = threading.Timer(3.0, lambda: os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)))
+    rescue.start()
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.05)
+
+    ticking = asyncio.create_task(ticker())
+    editor = EditorTool(repo, max_characters=2_000)
+    try:
+        for call in ({"command": "create", "path": "pipe", "file_text": "pwned"},
+                     {"command": "view", "path": "pipe"},
+                     {"command": "view", "path": "pipe", "view_range": [1, 2]},
+                     {"command": "str_replace", "path": "pipe", "old_str": "a", "new_str": "b"},
+                     {"command": "insert", "path": "pipe", "insert_line": 0, "insert_text": "x"}):
+            started = time.monotonic()
+            result = await asyncio.wait_for(editor.run(call), 10)
+            assert result.is_error and "not a regular file" in result.text, (call, result.text)
+            assert time.monotonic() - started < 2, call
+    finally:
+        rescue.cancel()
+        ticking.cancel()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+    assert ticks and max(gaps, default=0) < 1.0

@@ -8,15 +8,10 @@ import socket
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
+from shared.netaddr import IPAddress, public_address
+
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-AddressCheck = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
-
-
-def public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Only globally routable unicast: never loopback, private, link-local (metadata), CGNAT or multicast."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+AddressCheck = Callable[[IPAddress], bool]
 
 
 async def system_resolver(host: str, port: int) -> list[str]:

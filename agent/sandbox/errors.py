@@ -9,3 +9,7 @@ class SandboxUnavailable(AgentError):
     """No sandbox could be made on this host; the task must not run uncontained."""
 
     code = "SANDBOX_UNAVAILABLE"
+
+
+class BadMessage(Exception):
+    """Bytes through the egress proxy that are not one unambiguous HTTP/1.1 or TLS message: the connection ends."""

@@ -6,8 +6,10 @@ import asyncio
 
 import pytest
 
-from agent.sandbox.egress import BadRequest, EgressProxy, parse_head
+from agent.sandbox.egress import EgressProxy
+from agent.sandbox.egress_http import parse_request
 from agent.sandbox.egress_policy import EgressPolicy, Verdict
+from agent.sandbox.errors import BadMessage
 from agent.sandbox.reporting import EgressTrail
 
 
@@ -40,16 +42,16 @@ async def test_a_listed_host_that_resolves_inside_is_refused() -> None:
 
 
 def test_the_proxy_reads_connect_and_absolute_form_requests() -> None:
-    connect = parse_head(b"CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n")
-    assert connect[:3] == ("CONNECT", "pypi.org", 443)
-    method, host, port, first = parse_head(
+    connect = parse_request(b"CONNECT pypi.org:443 HTTP/1.1\r\nHost: pypi.org:443\r\n\r\n")
+    assert (connect.method, *connect.destination()) == ("CONNECT", "pypi.org", 443)
+    get = parse_request(
         b"GET http://deb.example/dists/x?y=1 HTTP/1.1\r\nHost: deb.example\r\nProxy-Authorization: b\r\n\r\n")
-    assert (method, host, port) == ("GET", "deb.example", 80)
-    assert first == b"GET /dists/x?y=1 HTTP/1.1\r\nHost: deb.example\r\n\r\n"
+    assert (get.method, *get.destination()) == ("GET", "deb.example", 80)
+    assert get.origin_form() == b"GET /dists/x?y=1 HTTP/1.1\r\nHost: deb.example\r\n\r\n"
     for bad in (b"GET /relative HTTP/1.1\r\n\r\n", b"CONNECT nohost HTTP/1.1\r\n\r\n", b"junk\r\n\r\n",
                 b"GET ftp://x/ HTTP/1.1\r\n\r\n"):
-        with pytest.raises(BadRequest):
-            parse_head(bad)
+        with pytest.raises(BadMessage):
+            parse_request(bad)
 
 
 async def test_a_refused_connection_is_reported_and_answered_403() -> None:

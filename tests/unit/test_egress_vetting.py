@@ -44,9 +44,15 @@ class Origin:
                 length = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
                 body = await reader.readexactly(int(length[0].split(b":")[1])) if length else b""
                 self.received += body
-                target = head.split(b" ")[1]
+                method, target = head.split(b" ")[:2]
                 answer = b"from " + target + b" " + body
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
+                if method == b"HEAD":  # a length, and no body after it
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer))
+                elif method == b"GET":  # chunked, with a trailer
+                    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n"
+                                 b"0\r\nX-Trailer: t\r\n\r\n" % (len(answer), answer))
+                else:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(answer), answer))
         writer.close()
 
 
@@ -80,10 +86,13 @@ async def send(egress: EgressProxy, data: bytes) -> bytes:
         writer.close()
 
 
-def get(url: str, host: str, body: bytes = b"") -> bytes:
+def get(url: str, host: str, body: bytes = b"", method: bytes = b"GET") -> bytes:
     length = b"Content-Length: %d\r\n" % len(body) if body else b""
-    return b"%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s" % (b"POST" if body else b"GET", url.encode(), host.encode(),
+    return b"%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s" % (b"POST" if body else method, url.encode(), host.encode(),
                                                        length, body)
+
+
+
 
 
 async def test_a_host_header_naming_another_host_is_refused_and_recorded() -> None:
@@ -103,13 +112,15 @@ async def test_pipelined_requests_are_each_vetted_and_nothing_after_a_refusal_is
     listed = f"allowed.test:{origin.port}"
     async with proxy([listed]) as (egress, decisions):
         answer = await send(egress, get(f"http://{listed}/a", listed, b"payload")
-                            + get(f"http://{listed}/b", listed)
+                            + get(f"http://{listed}/b", listed, method=b"HEAD")
+                            + get(f"http://{listed}/b2", listed)
                             + get(f"http://{listed}/c", "front.example")
                             + get(f"http://{listed}/d", listed))
-    first, second, third = answer.split(b"HTTP/1.1 ")[1:]
-    assert first.endswith(b"from /a payload") and second.endswith(b"from /b ")
-    assert third.startswith(b"403") and b"Host header" in third
-    assert [r.split(b" ")[1] for r in origin.requests] == [b"/a", b"/b"]  # /c and /d never left
+    first, second, third, fourth = answer.split(b"HTTP/1.1 ")[1:]
+    assert first.endswith(b"from /a payload") and second.endswith(b"Content-Length: 8\r\n\r\n")
+    assert third.endswith(b"9\r\nfrom /b2 \r\n0\r\nX-Trailer: t\r\n\r\n")
+    assert fourth.startswith(b"403") and b"Host header" in fourth
+    assert [r.split(b" ")[1] for r in origin.requests] == [b"/a", b"/b", b"/b2"]  # /c and /d never left
     assert (("allowed.test", origin.port, False) in [d[:3] for d in decisions])
 
 
@@ -129,7 +140,7 @@ async def test_a_pipelined_request_for_another_listed_host_gets_its_own_vetted_u
     a, b = f"one.test:{one.port}", f"two.test:{two.port}"
     async with proxy([a, b]) as (egress, decisions):
         answer = await send(egress, get(f"http://{a}/1", a) + get(f"http://{b}/2", b) + get(f"http://{a}/3", a))
-    assert [part.rsplit(b"\r\n", 1)[1] for part in answer.split(b"HTTP/1.1 ")[1:]] == \
+    assert [part.split(b"\r\n")[-5] for part in answer.split(b"HTTP/1.1 ")[1:]] == \
         [b"from /1 ", b"from /2 ", b"from /3 "]
     assert [r.split(b" ")[1] for r in one.requests] == [b"/1", b"/3"]
     assert [r.split(b" ")[1] for r in two.requests] == [b"/2"]

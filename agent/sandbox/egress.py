@@ -125,7 +125,8 @@ class EgressProxy:
                     raise BadMessage(f"the TLS ClientHello names {named[:100]!r}, not {host}")
             except (BadMessage, TimeoutError) as exc:
                 await self.record(host, port, Verdict(False, reason=str(exc) or "no TLS ClientHello in time"))
-                return writer.close()
+                writer.close()
+                return
             await self.record(host, port, verdict)
             up_writer.write(hello)
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))

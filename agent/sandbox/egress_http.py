@@ -147,12 +147,14 @@ class PlainExchange:
         try:
             while request is not None:
                 if request.connect:
-                    return self._queue.put_nowait(answer(400, "bgagent egress proxy: CONNECT must come first"))
+                    self._queue.put_nowait(answer(400, "bgagent egress proxy: CONNECT must come first"))
+                    return
                 host, port = request.destination()
                 framing = request_framing(request.head)
                 if mismatch := request.host_mismatch():
                     await self._gate.record(host, port, Verdict(False, reason=mismatch))
-                    return self._queue.put_nowait(answer(403, f"bgagent egress proxy refused: {mismatch}"))
+                    self._queue.put_nowait(answer(403, f"bgagent egress proxy refused: {mismatch}"))
+                    return
                 if upstream is None or upstream[0] != (normal_host(host), port):
                     if (streams := await self._open(host, port)) is None:
                         return
@@ -165,7 +167,8 @@ class PlainExchange:
                 try:
                     await relay_body(self._reader, up_writer, framing)
                 except BadMessage:
-                    return self._abort()  # half a body went out: no answer can follow it in order
+                    self._abort()  # half a body went out: no answer can follow it in order
+                    return
                 raw = await read_head(self._reader, _IDLE_TIMEOUT)
                 request = parse_request(raw) if raw is not None else None
         except BadMessage as exc:

@@ -70,7 +70,8 @@ def server_name(hello: bytes) -> str:
     """The one host_name of a ClientHello's server_name extension; BadMessage when absent, hidden or malformed."""
     body = _Cursor(hello)
     body.take(2 + 32)  # legacy version, random
-    body.vector(1), body.vector(2), body.vector(1)  # session id, cipher suites, compression methods
+    for length_size in (1, 2, 1):  # session id, cipher suites, compression methods
+        body.vector(length_size)
     extensions = body.vector(2) if not body.done else _Cursor(b"")
     if not body.done:
         raise BadMessage("malformed TLS ClientHello")

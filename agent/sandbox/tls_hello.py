@@ -12,7 +12,8 @@ from agent.sandbox.errors import BadMessage
 
 HELLO_LIMIT = 32_768
 _HANDSHAKE, _CLIENT_HELLO = 0x16, 0x01
-_SERVER_NAME, _ENCRYPTED_CLIENT_HELLO = 0x0000, 0xFE0D
+_SERVER_NAME = 0x0000
+_HIDDEN_NAME = {0xFE0D, 0xFFCE}  # Encrypted Client Hello, and the draft ESNI before it
 
 
 async def read_client_hello(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
@@ -81,7 +82,7 @@ def server_name(hello: bytes) -> str:
         if kind in seen:
             raise BadMessage("a TLS extension appears twice")
         seen[kind] = data.rest()
-    if _ENCRYPTED_CLIENT_HELLO in seen:
+    if _HIDDEN_NAME & seen.keys():
         raise BadMessage("Encrypted Client Hello hides the server name")
     if _SERVER_NAME not in seen:
         raise BadMessage("the TLS ClientHello names no server (SNI)")

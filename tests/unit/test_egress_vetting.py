@@ -224,6 +224,7 @@ async def tunnel(egress: EgressProxy, target: str, first_flight: bytes) -> tuple
     (client_hello("front.example"), "names 'front.example', not allowed.test"),
     (client_hello(None), "names no server"),
     (with_extension(client_hello("allowed.test"), 0xFE0D, b"\x00" * 32), "Encrypted Client Hello"),
+    (with_extension(client_hello("allowed.test"), 0xFFCE, b"\x00" * 32), "Encrypted Client Hello"),
     (b"GET / HTTP/1.1\r\nHost: anything.example\r\n\r\n", "does not start with a TLS handshake"),
     (client_hello("allowed.test")[:5] + b"\x02" + client_hello("allowed.test")[6:], "not start with a ClientHello"),
     (with_extension(client_hello("allowed.test"), 0x0000, b"\x00\x05\x00\x00\x02ab"), "appears twice"),

@@ -1,7 +1,9 @@
 """The egress proxy: HTTP CONNECT and plain HTTP from the sandbox, to allowlisted public hosts only.
 
 It listens on a unix socket that only the task's sandbox sees; every decision is reported
-(host, port, verdict) so a user can tell why an install failed.
+(host, port, verdict) so a user can tell why an install failed. What goes out is what was vetted:
+a CONNECT tunnel carries TLS whose ClientHello names the vetted host (SNI), and every plain HTTP
+request on a connection is vetted with its Host header (egress_http.py).
 """
 
 from __future__ import annotations
@@ -12,40 +14,19 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Awaitable, Callable
-from urllib.parse import urlsplit
 
+from agent.sandbox.egress_http import PlainExchange, ProxyRequest, Streams, parse_request
 from agent.sandbox.egress_policy import EgressPolicy, Verdict
+from agent.sandbox.errors import BadMessage
+from agent.sandbox.http1 import HEAD_LIMIT, answer, read_head
+from agent.sandbox.tls_hello import read_client_hello, server_name
+from shared.repos.egress import normal_host
 
 log = logging.getLogger(__name__)
 OnDecision = Callable[[str, int, Verdict], Awaitable[None]]
-_HEAD_LIMIT = 16_384
 _CONNECT_TIMEOUT = 10.0
-_DROPPED_HEADERS = (b"proxy-connection:", b"proxy-authorization:")
-
-
-class BadRequest(Exception):
-    """The sandbox sent something that is not a proxy request."""
-
-
-def parse_head(head: bytes) -> tuple[str, str, int, bytes]:
-    """(method, host, port, what to send upstream first) of a proxy request's head."""
-    request_line, _, rest = head.partition(b"\r\n")
-    try:
-        method, target, version = request_line.decode("ascii").split(" ")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest("malformed request line") from exc
-    if method == "CONNECT":
-        host, _, port = target.rpartition(":")
-        if not host or not port.isdigit():
-            raise BadRequest("CONNECT needs host:port")
-        return method, host.strip("[]"), int(port), b""
-    url = urlsplit(target)
-    if url.scheme != "http" or not url.hostname:
-        raise BadRequest("only http:// URLs and CONNECT are proxied")
-    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    headers = [h for h in rest.split(b"\r\n") if not h.lower().startswith(_DROPPED_HEADERS)]
-    first = f"{method} {path} {version}\r\n".encode() + b"\r\n".join(headers)
-    return method, url.hostname, url.port or 80, first
+_HELLO_TIMEOUT = 10.0
+_UPSTREAM_LIMIT = 65_536
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -72,7 +53,7 @@ class EgressProxy:
         self._open: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_unix_server(self._handle, path=str(self.socket_path))
+        self._server = await asyncio.start_unix_server(self._handle, path=str(self.socket_path), limit=HEAD_LIMIT)
         self.socket_path.chmod(0o666)  # the sandbox's command user must be able to connect
 
     def install(self, script: Path) -> Path:
@@ -91,42 +72,71 @@ class EgressProxy:
             self._server = None
         shutil.rmtree(self._dir, ignore_errors=True)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _CONNECT_TIMEOUT)
-            if len(head) > _HEAD_LIMIT:
-                raise BadRequest("request head too large")
-            method, host, port, first = parse_head(head)
-        except (BadRequest, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError) as exc:
-            await self._reply(writer, 400, f"bgagent egress proxy: {exc}")
-            return
+    async def vet(self, host: str, port: int) -> Verdict:
+        """The policy's verdict, recorded."""
         verdict = await self._policy.vet(host, port)
         await self._on_decision(host, port, verdict)
+        return verdict
+
+    async def record(self, host: str, port: int, verdict: Verdict) -> None:
+        await self._on_decision(host, port, verdict)
+
+    async def connect(self, address: str, port: int) -> Streams:
+        return await asyncio.wait_for(asyncio.open_connection(address, port, limit=_UPSTREAM_LIMIT), _CONNECT_TIMEOUT)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        try:
+            raw = await read_head(reader, _CONNECT_TIMEOUT)
+            if raw is None:
+                raise BadMessage("no request")
+            request = parse_request(raw)
+        except BadMessage as exc:
+            await self._reply(writer, 400, f"bgagent egress proxy: {exc}")
+            return
+        try:
+            if request.connect:
+                await self._tunnel(request, reader, writer)
+            else:
+                await PlainExchange((reader, writer), self, self._open).run(request)
+        finally:
+            self._open.discard(writer)
+
+    async def _tunnel(self, request: ProxyRequest, reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter) -> None:
+        """CONNECT: vet the target, then read the ClientHello and relay it only if its SNI names the target."""
+        host, port = request.destination()
+        verdict = await self._policy.vet(host, port)
         if not verdict.allowed:
-            await self._reply(writer, 403, f"bgagent egress proxy refused {host}:{port}: {verdict.reason}")
-            return
+            await self.record(host, port, verdict)
+            return await self._reply(writer, 403, f"bgagent egress proxy refused {host}:{port}: {verdict.reason}")
         try:
-            up_reader, up_writer = await asyncio.wait_for(
-                asyncio.open_connection(verdict.address, port), _CONNECT_TIMEOUT)
+            up_reader, up_writer = await self.connect(verdict.address or "", port)
         except (OSError, TimeoutError) as exc:
-            await self._reply(writer, 502, f"bgagent egress proxy could not reach {host}:{port}: {exc}")
-            return
-        if method == "CONNECT":
-            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        else:
-            up_writer.write(first)
-        self._open |= {writer, up_writer}
+            await self.record(host, port, verdict)
+            return await self._reply(writer, 502, f"bgagent egress proxy could not reach {host}:{port}: {exc}")
+        self._open.add(up_writer)
         try:
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            try:
+                hello, body = await asyncio.wait_for(read_client_hello(reader), _HELLO_TIMEOUT)
+                named = server_name(body)
+                if normal_host(named) != normal_host(host):
+                    raise BadMessage(f"the TLS ClientHello names {named[:100]!r}, not {host}")
+            except (BadMessage, TimeoutError) as exc:
+                await self.record(host, port, Verdict(False, reason=str(exc) or "no TLS ClientHello in time"))
+                writer.close()
+                return
+            await self.record(host, port, verdict)
+            up_writer.write(hello)
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
-            self._open -= {writer, up_writer}
+            up_writer.close()
+            self._open.discard(up_writer)
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, status: int, message: str) -> None:
-        body = (message + "\n").encode()
-        writer.write(f"HTTP/1.1 {status} {'Forbidden' if status == 403 else 'Error'}\r\n"
-                     f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-                     .encode() + body)
+        writer.write(answer(status, message))
         try:
             await writer.drain()
         except (ConnectionError, OSError):

@@ -8,15 +8,11 @@ import socket
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
+from shared.netaddr import IPAddress, public_address
+from shared.repos.egress import DEFAULT_PORTS, egress_rule, normal_host
+
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-AddressCheck = Callable[[ipaddress.IPv4Address | ipaddress.IPv6Address], bool]
-
-
-def public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Only globally routable unicast: never loopback, private, link-local (metadata), CGNAT or multicast."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+AddressCheck = Callable[[IPAddress], bool]
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -34,30 +30,30 @@ class Verdict:
     reason: str = ""
 
 
-def _normal(host: str) -> str:
-    return host.strip().rstrip(".").lower()
-
-
 class EgressPolicy:
-    """A repository's allowlist of hosts (`pypi.org`, `*.pythonhosted.org`) and the address rule after DNS."""
+    """A repository's allowlist (`pypi.org`, `*.pythonhosted.org`, `registry.local:8443`) and the address rule
+    after DNS."""
 
     def __init__(self, allowlist: Sequence[str], *, resolver: Resolver = system_resolver,
                  address_allowed: AddressCheck = public_address):
-        self._exact = {_normal(h) for h in allowlist if not h.startswith("*.")}
-        self._suffixes = tuple("." + _normal(h[2:]) for h in allowlist if h.startswith("*."))
+        self._rules = [egress_rule(entry) for entry in allowlist]
         self._resolve = resolver
         self._address_allowed = address_allowed
 
     def host_listed(self, host: str) -> bool:
-        host = _normal(host)
-        return host in self._exact or host.endswith(self._suffixes)
+        return any(rule.names(host) for rule in self._rules)
 
     async def vet(self, host: str, port: int) -> Verdict:
-        """Allowed only if the host is listed and every address it resolves to passes the address rule."""
+        """Allowed only if the host is listed for the port and every address it resolves to passes the address
+        rule."""
         if not self.host_listed(host):
             return Verdict(False, reason="host is not in the repository's egress allowlist")
+        if not any(rule.admits(host, port) for rule in self._rules):
+            ports = " and ".join(map(str, DEFAULT_PORTS))
+            return Verdict(False, reason=f"port {port} is not allowed: only {ports} unless the allowlist names "
+                                         f"the port ({normal_host(host)}:{port})")
         try:
-            addresses = await self._resolve(_normal(host), port)
+            addresses = await self._resolve(normal_host(host), port)
         except (OSError, UnicodeError) as exc:
             return Verdict(False, reason=f"could not resolve: {exc}")
         parsed = [ipaddress.ip_address(a.split("%", 1)[0]) for a in addresses]

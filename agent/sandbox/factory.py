@@ -14,11 +14,12 @@ from typing import Awaitable, Callable, Sequence
 from agent.sandbox.bwrap import PROXY_PORT, BwrapSandbox, build_etc, bwrap_argv
 from agent.sandbox.direct import DirectSandbox
 from agent.sandbox.egress import EgressProxy
-from agent.sandbox.egress_policy import AddressCheck, EgressPolicy, Resolver, Verdict, public_address, system_resolver
+from agent.sandbox.egress_policy import AddressCheck, EgressPolicy, Resolver, Verdict, system_resolver
 from agent.sandbox.errors import SandboxUnavailable
 from agent.sandbox.limits import child_setup, hand_over, task_uid
 from agent.sandbox.protocol import Sandbox, SandboxLimits, SandboxMode, SandboxPaths
 from agent.settings import AgentSettings
+from shared.netaddr import public_address
 
 log = logging.getLogger(__name__)
 OnEgress = Callable[[str, int, Verdict], Awaitable[None]]

@@ -10,14 +10,14 @@ Emit = Callable[[str, Mapping[str, Any]], Awaitable[None]]
 
 
 class EgressTrail:
-    """Writes `sandbox.egress` {host, port, verdict, reason} once per destination and verdict."""
+    """Writes `sandbox.egress` {host, port, verdict, reason} once per destination, verdict and reason."""
 
     def __init__(self, emit: Emit):
         self._emit = emit
-        self._reported: set[tuple[str, int, bool]] = set()
+        self._reported: set[tuple[str, int, bool, str]] = set()
 
     async def __call__(self, host: str, port: int, verdict: Verdict) -> None:
-        key = (host, port, verdict.allowed)
+        key = (host, port, verdict.allowed, verdict.reason)
         if key in self._reported:
             return  # an install opens hundreds of connections; each destination is news once
         self._reported.add(key)

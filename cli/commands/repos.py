@@ -40,8 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compute-type", choices=["process", "ecs"], help="where the agent runs")
     p.add_argument("--github-token-secret", metavar="NAME_OR_ARN", help="Secrets Manager secret of the repo's token")
     p.add_argument("--path", metavar="DIR", help="a local git repository (bare or not) instead of GitHub")
-    p.add_argument("--egress-allow", action="append", metavar="HOST",
-                   help="a host the sandboxed commands may reach (pypi.org, *.pythonhosted.org); repeat; '' clears")
+    p.add_argument("--egress-allow", action="append", metavar="HOST[:PORT]",
+                   help="a host the sandboxed commands may reach on ports 80 and 443 (pypi.org, *.pythonhosted.org), "
+                        "or HOST:PORT for another port (registry.local:8443); repeat; '' clears")
     p.add_argument("--readonly-path", action="append", metavar="DIR",
                    help="an absolute path the sandbox shows read-only (a toolchain); repeat; '' clears")
     p.add_argument("--approval-rule", action="append", metavar="NAME=REGEX", dest="approval_rules",

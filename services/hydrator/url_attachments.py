@@ -4,7 +4,6 @@ pinned for the connection, on every redirect), within a time and size cap."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
@@ -16,19 +15,11 @@ from shared.attachments.content import checked_content
 from shared.attachments.errors import AttachmentFetchFailed, AttachmentRejected
 from shared.attachments.models import FILE_TYPES, IMAGE_TYPES, MAX_URL_BYTES, URL_FETCH_TIMEOUT, AttachmentRef
 from shared.attachments.store import AttachmentStore, stored_ref
+from shared.netaddr import public_address
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_REDIRECTS = 5
-
-
-def is_public(address: str) -> bool:
-    """Whether an address is globally routable: never private, loopback, link-local (metadata endpoints),
-    multicast, reserved or unspecified."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -46,7 +37,7 @@ class UrlFetcher:
     """GETs one URL attachment; AttachmentFetchFailed with a readable reason otherwise."""
 
     resolver: Resolver = resolve
-    allow: Callable[[str], bool] = is_public
+    allow: Callable[[str], bool] = public_address
     transport: httpx.AsyncBaseTransport | None = None
     timeout: float = URL_FETCH_TIMEOUT
     max_bytes: int = MAX_URL_BYTES

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.clock import utcnow
 from shared.llm.prices import ModelPrice
+from shared.repos.egress import EgressEntry
 from shared.steering.models import ApprovalRule
 from shared.tasks.models import TaskType
 
@@ -67,7 +68,7 @@ class RepoConfig(BaseModel):
     compute_type: Literal["process", "ecs"] | None = None
     setup_command: str | None = None
     test_command: str | None = None
-    egress_allowlist: list[str] = []
+    egress_allowlist: list[EgressEntry] = []  # hosts the sandbox may reach: pypi.org, *.example.com, host:8443
     sandbox_readonly_paths: list[str] = []  # toolchains outside /usr and /opt the sandbox may read
     git_host: Literal["github", "local"] = "github"
     local_path: str | None = None

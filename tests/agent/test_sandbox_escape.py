@@ -108,7 +108,7 @@ async def test_every_escape_fails_and_the_run_goes_on(
         planted=str(planted_home_file), secret_pid=secret_process, outside_dir=str(outside),
         listener_port=listener_port, refused_url="http://example.com/",
         allowed_url=f"http://allowed.test:{allowed_server}/", max_processes=64))
-    task = await world.seed(model_id=FAKE_ESCAPE, max_turns=30, egress_allowlist=["allowed.test"])
+    task = await world.seed(model_id=FAKE_ESCAPE, max_turns=30, egress_allowlist=[f"allowed.test:{allowed_server}"])
     settings = world.settings(task.task_id, sandbox_max_processes=64, sandbox_output_max_mb=8,
                               bash_timeout_seconds=30)
 

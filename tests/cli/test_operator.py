@@ -69,6 +69,16 @@ def test_onboard_refuses_an_unpriced_or_retired_model_and_writes_nothing(cli, pl
     assert _repo_row(platform, repo) is None
 
 
+def test_onboard_refuses_a_malformed_egress_entry_and_writes_nothing(cli, platform):
+    repo = f"acme/egress-{uuid.uuid4().hex[:6]}"
+    result = cli("repo", "onboard", repo, "--egress-allow", "pypi.org", "--egress-allow", "https://pypi.org/simple")
+    assert result.code == 2 and "'https://pypi.org/simple' is not a host name" in result.err
+    assert "registry.local:8443" in result.err  # what a valid entry looks like
+    assert _repo_row(platform, repo) is None
+    assert cli("repo", "onboard", repo, "--egress-allow", "Registry.Local:8443").code == 0
+    assert _repo_row(platform, repo)["egress_allowlist"] == ["registry.local:8443"]
+
+
 def test_onboard_accepts_a_catalog_model_and_a_priced_one(cli, platform, monkeypatch):
     repo = f"acme/ok-{uuid.uuid4().hex[:6]}"
     assert cli("repo", "onboard", repo, "--model", "claude-haiku-5-5").code == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from bgagent_infra.config import StackConfig
 from bgagent_infra.dns_firewall import allowed_domains
 from tests.infra.conftest import STACK_NAME
@@ -44,3 +47,13 @@ def test_the_mode_is_configurable() -> None:
                                          "blueprints": [{"repo": "a/b", "egressAllowlist": ["PyPI.org."]}]})
     assert config.dns_firewall == "alert"
     assert {"pypi.org", "registry.npmjs.org"} <= set(allowed_domains(config))
+
+
+def test_an_allowlist_entry_with_a_port_lists_its_name_and_a_malformed_one_is_refused() -> None:
+    config = StackConfig.model_validate({"stackName": S, "blueprints": [
+        {"repo": "a/b", "egressAllowlist": ["registry.local:8443", "*.example.com:8080"]}]})
+    domains = allowed_domains(config)
+    assert {"registry.local", "*.example.com"} <= set(domains) and not any(":" in d for d in domains)
+    with pytest.raises(ValidationError, match="registry.local:8443"):
+        StackConfig.model_validate({"stackName": S, "blueprints": [
+            {"repo": "a/b", "egressAllowlist": ["https://pypi.org/simple"]}]})

@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from services.hydrator.url_attachments import AttachmentResolver, UrlFetcher, is_public
+from services.hydrator.url_attachments import AttachmentResolver, UrlFetcher
 from shared.attachments.errors import AttachmentFetchFailed
 from shared.attachments.models import AttachmentRef
 from tests.fakes.collaborators import InMemoryAttachments
@@ -33,15 +33,6 @@ def fetcher(handler, table=None, **kw) -> tuple[UrlFetcher, list[httpx.Request]]
         return handler(request)
     table = table or {"example.com": [PUBLIC], "cdn.example.com": [PUBLIC]}
     return UrlFetcher(resolver=resolver(table), transport=httpx.MockTransport(record), **kw), seen
-
-
-@pytest.mark.parametrize("address, public", [
-    ("93.184.215.14", True), ("10.0.0.5", False), ("172.16.3.4", False), ("192.168.1.1", False),
-    ("127.0.0.1", False), ("169.254.169.254", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False),
-    ("fd00::1", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False), ("2606:4700::1111", True),
-])
-def test_only_global_unicast_addresses_are_public(address, public):
-    assert is_public(address) is public
 
 
 async def test_a_public_https_url_is_fetched_over_the_resolved_address_with_its_name():

@@ -13,6 +13,7 @@ from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.llm.prices import ModelPrice
+from shared.repos.egress import EgressEntry
 
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 WORKERS = ("hydrator", "dispatcher", "finalizer", "reconciler")
@@ -75,7 +76,7 @@ class BlueprintConfig(_Model):
     test_command: str | None = None
     github_token_secret: str | None = None
     compute_type: Literal["process", "ecs"] | None = None
-    egress_allowlist: list[str] = []
+    egress_allowlist: list[EgressEntry] = []
     sandbox_readonly_paths: list[str] = []
     github_triggers: list[dict[str, list[str]]] | None = None  # RepoConfig.github_triggers: events, actions, labels
     model_prices: dict[str, ModelPrice] | None = None  # prices of models the catalog lacks

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from bgagent_infra.config import StackConfig
+from shared.repos.egress import egress_rule
 
 # Lower numbers are evaluated first; AWS reserves 100 and 9900 for its own rule groups.
 _ASSOCIATION_PRIORITY = 1000
@@ -30,7 +31,7 @@ def platform_domains(config: StackConfig) -> list[str]:
 
 def allowed_domains(config: StackConfig) -> list[str]:
     """The union of the onboarded repos' egress allowlists, the platform's endpoints and extra domains."""
-    listed = {d.strip().rstrip(".").lower() for b in config.blueprints for d in b.egress_allowlist if d.strip()}
+    listed = {egress_rule(d).domain for b in config.blueprints for d in b.egress_allowlist}  # names, not ports
     return sorted(listed | set(platform_domains(config)) | set(config.dns_firewall_extra_domains))
 
 

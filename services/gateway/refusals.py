@@ -30,3 +30,12 @@ class InvalidField(Refused):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+
+
+class PrNotYours(InvalidField):
+    """A PR task on a pull request no task of this user opened, on a repo that keeps PR work to its opener."""
+
+    def __init__(self, repo: str, pr_number: int):
+        super().__init__("pr_number", f"pull request #{pr_number} of {repo} was not opened by one of your tasks; "
+                                      "only its opener may iterate on or review it (the repository's pr_tasks "
+                                      "setting is 'owner')")

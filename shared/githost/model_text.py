@@ -19,7 +19,7 @@ _TICKS = re.compile(r"`+")
 _PROSE_ESCAPES = str.maketrans({"\\": "\\\\", "`": "\\`", "~": "\\~", "[": "\\[", "]": "\\]",
                                 "&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _URL = r"(?:(?:https?|ftp)://|www\.)[^\s<>()\[\]`\"']+"
-_REF = r"#\d+|[A-Za-z0-9][\w.-]*/[\w.-]+#\d+|https?://[^\s<>()\[\]`\"']+/issues/\d+"
+_REF = r"#\d+|GH-\d+|[A-Za-z0-9][\w.-]*/[\w.-]+#\d+|https?://[^\s<>()\[\]`\"']+/issues/\d+"
 _KEYWORD = r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?"
 _PLAIN_CLOSING = re.compile(rf"({_KEYWORD}\s+)(?={_REF})", re.IGNORECASE)
 _TOKENS = re.compile(
@@ -48,8 +48,8 @@ class _Scope:
         """Whether a closing reference names the task's own issue."""
         if self.issue is None:
             return False
-        if ref.startswith("#"):
-            return int(ref[1:]) == self.issue
+        if ref.startswith("#") or ref[:3].upper() == "GH-":
+            return int(ref.lstrip("#GHgh-")) == self.issue
         if "://" in ref:
             found = _ISSUE_PATH.match(urlsplit(ref).path) if self.allows(ref) else None
             repo, number = (found["repo"], found["n"]) if found else ("", "0")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from agent.iteration import iteration_comment
 from agent.pricing import Usage
 from agent.pull_request import RunFacts, TestReport, commit_message, pr_body
 from shared.githost.model_text import render_model_text
@@ -45,6 +44,7 @@ def test_a_pr_body_shows_html_images_and_foreign_links_as_text_and_keeps_the_rep
 
 @pytest.mark.parametrize("text,kept,shown", [
     ("fixes acme/other#3", "", "fixes `acme/other#3`"),
+    ("Fixes GH-99 and fixes gh-5", "fixes gh-5", "Fixes `GH-99`"),
     ("Resolved: https://github.com/acme/other/issues/4", "", "Resolved: `https://github.com/acme/other/issues/4`"),
     ("fixes acme/app#5 and fix https://github.com/acme/app/issues/5", "fixes acme/app#5",
      "fix https://github.com/acme/app/issues/5"),
@@ -85,13 +85,12 @@ def test_a_test_tail_cannot_break_out_of_its_block():
     assert "````\n```\n<img src=x onerror=alert(1)>\n````" in body
 
 
-def test_iteration_comments_and_status_comments_render_the_summary_as_text():
+def test_the_status_comment_renders_the_summary_as_text():
     done = Task.new(user_id="u", repo=REPO, issue_number=5).model_copy(update={
         "status": S.COMPLETED, "agent_summary": HOSTILE, "pr_url": "https://github.com/acme/app/pull/9"})
     text = status_text(done)
     assert "&lt;img" in text and "`![x](https://evil.example/p.png)`" in text and "Closes `#99`" in text
     assert "[the readme](https://github.com/acme/app/blob/main/README.md)" in text
-    assert "<img" not in iteration_comment(_render(HOSTILE), 1, None, None)
 
 
 def test_a_commit_message_closes_nothing_the_model_named():

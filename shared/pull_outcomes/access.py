@@ -13,3 +13,9 @@ async def may_work_on_pull(outcomes: PullOutcomeStore, repo: RepoConfig, pr_numb
         return True
     opener = await outcomes.opener(repo.repo, pr_number)
     return opener is not None and opener.user_id == user_id
+
+
+def not_yours(repo: str, pr_number: int) -> str:
+    """Why a PR task was refused, in the words every surface shows."""
+    return (f"pull request #{pr_number} of {repo} was not opened by one of your tasks; only its opener may "
+            "iterate on or review it (the repository's pr_tasks setting is 'owner')")

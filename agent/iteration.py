@@ -9,6 +9,7 @@ from agent.errors import PullRequestFailed, PushRejected, WorkspaceError
 from agent.model_loop import LoopResult
 from agent.pull_request import TestReport, commit_message
 from shared.githost.errors import GitHostError
+from shared.githost.model_text import render_model_text
 from shared.githost.models import PullRequest
 from shared.githost.status_comment import post_status
 from shared.hydration.context import HydratedContext
@@ -59,7 +60,9 @@ class IterationDeliverer(Deliverer):
                                         base=context.default_branch)
         except (WorkspaceError, PullRequestFailed) as exc:
             delivery.error, delivery.error_code = str(exc), getattr(exc, "code", None)
-        text = iteration_comment(loop.summary, delivery.commit_count if not delivery.error else 0, delivery.test,
+        summary = render_model_text(loop.summary.strip(), repo=context.repo,
+                                    web_url=context.pr_url or context.clone_url, issue=context.issue_number)
+        text = iteration_comment(summary, delivery.commit_count if not delivery.error else 0, delivery.test,
                                  "; ".join(e for e in (loop.error, delivery.error) if e) or None)
         try:
             delivery.comment = await post_status(self._host, task, text)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Protocol
 from agent.errors import PullRequestFailed
 from agent.pricing import Usage
 from shared.githost.errors import GitHostError
+from shared.githost.model_text import code_block, plain_model_text, render_model_text
 from shared.githost.models import PullRequest
 from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
@@ -69,29 +70,30 @@ def pr_title(task: Task, context: HydratedContext) -> str:
 
 def commit_message(title: str, summary: str, *, task_id: str, prompt_version: str) -> str:
     """`<summary line>\\n\\n<body>\\n\\nTask-Id: …\\nPrompt-Version: …` (trailers last, so git sees them)."""
-    body = redact(summary.strip()) or "Changes made by bgagent."
+    body = redact(plain_model_text(summary.strip())) or "Changes made by bgagent."
     return f"{title}\n\n{body}\n\nTask-Id: {task_id}\nPrompt-Version: {prompt_version}\n"
 
 
 def pr_body(facts: RunFacts) -> str:
-    """What changed, why, the test result and the run's cost, redacted."""
+    """What changed, why, the test result and the run's cost, redacted; the model's words rendered as text."""
     task, ctx = facts.task, facts.context
+    summary = render_model_text(facts.summary.strip(), repo=ctx.repo, web_url=ctx.clone_url, issue=ctx.issue_number)
     why = []
     if task.task_description:
         why.append(_clip(task.task_description.strip(), 4_000))
     if ctx.issue_number:
         why.append(f"Closes #{ctx.issue_number}" + (f" ({ctx.issue_title})" if ctx.issue_title else ""))
-    parts = ["## What changed", facts.summary.strip() or "_The model gave no summary._",
+    parts = ["## What changed", summary or "_The model gave no summary._",
              "## Why", "\n\n".join(why) or "_No description._", "## Tests"]
     if facts.test is None:
         parts.append("No test command is configured for this repository.")
     else:
         if facts.test.passed:
             parts.append(f"`{facts.test.command}` passed.\n\n<details><summary>Last lines</summary>\n\n"
-                         f"```\n{facts.test.tail}\n```\n</details>")
+                         f"{code_block(facts.test.tail)}\n</details>")
         else:  # not folded away: a reviewer must not miss it
             parts.append(f"**Tests failed**: `{facts.test.command}` exited with {facts.test.exit_code}; this change is "
-                         f"not verified.\n\n```\n{facts.test.tail}\n```")
+                         f"not verified.\n\n{code_block(facts.test.tail)}")
     if facts.error:
         parts += ["## Note", f"The run ended early: {facts.error}"]
     u = facts.usage

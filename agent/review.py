@@ -9,6 +9,7 @@ import re
 from agent.delivery import Deliverer, Delivery
 from agent.model_loop import LoopResult
 from shared.githost.errors import GitHostError, GitHostRejected
+from shared.githost.model_text import code_span, render_model_text
 from shared.githost.models import DraftComment
 from shared.githost.status_comment import marker
 from shared.hydration.context import HydratedContext
@@ -41,8 +42,17 @@ def parse_review(text: str) -> tuple[str, list[DraftComment]]:
 
 def _folded(summary: str, comments: list[DraftComment]) -> str:
     """Inline comments the host refused (lines outside the diff), kept in the review's body instead."""
-    notes = "\n".join(f"- `{c.path}` line {c.line}: {c.body}" for c in comments)
+    notes = "\n".join(f"- {code_span(c.path)} line {c.line}: {c.body}" for c in comments)
     return f"{summary}\n\n### Comments\n\n{notes}"
+
+
+def _as_text(context: HydratedContext, summary: str,
+             comments: list[DraftComment]) -> tuple[str, list[DraftComment]]:
+    """The review's words as the host will show them: the model's text rendered as text."""
+    def render(text: str) -> str:
+        return render_model_text(text, repo=context.repo, web_url=context.pr_url or context.clone_url,
+                                 issue=context.issue_number)
+    return render(summary), [c.model_copy(update={"body": render(c.body)}) for c in comments]
 
 
 class ReviewDeliverer(Deliverer):
@@ -53,6 +63,7 @@ class ReviewDeliverer(Deliverer):
         summary, comments = parse_review(loop.summary)
         delivery.summary = summary
         number, mark = context.pr_number or 0, marker(task.task_id)
+        summary, comments = _as_text(context, summary, comments)
         try:
             delivery.review = await self._host.find_review(context.repo, number, mark)  # type: ignore[attr-defined]
             if delivery.review is None:

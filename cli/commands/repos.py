@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import get_args
 
 from pydantic import ValidationError
 
@@ -16,6 +17,7 @@ from cli.models import check_repo_model, model_price
 from cli.operator import list_repos, offboard_repo, onboard_repo
 from cli.render import money, print_json, styled, table
 from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.repos.models import PrTasks
 from shared.steering.models import ApprovalRule
 
 
@@ -51,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--approval-timeout", type=int_range(1, 7 * 24 * 3600), default=1800, metavar="SECONDS",
                    help="undecided requests of the rules given are denied after this long (default 1800)")
     p.add_argument("--clear-approval-rules", action="store_true", help="remove the repo's approval rules")
+    p.add_argument("--pr-tasks", choices=get_args(PrTasks),
+                   help="who may iterate on or review the repo's pull requests through the API, CLI, panel, "
+                        "schedules and webhooks: owner (default: only the user whose task opened the PR) or any_user")
     json_flag(p)
     p.set_defaults(func=onboard)
 
@@ -102,7 +107,7 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
         **_model_overrides(ctx, args),
         "model_id": args.model, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
         "setup_command": args.setup_command, "test_command": args.test_command,
-        "compute_type": args.compute_type, "github_token_secret": args.github_token_secret,
+        "compute_type": args.compute_type, "github_token_secret": args.github_token_secret, "pr_tasks": args.pr_tasks,
         "system_prompt_overrides": _read(args.system_prompt_file) if args.system_prompt_file else None,
     }
     for option, field in ((args.egress_allow, "egress_allowlist"), (args.readonly_path, "sandbox_readonly_paths")):

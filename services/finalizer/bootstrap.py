@@ -11,6 +11,7 @@ from shared.githost.factory import build_git_host
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.metrics import EmfMetrics
 from shared.observability.redaction import register_secret
+from shared.pull_outcomes.store import DynamoPullOutcomeStore
 from shared.tasks.dynamo_store import DynamoTaskStore
 
 
@@ -26,4 +27,5 @@ async def build_finalizer(settings: FinalizerSettings, clients: AwsClients) -> F
         metrics=EmfMetrics("finalizer"),
         # Read only for warm agents' ECS events, which reach this stack's rule in warm mode alone.
         claims=SessionClaims(ddb, names.sessions_table),
+        outcomes=DynamoPullOutcomeStore(ddb, names.pull_outcomes_table),
     )

@@ -18,6 +18,8 @@ from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
 from shared.messaging.routing import dispatch, routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
+from shared.pull_outcomes.models import PullOpener
+from shared.pull_outcomes.store import PullOutcomeStore
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
@@ -37,8 +39,10 @@ class Finalizer:
     """Handles AgentFinished, Compute Session Stopped and ECS Task State Change (STOPPED)."""
 
     def __init__(self, store: TaskStore, git: GitHost, bus: EventPublisher, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None, claims: ClaimedTasks | None = None):
+                 metrics: MetricsSink | None = None, claims: ClaimedTasks | None = None,
+                 outcomes: PullOutcomeStore | None = None):
         self._claims = claims
+        self._outcomes = outcomes
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -100,6 +104,14 @@ class Finalizer:
                                            task_id=task.task_id, outcome=task.status.value, source="finalizer"),
                                only_if_new=True)
 
+    async def _record_opener(self, task: Task, evidence: Evidence) -> None:
+        """A new task's PR belongs to its user: later PR tasks on it are checked against this row. Iterations
+        open nothing (the PR keeps its opener), and a row already there stands (a retried finalize)."""
+        if self._outcomes is None or task.task_type != "new_task" or not evidence.pr_number:
+            return
+        await self._outcomes.record_opener(PullOpener(repo=task.repo, pr_number=evidence.pr_number,
+                                                      user_id=task.user_id, task_id=task.task_id))
+
     async def _evidence(self, task: Task) -> Evidence:
         if task.task_type == "pr_review":
             return Evidence(task.pr_url, task.pr_number, 0)  # a review changes nothing on the branch
@@ -122,6 +134,7 @@ class Finalizer:
         # Memory first: once the task is final a retry stops early, so nothing may follow the transition
         # but its own announcements (TaskCompleted/TaskFailed and SlotReleased, in its outbox).
         await self._remember(task.model_copy(update={**changes, "status": outcome.status}))
+        await self._record_opener(task, evidence)
         final = await self._outbox.transition(
             task.task_id, outcome.status, expected={S.FINALIZING}, changes=changes,
             event_metadata={"error_code": outcome.error_code, "note": outcome.note or None})

@@ -24,6 +24,7 @@ from shared.githost.factory import build_git_host
 from shared.githost.local import LocalGitHost
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
+from shared.pull_outcomes.store import DynamoPullOutcomeStore
 from shared.repos.store import DynamoRepoStore
 from shared.schedules.store import DynamoScheduleStore
 from shared.steering.approvals import DynamoApprovalStore
@@ -86,6 +87,7 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         nudges=DynamoNudgeStore(SteeringTables(ddb, settings.names)),
         approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)),
         nudge_limiter=RateLimiter(settings.nudge_rate_per_minute / 60, settings.nudge_burst),
+        pull_outcomes=DynamoPullOutcomeStore(ddb, settings.names.pull_outcomes_table),
         github_secret=github_secret_source(settings, secrets),
         local_issuer=issuer,
         ui_sessions=DynamoUiSessions(ddb, settings.names.idempotency_table),

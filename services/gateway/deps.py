@@ -24,6 +24,7 @@ from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest
 from shared.githost.protocol import GitHost
 from shared.llm.lifecycle import today_utc
+from shared.pull_outcomes.store import PullOutcomeStore
 from shared.repos.store import RepoStore
 from shared.schedules.store import ScheduleStore
 from shared.steering.approvals import ApprovalStore
@@ -58,6 +59,8 @@ class GatewayDeps:
     nudges: NudgeStore
     approvals: ApprovalStore
     nudge_limiter: RateLimiter
+    # Who opened each bgagent PR: PR tasks from users other than the opener are refused (PR_NOT_YOURS).
+    pull_outcomes: PullOutcomeStore
     # The shared secret of GitHub webhooks (from the settings or Secrets Manager); None: not configured.
     github_secret: Callable[[], Awaitable[str | None]] = _no_github_secret
     local_issuer: LocalIssuer | None = None

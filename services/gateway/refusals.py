@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.pull_outcomes.access import not_yours
+
 
 class Refused(Exception):
     """A request the platform will not carry out; the message is safe to show the caller."""
@@ -30,3 +32,10 @@ class InvalidField(Refused):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+
+
+class PrNotYours(InvalidField):
+    """A PR task on a pull request no task of this user opened, on a repo that keeps PR work to its opener."""
+
+    def __init__(self, repo: str, pr_number: int):
+        super().__init__("pr_number", not_yours(repo, pr_number))

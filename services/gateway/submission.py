@@ -9,7 +9,7 @@ from services.gateway.attachments import discard_attachments, prepare_attachment
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import ApiError
 from services.gateway.notify import announce, outbox
-from services.gateway.refusals import InvalidField, KeyUsedElsewhere, RepoNotOnboarded, TryAgainShortly
+from services.gateway.refusals import InvalidField, KeyUsedElsewhere, PrNotYours, RepoNotOnboarded, TryAgainShortly
 from services.gateway.schemas import CreateTaskRequest
 from shared.events.models import TaskSubmitted
 from shared.githost.errors import GitHostError, GitHostNotFound
@@ -17,6 +17,7 @@ from shared.githost.models import PullRequest
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.observability.redaction import redact
+from shared.pull_outcomes.access import may_work_on_pull
 from shared.repos.models import RepoConfig
 from shared.schedules.models import TaskTemplate
 from shared.tasks.errors import IdempotencyConflict
@@ -30,10 +31,11 @@ class Submission:
 
 
 async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, channel_source: str,
-                      channel_metadata: dict[str, Any] | None = None,
-                      idempotency_key: str | None = None) -> Submission:
+                      channel_metadata: dict[str, Any] | None = None, idempotency_key: str | None = None,
+                      check_pr_opener: bool = True) -> Submission:
     """Create the task and announce it; a key already bound to one of this user's tasks replays that
-    task, a key bound to another user's is DUPLICATE_TASK (keys are global, namespaced by channel)."""
+    task, a key bound to another user's is DUPLICATE_TASK (keys are global, namespaced by channel).
+    `check_pr_opener=False` only for GitHub's @bgagent path, whose rule is the sender's write access."""
     prepared = prepare_attachments(body.attachments)
     repo = await d.repos.get(body.repo)
     if repo is None or not repo.active:
@@ -45,6 +47,8 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     # secrets included) and credential-shaped strings are masked before anything stores it.
     description = redact(body.task_description) if body.task_description else None
     pull = await _pull(d, body, can_tell=repo.git_host == "local" or bool(d.settings.github_token))
+    if check_pr_opener:
+        await check_pull_access(d, repo, body.pr_number, user_id)
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
                     model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
@@ -77,6 +81,12 @@ def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo:
                                    today=d.today())
     except ModelCatalogError as exc:
         raise ApiError("VALIDATION_ERROR", str(exc), details=[{"field": "model_id", "message": str(exc)}]) from exc
+
+
+async def check_pull_access(d: GatewayDeps, repo: RepoConfig, pr_number: int | None, user_id: str) -> None:
+    """A PR task only on a PR one of the user's tasks opened, unless the repo says `pr_tasks: any_user`."""
+    if pr_number is not None and not await may_work_on_pull(d.pull_outcomes, repo, pr_number, user_id):
+        raise PrNotYours(repo.repo, pr_number)
 
 
 async def _pull(d: GatewayDeps, body: CreateTaskRequest, *, can_tell: bool) -> PullRequest | None:

@@ -12,6 +12,7 @@ from shared.aws.clients import AwsClients
 from shared.compute.factory import build_compute
 from shared.events.bus import EventBridgePublisher
 from shared.observability.metrics import EmfMetrics
+from shared.pull_outcomes.store import DynamoPullOutcomeStore
 from shared.repos.store import DynamoRepoStore
 from shared.schedules.store import DynamoScheduleStore
 from shared.steering.approvals import DynamoApprovalStore
@@ -27,5 +28,6 @@ async def build_reconciler(settings: ReconcilerSettings, clients: AwsClients) ->
     repairs = StuckTaskRepairs(store, await build_compute(settings, clients, dict(os.environ)), bus, metrics, settings,
                                approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)))
     schedules = ScheduleRunner(DynamoScheduleStore(ddb, settings.names.schedules_table), store,
-                               DynamoRepoStore(ddb, settings.names.repos_table), bus)
+                               DynamoRepoStore(ddb, settings.names.repos_table), bus,
+                               DynamoPullOutcomeStore(ddb, settings.names.pull_outcomes_table))
     return Reconciler(store, metrics, settings, repairs, schedules)

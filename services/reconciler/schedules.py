@@ -12,6 +12,8 @@ from shared.clock import parse_time, stamp
 from shared.events.bus import EventPublisher
 from shared.events.models import TaskSubmitted
 from shared.observability.redaction import redact
+from shared.pull_outcomes.access import may_work_on_pull, not_yours
+from shared.pull_outcomes.store import PullOutcomeStore
 from shared.repos.store import RepoStore
 from shared.schedules.errors import InvalidSchedule, ScheduleChanged, ScheduleNotFound
 from shared.schedules.models import Schedule
@@ -40,6 +42,7 @@ class ScheduleRunner:
     tasks: TaskStore
     repos: RepoStore
     bus: EventPublisher
+    outcomes: PullOutcomeStore
 
     async def run(self, now: datetime | None = None) -> dict[str, int]:
         now = now or datetime.now(timezone.utc)
@@ -64,6 +67,9 @@ class ScheduleRunner:
         repo = await self.repos.get(s.template.repo)
         if repo is None or not repo.active:
             return await self._pause(s, f"repository {s.template.repo} is no longer onboarded")
+        pr = s.template.pr_number
+        if pr is not None and not await may_work_on_pull(self.outcomes, repo, pr, s.user_id):
+            return await self._pause(s, not_yours(repo.repo, pr))
         if s.overlap == "skip" and await self._previous_still_running(s):
             changes = {"next_run_at": stamp(following), "skipped_runs": s.skipped_runs + 1,
                        "last_skipped_at": stamp(due)}

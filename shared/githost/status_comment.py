@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared.githost.errors import GitHostError, GitHostNotFound
+from shared.githost.model_text import render_model_text
 from shared.githost.models import PostedComment
 from shared.githost.protocol import GitHost
 from shared.observability.redaction import redact
@@ -41,7 +42,8 @@ def status_text(task: Task) -> str:
         return f"bgagent is working on it ({ref})."
     if status == "COMPLETED":
         link = task.review_url or task.pr_url or ""
-        summary = (task.agent_summary or "").strip()[:_SUMMARY_LIMIT]
+        summary = render_model_text((task.agent_summary or "").strip()[:_SUMMARY_LIMIT], repo=task.repo,
+                                    web_url=task.pr_url, issue=task.issue_number)
         lines = [f"bgagent finished ({ref}){': ' + link if link else ''}.", summary]
         if task.task_type != "pr_review":
             lines.append(f"Tests: {_tests(task)}.")

@@ -15,6 +15,10 @@ from shared.tasks.models import TaskType
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
 # a dot (so never "." or ".."), of up to 100 letters, digits, dots, dashes and underscores.
+# Who may iterate on or review a repository's pull requests through the API, CLI, panel, schedules and
+# signed webhooks: only the user whose task opened the PR, or any user (GitHub's @bgagent path has its own rule).
+PrTasks = Literal["owner", "any_user"]
+
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$")
 
 
@@ -78,6 +82,7 @@ class RepoConfig(BaseModel):
     model_prices: dict[str, ModelPrice] | None = None
     # Bash commands matching one of these wait for the task owner's decision (AWAITING_APPROVAL).
     approval_rules: list[ApprovalRule] = []
+    pr_tasks: PrTasks = "owner"
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
 

@@ -131,6 +131,9 @@ def build_topology(names: ResourceNames, *, warm: bool = False) -> Topology:
               grants={"hydrator": READ, "finalizer": APPEND, "agent": APPEND}),
         Table("pulls", names.pulls_table, n("repo"), n("head"),  # pull requests of repositories on a local git host
               grants={"agent": WRITE, "hydrator": READ, "finalizer": READ, "gateway": READ}),  # the panel shows them
+        # Who opened each bgagent PR: the finalizer records it, PR tasks are checked against it at submit and firing.
+        Table("pull_outcomes", names.pull_outcomes_table, n("repo"), n("pr_number", "N"),
+              grants={"finalizer": APPEND, **each(("gateway", "reconciler"), READ)}),
         Table("idempotency", names.idempotency_table, n("key"), ttl_attribute="expires_at",
               grants=each(("gateway", "reconciler"), APPEND)),
         Table("schedules", names.schedules_table, n("schedule_id"), indexes=(

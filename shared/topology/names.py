@@ -43,6 +43,11 @@ class ResourceNames:
         return self._n("pulls")
 
     @property
+    def pull_outcomes_table(self) -> str:
+        """Who opened each bgagent pull request."""
+        return self._n("pull-outcomes")
+
+    @property
     def idempotency_table(self) -> str:
         return self._n("idempotency")
 

@@ -81,13 +81,15 @@ class AgentWorld:
                    description: str = "Add a NOTES.md file describing the app", test_command: str | None = None,
                    setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
                    model_price: ModelPrice | None = _FAKE_PRICE,
-                   egress_allowlist: list[str] | None = None, clone_url: str | None = None) -> Task:
+                   egress_allowlist: list[str] | None = None, clone_url: str | None = None,
+                   issue_number: int | None = None) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
         task = await store.create(Task.new(user_id=f"user-{uuid.uuid4().hex[:8]}", repo=REPO,
                                            task_description=description, model_id=model_id,
-                                           max_turns=max_turns, max_budget_usd=max_budget_usd))
+                                           max_turns=max_turns, max_budget_usd=max_budget_usd,
+                                           issue_number=issue_number))
         context = HydratedContext(
             task_id=task.task_id, repo=REPO, clone_url=clone_url or str(self.bare), default_branch="main",
             branch_name=task.branch_name, system_prompt=SYSTEM_PROMPT,
@@ -95,6 +97,7 @@ class AgentWorld:
             model_price=model_price,
             max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
             setup_command=setup_command, save_trajectory=save_trajectory, egress_allowlist=egress_allowlist or [],
+            issue_number=issue_number,
         )
         key = await self.contexts.put(context)
         task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,

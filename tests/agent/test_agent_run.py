@@ -182,6 +182,26 @@ async def test_a_planted_secret_never_leaves_the_agent(world: AgentWorld, tmp_pa
     assert leaks(json.dumps(world.finalizer_details(task.task_id))) == []
 
 
+HOSTILE_SUMMARY = ("Done. <img src=x onerror=alert(1)> ![x](https://evil.example/p.png) "
+                   "[a](https://evil.example/login) Closes #99. Closes #5.")
+
+
+async def test_the_models_summary_reaches_the_pull_request_as_text(world: AgentWorld) -> None:
+    world.anthropic.add_scenario("fake-hostile-summary", [
+        Turn.tool_use("str_replace_based_edit_tool", {"command": "create", "path": "NOTES.md", "file_text": "hi\n"}),
+        Turn.text(HOSTILE_SUMMARY),
+    ])
+    task = await world.seed(model_id="fake-hostile-summary", issue_number=5)
+    report = await run_agent(world.settings(task.task_id))
+    assert report.exit_code == 0, report.error
+    [pull] = world.pulls_for(task.branch_name)
+    body = pull["body"]
+    assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "`![x](https://evil.example/p.png)`" in body and "`[a](https://evil.example/login)`" in body
+    assert "Closes `#99`" in body and "Closes #99" not in body
+    assert "Closes #5." in body  # the task's own issue, as the model wrote it (and the platform's own line)
+
+
 async def test_cancellation_mid_run_stops_the_agent_and_nothing_is_written_after(world: AgentWorld) -> None:
     task = await world.seed(model_id="fake-loop", max_turns=500)
     run = asyncio.create_task(run_agent(world.settings(task.task_id, heartbeat_seconds=0.3)))

@@ -9,9 +9,13 @@ import pytest
 
 from agent.errors import PushRejected
 from agent.iteration import IterationDeliverer, iteration_comment
+from agent.model_loop import LoopResult
+from agent.pricing import Usage
 from agent.pull_request import TestReport
 from agent.workspace import Workspace
+from shared.githost.models import PostedComment
 from shared.hydration.context import HydratedContext
+from shared.tasks.models import Task
 from tests.agent.conftest import git, make_bare_repo
 from tests.agent.sandboxes import open_sandbox
 
@@ -63,3 +67,33 @@ def test_the_comment_says_what_changed_and_how_the_tests_went() -> None:
     text = iteration_comment("Renamed it.", 2, TestReport("pytest", False, 1, "boom"), None)
     assert "pushed 2 commit(s)" in text and "Renamed it." in text and "**failed** (exit 1)" in text
     assert "found nothing to change" in iteration_comment("", 0, None, None)
+
+
+class CommentHost:
+    """The PR's conversation as a list of bodies."""
+
+    def __init__(self) -> None:
+        self.bodies: list[str] = []
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> None:
+        return None
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment:
+        self.bodies.append(body)
+        return PostedComment(id=len(self.bodies))
+
+
+async def test_the_models_summary_reaches_the_pr_comment_as_text(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path, {"README.md": "hi\n"})
+    git(tmp_path, "--git-dir", str(bare), "branch", BRANCH, "main")
+    ws = Workspace("01TASKITERATION", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
+    assert await ws.clone(str(bare), None, branch=BRANCH, default_branch="main") is True
+    host = CommentHost()
+    task = Task.new(user_id="u", repo="acme/app", task_type="pr_iteration", pr_number=1, branch_name=BRANCH)
+    summary = "Nothing to do. <img src=x onerror=alert(1)> ![p](https://evil.example/p.png) Closes #99"
+    loop = LoopResult(stop="end_turn", summary=summary, usage=Usage(), cost_usd=0.0)  # type: ignore[arg-type]
+    deliverer = IterationDeliverer(ws, host, None, token=None, test_timeout=30)  # type: ignore[arg-type]
+    await deliverer.deliver(task, _context(bare), loop)
+    [body] = host.bodies
+    assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert "`![p](https://evil.example/p.png)`" in body and "Closes `#99`" in body

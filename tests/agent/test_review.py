@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from agent.model_loop import LoopResult
 from agent.pricing import Usage
 from agent.review import ReviewDeliverer
@@ -60,3 +62,16 @@ async def test_inline_comments_the_host_refuses_go_into_the_review_body():
     assert delivery.error is None and len(host.reviews) == 1
     body, comments, _ = host.reviews[0]
     assert comments == [] and "`a.py` line 3: nit" in body and delivery.review.comment_count == 1
+
+
+async def test_the_reviews_words_reach_the_host_as_text():
+    host = ReviewHost(refuse_inline=True)
+    task, context, loop, deliverer = _run(host)
+    hostile = {"summary": "<b>ok</b> ![p](https://evil.example/p.png)",
+               "comments": [{"path": "a`.py", "line": 3, "body": "see [here](https://evil.example)"}]}
+    loop.summary = f"```json\n{json.dumps(hostile)}\n```"
+    delivery = await deliverer.deliver(task, context, loop)
+    body, _, _ = host.reviews[0]
+    assert body.startswith("&lt;b&gt;ok&lt;/b&gt; `![p](https://evil.example/p.png)`")
+    assert "- ``a`.py`` line 3: see `[here](https://evil.example)`" in body
+    assert delivery.summary == hostile["summary"]  # the task keeps the model's own words

@@ -29,7 +29,7 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
                  "--max-budget", "2.5",
                  "--setup-command", "make deps", "--test-command", "pytest -q", "--compute-type", "process",
                  "--system-prompt-file", prompt, "--egress-allow", "pypi.org", "--egress-allow", "*.pythonhosted.org",
-                 "--readonly-path", "/opt/toolchain")
+                 "--readonly-path", "/opt/toolchain", "--pr-tasks", "any_user")
     assert result.code == 0, result.err
     row = _repo_row(platform, repo)
     assert row["status"] == "active" and row["git_host"] == "github"
@@ -38,12 +38,13 @@ def test_onboard_list_and_offboard_a_github_repository(cli, platform, tmp_path):
     assert row["system_prompt_overrides"] == "Always write tests first."
     assert row["model_prices"]["fake-edit"]["input"] == 3 and row["model_prices"]["fake-edit"]["output"] == 15
     assert row["egress_allowlist"] == ["pypi.org", "*.pythonhosted.org"]
-    assert row["sandbox_readonly_paths"] == ["/opt/toolchain"]
+    assert row["sandbox_readonly_paths"] == ["/opt/toolchain"] and row["pr_tasks"] == "any_user"
 
     # Onboarding again changes only what is given; '' clears an override.
     assert cli("repo", "onboard", repo, "--max-turns", "60", "--setup-command", "").code == 0
     row = _repo_row(platform, repo)
     assert row["max_turns"] == 60 and row["model_id"] == "fake-edit" and "setup_command" not in row
+    assert row["pr_tasks"] == "any_user"
     assert row["egress_allowlist"] == ["pypi.org", "*.pythonhosted.org"]
     assert cli("repo", "onboard", repo, "--egress-allow", "").code == 0
     assert _repo_row(platform, repo)["egress_allowlist"] == []

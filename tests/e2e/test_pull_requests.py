@@ -81,6 +81,21 @@ def test_a_review_posts_one_review_with_inline_comments_and_pushes_nothing(platf
     assert "read-only review" in tool_results
 
 
+def test_another_users_iteration_on_the_pull_request_is_refused_and_pushes_nothing(platform, opened):
+    bare, first, pr = opened
+    before = git("--git-dir", str(bare), "rev-parse", first["branch_name"])
+    with platform.client("mallory") as c:
+        for body in ({"pr_number": pr["number"]}, {"task_type": "pr_review", "pr_number": pr["number"]}):
+            resp = c.post("/v1/tasks", json={"repo": REPO, "model_id": FAKE_ITERATE, **body})
+            assert resp.status_code == 403 and resp.json()["error"]["code"] == "PR_NOT_YOURS", resp.text
+        assert c.get("/v1/tasks").json()["data"] == []
+    assert git("--git-dir", str(bare), "rev-parse", first["branch_name"]) == before
+    opener = platform.boto("dynamodb").get_item(
+        TableName=platform.names.pull_outcomes_table, Key={"repo": {"S": REPO}, "pr_number": {"N": str(pr["number"])}},
+        ConsistentRead=True)["Item"]
+    assert (opener["user_id"]["S"], opener["task_id"]["S"]) == ("pat", first["task_id"])
+
+
 def test_a_missing_pull_request_is_refused_at_create(platform, opened):
     with platform.client("pat") as c:
         resp = c.post("/v1/tasks", json={"repo": REPO, "pr_number": 999, "model_id": FAKE_ITERATE})

@@ -11,6 +11,7 @@ from shared.githost.errors import GitHostNotFound, GitHostUnavailable
 from shared.githost.models import Issue, IssueComment, PostedComment, PullContext, PullRequest, RepoInfo
 from shared.hydration.context import HydratedContext
 from shared.memory.store import MemoryEntry
+from shared.pull_outcomes.models import PullOpener
 from shared.repos.models import RepoConfig
 
 
@@ -229,3 +230,16 @@ class InMemoryAttachments:
 
     async def delete(self, key: str) -> None:
         self.objects.pop(key, None)
+
+
+class InMemoryPullOutcomes:
+    """PullOutcomeStore in memory: the first opener recorded for a (repo, pr_number) stands."""
+
+    def __init__(self, *openers: PullOpener) -> None:
+        self.rows = {(o.repo, o.pr_number): o for o in openers}
+
+    async def opener(self, repo: str, pr_number: int) -> PullOpener | None:
+        return self.rows.get((repo, pr_number))
+
+    async def record_opener(self, opener: PullOpener) -> PullOpener:
+        return self.rows.setdefault((opener.repo, opener.pr_number), opener)

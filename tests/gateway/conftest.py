@@ -19,7 +19,7 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.repos.models import RepoConfig
-from tests.fakes.collaborators import InMemoryAttachments, InMemoryRepos, RecordingBus
+from tests.fakes.collaborators import InMemoryAttachments, InMemoryPullOutcomes, InMemoryRepos, RecordingBus
 from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
@@ -61,7 +61,7 @@ class Gateway:
 
 
 def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None, secrets=None, bus=None, schedules=None,
-                  **settings: Any) -> Gateway:
+                  pull_outcomes=None, **settings: Any) -> Gateway:
     config = GatewaySettings(**{"stack_name": "gwtest", "rate_limit_per_second": 1000, "rate_limit_burst": 1000,
                                 "github_webhook_secret": GITHUB_SECRET, **settings})
     raw_secrets = secrets if secrets is not None else InMemorySecrets()
@@ -86,6 +86,7 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         nudges=InMemoryNudges(store),
         approvals=InMemoryApprovals(store),
         nudge_limiter=RateLimiter(config.nudge_rate_per_minute / 60, config.nudge_burst),
+        pull_outcomes=pull_outcomes if pull_outcomes is not None else InMemoryPullOutcomes(),
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
         ui_sessions=InMemoryUiSessions(),

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from tests.gateway.openapi_check import check_response, documented_routes
 
 EXPECTED = {
-    ("POST", "/v1/tasks"): {200, 201, 400, 401, 409, 413, 422, 429, 500, 503},
+    ("POST", "/v1/tasks"): {200, 201, 400, 401, 403, 409, 413, 422, 429, 500, 503},
     ("GET", "/v1/tasks"): {200, 400, 401, 500, 503},
     ("GET", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 500, 503},
     ("DELETE", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
@@ -22,13 +22,13 @@ EXPECTED = {
     ("POST", "/v1/webhooks"): {201, 400, 401, 413, 429, 500, 503},
     ("GET", "/v1/webhooks"): {200, 400, 401, 500, 503},
     ("DELETE", "/v1/webhooks/{webhook_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
-    ("POST", "/v1/webhooks/tasks"): {200, 201, 400, 401, 409, 413, 422, 429, 500, 503},
+    ("POST", "/v1/webhooks/tasks"): {200, 201, 400, 401, 403, 409, 413, 422, 429, 500, 503},
     ("POST", "/v1/github/events"): {200, 201, 400, 401, 409, 413, 500, 503},
     ("GET", "/healthz"): {200, 500},
-    ("POST", "/v1/schedules"): {201, 400, 401, 413, 422, 429, 500, 503},
+    ("POST", "/v1/schedules"): {201, 400, 401, 403, 413, 422, 429, 500, 503},
     ("GET", "/v1/schedules"): {200, 400, 401, 500, 503},
     ("GET", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 500, 503},
-    ("PATCH", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 413, 422, 429, 500, 503},
+    ("PATCH", "/v1/schedules/{schedule_id}"): {200, 400, 401, 403, 404, 413, 422, 429, 500, 503},
     ("DELETE", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 429, 500, 503},
     ("POST", "/v1/ui/login-links"): {201, 400, 401, 413, 429, 500, 503},
 }

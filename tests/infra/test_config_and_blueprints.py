@@ -91,7 +91,7 @@ def test_every_blueprint_field_is_a_repo_config_attribute():
     full = BlueprintConfig(repo="acme/svc", model_id="m", max_turns=10, max_budget_usd=1.5,
                            system_prompt_overrides="be brief", setup_command="make", test_command="make test",
                            github_token_secret="bgagent/x/github/svc", compute_type="ecs",
-                           egress_allowlist=["pypi.org"])
+                           egress_allowlist=["pypi.org"], pr_tasks="any_user")
     row = RepoConfig.model_validate(from_item(repo_item(full)))
     assert row.model_dump(include=set(BlueprintConfig.model_fields)) == full.model_dump()
 

@@ -39,11 +39,12 @@ EXPECTED_TASK_ACTIONS = {
 }
 EXPECTED_TABLES = {
     "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls",
-                "nudges", "approvals"},
+                "nudges", "approvals", "pull_outcomes"},
     "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory", "pulls"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
-    "finalizer": {"tasks", "task_events", "user_concurrency", "memory", "repos", "pulls"},
-    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules", "approvals"},
+    "finalizer": {"tasks", "task_events", "user_concurrency", "memory", "repos", "pulls", "pull_outcomes"},
+    "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules", "approvals",
+                   "pull_outcomes"},
     "agent": {"tasks", "task_events", "memory", "repos", "pulls", "nudges", "approvals"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",

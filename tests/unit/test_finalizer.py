@@ -15,7 +15,7 @@ from shared.events.models import (
 from shared.messaging.errors import RetryLater
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
-from tests.fakes.collaborators import FakeGitHost, RecordingBus
+from tests.fakes.collaborators import FakeGitHost, InMemoryPullOutcomes, RecordingBus
 from tests.fakes.tasks import InMemoryTaskStore
 
 NO_WORK = Evidence(None, None, 0)
@@ -64,6 +64,19 @@ def world():
     store, git, bus = InMemoryTaskStore(), FakeGitHost(), RecordingBus()
     git.add_repo("a/b")
     return store, git, bus, Finalizer(store, git, bus)
+
+
+async def test_the_pull_request_a_new_task_opened_is_recorded_as_its_users_once():
+    store, git, bus, outcomes = InMemoryTaskStore(), FakeGitHost(), RecordingBus(), InMemoryPullOutcomes()
+    git.add_repo("a/b")
+    fin = Finalizer(store, git, bus, outcomes=outcomes)
+    task = await _running(store, agent_status="success")
+    pr = await git.create_pull("a/b", head=task.branch_name, base="main", title="t", body="b")
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    opener = await outcomes.opener("a/b", pr.number)
+    assert (opener.user_id, opener.task_id) == ("u", task.task_id)
+    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))  # redelivered: nothing changes
+    assert await outcomes.opener("a/b", pr.number) == opener
 
 
 async def test_success_with_a_pull_request_completes_and_releases(world):

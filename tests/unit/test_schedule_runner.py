@@ -4,10 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 from services.reconciler.schedules import ScheduleRunner
 from shared.events.models import TaskSubmitted
+from shared.pull_outcomes.models import PullOpener
 from shared.repos.models import RepoConfig
 from shared.schedules.models import Schedule, TaskTemplate
 from shared.tasks.states import TaskStatus as S
-from tests.fakes.collaborators import InMemoryRepos, RecordingBus
+from tests.fakes.collaborators import InMemoryPullOutcomes, InMemoryRepos, RecordingBus
 from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.tasks import InMemoryTaskStore
 
@@ -21,7 +22,7 @@ def iso(moment: datetime) -> str:
 def setup(**fields):
     schedules, tasks, bus = InMemorySchedules(), InMemoryTaskStore(), RecordingBus()
     repos = InMemoryRepos(RepoConfig(repo="acme/app"))
-    runner = ScheduleRunner(schedules, tasks, repos, bus)
+    runner = ScheduleRunner(schedules, tasks, repos, bus, InMemoryPullOutcomes())
     schedule = Schedule(user_id="alice", name="nightly", cron="* * * * *", next_run_at=iso(T0 + timedelta(minutes=1)),
                         template=TaskTemplate(repo="acme/app", task_description="update deps", max_turns=7), **fields)
     schedules.rows[schedule.schedule_id] = schedule
@@ -51,7 +52,7 @@ async def test_one_task_per_due_minute_owned_by_the_schedules_user():
 
 async def test_duplicate_and_concurrent_ticks_create_one_task():
     runner, schedules, tasks, bus, repos, sid = setup()
-    other = ScheduleRunner(schedules, tasks, repos, bus)
+    other = ScheduleRunner(schedules, tasks, repos, bus, runner.outcomes)
     stale = schedules.rows[sid]
     now = T0 + timedelta(minutes=1, seconds=1)
     await runner.run(now)
@@ -110,3 +111,17 @@ async def test_a_lost_publish_is_not_repeated_by_the_next_claim():
     assert len(created) == 1 and schedules.rows[sid].last_task_id == created[0].task_id
     # The task exists as SUBMITTED; its TaskSubmitted is re-sent by the stale-SUBMITTED repair, not here.
     assert created[0].status == S.SUBMITTED
+
+
+async def test_a_run_on_a_pull_request_its_user_did_not_open_pauses_the_schedule():
+    runner, schedules, tasks, _, repos, sid = setup(overlap="allow")
+    schedules.rows[sid] = schedules.rows[sid].model_copy(update={"template": TaskTemplate(
+        repo="acme/app", task_type="pr_iteration", pr_number=7)})
+    runner.outcomes.rows[("acme/app", 7)] = PullOpener(repo="acme/app", pr_number=7, user_id="bob", task_id="t-bob")
+    summary = await runner.run(T0 + timedelta(minutes=1, seconds=5))
+    assert summary["schedule_pauses"] == 1 and await user_tasks(tasks) == []
+    assert schedules.rows[sid].paused and "#7" in schedules.rows[sid].paused_reason
+    repos.rows["acme/app"] = RepoConfig(repo="acme/app", pr_tasks="any_user")  # the repo opens PR work to all
+    schedules.rows[sid] = schedules.rows[sid].model_copy(update={"paused": False})
+    assert (await runner.run(T0 + timedelta(minutes=2, seconds=5)))["schedule_runs"] == 1
+    assert [t.pr_number for t in await user_tasks(tasks)] == [7]

@@ -14,6 +14,7 @@ from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.llm.prices import ModelPrice
 from shared.repos.egress import EgressEntry
+from shared.repos.models import PrTasks
 
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 WORKERS = ("hydrator", "dispatcher", "finalizer", "reconciler")
@@ -80,6 +81,7 @@ class BlueprintConfig(_Model):
     sandbox_readonly_paths: list[str] = []
     github_triggers: list[dict[str, list[str]]] | None = None  # RepoConfig.github_triggers: events, actions, labels
     model_prices: dict[str, ModelPrice] | None = None  # prices of models the catalog lacks
+    pr_tasks: PrTasks = "owner"  # who may iterate on or review the repo's PRs (RepoConfig.pr_tasks)
 
 
 class StackConfig(_Model):

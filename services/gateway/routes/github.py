@@ -112,9 +112,10 @@ async def github_event(
     metadata = {"delivery_id": delivery, "event": event, "action": found.action, "sender": found.sender,
                 "thread": found.number}
     try:
+        # The sender's write access to the repository (github_triggers) is this path's rule, not the opener's.
         submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
                                       channel_metadata={k: v for k, v in metadata.items() if v is not None},
-                                      idempotency_key=f"github#{delivery}")
+                                      idempotency_key=f"github#{delivery}", check_pr_opener=False)
     except ApiError as exc:
         if exc.code != "PR_NOT_FOUND":
             raise

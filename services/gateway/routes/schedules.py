@@ -23,7 +23,7 @@ from services.gateway.schedule_schemas import (
     template_of,
 )
 from services.gateway.schemas import Pagination
-from services.gateway.submission import vet_task_model
+from services.gateway.submission import check_pull_access, vet_task_model
 from shared.aws.pagination import InvalidToken
 from shared.clock import stamp, utcnow
 from shared.observability.redaction import redact
@@ -58,20 +58,22 @@ def _template(fields: dict[str, Any]) -> TaskTemplate:
             {"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors()]) from exc
 
 
-async def _check_task(d: GatewayDeps, template: TaskTemplate) -> None:
-    """The repository is onboarded and the model the runs would use can be priced and is not retired."""
+async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> None:
+    """The repository is onboarded, the model the runs would use can be priced and is not retired, and a
+    PR the runs work on is the user's (each run is checked again: the repo's pr_tasks may change)."""
     config = await d.repos.get(template.repo)
     if config is None or not config.active:
         raise ApiError("REPO_NOT_ONBOARDED", f"repository {template.repo} is not onboarded")
     vet_task_model(d, template, config)
+    await check_pull_access(d, config, template.pr_number, user_id)
 
 
 @router.post("", status_code=201, response_model=ScheduleResponse, summary="Create a schedule",
              description="One task is created per due time, owned by you, with channel_source `schedule`.",
-             responses=errors(*AUTHENTICATED, *WRITES, "REPO_NOT_ONBOARDED"))
+             responses=errors(*AUTHENTICATED, *WRITES, "REPO_NOT_ONBOARDED", "PR_NOT_YOURS"))
 async def create_schedule(body: CreateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     template = _template(body.model_dump(include=set(TASK_FIELDS), exclude_none=True))
-    await _check_task(d, template)
+    await _check_task(d, template, caller.user_id)
     if template.task_description:  # copied into every run's prompt, commit and PR
         template = template.model_copy(update={"task_description": redact(template.task_description)})
     tz = body.timezone or "UTC"
@@ -102,7 +104,8 @@ async def get_schedule(schedule_id: str, caller: Caller, d: Deps) -> ScheduleRes
 @router.patch("/{schedule_id}", response_model=ScheduleResponse, summary="Change, pause or resume a schedule",
               description="Only the fields given change. Resuming, or changing cron, rate or timezone, counts the "
                           "next run from now: runs missed while paused are not made up.",
-              responses=errors(*AUTHENTICATED, *WRITES, "SCHEDULE_NOT_FOUND", "REPO_NOT_ONBOARDED"))
+              responses=errors(*AUTHENTICATED, *WRITES, "SCHEDULE_NOT_FOUND", "REPO_NOT_ONBOARDED",
+                                         "PR_NOT_YOURS"))
 async def update_schedule(schedule_id: str, body: UpdateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     given = body.model_dump(exclude_unset=True)
     if any(v is None for v in given.values()):
@@ -127,7 +130,7 @@ async def _changes(d: GatewayDeps, current: Schedule, given: dict[str, Any]) -> 
     if task_fields:
         merged = {**current.template.model_dump(exclude_none=True), **task_fields}
         template = _template(merged)
-        await _check_task(d, template)
+        await _check_task(d, template, current.user_id)
         if "task_description" in task_fields and template.task_description:
             template = template.model_copy(update={"task_description": redact(template.task_description)})
         changes["template"] = template

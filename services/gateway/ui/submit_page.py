@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.deps import enforce_rate_limit
-from services.gateway.errors import ApiError
+from services.gateway.errors import STATUS, ApiError
+from services.gateway.refusals import InvalidField, Refused
+from services.gateway.routes.refusals import code_of
 from services.gateway.schemas import CreateTaskRequest
 from services.gateway.submission import submit_task
 from services.gateway.ui.panel import SignedIn, Viewer, render
@@ -23,6 +25,7 @@ _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _FIELDS = ("repo", "task_type", "issue_number", "pr_number", "task_description", "max_turns", "max_budget_usd",
            "model_id")
 _TASK_TYPES = ("new_task", "pr_iteration", "pr_review")
+_MARKED = "The task was not submitted: correct the fields marked below."
 
 
 def _offered() -> list[str]:
@@ -61,7 +64,7 @@ async def submit(request: Request, who: SignedIn) -> Response:
         body = CreateTaskRequest.model_validate({k: v for k, v in values.items() if v and k in _offered()})
     except ValidationError as exc:
         return await _form(request, who, values=values, errors=_field_errors(exc), status=400,
-                           message="The task was not submitted: correct the fields marked below.")
+                           message=_MARKED)
     form_key = values.get("form_key", "")
     # The form's own key makes a double click (or a resubmitted page) return the same task.
     key = f"ui#{form_key}" if _FORM_KEY.match(form_key) else None
@@ -70,4 +73,8 @@ async def submit(request: Request, who: SignedIn) -> Response:
                                       idempotency_key=key)
     except ApiError as exc:
         return await _form(request, who, values=values, errors={}, message=exc.message, status=exc.status)
+    except Refused as exc:  # a refusal about one field is shown by that field
+        errors = {exc.field: str(exc)} if isinstance(exc, InvalidField) else {}
+        return await _form(request, who, values=values, errors=errors, status=STATUS[code_of(exc)],
+                           message=_MARKED if errors else str(exc))
     return RedirectResponse(f"/ui/tasks/{submitted.task.task_id}", status_code=303)

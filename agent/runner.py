@@ -14,6 +14,7 @@ from agent.approvals import ApprovalGate, ApprovalWaiter, TaskMoves
 from agent.attachments import AttachmentSource, attachment_blocks
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
+from agent.egress_approvals import EgressAsker
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
 from agent.gates import ApprovalGates, DeliveryGates, OpenGates
 from agent.guard import TaskGuard, TaskRows
@@ -250,7 +251,7 @@ class AgentRunner:
         trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
         workspace.sandbox = await self._sandboxes.open(TaskSandboxRequest(
             task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
-            allowlist=context.egress_allowlist,
+            allowlist=context.egress_allowlist, on_unlisted=self._egress_asker(task, context),
             readonly_paths=[*context.sandbox_readonly_paths, *workspace.borrowed]), trail)
         if context.setup_command:
             await self._gates(task, context, workspace).script("setup", context.setup_command)
@@ -308,6 +309,12 @@ class AgentRunner:
             return OpenGates()
         return ApprovalGates(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
                              approve_push=context.approve_push, files_changed=ws.files_changed)
+
+    def _egress_asker(self, task: Task, context: HydratedContext) -> EgressAsker | None:
+        """`egress: ask`: unlisted hosts are refused and asked about (needs the approvals store)."""
+        if context.egress != "ask" or self._deps.approvals is None:
+            return None
+        return EgressAsker(self._deps.approvals, task, recheck_seconds=self._settings.approval_poll_seconds)
 
     def _waiter(self, task: Task) -> ApprovalWaiter | None:
         if self._deps.approvals is None:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Awaitable, Callable
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ from agent.sandbox.egress_policy import EgressPolicy, Verdict
 
 log = logging.getLogger(__name__)
 OnDecision = Callable[[str, int, Verdict], Awaitable[None]]
+# `egress: ask`: told of each connection to an unlisted host; answers (approved, what the refusal adds) at once.
+OnUnlisted = Callable[[str, int], Awaitable[tuple[bool, str]]]
 _HEAD_LIMIT = 16_384
 _CONNECT_TIMEOUT = 10.0
 _DROPPED_HEADERS = (b"proxy-connection:", b"proxy-authorization:")
@@ -62,12 +65,13 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class EgressProxy:
     """One task's proxy; `start()` binds the socket, `close()` stops it."""
 
-    def __init__(self, policy: EgressPolicy, on_decision: OnDecision):
+    def __init__(self, policy: EgressPolicy, on_decision: OnDecision, on_unlisted: OnUnlisted | None = None):
         # Its own short directory: a unix socket path has at most 107 bytes, a workspace path may not.
         self._dir = Path(tempfile.mkdtemp(prefix="bgagent-egress-"))
         self.socket_path = self._dir / "egress.sock"
         self._policy = policy
         self._on_decision = on_decision
+        self._on_unlisted = on_unlisted
         self._server: asyncio.AbstractServer | None = None
         self._open: set[asyncio.StreamWriter] = set()
 
@@ -101,6 +105,8 @@ class EgressProxy:
             await self._reply(writer, 400, f"bgagent egress proxy: {exc}")
             return
         verdict = await self._policy.vet(host, port)
+        if verdict.unlisted and self._on_unlisted is not None:
+            verdict = await self._asked(host, port, verdict)
         await self._on_decision(host, port, verdict)
         if not verdict.allowed:
             await self._reply(writer, 403, f"bgagent egress proxy refused {host}:{port}: {verdict.reason}")
@@ -120,6 +126,15 @@ class EgressProxy:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         finally:
             self._open -= {writer, up_writer}
+
+    async def _asked(self, host: str, port: int, refused: Verdict) -> Verdict:
+        """An unlisted host under `egress: ask`: listed once its owner approved, else refused with where it stands."""
+        assert self._on_unlisted is not None
+        approved, note = await self._on_unlisted(host, port)
+        if not approved:
+            return replace(refused, reason=f"{refused.reason}; {note}")
+        self._policy.allow(host)
+        return await self._policy.vet(host, port)  # the address rule still applies
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, status: int, message: str) -> None:

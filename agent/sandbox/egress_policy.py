@@ -32,6 +32,7 @@ class Verdict:
     allowed: bool
     address: str | None = None
     reason: str = ""
+    unlisted: bool = False  # refused only because the host is not in the allowlist (`egress: ask` may ask)
 
 
 def _normal(host: str) -> str:
@@ -48,6 +49,10 @@ class EgressPolicy:
         self._resolve = resolver
         self._address_allowed = address_allowed
 
+    def allow(self, host: str) -> None:
+        """List `host` for the rest of the task (its owner approved it); the address rule still applies."""
+        self._exact.add(_normal(host))
+
     def host_listed(self, host: str) -> bool:
         host = _normal(host)
         return host in self._exact or host.endswith(self._suffixes)
@@ -55,7 +60,7 @@ class EgressPolicy:
     async def vet(self, host: str, port: int) -> Verdict:
         """Allowed only if the host is listed and every address it resolves to passes the address rule."""
         if not self.host_listed(host):
-            return Verdict(False, reason="host is not in the repository's egress allowlist")
+            return Verdict(False, reason="host is not in the repository's egress allowlist", unlisted=True)
         try:
             addresses = await self._resolve(_normal(host), port)
         except (OSError, UnicodeError) as exc:

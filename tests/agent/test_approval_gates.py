@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
+import ipaddress
+import json
+import shlex
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -12,17 +18,22 @@ from agent.bootstrap import run_agent
 from agent.errors import NotApproved
 from agent.gates import ApprovalGates
 from agent.guard import TaskGuard
+from agent.sandbox.egress_policy import system_resolver
+from agent.sandbox.factory import SandboxFactory, config_from
 from agent.tools.editor import EditorTool
 from shared.steering.models import ApprovalRule, Decision
 from shared.steering.resume import resume_task
 from shared.tasks.classification import classify
 from shared.tasks.states import TaskStatus as S
 from tests.agent.conftest import AgentWorld, git
+from tests.agent.test_sandbox_escape import ALLOWED_BODY, _Hello
 from tests.agent.test_steering import _decide_when_asked, _running
+from tests.doubles import Turn
 from tests.fakes.steering import InMemoryApprovals
 from tests.fakes.tasks import InMemoryTaskStore
 
-WORKFLOWS = ApprovalRule(name="workflows", pattern=r"^create \.github/workflows/", applies_to=["editor"], timeout_s=60)
+WORKFLOWS = ApprovalRule(name="workflows", pattern=r"^create \.github/workflows/", applies_to=["editor"],
+                         timeout_s=60)
 
 
 async def test_an_editor_write_matching_an_editor_rule_waits_and_a_denial_writes_nothing(tmp_path: Path):
@@ -128,3 +139,50 @@ async def test_a_test_command_matching_a_test_rule_waits_and_a_denial_runs_and_p
     assert "test command matches the approval rule 'tests'" in row.error_message
     assert "agent.tests" not in [e.event_type for e in await world.events(task.task_id)]  # never ran
     assert task.branch_name not in _remote_branches(world)
+
+
+async def _approve_egress(world: AgentWorld, task_id: str) -> None:
+    for _ in range(600):
+        found = [a for a in await world.approvals.pending_for_task(task_id) if a.kind == "egress"]
+        if found:
+            assert (await world.task(task_id)).status == S.RUNNING  # asked while the task goes on
+            await world.approvals.decide(found[0], "approved", by="owner")
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no egress request appeared")
+
+
+@pytest.fixture
+def hello_server() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+async def test_egress_ask_in_the_real_sandbox_refuses_then_lets_the_retry_through_once_approved(
+        world: AgentWorld, hello_server: int):
+    url = f"http://ask.test:{hello_server}/"
+    retries = ("import time, urllib.request as u, urllib.error as e\nfor i in range(150):\n    try:\n"
+               f"        print('ok', u.urlopen({url!r}, timeout=5).read().decode()); break\n"
+               "    except e.HTTPError as x:\n        print('refused', x.code); time.sleep(0.1)\n")
+    world.anthropic.add_scenario("fake-egress-ask", [
+        Turn.tool_use("bash", {"command": f"python3 -c {shlex.quote(retries)}"}), Turn.text("done")])
+    task = await world.seed(model_id="fake-egress-ask", egress="ask")
+    settings = world.settings(task.task_id, approval_poll_seconds=0.05)
+
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"] if host == "ask.test" else await system_resolver(host, port)
+
+    factory = SandboxFactory(config_from(settings), resolver=resolver,
+                             address_allowed=lambda ip: ip == ipaddress.ip_address("127.0.0.1"))
+    report, _ = await asyncio.gather(run_agent(settings, sandboxes=factory), _approve_egress(world, task.task_id))
+    assert report.exit_code == 0, report.error
+    output = json.dumps(world.anthropic.requests_for("fake-egress-ask")[1]["messages"][-1])
+    assert "refused 403" in output and f"ok {ALLOWED_BODY}" in output
+    assert await world.approvals.pending_for_task(task.task_id) == []  # decided; only ever one for the host:
+    events = [e.metadata for e in await world.events(task.task_id) if e.event_type == "approval.requested"]
+    assert [(m["kind"], m["command"]) for m in events] == [("egress", f"connect to ask.test:{hello_server}")]
+    verdicts = [m["verdict"] for e in await world.events(task.task_id) if e.event_type == "sandbox.egress"
+                for m in [e.metadata]]
+    assert verdicts == ["refused", "allowed"]

@@ -25,14 +25,35 @@ def _visible(char: str) -> str:
 def shown_command(text: str, *, limit: int = SHOWN_MAX_CHARS) -> str:
     """`text` on one line: newlines as ⏎, tabs as ⇥, runs of spaces as ␠×N, invisible characters as ⟨U+XXXX⟩;
     past `limit` characters its head and tail around `… [truncated: N characters in all] …`."""
-    if len(text) > limit:
-        tail = min(_TAIL_CHARS, limit // 4)
-        marker = f" … [truncated: {len(text):,} characters in all] … "
-        return shown_command(text[:limit - tail], limit=limit) + marker + shown_command(text[-tail:], limit=limit)
-    spaced = _SPACE_RUN.sub(lambda m: f"␠×{len(m.group())}", text)
-    return "".join(_visible(c) for c in spaced)
+    pieces = _pieces(text)
+    if sum(map(len, pieces)) <= limit:
+        return "".join(pieces)
+    tail = min(_TAIL_CHARS, limit // 4)
+    head, end = _fit(pieces, limit - tail), _fit(pieces[::-1], tail)[::-1]
+    return f"{''.join(head)} … [truncated: {len(text):,} characters in all] … {''.join(end)}"
 
 
-def shown_request(kind: str, rule: str, command: str) -> str:
+def _pieces(text: str) -> list[str]:
+    """Each character made visible, a run of spaces as one piece (so a cut never splits `␠×200` into `␠×2`)."""
+    pieces: list[str] = []
+    at = 0
+    for run in _SPACE_RUN.finditer(text):
+        pieces += [_visible(c) for c in text[at:run.start()]] + [f"␠×{len(run.group())}"]
+        at = run.end()
+    return pieces + [_visible(c) for c in text[at:]]
+
+
+def _fit(pieces: list[str], room: int) -> list[str]:
+    """The leading pieces that fit in `room` characters."""
+    kept, used = [], 0
+    for piece in pieces:
+        if used + len(piece) > room:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return kept
+
+
+def shown_request(kind: str, rule: str, command: str, *, limit: int = SHOWN_MAX_CHARS) -> str:
     """One line naming what a request holds back: `command (rule installs): pip install …`."""
-    return f"{kind} (rule {rule}): {shown_command(command)}"
+    return f"{kind} (rule {rule}): {shown_command(command, limit=limit)}"

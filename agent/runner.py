@@ -216,6 +216,7 @@ class AgentRunner:
             ).deliver(task, context, outcome.loop)
             outcome.summary = outcome.delivery.summary or outcome.summary
             outcome.error = "; ".join(e for e in (outcome.loop.error, outcome.delivery.error) if e) or None
+            outcome.error_code = outcome.delivery.error_code  # PUSH_REJECTED, NOT_APPROVED; else from the loop
             if self._deps.memory is not None and not outcome.error and outcome.delivery.commit_count \
                     and context.task_type == "pr_iteration":
                 await remember_review(self._deps.memory, task, context.review_feedback)

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import PushRejected
+from agent.errors import NotApproved, PushRejected
 from agent.iteration import IterationDeliverer, iteration_comment
+from agent.model_loop import LoopResult
+from agent.pricing import Usage
 from agent.pull_request import TestReport
 from agent.workspace import Workspace
 from shared.hydration.context import HydratedContext
+from shared.tasks.models import Task
 from tests.agent.conftest import git, make_bare_repo
 
 BRANCH = "bgagent/x/feature"
@@ -62,3 +65,29 @@ def test_the_comment_says_what_changed_and_how_the_tests_went() -> None:
     text = iteration_comment("Renamed it.", 2, TestReport("pytest", False, 1, "boom"), None)
     assert "pushed 2 commit(s)" in text and "Renamed it." in text and "**failed** (exit 1)" in text
     assert "found nothing to change" in iteration_comment("", 0, None, None)
+
+
+class DenyingGates:
+    """The owner said no to every push (approve_push); scripts run."""
+
+    async def script(self, target: str, command: str) -> None:
+        return None
+
+    async def push(self, repo: str, branch: str, commit_count: int) -> None:
+        raise NotApproved("nothing was pushed and no pull request opened: the owner denied it")
+
+
+async def test_an_iteration_push_the_owner_denies_reaches_nothing_and_says_why(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path, {"a.txt": "a\n"})
+    git(tmp_path, "clone", "-q", str(bare), "other")
+    git(tmp_path / "other", "push", "-q", "origin", f"HEAD:refs/heads/{BRANCH}")
+    ws = Workspace("01TASKITERDENY", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
+    await ws.clone(str(bare), None, branch=BRANCH, default_branch="main")
+    (ws.repo / "new.txt").write_text("new\n")
+    before = git(bare, "rev-parse", BRANCH)
+    deliverer = IterationDeliverer(ws, None, None, token=None, test_timeout=30,  # type: ignore[arg-type]
+                                   gates=DenyingGates())
+    task = Task.new(user_id="u", repo="acme/app", task_description="fix it")
+    delivery = await deliverer.deliver(task, _context(bare), LoopResult("end_turn", "done", Usage(), 0.0))
+    assert git(bare, "rev-parse", BRANCH) == before  # the PR's branch did not move
+    assert delivery.error_code == "NOT_APPROVED" and "nothing was pushed" in (delivery.error or "")

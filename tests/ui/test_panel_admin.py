@@ -41,6 +41,16 @@ async def test_repositories_are_listed_with_their_config(gw):
     assert "acme/tools" in html and "pytest -q" in html and "pypi.org" in html and "<form" not in html.split("<main")[1]
 
 
+async def test_the_repositories_page_says_what_waits_for_the_owner(gw):
+    from shared.steering.models import ApprovalRule
+
+    await gw.deps.repos.put(RepoConfig(repo="acme/gated", approve_push=True, egress="ask", approval_rules=[
+        ApprovalRule(name="ci", pattern="workflows", applies_to=["editor", "test"])]))
+    async with browser(gw, "alice") as b:
+        html = (await b.get("/ui/repos")).text
+    assert "the push; an unlisted host; ci (editor/test, text only)" in html
+
+
 class FakeSteering:
     available = True
 

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
+from shared.steering.display import clipped
 from shared.steering.errors import DecisionRefused
 from shared.steering.models import Approval, Decision
 from shared.steering.transactions import SteeringTables, cancelled_reasons
@@ -41,7 +42,7 @@ class DynamoApprovalStore:
         await self._t.put_while_running(
             approval.task_id, self._t.approvals, "approval_id", approval.model_dump(), "approval.requested",
             {"approval_id": approval.approval_id, "kind": approval.kind, "rule": approval.rule,
-             "command": approval.command[:2000],
+             "command": clipped(approval.command),
              "reason": approval.reason[:2000], "expires_at": approval.expires_at})
         return approval
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 SHOWN_MAX_CHARS = 4_000  # past this the middle is cut out, with a marker giving the full length
+EVENT_COMMAND_CHARS = 2_000  # an approval.requested event carries this much of the command, cut visibly
 _TAIL_CHARS = 1_000  # the end stays visible: that is where padding pushes what matters
 _SPACE_RUN = re.compile(r" {3,}")
 
@@ -52,6 +53,15 @@ def _fit(pieces: list[str], room: int) -> list[str]:
         kept.append(piece)
         used += len(piece)
     return kept
+
+
+def clipped(text: str, limit: int = EVENT_COMMAND_CHARS) -> str:
+    """Raw `text` cut to about `limit` characters for a record of bounded size (an event), keeping its tail and
+    saying how long it was: a cut is never silent."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[:limit - tail]} … [truncated: {len(text):,} characters in all] … {text[-tail:]}"
 
 
 def shown_request(kind: str, rule: str, command: str, *, limit: int = SHOWN_MAX_CHARS) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.clock import utcnow
+from shared.steering.display import clipped
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Decision, Nudge
 from shared.tasks.states import TaskStatus
@@ -51,7 +52,8 @@ class InMemoryApprovals:
         self.rows[approval.approval_id] = approval
         await self._tasks.append_event(approval.task_id, "approval.requested",
                                        {"approval_id": approval.approval_id, "kind": approval.kind,
-                                        "rule": approval.rule, "command": approval.command, "reason": approval.reason})
+                                        "rule": approval.rule, "command": clipped(approval.command),
+                                        "reason": approval.reason})
         return approval
 
     async def get(self, task_id: str, approval_id: str) -> Approval | None:

@@ -1,4 +1,4 @@
-"""Approval gates: a bash command matching one of the repo's rules waits for its owner's decision."""
+"""Approval gates: a tool call matching one of the repo's rules waits for its owner's decision."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
-from shared.steering.models import Approval, ApprovalRule, first_gate
+from shared.steering.models import Approval, ApprovalKind, ApprovalRule, GateTarget, first_gate
 from shared.steering.resume import TaskTransitions, resume_task
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
@@ -40,16 +40,18 @@ class ApprovalWaiter:
         self._task = task
         self._poll = poll_seconds
 
-    async def decision(self, rule: ApprovalRule, command: str, reason: str) -> Approval:
+    async def decision(self, rule: ApprovalRule, command: str, reason: str, *,
+                       kind: ApprovalKind = "command") -> Approval:
         """The decided request (approved, denied or expired); Cancelled if the task ends meanwhile."""
         # What people read is redacted; the command that runs once approved is the model's own.
-        approval = Approval.new(task_id=self._task.task_id, user_id=self._task.user_id, rule=rule,
+        approval = Approval.new(task_id=self._task.task_id, user_id=self._task.user_id, rule=rule, kind=kind,
                                 command=redact(command), reason=redact(reason[:_REASON_CHARS]))
         try:
             await self._approvals.request(approval)
             await self._tasks.transition(self._task.task_id, TaskStatus.AWAITING_APPROVAL,
                                          expected={TaskStatus.RUNNING},
-                                         event_metadata={"approval_id": approval.approval_id, "rule": rule.name})
+                                         event_metadata={"approval_id": approval.approval_id, "rule": rule.name,
+                                                         "kind": kind})
         except (TaskNotSteerable, TransitionConflict) as exc:
             self._stop(f"the task left RUNNING before the approval request ({exc})")
         log.info("waiting for approval %s (rule %s)", approval.approval_id, rule.name)
@@ -99,38 +101,63 @@ class ApprovalWaiter:
             return exc.approval or approval
 
 
+# The editor's text a rule reads: enough for any pattern, bounded so a huge file costs no huge search.
+EDITOR_TEXT_CHARS = 20_000
+
+
+def bash_text(tool_input: dict[str, Any]) -> str | None:
+    """The command a bash call runs (None for a restart, which runs nothing)."""
+    command = tool_input.get("command")
+    return command if isinstance(command, str) and not tool_input.get("restart") else None
+
+
+def editor_text(tool_input: dict[str, Any]) -> str | None:
+    """`<command> <path>`, then the first EDITOR_TEXT_CHARS of what a create, str_replace or insert writes."""
+    written = next((v for k in ("file_text", "new_str", "insert_text") if isinstance(v := tool_input.get(k), str)), "")
+    head = f"{tool_input.get('command')} {tool_input.get('path')}"
+    return f"{head}\n{written[:EDITOR_TEXT_CHARS]}" if written else head
+
+
+_GATED_TEXT: dict[GateTarget, Callable[[dict[str, Any]], str | None]] = {"bash": bash_text, "editor": editor_text}
+
+
 class ApprovalGate:
-    """The bash tool behind the repo's approval rules: a matching command runs only once approved."""
+    """A tool (bash or the editor) behind the repo's rules for it: a matching call runs only once approved."""
 
     def __init__(self, inner: Tool, rules: list[ApprovalRule], *, pre_approved: set[str], waiter: ApprovalWaiter,
-                 reason: Callable[[], str]):
+                 reason: Callable[[], str], target: GateTarget = "bash"):
         self._inner = inner
         self._rules = rules
         self._pre_approved = pre_approved
         self._waiter = waiter
         self._reason = reason
+        self._target = target
 
     @property
     def definition(self) -> dict[str, Any]:
         return self._inner.definition
 
     async def run(self, tool_input: dict[str, Any]) -> ToolResult:
-        command = tool_input.get("command")
-        rule = first_gate(self._rules, command, self._pre_approved) if isinstance(command, str) else None
-        if rule is None or tool_input.get("restart"):
+        text = _GATED_TEXT[self._target](tool_input)
+        rule = None if text is None else first_gate(self._rules, text, self._pre_approved, target=self._target)
+        if rule is None or text is None:
             return await self._inner.run(tool_input)
-        assert isinstance(command, str)  # a rule is only found for a string command
-        approval = await self._waiter.decision(rule, command, self._reason())
+        approval = await self._waiter.decision(rule, text, self._reason())
         if approval.status == "approved":
             return await self._inner.run(tool_input)
-        return ToolResult(refusal_text(rule, approval), is_error=True)
+        return ToolResult(refusal_text(rule, approval, "Command not run" if self._target == "bash" else
+                                       "Edit not made"), is_error=True)
 
 
-def refusal_text(rule: ApprovalRule, approval: Approval) -> str:
-    """What the model is told when a person did not let the command run."""
+def why_not(rule: ApprovalRule, approval: Approval) -> str:
+    """Why a request did not go through, in words."""
     if approval.status == "expired":
-        why = f"nobody decided within {rule.timeout_s} s, which counts as a denial"
-    else:
-        why = f"the task's owner denied it: {approval.decision_reason or 'no reason given'}"
-    return (f"Command not run. It matches the approval rule {rule.name!r}, so it needed a person's approval, "
-            f"and {why}. Do not retry it in another form; carry on without it, or finish and say what you need.")
+        return f"nobody decided within {rule.timeout_s} s, which counts as a denial"
+    return f"the task's owner denied it: {approval.decision_reason or 'no reason given'}"
+
+
+def refusal_text(rule: ApprovalRule, approval: Approval, what: str = "Command not run") -> str:
+    """What the model is told when a person did not let the call run."""
+    return (f"{what}. It matches the approval rule {rule.name!r}, so it needed a person's approval, "
+            f"and {why_not(rule, approval)}. Do not retry it in another form; carry on without it, or finish and "
+            "say what you need.")

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from agent.errors import PullRequestFailed, WorkspaceError
+from agent.gates import DeliveryGates, OpenGates
 from agent.model_loop import LoopResult
 from agent.progress import Progress
 from agent.pull_request import PullRequests, RunFacts, TestReport, commit_message, open_or_update, pr_body, pr_title
@@ -37,8 +38,9 @@ class Deliverer:
     """Turns the workspace's changes into a pushed branch and a pull request."""
 
     def __init__(self, workspace: Workspace, host: PullRequests, progress: Progress, *, token: str | None,
-                 test_timeout: float):
+                 test_timeout: float, gates: DeliveryGates | None = None):
         self._ws = workspace
+        self._gates = gates or OpenGates()
         self._host = host
         self._progress = progress
         self._token = token
@@ -58,6 +60,7 @@ class Deliverer:
                 return delivery
             if context.test_command:
                 delivery.test = await self._run_tests(context.test_command)
+            await self._gates.push(context.repo, context.branch_name, delivery.commit_count)  # NotApproved ends it
             await self._ws.push(context.clone_url, self._token, branch=context.branch_name)
             log.info("pushed %s (%d commits)", context.branch_name, delivery.commit_count)
             await self._progress.emit("agent.pushed", {"branch": context.branch_name,
@@ -75,6 +78,7 @@ class Deliverer:
         return delivery
 
     async def _run_tests(self, command: str) -> TestReport:
+        await self._gates.script("test", command)
         result = await self._ws.run_script(command, timeout=self._test_timeout)
         tail = "\n".join(result.output.rstrip().splitlines()[-TEST_TAIL_LINES:])
         if result.timed_out:

@@ -67,3 +67,9 @@ class ModelUnavailable(AgentError):
 
 class PullRequestFailed(AgentError):
     """The git host refused to open or update the pull request."""
+
+
+class NotApproved(AgentError):
+    """The task's owner denied (or let expire) a step the task cannot go on without: the push, setup, tests."""
+
+    code = "NOT_APPROVED"

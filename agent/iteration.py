@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from agent.delivery import Deliverer, Delivery
-from agent.errors import PullRequestFailed, PushRejected, WorkspaceError
+from agent.errors import NotApproved, PullRequestFailed, PushRejected, WorkspaceError
 from agent.model_loop import LoopResult
 from agent.pull_request import TestReport, commit_message
 from shared.githost.errors import GitHostError
@@ -54,10 +54,13 @@ class IterationDeliverer(Deliverer):
             if context.test_command:
                 delivery.test = await self._run_tests(context.test_command)
             if delivery.commit_count:
+                await self._gates.push(context.repo, branch, delivery.commit_count)
                 await self._push_once_more_after_rebase(context)
                 await self._progress.emit("agent.pushed", {"branch": branch, "commit_count": delivery.commit_count})
             delivery.pull = PullRequest(number=context.pr_number or 0, url=context.pr_url or "", head=branch,
                                         base=context.default_branch)
+        except NotApproved as exc:  # the PR still hears why nothing new arrived
+            delivery.error, delivery.error_code = str(exc), exc.code
         except (WorkspaceError, PullRequestFailed) as exc:
             delivery.error, delivery.error_code = str(exc), getattr(exc, "code", None)
         summary = render_model_text(loop.summary.strip(), repo=context.repo,

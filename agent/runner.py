@@ -14,7 +14,9 @@ from agent.approvals import ApprovalGate, ApprovalWaiter, TaskMoves
 from agent.attachments import AttachmentSource, attachment_blocks
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
+from agent.egress_approvals import EgressAsker
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
+from agent.gates import ApprovalGates, DeliveryGates, OpenGates
 from agent.guard import TaskGuard, TaskRows
 from agent.iteration import IterationDeliverer
 from agent.memory import RunFacts, remember, remember_review
@@ -53,6 +55,7 @@ from shared.memory.store import MemoryStore
 from shared.observability.logging import log_context
 from shared.observability.redaction import redact
 from shared.steering.approvals import ApprovalStore
+from shared.steering.models import GateTarget
 from shared.steering.nudges import NudgeStore
 from shared.tasks.models import Task
 
@@ -217,11 +220,11 @@ class AgentRunner:
             deliverer = _DELIVERERS.get(context.task_type, Deliverer)
             outcome.delivery = await deliverer(
                 workspace, self._deps.host, progress, token=self._settings.github_token,
-                test_timeout=self._settings.test_timeout_seconds,
+                test_timeout=self._settings.test_timeout_seconds, gates=self._gates(task, context, workspace),
             ).deliver(task, context, outcome.loop)
             outcome.summary = outcome.delivery.summary or outcome.summary
             outcome.error = "; ".join(e for e in (outcome.loop.error, outcome.delivery.error) if e) or None
-            outcome.error_code = outcome.delivery.error_code
+            outcome.error_code = outcome.delivery.error_code  # PUSH_REJECTED, NOT_APPROVED; else from the loop
             if self._deps.memory is not None and not outcome.error and outcome.delivery.commit_count \
                     and context.task_type == "pr_iteration":
                 await remember_review(self._deps.memory, task, context.review_feedback)
@@ -260,9 +263,10 @@ class AgentRunner:
         trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
         workspace.sandbox = quota.guard(await self._sandboxes.open(TaskSandboxRequest(
             task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
-            allowlist=context.egress_allowlist,
+            allowlist=context.egress_allowlist, on_unlisted=self._egress_asker(task, context),
             readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail))
         if context.setup_command:
+            await self._gates(task, context, workspace).script("setup", context.setup_command)
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
             if not result.ok:
                 how = result.stopped or ("timed out" if result.timed_out else f"exit {result.exit_code}")
@@ -293,9 +297,10 @@ class AgentRunner:
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
                                     output_limit=s.tool_output_max_chars),
                            task, context, lambda: said[0].last_text if said else "")
-        toolbox = Toolbox([bash, EditorTool(ws.repo, max_characters=s.view_max_characters,
-                                              max_file_bytes=s.editor_max_file_mb << 20)],
-                          output_limit=s.tool_output_max_chars)
+        editor = self._gated(EditorTool(ws.repo, max_characters=s.view_max_characters,
+                                        max_file_bytes=s.editor_max_file_mb << 20), task, context,
+                             lambda: said[0].last_text if said else "", target="editor")
+        toolbox = Toolbox([bash, editor], output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
         budget = Budget(price, context.max_budget_usd,
                         max_tokens=min(s.model_max_tokens, entry.max_output) if entry else s.model_max_tokens,
@@ -314,14 +319,34 @@ class AgentRunner:
                               system_prompt=context.system_prompt, user_prompt=context.user_prompt,
                               workdir=str(ws.repo), attachments=blocks)
 
-    def _gated(self, bash: Tool, task: Task, context: HydratedContext, reason: Callable[[], str]) -> Tool:
-        """The bash tool behind the repo's approval rules (none, or no store: the tool itself)."""
-        if not context.approval_rules or self._deps.approvals is None:
-            return bash
-        waiter = ApprovalWaiter(self._deps.approvals, self._deps.store, self.guard, task,
-                                poll_seconds=self._settings.approval_poll_seconds)
-        return ApprovalGate(bash, context.approval_rules, pre_approved=set(task.pre_approved_rules or ()),
-                            waiter=waiter, reason=reason)
+    def _gated(self, tool: Tool, task: Task, context: HydratedContext, reason: Callable[[], str], *,
+               target: GateTarget = "bash") -> Tool:
+        """`tool` behind the repo's approval rules for `target` (none, or no store: the tool itself)."""
+        waiter = self._waiter(task)
+        if waiter is None or not any(target in r.applies_to for r in context.approval_rules):
+            return tool
+        return ApprovalGate(tool, context.approval_rules, pre_approved=set(task.pre_approved_rules or ()),
+                            waiter=waiter, reason=reason, target=target)
+
+    def _gates(self, task: Task, context: HydratedContext, ws: Workspace) -> DeliveryGates:
+        """The repo's setup and test commands and the push, behind its rules and `approve_push`."""
+        waiter = self._waiter(task)
+        if waiter is None:
+            return OpenGates()
+        return ApprovalGates(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
+                             approve_push=context.approve_push, files_changed=ws.files_changed)
+
+    def _egress_asker(self, task: Task, context: HydratedContext) -> EgressAsker | None:
+        """`egress: ask`: unlisted hosts are refused and asked about (needs the approvals store)."""
+        if context.egress != "ask" or self._deps.approvals is None:
+            return None
+        return EgressAsker(self._deps.approvals, task, recheck_seconds=self._settings.approval_poll_seconds)
+
+    def _waiter(self, task: Task) -> ApprovalWaiter | None:
+        if self._deps.approvals is None:
+            return None
+        return ApprovalWaiter(self._deps.approvals, self._deps.store, self.guard, task,
+                              poll_seconds=self._settings.approval_poll_seconds)
 
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:
         try:

@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from cli.api import ApiClient
 from cli.render import money, plural, styled
+from shared.steering.display import shown_request
 
 PAGE = 100
 
@@ -90,7 +91,8 @@ def steering_text(event: dict) -> str:
     if kind == "nudge.delivered":
         return "nudge read by the agent"
     if kind == "approval.requested":
-        return (f"[yellow]waiting for approval[/] ({escape(str(m.get('rule')))}): {escape(str(m.get('command')))}"
+        shown = shown_request(str(m.get("kind", "command")), str(m.get("rule")), str(m.get("command")))
+        return (f"[yellow]waiting for approval[/]: {escape(shown)}"
                 f"  [dim]approval {m.get('approval_id')}: see bgagent pending[/]")
     verdict = kind.removeprefix("approval.")
     why = f" · {escape(str(m['reason']))}" if m.get("reason") else ""

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -24,6 +25,8 @@ from shared.repos.egress import normal_host
 
 log = logging.getLogger(__name__)
 OnDecision = Callable[[str, int, Verdict], Awaitable[None]]
+# `egress: ask`: told of each connection to an unlisted host; answers (approved, what the refusal adds) at once.
+OnUnlisted = Callable[[str, int], Awaitable[tuple[bool, str]]]
 _CONNECT_TIMEOUT = 10.0
 _HELLO_TIMEOUT = 10.0
 _UPSTREAM_LIMIT = 65_536
@@ -43,12 +46,13 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class EgressProxy:
     """One task's proxy; `start()` binds the socket, `close()` stops it."""
 
-    def __init__(self, policy: EgressPolicy, on_decision: OnDecision):
+    def __init__(self, policy: EgressPolicy, on_decision: OnDecision, on_unlisted: OnUnlisted | None = None):
         # Its own short directory: a unix socket path has at most 107 bytes, a workspace path may not.
         self._dir = Path(tempfile.mkdtemp(prefix="bgagent-egress-"))
         self.socket_path = self._dir / "egress.sock"
         self._policy = policy
         self._on_decision = on_decision
+        self._on_unlisted = on_unlisted
         self._server: asyncio.AbstractServer | None = None
         self._open: set[asyncio.StreamWriter] = set()
 
@@ -74,8 +78,15 @@ class EgressProxy:
 
     async def vet(self, host: str, port: int) -> Verdict:
         """The policy's verdict, recorded."""
-        verdict = await self._policy.vet(host, port)
+        verdict = await self._verdict(host, port)
         await self._on_decision(host, port, verdict)
+        return verdict
+
+    async def _verdict(self, host: str, port: int) -> Verdict:
+        """The policy's verdict; under `egress: ask`, an unlisted host is asked about (and allowed once approved)."""
+        verdict = await self._policy.vet(host, port)
+        if verdict.unlisted and self._on_unlisted is not None:
+            verdict = await self._asked(host, port, verdict)
         return verdict
 
     async def record(self, host: str, port: int, verdict: Verdict) -> None:
@@ -106,7 +117,7 @@ class EgressProxy:
                       writer: asyncio.StreamWriter) -> None:
         """CONNECT: vet the target, then read the ClientHello and relay it only if its SNI names the target."""
         host, port = request.destination()
-        verdict = await self._policy.vet(host, port)
+        verdict = await self._verdict(host, port)
         if not verdict.allowed:
             await self.record(host, port, verdict)
             return await self._reply(writer, 403, f"bgagent egress proxy refused {host}:{port}: {verdict.reason}")
@@ -133,6 +144,15 @@ class EgressProxy:
         finally:
             up_writer.close()
             self._open.discard(up_writer)
+
+    async def _asked(self, host: str, port: int, refused: Verdict) -> Verdict:
+        """An unlisted host under `egress: ask`: listed once its owner approved, else refused with where it stands."""
+        assert self._on_unlisted is not None
+        approved, note = await self._on_unlisted(host, port)
+        if not approved:
+            return replace(refused, reason=f"{refused.reason}; {note}")
+        self._policy.allow(host)
+        return await self._policy.vet(host, port)  # the address rule still applies
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, status: int, message: str) -> None:

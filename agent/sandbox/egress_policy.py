@@ -28,6 +28,7 @@ class Verdict:
     allowed: bool
     address: str | None = None
     reason: str = ""
+    unlisted: bool = False  # refused only because the host is not in the allowlist (`egress: ask` may ask)
 
 
 class EgressPolicy:
@@ -40,6 +41,11 @@ class EgressPolicy:
         self._resolve = resolver
         self._address_allowed = address_allowed
 
+    def allow(self, host: str) -> None:
+        """List `host` (ports 80 and 443) for the rest of the task (its owner approved it); the address rule still
+        applies."""
+        self._rules.append(egress_rule(normal_host(host)))
+
     def host_listed(self, host: str) -> bool:
         return any(rule.names(host) for rule in self._rules)
 
@@ -47,7 +53,7 @@ class EgressPolicy:
         """Allowed only if the host is listed for the port and every address it resolves to passes the address
         rule."""
         if not self.host_listed(host):
-            return Verdict(False, reason="host is not in the repository's egress allowlist")
+            return Verdict(False, reason="host is not in the repository's egress allowlist", unlisted=True)
         if not any(rule.admits(host, port) for rule in self._rules):
             ports = " and ".join(map(str, DEFAULT_PORTS))
             return Verdict(False, reason=f"port {port} is not allowed: only {ports} unless the allowlist names "

@@ -13,7 +13,7 @@ from typing import Awaitable, Callable, Sequence
 
 from agent.sandbox.bwrap import PROXY_PORT, BwrapSandbox, build_etc, bwrap_argv
 from agent.sandbox.direct import DirectSandbox
-from agent.sandbox.egress import EgressProxy
+from agent.sandbox.egress import EgressProxy, OnUnlisted
 from agent.sandbox.egress_policy import AddressCheck, EgressPolicy, Resolver, Verdict, system_resolver
 from agent.sandbox.errors import SandboxUnavailable
 from agent.sandbox.limits import child_setup, hand_over, task_uid
@@ -49,6 +49,7 @@ class TaskSandboxRequest:
     env: dict[str, str]
     allowlist: Sequence[str] = ()
     readonly_paths: Sequence[str] = ()
+    on_unlisted: OnUnlisted | None = None  # `egress: ask`: the proxy runs even with an empty allowlist
 
 
 def sandbox_python() -> str | None:
@@ -106,7 +107,7 @@ class SandboxFactory:
         hand_over([request.paths.repo, request.paths.home], uid)
         env = {**request.env, "TMPDIR": "/tmp"}
         proxy, python, egress = None, None, None
-        if request.allowlist:
+        if request.allowlist or request.on_unlisted is not None:
             proxy, python = await self._egress_proxy(request, on_egress)
             egress = (proxy.socket_path, proxy.install(Path(__file__).with_name("forward.py")))
             env |= _proxy_env(f"http://127.0.0.1:{PROXY_PORT}")
@@ -126,7 +127,7 @@ class SandboxFactory:
         if python is None:
             raise SandboxUnavailable("the egress allowlist needs a system python3 under /usr for the forwarder")
         proxy = EgressProxy(EgressPolicy(request.allowlist, resolver=self._resolver,
-                                         address_allowed=self._address_allowed), on_egress)
+                                         address_allowed=self._address_allowed), on_egress, request.on_unlisted)
         try:
             await proxy.start()
         except OSError as exc:

@@ -42,14 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--compute-type", choices=["process", "ecs"], help="where the agent runs")
     p.add_argument("--github-token-secret", metavar="NAME_OR_ARN", help="Secrets Manager secret of the repo's token")
     p.add_argument("--path", metavar="DIR", help="a local git repository (bare or not) instead of GitHub")
+    p.add_argument("--readonly-path", action="append", metavar="DIR",
+                   help="an absolute path the sandbox shows read-only (a toolchain); repeat; '' clears")
+    p.add_argument("--egress", choices=["deny", "ask"],
+                   help="a host outside the allowlist: refused (deny, default), or refused and asked about (ask: "
+                        "once you approve, the task may reach it)")
     p.add_argument("--egress-allow", action="append", metavar="HOST[:PORT]",
                    help="a host the sandboxed commands may reach on ports 80 and 443 (pypi.org, *.pythonhosted.org), "
                         "or HOST:PORT for another port (registry.local:8443); repeat; '' clears")
-    p.add_argument("--readonly-path", action="append", metavar="DIR",
-                   help="an absolute path the sandbox shows read-only (a toolchain); repeat; '' clears")
-    p.add_argument("--approval-rule", action="append", metavar="NAME=REGEX", dest="approval_rules",
-                   help="bash commands matching REGEX (searched anywhere) wait for the task owner's approval; "
-                        "repeatable, replaces the repo's rules")
+    p.add_argument("--approval-rule", action="append", metavar="NAME[@WHERE]=REGEX", dest="approval_rules",
+                   help="text matching REGEX (searched anywhere) waits for the task owner's approval; WHERE is a "
+                        "comma-separated list of bash (default), editor, setup, test; a check on text, not a "
+                        "boundary; repeatable, replaces the repo's rules")
+    p.add_argument("--approve-push", action=argparse.BooleanOptionalAction, default=None,
+                   help="the agent's push and pull request wait for the task owner's approval")
     p.add_argument("--approval-timeout", type=int_range(1, 7 * 24 * 3600), default=1800, metavar="SECONDS",
                    help="undecided requests of the rules given are denied after this long (default 1800)")
     p.add_argument("--clear-approval-rules", action="store_true", help="remove the repo's approval rules")
@@ -92,11 +98,13 @@ def _model_overrides(ctx: Context, args: argparse.Namespace) -> dict[str, object
 def _approval_rules(specs: list[str], timeout_s: int) -> list[dict]:
     rules = []
     for spec in specs:
-        name, sep, pattern = spec.partition("=")
-        if not sep or not name or not pattern:
-            raise UsageError(f"--approval-rule takes NAME=REGEX, not {spec!r}")
+        head, sep, pattern = spec.partition("=")
+        name, at, where = head.partition("@")
+        if not sep or not name or not pattern or (at and not where):
+            raise UsageError(f"--approval-rule takes NAME=REGEX or NAME@bash,editor,setup,test=REGEX, not {spec!r}")
+        applies = {"applies_to": where.split(",")} if at else {}
         try:
-            rules.append(ApprovalRule(name=name, pattern=pattern, timeout_s=timeout_s).model_dump())
+            rules.append(ApprovalRule(name=name, pattern=pattern, timeout_s=timeout_s, **applies).model_dump())
         except ValidationError as exc:
             raise UsageError(f"approval rule {name!r}: {exc.errors()[0]['msg']}") from exc
     return rules
@@ -108,6 +116,7 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
         "model_id": args.model, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
         "setup_command": args.setup_command, "test_command": args.test_command,
         "compute_type": args.compute_type, "github_token_secret": args.github_token_secret, "pr_tasks": args.pr_tasks,
+        "egress": args.egress, "approve_push": args.approve_push,
         "system_prompt_overrides": _read(args.system_prompt_file) if args.system_prompt_file else None,
     }
     for option, field in ((args.egress_allow, "egress_allowlist"), (args.readonly_path, "sandbox_readonly_paths")):

@@ -10,7 +10,8 @@ from cli.commands.arguments import float_range, json_flag
 from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, CliError, UsageError
 from cli.follow import Watcher, follow_task
-from cli.render import outcome_line, print_json, short_time, styled, table
+from cli.render import outcome_line, print_json, short_time, styled
+from shared.steering.display import shown_command, shown_request
 
 NUDGE_MAX_CHARS = 2_000
 
@@ -30,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     json_flag(p)
     p.set_defaults(func=nudge)
 
-    p = sub.add_parser("pending", help="your commands waiting for approval")
+    p = sub.add_parser("pending", help="your commands, connections and pushes waiting for approval",
+                       description="Each request with all of what it holds back: newlines show as ⏎, tabs as ⇥, "
+                                   "runs of spaces as ␠×N, invisible characters as ⟨U+XXXX⟩.")
     json_flag(p)
     p.set_defaults(func=pending)
 
@@ -74,9 +77,11 @@ def pending(ctx: Context, args: argparse.Namespace) -> int:
     elif not rows:
         ctx.out.print("nothing waits for your approval")
     else:
-        ctx.out.print(table(["TASK ID", "APPROVAL ID", "RULE", "COMMAND", "EXPIRES"],
-                            [[r["task_id"], r["approval_id"], escape(r["rule"]), escape(r["command"][:80]),
-                              short_time(r["expires_at"])] for r in rows]))
+        # A table cell would cut the command; each request gets a heading line and its whole text below it.
+        for r in rows:
+            ctx.out.print(f"[bold]{r['task_id']}[/] {r['approval_id']}  {r.get('kind', 'command')}  "
+                          f"rule {escape(r['rule'])}  expires {short_time(r['expires_at'])}")
+            ctx.out.print(f"  {escape(shown_command(r['command']))}", soft_wrap=True)
         ctx.err.print("[dim]bgagent approve|deny TASK_ID APPROVAL_ID [--reason TEXT][/]")
     return EXIT_OK
 
@@ -85,8 +90,8 @@ def decide(ctx: Context, args: argparse.Namespace) -> int:
     api = ctx.api()
     approval_id = args.approval_id or _only_open_request(api.pending(), args.task_id)
     decided = api.decide(args.task_id, args.verb, approval_id, args.reason)
-    ctx.show(args.json, decided, lambda: f"{decided['approval_id']} {decided['status']}: "
-                                         f"{escape(decided['command'][:80])}")
+    shown = shown_request(decided.get("kind", "command"), decided["rule"], decided["command"])
+    ctx.show(args.json, decided, lambda: f"{decided['approval_id']} {decided['status']}: {escape(shown)}")
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.steering.models import NUDGE_MAX_CHARS, Approval, Nudge
+from shared.steering.models import NUDGE_MAX_CHARS, Approval, ApprovalKind, Nudge
 
 
 class NudgeRequest(BaseModel):
@@ -38,12 +38,14 @@ class DecisionRequest(BaseModel):
 
 
 class ApprovalView(BaseModel):
-    """A gated command waiting for (or past) its owner's decision."""
+    """A held-back command, connection or push waiting for (or past) its owner's decision."""
 
     approval_id: str
     task_id: str
     rule: str
-    command: str
+    kind: ApprovalKind = Field(..., description="command (a rule matched), egress (an unlisted host) or push")
+    command: str = Field(..., description="all of what is held back, as text (the command, `connect to HOST:PORT`, "
+                                          "or the push's branch, commits and files)")
     reason: str = Field(..., description="what the model said it was doing")
     status: str = Field(..., description="pending, approved, denied or expired")
     created_at: str

@@ -174,6 +174,7 @@ class Hydrator:
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
+            egress=repo.egress, approve_push=repo.approve_push,
         )
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:

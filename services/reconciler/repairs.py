@@ -112,7 +112,8 @@ class StuckTaskRepairs:
             return "max_duration"
         if self._approvals is None:
             return None
-        open_requests = await self._approvals.pending_for_task(task.task_id)
+        # Only requests the task waits for: an open egress request never holds the task, nor resumes it.
+        open_requests = [a for a in await self._approvals.pending_for_task(task.task_id) if a.holds_task]
         for approval in open_requests:
             if not approval.expired(stamp(now)):  # the tick's clock, like every other check here
                 continue

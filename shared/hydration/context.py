@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
@@ -40,6 +40,8 @@ class HydratedContext(BaseModel):
     save_trajectory: bool = False
     attachments: list[AttachmentRef] = []  # stored in the artifacts bucket; URLs were fetched by the hydrator
     egress_allowlist: list[str] = []  # hosts the sandbox may reach through the egress proxy
+    egress: Literal["deny", "ask"] = "deny"  # other hosts: refused, or refused and asked about
+    approve_push: bool = False
     sandbox_readonly_paths: list[str] = []
     approval_rules: list[ApprovalRule] = []
     task_type: str = "new_task"

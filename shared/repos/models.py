@@ -73,6 +73,10 @@ class RepoConfig(BaseModel):
     setup_command: str | None = None
     test_command: str | None = None
     egress_allowlist: list[EgressEntry] = []  # hosts the sandbox may reach: pypi.org, *.example.com, host:8443
+    # A connection to a host outside the allowlist: refused ("deny"), or refused and asked about ("ask"): once the
+    # owner approves, the host is reachable for the rest of the task.
+    egress: Literal["deny", "ask"] = "deny"
+    approve_push: bool = False  # the runtime's push and pull request wait for the task owner's approval
     sandbox_readonly_paths: list[str] = []  # toolchains outside /usr and /opt the sandbox may read
     git_host: Literal["github", "local"] = "github"
     local_path: str | None = None
@@ -80,7 +84,7 @@ class RepoConfig(BaseModel):
     github_triggers: list[GitHubTrigger] | None = None
     # Prices of models the catalog lacks, by model id (US dollars per million tokens).
     model_prices: dict[str, ModelPrice] | None = None
-    # Bash commands matching one of these wait for the task owner's decision (AWAITING_APPROVAL).
+    # Calls matching one of these (bash by default; see ApprovalRule.applies_to) wait for the owner's decision.
     approval_rules: list[ApprovalRule] = []
     pr_tasks: PrTasks = "owner"
     created_at: str = Field(default_factory=utcnow)

@@ -8,10 +8,10 @@ from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
+from shared.steering.display import clipped
 from shared.steering.errors import DecisionRefused
 from shared.steering.models import Approval, Decision
 from shared.steering.transactions import SteeringTables, cancelled_reasons
-from shared.tasks.states import TaskStatus
 
 PENDING_INDEX = "PendingIndex"
 
@@ -23,8 +23,8 @@ class ApprovalStore(Protocol):
     async def get(self, task_id: str, approval_id: str) -> Approval | None: ...
 
     async def decide(self, approval: Approval, decision: Decision, *, by: str, reason: str | None = None) -> Approval:
-        """Decide a pending request once, while its task awaits it: approve/deny before it expires,
-        expire after; DecisionRefused (with what was found) otherwise."""
+        """Decide a pending request once, while its task is in `approval.decidable_while`: approve/deny before it
+        expires, expire after; DecisionRefused (with what was found) otherwise."""
 
     async def pending_for_user(self, user_id: str, *, limit: int = 100) -> list[Approval]:
         """A user's undecided requests, oldest first."""
@@ -41,7 +41,8 @@ class DynamoApprovalStore:
     async def request(self, approval: Approval) -> Approval:
         await self._t.put_while_running(
             approval.task_id, self._t.approvals, "approval_id", approval.model_dump(), "approval.requested",
-            {"approval_id": approval.approval_id, "rule": approval.rule, "command": approval.command[:2000],
+            {"approval_id": approval.approval_id, "kind": approval.kind, "rule": approval.rule,
+             "command": clipped(approval.command),
              "reason": approval.reason[:2000], "expires_at": approval.expires_at})
         return approval
 
@@ -62,7 +63,7 @@ class DynamoApprovalStore:
             update = "SET #st = :d, decided_at = :now, decided_by = :by, decision_reason = :why REMOVE pending_user"
         put_event, _ = self._t.event(approval.task_id, f"approval.{decision}", {
             "approval_id": approval.approval_id, "rule": approval.rule, "by": by, "reason": reason})
-        items = [self._t.task_in(approval.task_id, (TaskStatus.AWAITING_APPROVAL,)),
+        items = [self._t.task_in(approval.task_id, approval.decidable_while),
                  {"Update": {"TableName": self._t.approvals, "Key": self._key(approval),
                              "UpdateExpression": update, "ConditionExpression": f"#st = :p AND {deadline}",
                              "ExpressionAttributeNames": {"#st": "status"},

@@ -95,6 +95,11 @@ _TABLE: dict[str, ErrorClassification] = {
         category="conflict", title="The pull request's branch moved while the agent worked",
         remedy="Someone pushed to the branch and a rebase did not apply cleanly: submit the iteration again.",
         retryable=True),
+    "NOT_APPROVED": ErrorClassification(
+        category="input", title="A step the task needed was not approved",
+        remedy="The task's owner denied the push, or the repository's setup or test command, or nobody decided in "
+               "time: submit again and approve it (bgagent pending), or change the repository's approval settings.",
+        retryable=False),
 }
 
 _DEFAULT = ErrorClassification(

@@ -15,6 +15,8 @@ from agent.settings import AgentSettings
 from shared.aws.clients import AwsClients
 from shared.hydration.context import HydratedContext, S3ContextStore
 from shared.llm.prices import ModelPrice
+from shared.steering.approvals import DynamoApprovalStore
+from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import TaskStatus
@@ -54,6 +56,7 @@ class AgentWorld:
     workspaces: Path
     store: DynamoTaskStore
     contexts: S3ContextStore
+    approvals: DynamoApprovalStore
 
     def settings(self, task_id: str, **overrides: Any) -> AgentSettings:
         """Settings for an in-process run. AWS secrets are left out on purpose: registering the
@@ -82,7 +85,7 @@ class AgentWorld:
                    setup_command: str | None = None, running: bool = True, save_trajectory: bool = False,
                    model_price: ModelPrice | None = _FAKE_PRICE,
                    egress_allowlist: list[str] | None = None, clone_url: str | None = None,
-                   issue_number: int | None = None) -> Task:
+                   issue_number: int | None = None, **repo_settings: Any) -> Task:
         """A task taken through SUBMITTED → HYDRATING → RUNNING with its context in S3."""
         store = self.store
         # A user per task: the module's tasks share one stack and must not share concurrency slots.
@@ -98,6 +101,7 @@ class AgentWorld:
             max_turns=max_turns, max_budget_usd=max_budget_usd, test_command=test_command,
             setup_command=setup_command, save_trajectory=save_trajectory, egress_allowlist=egress_allowlist or [],
             issue_number=issue_number,
+            **repo_settings,
         )
         key = await self.contexts.put(context)
         task = await store.transition(task.task_id, TaskStatus.HYDRATING, max_active=5,
@@ -170,5 +174,6 @@ async def world(agent_stack: TestStack, fake_github: tuple[FakeGitHub, str],
     async with AwsClients(agent_stack.settings) as aws:
         store = DynamoTaskStore(await aws.client("dynamodb"), agent_stack.names)
         contexts = S3ContextStore(await aws.client("s3"), agent_stack.names.artifacts_bucket)
+        approvals = DynamoApprovalStore(SteeringTables(await aws.client("dynamodb"), agent_stack.names))
         yield AgentWorld(agent_stack, github, github_url, anthropic, anthropic_url, bare, tmp_path / "workspaces",
-                         store, contexts)
+                         store, contexts, approvals)

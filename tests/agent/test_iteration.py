@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import PushRejected
+from agent.errors import NotApproved, PushRejected
 from agent.iteration import IterationDeliverer, iteration_comment
 from agent.model_loop import LoopResult
 from agent.pricing import Usage
@@ -88,6 +88,7 @@ async def test_the_models_summary_reaches_the_pr_comment_as_text(tmp_path: Path)
     git(tmp_path, "--git-dir", str(bare), "branch", BRANCH, "main")
     ws = Workspace("01TASKITERATION", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
     assert await ws.clone(str(bare), None, branch=BRANCH, default_branch="main") is True
+    ws.sandbox = await open_sandbox(ws)
     host = CommentHost()
     task = Task.new(user_id="u", repo="acme/app", task_type="pr_iteration", pr_number=1, branch_name=BRANCH)
     summary = "Nothing to do. <img src=x onerror=alert(1)> ![p](https://evil.example/p.png) Closes #99"
@@ -97,3 +98,30 @@ async def test_the_models_summary_reaches_the_pr_comment_as_text(tmp_path: Path)
     [body] = host.bodies
     assert "<img" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
     assert "`![p](https://evil.example/p.png)`" in body and "Closes `#99`" in body
+
+
+class DenyingGates:
+    """The owner said no to every push (approve_push); scripts run."""
+
+    async def script(self, target: str, command: str) -> None:
+        return None
+
+    async def push(self, repo: str, branch: str, commit_count: int) -> None:
+        raise NotApproved("nothing was pushed and no pull request opened: the owner denied it")
+
+
+async def test_an_iteration_push_the_owner_denies_reaches_nothing_and_says_why(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path, {"a.txt": "a\n"})
+    git(tmp_path, "clone", "-q", str(bare), "other")
+    git(tmp_path / "other", "push", "-q", "origin", f"HEAD:refs/heads/{BRANCH}")
+    ws = Workspace("01TASKITERDENY", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=30)
+    await ws.clone(str(bare), None, branch=BRANCH, default_branch="main")
+    ws.sandbox = await open_sandbox(ws)
+    (ws.repo / "new.txt").write_text("new\n")
+    before = git(bare, "rev-parse", BRANCH)
+    deliverer = IterationDeliverer(ws, None, None, token=None, test_timeout=30,  # type: ignore[arg-type]
+                                   gates=DenyingGates())
+    task = Task.new(user_id="u", repo="acme/app", task_description="fix it")
+    delivery = await deliverer.deliver(task, _context(bare), LoopResult("end_turn", "done", Usage(), 0.0))
+    assert git(bare, "rev-parse", BRANCH) == before  # the PR's branch did not move
+    assert delivery.error_code == "NOT_APPROVED" and "nothing was pushed" in (delivery.error or "")

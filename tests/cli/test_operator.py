@@ -133,6 +133,21 @@ def test_onboard_validates_names_and_ranges_as_usage_errors(cli):
     assert cli("repo", "offboard", "acme/never-there").code == 1
 
 
+def test_onboard_sets_where_a_rule_applies_the_push_gate_and_egress_ask(cli, platform):
+    repo = f"acme/gates-{uuid.uuid4().hex[:6]}"
+    result = cli("repo", "onboard", repo, "--approval-rule", "ci@editor,test=workflows/", "--approval-rule",
+                 "installs=pip install", "--approve-push", "--egress", "ask", "--json")
+    assert result.code == 0, result.err
+    config = result.json()
+    assert [(r["name"], r["applies_to"]) for r in config["approval_rules"]] == [
+        ("ci", ["editor", "test"]), ("installs", ["bash"])]
+    assert config["approve_push"] is True and config["egress"] == "ask"
+    assert cli("repo", "onboard", repo, "--no-approve-push", "--json").json()["approve_push"] is False
+    assert cli("repo", "onboard", repo, "--approval-rule", "ci@network=x").code == 2
+    assert cli("repo", "onboard", repo, "--approval-rule", "ci@=x").code == 2
+    assert cli("repo", "onboard", repo, "--egress", "maybe").code == 2
+
+
 def test_set_concurrency_writes_the_cap_and_leaves_the_live_count_alone(cli, platform):
     user = f"u{uuid.uuid4().hex[:6]}"
     table = platform.names.user_concurrency_table

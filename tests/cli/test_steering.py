@@ -44,7 +44,8 @@ def test_onboard_a_rule_then_pending_approve_and_a_finished_task_refuses_nudges(
     platform.add_repo(repo)
     onboarded = cli("repo", "onboard", repo, "--approval-rule", "installs=pip install", "--json")
     assert onboarded.code == 0, onboarded.err
-    assert onboarded.json()["approval_rules"] == [{"name": "installs", "pattern": "pip install", "timeout_s": 1800}]
+    assert onboarded.json()["approval_rules"] == [{"name": "installs", "pattern": "pip install", "timeout_s": 1800,
+                                                   "applies_to": ["bash"]}]
     assert cli("repo", "onboard", repo, "--approval-rule", "broken").code == 2
     task_id = cli("submit", "--repo", repo, "--description", "gated", "--model", FAKE_GATED,
                   "--json").json()["task_id"]

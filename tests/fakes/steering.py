@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.clock import utcnow
+from shared.steering.display import clipped
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, Decision, Nudge
 from shared.tasks.states import TaskStatus
@@ -50,8 +51,9 @@ class InMemoryApprovals:
             raise TaskNotSteerable(approval.task_id, _status(self._tasks, approval.task_id))
         self.rows[approval.approval_id] = approval
         await self._tasks.append_event(approval.task_id, "approval.requested",
-                                       {"approval_id": approval.approval_id, "rule": approval.rule,
-                                        "command": approval.command, "reason": approval.reason})
+                                       {"approval_id": approval.approval_id, "kind": approval.kind,
+                                        "rule": approval.rule, "command": clipped(approval.command),
+                                        "reason": approval.reason})
         return approval
 
     async def get(self, task_id: str, approval_id: str) -> Approval | None:
@@ -62,7 +64,8 @@ class InMemoryApprovals:
         current, now = self.rows.get(approval.approval_id), utcnow()
         status = _status(self._tasks, approval.task_id)
         in_time = current is not None and ((current.expires_at <= now) == (decision == "expired"))
-        if current is None or current.status != "pending" or not in_time or status != TaskStatus.AWAITING_APPROVAL:
+        if current is None or current.status != "pending" or not in_time \
+                or status not in current.decidable_while:
             raise DecisionRefused(approval.approval_id, current, status)
         decided = current.model_copy(update={"status": decision, "decided_at": now, "decided_by": by,
                                              "decision_reason": reason, "pending_user": None})

@@ -127,3 +127,34 @@ async def test_a_credential_in_a_nudge_is_masked_before_it_is_stored(gw):
         resp = await c.post(f"/v1/tasks/{task.task_id}/nudge", json={"message": f"use {token} to push"})
     assert token not in resp.text and "[REDACTED]" in resp.json()["data"]["message"]
     assert all(token not in str(e.metadata) for e in gw.tasks.events[task.task_id])
+
+
+async def test_an_egress_request_is_listed_and_decided_while_the_task_runs_on(gw):
+    from shared.steering.models import EGRESS_GATE
+
+    task = await _running(gw)
+    approval = await gw.deps.approvals.request(Approval.new(
+        task_id=task.task_id, user_id="alice", rule=EGRESS_GATE, kind="egress", command="connect to evil.example:443",
+        reason=""))
+    async with gw.client("alice") as c:
+        listed = (await c.get("/v1/pending")).json()["data"]
+        resp = await c.post(f"/v1/tasks/{task.task_id}/approve", json={"approval_id": approval.approval_id})
+    assert [(a["kind"], a["command"]) for a in listed] == [("egress", "connect to evil.example:443")]
+    assert resp.status_code == 202 and resp.json()["data"]["status"] == "approved"
+    assert gw.tasks.tasks[task.task_id].status == S.RUNNING  # it never waited, and nothing moved it
+
+
+async def test_deciding_an_egress_request_leaves_a_task_that_waits_for_a_command_waiting(gw):
+    from shared.steering.models import EGRESS_GATE
+
+    task = await _running(gw)
+    egress = await gw.deps.approvals.request(Approval.new(
+        task_id=task.task_id, user_id="alice", rule=EGRESS_GATE, kind="egress", command="connect to a.example:443",
+        reason=""))
+    await gw.deps.approvals.request(Approval.new(
+        task_id=task.task_id, user_id="alice", rule=ApprovalRule(name="installs", pattern="pip"),
+        command="pip install x", reason=""))
+    await gw.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
+    async with gw.client("alice") as c:
+        resp = await c.post(f"/v1/tasks/{task.task_id}/deny", json={"approval_id": egress.approval_id})
+    assert resp.status_code == 202 and gw.tasks.tasks[task.task_id].status == S.AWAITING_APPROVAL

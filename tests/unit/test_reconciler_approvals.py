@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.settings import ReconcilerSettings
 from shared.compute.protocol import SessionState
-from shared.steering.models import Approval, ApprovalRule
+from shared.steering.models import EGRESS_GATE, Approval, ApprovalRule
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeCompute, RecordingBus
 from tests.fakes.steering import InMemoryApprovals
@@ -60,4 +60,17 @@ async def test_a_decided_request_left_waiting_is_handed_back():
     # The store stamps updated_at with the real clock, so the tick must come later than that, whenever NOW was taken.
     later = max(NOW, datetime.now(timezone.utc)) + timedelta(hours=1)
     assert await repairs.run(later) == {"approval_resumed": 1}
+    assert (await store.get(task.task_id)).status == S.RUNNING
+
+
+async def test_an_open_egress_request_neither_holds_a_decided_task_back_nor_is_expired_into_a_resume():
+    store, _, approvals, repairs, task = await _waiting(24 * 3600, updated_at=ago(120))
+    command = next(iter(approvals.rows.values()))
+    egress = Approval.new(task_id=task.task_id, user_id="u", rule=EGRESS_GATE, kind="egress",
+                          command="connect to a.example:443", reason="")
+    approvals.rows[egress.approval_id] = egress.model_copy(update={"expires_at": ago(1)})  # asked, then expired
+    await approvals.decide(command, "approved", by="u")  # and the deciding gateway crashed here
+    later = max(NOW, datetime.now(timezone.utc)) + timedelta(hours=1)
+    assert await repairs.run(later) == {"approval_resumed": 1}  # the egress request is the agent's own business
+    assert approvals.rows[egress.approval_id].status == "pending"
     assert (await store.get(task.task_id)).status == S.RUNNING

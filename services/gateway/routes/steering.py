@@ -70,7 +70,8 @@ async def _decide(d: GatewayDeps, task_id: str, body: DecisionRequest, decision:
         status = exc.task_status.value if exc.task_status else "gone"
         raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} is {found} and task {task_id} is "
                        f"{status}: it can no longer be decided") from exc
-    await resume_task(d.tasks, decided)
+    if decided.holds_task:
+        await resume_task(d.tasks, decided)
     return ApprovalView.of(decided)
 
 
@@ -78,7 +79,7 @@ _DECISION_DOC = errors(*AUTHENTICATED, *WRITES, "TASK_NOT_FOUND", "APPROVAL_NOT_
 
 
 @router.post("/v1/tasks/{task_id}/approve", status_code=202, response_model=ApprovalResponse,
-             summary="Let a held-back command run", responses=_DECISION_DOC,
+             summary="Let a held-back command, connection or push go ahead", responses=_DECISION_DOC,
              description="Decided once: a second decision, an unknown or an expired request answers 409.")
 async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
@@ -86,22 +87,23 @@ async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) 
 
 
 @router.post("/v1/tasks/{task_id}/deny", status_code=202, response_model=ApprovalResponse,
-             summary="Refuse a held-back command", responses=_DECISION_DOC,
+             summary="Refuse a held-back command, connection or push", responses=_DECISION_DOC,
              description="The model is told the command was refused, with your reason, and carries on.")
 async def deny(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
     return ApprovalResponse(data=await _decide(d, task_id, body, "denied", caller.user_id))
 
 
-@router.get("/v1/pending", response_model=PendingListResponse, summary="Your commands waiting for a decision",
+@router.get("/v1/pending", response_model=PendingListResponse,
+            summary="Your requests waiting for a decision (commands, unlisted hosts, pushes)",
             responses=errors(*AUTHENTICATED))
 async def pending(caller: Caller, d: Deps) -> PendingListResponse:
-    now, waiting = utcnow(), {}
+    now, statuses = utcnow(), {}
     found: list[Approval] = []
     for approval in await d.approvals.pending_for_user(caller.user_id):
-        if approval.task_id not in waiting:
+        if approval.task_id not in statuses:
             task = await d.tasks.get(approval.task_id)
-            waiting[approval.task_id] = task is not None and task.status == TaskStatus.AWAITING_APPROVAL
-        if waiting[approval.task_id] and not approval.expired(now):
+            statuses[approval.task_id] = task.status if task else None
+        if statuses[approval.task_id] in approval.decidable_while and not approval.expired(now):
             found.append(approval)
     return PendingListResponse(data=[ApprovalView.of(a) for a in found])

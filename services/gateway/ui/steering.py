@@ -14,8 +14,9 @@ class PendingRequest:
     task_id: str
     request_id: str
     repo: str
-    summary: str  # what the agent wants to run, as text
+    summary: str  # all of what is held back, made visible (shared.steering.display)
     requested_at: str
+    kind: str = "command"
 
 
 class Steering(Protocol):

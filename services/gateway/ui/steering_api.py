@@ -9,6 +9,7 @@ from services.gateway.deps import GatewayDeps
 from services.gateway.routes import steering as routes
 from services.gateway.schemas_steering import DecisionRequest, NudgeRequest
 from services.gateway.ui.steering import PendingRequest
+from shared.steering.display import shown_request
 
 
 @dataclass
@@ -27,7 +28,8 @@ class ApiSteering:
                 task = await self.deps.tasks.get(a.task_id)
                 repos[a.task_id] = task.repo if task else ""
             found.append(PendingRequest(task_id=a.task_id, request_id=a.approval_id, repo=repos[a.task_id],
-                                        summary=f"{a.command}  (rule {a.rule})", requested_at=a.created_at))
+                                        summary=shown_request(a.kind, a.rule, a.command), requested_at=a.created_at,
+                                        kind=a.kind))
         return found
 
     async def decide(self, user_id: str, task_id: str, request_id: str, *, approve: bool) -> None:

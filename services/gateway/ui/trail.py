@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from shared.clock import parse_time
+from shared.steering.display import shown_request
 from shared.tasks.models import TaskEvent
 
 _MAX_TEXT = 300
@@ -49,6 +50,10 @@ def _text(kind: str, m: dict) -> tuple[str, str]:
         return "tests", f"tests {verdict} · {m.get('command')}"
     if kind == "agent.command_refused":
         return "refused", f"refused: {m.get('command')} ({m.get('reason')})"
+    if kind == "approval.requested":
+        shown = shown_request(str(m.get("kind", "command")), str(m.get("rule")), str(m.get("command")),
+                              limit=_MAX_TEXT // 2)  # the line's own cap must not cut the marker off
+        return "other", f"waiting for approval: {shown}"
     if kind == "agent.pushed":
         return "pr", f"pushed {m.get('commit_count')} commit(s) to {m.get('branch')}"
     if kind == "agent.pull_request":

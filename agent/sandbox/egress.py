@@ -151,7 +151,7 @@ class EgressProxy:
         approved, note = await self._on_unlisted(host, port)
         if not approved:
             return replace(refused, reason=f"{refused.reason}; {note}")
-        self._policy.allow(host)
+        self._policy.allow(host, port)
         return await self._policy.vet(host, port)  # the address rule still applies
 
     @staticmethod

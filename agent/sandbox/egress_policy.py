@@ -41,10 +41,10 @@ class EgressPolicy:
         self._resolve = resolver
         self._address_allowed = address_allowed
 
-    def allow(self, host: str) -> None:
-        """List `host` (ports 80 and 443) for the rest of the task (its owner approved it); the address rule still
-        applies."""
-        self._rules.append(egress_rule(normal_host(host)))
+    def allow(self, host: str, port: int) -> None:
+        """List `host` on `port` (as the owner approved it: "connect to host:port") for the rest of the task; the
+        address rule still applies."""
+        self._rules.append(egress_rule(f"{normal_host(host)}:{port}"))
 
     def host_listed(self, host: str) -> bool:
         return any(rule.names(host) for rule in self._rules)

@@ -14,6 +14,7 @@ from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.steering import InMemoryApprovals
 from tests.fakes.tasks import InMemoryTaskStore
+from tests.unit.test_egress_vetting import client_hello
 
 
 async def _running(store: InMemoryTaskStore) -> Task:
@@ -23,7 +24,9 @@ async def _running(store: InMemoryTaskStore) -> Task:
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.write(await reader.readline())
+    """Answers the tunnel's first bytes (a TLS ClientHello) with a line, as a server's first flight would."""
+    await reader.read(5)
+    writer.write(b"ping\n")
     await writer.drain()
     writer.close()
 
@@ -35,12 +38,12 @@ class World:
         self.proxy, self.decisions = proxy, decisions
 
     async def connect(self, host: str = "unlisted.example") -> str:
-        """A CONNECT through the proxy, then one line through the tunnel; the answer as text."""
+        """A CONNECT through the proxy, then a ClientHello naming the host; the answer as text."""
         reader, writer = await asyncio.open_unix_connection(str(self.proxy.socket_path))
         writer.write(f"CONNECT {host}:{self.port} HTTP/1.1\r\n\r\n".encode())
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
         if b" 200 " in head:
-            writer.write(b"ping\n")
+            writer.write(client_hello(host))
         answer = head + await asyncio.wait_for(reader.read(), 2)
         writer.close()
         return answer.decode()

@@ -25,22 +25,35 @@ from shared.observability.redaction import redact
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _OUTPUT_LIMIT = 65_536
-# Runs in the sandbox as the command user. The model's own repository (.git) and configuration are not
-# used: this is about the working tree only (and a ~/.gitconfig the model wrote cannot break it). The
-# staging repository is new each time, in the task's home (not the size-capped /tmp), and removed after.
+# Runs in the sandbox as the command user. The model's own repository (.git) and configuration do not decide
+# anything here: this is about the working tree only (and a ~/.gitconfig the model wrote cannot break it). The
+# staging repository is new each time, in the task's home (not the size-capped /tmp), and removed after. Its
+# index starts as a copy of the clone's own (warm: only changed files are hashed; checkStat=minimal because the
+# runtime's hand-over to the command user changed every file's owner and ctime), or, when that index is missing,
+# unusable or hides files (assume-unchanged, skip-worktree), from the base commit with every file hashed.
 _STAGE = r"""set -eu
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
-export GIT_CONFIG_PARAMETERS="'core.hooksPath=/dev/null' 'core.fsmonitor=false'"
+export GIT_CONFIG_PARAMETERS="'core.hooksPath=/dev/null' 'core.fsmonitor=false' 'core.checkStat=minimal'"
+export GIT_CONFIG_PARAMETERS="$GIT_CONFIG_PARAMETERS 'core.trustctime=false'"
 g=$(mktemp -d "$HOME/.bgagent-stage.XXXXXX")
 trap 'rm -rf "$g"' EXIT
 git init --quiet --bare --template= "$g"
 printf '%s\n' "$objects" > "$g/objects/info/alternates"
+if [ -d .git/objects ] && [ ! -L .git ]; then printf '%s\n' "$PWD/.git/objects" >> "$g/objects/info/alternates"; fi
 export GIT_DIR="$g" GIT_INDEX_FILE="$g/index" GIT_WORK_TREE="$PWD"
 export GIT_AUTHOR_NAME=bgagent GIT_AUTHOR_EMAIL=bgagent@invalid
 export GIT_COMMITTER_NAME=bgagent GIT_COMMITTER_EMAIL=bgagent@invalid
-git read-tree "$base"
-git add --all
-tree=$(git write-tree)
+warm() {
+  [ -f .git/index ] && cp .git/index "$g/index" 2>/dev/null || return 1
+  ! git ls-files -v 2>/dev/null | grep -q '^[a-zS]' || return 1
+  git add --all 2>/dev/null && tree=$(git write-tree 2>/dev/null)
+}
+if ! warm; then
+  rm -f "$g/index"
+  git read-tree "$base"
+  git add --all
+  tree=$(git write-tree)
+fi
 commit=$(git commit-tree "$tree" -p "$base" -m staged </dev/null)
 printf '%s\n^%s\n' "$commit" "$base" | git pack-objects --revs --thin --stdout --quiet >&"$fd"
 echo "staged $commit"

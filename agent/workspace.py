@@ -60,12 +60,12 @@ def token_config(url: str, token: str | None) -> dict[str, str]:
             "GIT_CONFIG_KEY_0": f"url.{authed}.insteadOf", "GIT_CONFIG_VALUE_0": clean}
 
 
-def _add_config(path: Path, url: str, *, gc: str = "") -> None:
+def _add_config(path: Path, url: str, *, more: str = "") -> None:
     """The remote and the identity, appended to a config file git just made (one write, no git processes)."""
     quoted = url.replace("\\", "\\\\").replace('"', '\\"')
     with path.open("a") as config:
         config.write(f'[remote "origin"]\n\turl = "{quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
-                     f"[user]\n\tname = {GIT_USER[0]}\n\temail = {GIT_USER[1]}\n" + (f"[gc]\n{gc}" if gc else ""))
+                     f"[user]\n\tname = {GIT_USER[0]}\n\temail = {GIT_USER[1]}\n{more}")
 
 
 class Workspace:
@@ -168,7 +168,7 @@ class Workspace:
     async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None) -> bool:
         shutil.rmtree(self.git_dir, ignore_errors=True)
         await self._must("preparing the repository", "init", "--quiet", "--bare", "--template=")
-        _add_config(self.git_dir / "config", clean_url(url), gc="\tauto = 0\n")
+        _add_config(self.git_dir / "config", clean_url(url), more="[gc]\n\tauto = 0\n")
         if borrow is not None:
             (self.git_dir / "objects" / "info" / "alternates").write_text(f"{borrow}\n")
         fetched = await self.git("fetch", "--quiet", "origin", extra_env=env)
@@ -190,7 +190,9 @@ class Workspace:
 
         await sandbox_git("preparing the sandbox's clone", "init", "--quiet", "--template=")
         (dot_git / "objects" / "info" / "alternates").write_text(f"{self.git_dir / 'objects'}\n")
-        _add_config(dot_git / "config", url)
+        # The hand-over to the command user changes every file's owner and ctime: compare mtime and size only,
+        # so the index written here stays warm for the model's git and for the staging of its work.
+        _add_config(dot_git / "config", url, more="[core]\n\tcheckStat = minimal\n\ttrustctime = false\n")
         await sandbox_git("filling the sandbox's clone", "fetch", "--quiet", "--no-tags", str(self.git_dir),
                           "+refs/remotes/origin/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
                           f"+refs/heads/{branch}:refs/heads/{branch}",

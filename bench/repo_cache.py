@@ -59,7 +59,7 @@ async def _clone(base: Path, url: str, cache: RepoCache | None, n: int) -> tuple
     started = time.perf_counter()
     await ws.clone(url, None, branch=f"bgagent/bench/{n}", default_branch="main")
     elapsed = time.perf_counter() - started
-    size = _bytes(ws.repo / ".git")
+    size = _bytes(ws.git_dir) + _bytes(ws.repo / ".git")  # the runtime's repository and the sandbox's clone
     ws.remove()
     return elapsed, size
 

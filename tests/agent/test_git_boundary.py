@@ -215,3 +215,19 @@ async def test_through_the_whole_agent_a_planted_commondir_filter_never_runs_and
         assert secret not in pushed and secret.encode().hex() not in pushed.replace(" ", "")
     assert (await world.task(task.task_id)).agent_status == "success"
     assert world.pulls_for(task.branch_name)
+
+
+async def test_the_commit_is_the_working_tree_whatever_the_clones_index_says(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path, {"keep.txt": "keep\n", "gone.txt": "gone\n"})
+    tricks = {"hidden": "git update-index --skip-worktree README.md && git update-index --assume-unchanged keep.txt",
+              "no-index": "rm .git/index", "bad-index": "head -c 100 /dev/urandom > .git/index",
+              "warm": "git status --porcelain >/dev/null"}
+    for name, trick in tricks.items():
+        ws = await cloned(tmp_path / name, str(bare))
+        await model(ws, f"{trick}; echo changed > README.md && echo kept > keep.txt && rm gone.txt && "
+                        f"mkdir -p new && echo {name} > new/{name}.txt")
+        assert await ws.commit_all(f"Work {name}", branch=BRANCH)
+        tree = await ws.git("ls-tree", "-r", "--name-only", BRANCH)
+        assert tree.output.split() == ["README.md", "keep.txt", f"new/{name}.txt"], name
+        shown = [(await ws.git("show", f"{BRANCH}:{path}")).output for path in ("README.md", "keep.txt")]
+        assert shown == ["changed\n", "kept\n"], name

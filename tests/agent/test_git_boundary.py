@@ -18,7 +18,7 @@ from agent.errors import ChangeTooLarge
 from agent.work_import import ChangeLimits
 from agent.workspace import Workspace
 from tests.agent.conftest import ANTHROPIC_KEY, GITHUB_TOKEN, AgentWorld, git, make_bare_repo
-from tests.agent.sandboxes import open_sandbox
+from tests.agent.sandboxes import as_model, cloned_workspace
 from tests.doubles.fake_anthropic import Turn
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
@@ -27,18 +27,10 @@ SECRET = "bgagent-boundary-secret-5f1c9e"
 
 
 async def cloned(tmp_path: Path, url: str, *, limits: ChangeLimits | None = None) -> Workspace:
-    ws = Workspace("01TASKBOUNDARY", base_dir=tmp_path / "ws", tool_path=os.environ["PATH"], git_timeout=60,
-                   limits=limits)
-    await ws.clone(url, None, branch=BRANCH, default_branch="main")
-    ws.sandbox = await open_sandbox(ws, task_id="01TASKBOUNDARY")
-    return ws
+    return await cloned_workspace(tmp_path / "ws", url, branch=BRANCH, task_id="01TASKBOUNDARY", limits=limits)
 
 
-async def model(ws: Workspace, command: str) -> str:
-    assert ws.sandbox is not None
-    result = await ws.sandbox.run(command, timeout=60, output_limit=100_000)
-    assert result.ok, result.output
-    return result.output
+model = as_model
 
 
 def evil_config(marker: Path) -> str:

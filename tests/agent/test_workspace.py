@@ -15,7 +15,7 @@ from agent.errors import PushRejected, WorkspaceError
 from agent.workspace import Workspace, clean_url, token_config
 from tests.agent.conftest import git, make_bare_repo
 from tests.agent.git_http import git_http_server
-from tests.agent.sandboxes import open_sandbox
+from tests.agent.sandboxes import as_model, cloned_workspace
 
 
 def new_workspace(base: Path) -> Workspace:
@@ -23,19 +23,10 @@ def new_workspace(base: Path) -> Workspace:
 
 
 async def cloned(base: Path, url: str, branch: str = "bgagent/x/task", token: str | None = None) -> Workspace:
-    """A workspace cloned on `branch` with its sandbox open, as the runner leaves it before the model runs."""
-    ws = new_workspace(base)
-    await ws.clone(url, token, branch=branch, default_branch="main")
-    ws.sandbox = await open_sandbox(ws)
-    return ws
+    return await cloned_workspace(base, url, branch=branch, task_id="01TASKWORKSPACE", token=token)
 
 
-async def run(ws: Workspace, command: str) -> str:
-    """A command of the model's, in the task's sandbox."""
-    assert ws.sandbox is not None
-    result = await ws.sandbox.run(command, timeout=60, output_limit=100_000)
-    assert result.ok, result.output
-    return result.output
+run = as_model
 
 
 async def test_clone_creates_the_branch_from_the_default_branch(tmp_path: Path) -> None:

@@ -6,11 +6,10 @@ import asyncio
 import logging
 from typing import Any, Callable, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
 from agent.tools.protocol import Tool, ToolResult
+from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.steering.approvals import ApprovalStore
@@ -67,7 +66,7 @@ class ApprovalWaiter:
                 raise Cancelled(self._guard.stop_reason or "stopped")
             try:
                 decided = await self._check(approval)
-            except (ClientError, BotoCoreError) as exc:
+            except StoreUnavailable as exc:
                 log.warning("could not read the approval request: %s", exc)
                 decided = None
             if decided is not None:

@@ -6,36 +6,39 @@ import asyncio
 import logging
 from typing import Any, Callable, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
 from agent.tools.protocol import Tool, ToolResult
+from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.observability.redaction import redact
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, ApprovalKind, ApprovalRule, GateTarget, first_gate
-from shared.steering.resume import TaskTransitions, resume_task
+from shared.steering.resume import resume_task
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus
 
 log = logging.getLogger(__name__)
 _REASON_CHARS = 2_000
 
 
-class TaskMoves(TaskTransitions, Protocol):
+class TaskReads(Protocol):
+    """The task row, read to see where the decision left it."""
+
     async def get(self, task_id: str) -> Task | None: ...
 
 
 class ApprovalWaiter:
     """Asks for a decision and holds the run (task AWAITING_APPROVAL, heartbeat going) until it comes."""
 
-    def __init__(self, approvals: ApprovalStore, tasks: TaskMoves, guard: TaskGuard, task: Task, *,
-                 poll_seconds: float):
+    def __init__(self, approvals: ApprovalStore, tasks: TaskReads, guard: TaskGuard, task: Task, *,
+                 outbox: Outbox, poll_seconds: float):
         self._approvals = approvals
         self._tasks = tasks
+        self._outbox = outbox  # both moves (to AWAITING_APPROVAL and back) go through it, like every transition
         self._guard = guard
         self._task = task
         self._poll = poll_seconds
@@ -48,10 +51,10 @@ class ApprovalWaiter:
                                 command=redact(command), reason=redact(reason[:_REASON_CHARS]))
         try:
             await self._approvals.request(approval)
-            await self._tasks.transition(self._task.task_id, TaskStatus.AWAITING_APPROVAL,
-                                         expected={TaskStatus.RUNNING},
-                                         event_metadata={"approval_id": approval.approval_id, "rule": rule.name,
-                                                         "kind": kind})
+            await self._outbox.transition(self._task.task_id, TaskStatus.AWAITING_APPROVAL,
+                                          expected={TaskStatus.RUNNING},
+                                          event_metadata={"approval_id": approval.approval_id, "rule": rule.name,
+                                                          "kind": kind})
         except (TaskNotSteerable, TransitionConflict) as exc:
             self._stop(f"the task left RUNNING before the approval request ({exc})")
         log.info("waiting for approval %s (rule %s)", approval.approval_id, rule.name)
@@ -67,7 +70,7 @@ class ApprovalWaiter:
                 raise Cancelled(self._guard.stop_reason or "stopped")
             try:
                 decided = await self._check(approval)
-            except (ClientError, BotoCoreError) as exc:
+            except StoreUnavailable as exc:
                 log.warning("could not read the approval request: %s", exc)
                 decided = None
             if decided is not None:
@@ -87,7 +90,7 @@ class ApprovalWaiter:
             current = await self._expire(current)
         if current.status == "pending":
             return None
-        await resume_task(self._tasks, current)
+        await resume_task(self._outbox, current)
         task = await self._tasks.get(approval.task_id)
         if task is None or task.status != TaskStatus.RUNNING:
             self._stop(f"the task is {task.status.value if task else 'gone'} after the decision")

@@ -8,8 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.steering.approvals import ApprovalStore
 from shared.steering.errors import TaskNotSteerable
@@ -64,7 +63,7 @@ class EgressAsker:
             request.read_at = self._clock()
             try:
                 approval = await self._approvals.get(approval.task_id, approval.approval_id) or approval
-            except (ClientError, BotoCoreError) as exc:
+            except StoreUnavailable as exc:
                 log.warning("could not read the egress request: %s", exc)
             request.approval = approval
         if approval.status == "approved":
@@ -82,6 +81,6 @@ class EgressAsker:
             return await self._approvals.request(approval)
         except TaskNotSteerable as exc:  # e.g. the task waits for a command's approval meanwhile
             log.info("egress request for %s not written: %s", host, exc)
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             log.warning("could not write the egress request for %s: %s", host, exc)
         return None

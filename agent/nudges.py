@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from shared.aws.errors import StoreUnavailable
 from shared.steering.models import Nudge
 from shared.steering.nudges import NudgeStore
 
@@ -29,14 +28,14 @@ class NudgeInbox:
         """The notes to add to the next model request; a read failure only delays them."""
         try:
             waiting = await self._nudges.pending(self._task_id)
-        except (ClientError, BotoCoreError) as exc:
+        except StoreUnavailable as exc:
             log.warning("could not read nudges: %s", exc)
             return []
         notes = []
         for nudge in waiting:
             try:
                 delivered = await self._nudges.deliver(nudge)
-            except (ClientError, BotoCoreError) as exc:
+            except StoreUnavailable as exc:
                 log.warning("could not mark nudge %s delivered: %s", nudge.nudge_id, exc)
                 continue
             if delivered:

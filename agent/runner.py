@@ -10,7 +10,7 @@ from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from agent.approvals import ApprovalGate, ApprovalWaiter, TaskMoves
+from agent.approvals import ApprovalGate, ApprovalWaiter
 from agent.attachments import AttachmentSource, attachment_blocks
 from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
@@ -58,6 +58,8 @@ from shared.steering.approvals import ApprovalStore
 from shared.steering.models import GateTarget
 from shared.steering.nudges import NudgeStore
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
+from shared.tasks.store import TaskTransitions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +67,7 @@ T = TypeVar("T")
 _DELIVERERS = {"pr_iteration": IterationDeliverer, "pr_review": ReviewDeliverer}
 
 
-class AgentTaskStore(TaskRows, EventTrail, TaskMoves, Protocol):
+class AgentTaskStore(TaskRows, EventTrail, TaskTransitions, Protocol):
     """The task row and its trail."""
 
 
@@ -346,6 +348,7 @@ class AgentRunner:
         if self._deps.approvals is None:
             return None
         return ApprovalWaiter(self._deps.approvals, self._deps.store, self.guard, task,
+                              outbox=Outbox(self._deps.store, self._deps.publisher),
                               poll_seconds=self._settings.approval_poll_seconds)
 
     async def _publish(self, outcome: RunOutcome, task: Task) -> None:

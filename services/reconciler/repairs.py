@@ -121,12 +121,12 @@ class StuckTaskRepairs:
                 decided = await self._approvals.decide(approval, "expired", by="reconciler")
             except DecisionRefused:
                 continue  # decided (or the task moved) meanwhile
-            await resume_task(self._store, decided)
+            await resume_task(self._outbox, decided)
             return "approval_expired"
         if not open_requests and (_age(task.updated_at, now) or 0) > s.decided_resume_seconds:
             # Decided, but whoever decided did not get to hand the task back.
-            await self._store.transition(task.task_id, S.RUNNING, expected={S.AWAITING_APPROVAL},
-                                         event_metadata={"by": "reconciler", "reason": "approval already decided"})
+            await self._outbox.transition(task.task_id, S.RUNNING, expected={S.AWAITING_APPROVAL},
+                                          event_metadata={"by": "reconciler", "reason": "approval already decided"})
             return "approval_resumed"
         return None
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
 from shared.steering.display import clipped
 from shared.steering.errors import DecisionRefused
 from shared.steering.models import Approval, Decision
-from shared.steering.transactions import SteeringTables, cancelled_reasons
+from shared.steering.transactions import SteeringTables
+from shared.tasks.dynamo_writes import Cancellation
 
 PENDING_INDEX = "PendingIndex"
 
@@ -61,23 +60,31 @@ class DynamoApprovalStore:
         if reason:
             changes[":why"] = reason
             update = "SET #st = :d, decided_at = :now, decided_by = :by, decision_reason = :why REMOVE pending_user"
-        put_event, _ = self._t.event(approval.task_id, f"approval.{decision}", {
+        event = self._t.event(approval.task_id, f"approval.{decision}", {
             "approval_id": approval.approval_id, "rule": approval.rule, "by": by, "reason": reason})
-        items = [self._t.task_in(approval.task_id, approval.decidable_while),
-                 {"Update": {"TableName": self._t.approvals, "Key": self._key(approval),
-                             "UpdateExpression": update, "ConditionExpression": f"#st = :p AND {deadline}",
-                             "ExpressionAttributeNames": {"#st": "status"},
-                             "ExpressionAttributeValues": values(changes)}},
-                 put_event]
-        try:
-            await self._t.ddb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if cancelled_reasons(exc) is None:
-                raise
-            raise DecisionRefused(approval.approval_id, await self.get(approval.task_id, approval.approval_id),
-                                  await self._t.task_status(approval.task_id)) from exc
+        why = await self._t.transact([
+            self._t.task_in(approval.task_id, approval.decidable_while),
+            {"Update": {"TableName": self._t.approvals, "Key": self._key(approval),
+                        "UpdateExpression": update, "ConditionExpression": f"#st = :p AND {deadline}",
+                        "ExpressionAttributeNames": {"#st": "status"},
+                        "ExpressionAttributeValues": values(changes),
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+            event], "decide")
+        if why is not None:
+            raise DecisionRefused(approval.approval_id, await self._as_found(approval, why),
+                                  await self._t.status_seen(approval.task_id, approval.decidable_while, why))
         return approval.model_copy(update={"status": decision, "decided_at": now, "decided_by": by,
                                            "decision_reason": reason, "pending_user": None})
+
+    async def _as_found(self, approval: Approval, why: Cancellation) -> Approval | None:
+        """The request as the cancelled decision found it: returned with its failed condition, as given when
+        the condition held (pending, in time), read again after a concurrent write."""
+        if why.failed(1):
+            item = why.item(1)
+            return Approval.model_validate(item) if item else None
+        if why.conflicted:
+            return await self.get(approval.task_id, approval.approval_id)
+        return approval
 
     @staticmethod
     def _key(approval: Approval) -> dict:

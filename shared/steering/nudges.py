@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.aws.dynamo import from_item, serialize, values
 from shared.clock import utcnow
 from shared.steering.models import Nudge
-from shared.steering.transactions import SteeringTables, cancelled_reasons
-from shared.tasks.states import TaskStatus
-
-RUNNING = (TaskStatus.RUNNING,)
+from shared.steering.transactions import RUNNING, SteeringTables
 
 
 class NudgeStore(Protocol):
@@ -46,20 +41,11 @@ class DynamoNudgeStore:
         return [Nudge.model_validate(from_item(i)) for i in resp.get("Items", [])]
 
     async def deliver(self, nudge: Nudge) -> bool:
-        put_event, _ = self._t.event(nudge.task_id, "nudge.delivered", {"nudge_id": nudge.nudge_id})
-        items = [self._t.task_in(nudge.task_id, RUNNING),
-                 {"Update": {"TableName": self._t.nudges,
-                             "Key": {"task_id": serialize(nudge.task_id), "nudge_id": serialize(nudge.nudge_id)},
-                             "UpdateExpression": "SET #st = :d, delivered_at = :now",
-                             "ConditionExpression": "#st = :p",
-                             "ExpressionAttributeNames": {"#st": "status"},
-                             "ExpressionAttributeValues": values({":d": "delivered", ":p": "pending",
-                                                                  ":now": utcnow()})}},
-                 put_event]
-        try:
-            await self._t.ddb.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if cancelled_reasons(exc) is not None:
-                return False
-            raise
-        return True
+        return await self._t.transact([
+            self._t.task_in(nudge.task_id, RUNNING),
+            {"Update": {"TableName": self._t.nudges,
+                        "Key": {"task_id": serialize(nudge.task_id), "nudge_id": serialize(nudge.nudge_id)},
+                        "UpdateExpression": "SET #st = :d, delivered_at = :now", "ConditionExpression": "#st = :p",
+                        "ExpressionAttributeNames": {"#st": "status"},
+                        "ExpressionAttributeValues": values({":d": "delivered", ":p": "pending", ":now": utcnow()})}},
+            self._t.event(nudge.task_id, "nudge.delivered", {"nudge_id": nudge.nudge_id})], "deliver") is None

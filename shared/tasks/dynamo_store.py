@@ -62,9 +62,7 @@ class DynamoTaskStore:
                 await self._ddb.transact_write_items(TransactItems=items)
                 return task
             except ClientError as exc:
-                if not _is(exc, "TransactionCanceledException"):
-                    raise StoreUnavailable(f"create: {error_code(exc)}") from exc
-                why = w.Cancellation.of(exc)
+                why = w.Cancellation.of(exc, "create")
                 if task.idempotency_key and why.failed(2):
                     raise await self._idempotency_conflict(task.idempotency_key) from exc
                 # Two requests racing on one key: DynamoDB may cancel one with TransactionConflict
@@ -134,9 +132,7 @@ class DynamoTaskStore:
         try:
             await self._ddb.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if not _is(exc, "TransactionCanceledException"):
-                raise StoreUnavailable(f"transition: {error_code(exc)}") from exc
-            why = w.Cancellation.of(exc)
+            why = w.Cancellation.of(exc, "transition")
             if why.failed(0):
                 found = why.found or await self._require(current.task_id)
                 raise TransitionConflict(found, plan.new.status, "changed concurrently") from exc

@@ -8,25 +8,41 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.aws.dynamo import from_item, serialize, to_item, values
+from shared.aws.errors import StoreUnavailable
+from shared.aws.guarded import error_code
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.plan import TransitionPlan
 
 
 @dataclass(frozen=True)
 class Cancellation:
-    """Why DynamoDB cancelled a transaction: one reason code per item, and the task as it was, if returned."""
+    """Why DynamoDB cancelled a transaction: one reason code per item, and each failed item as it was
+    (ALL_OLD); every transaction puts its task check or update first."""
 
     reasons: list[str]
-    found: Task | None
+    items: list[dict | None]
 
     @classmethod
-    def of(cls, exc: ClientError) -> "Cancellation":
+    def of(cls, exc: ClientError, doing: str) -> "Cancellation":
+        """The cancellation `exc` reports; StoreUnavailable (from `exc`) for any other failure of `doing`."""
+        if error_code(exc) != "TransactionCanceledException":
+            raise StoreUnavailable(f"{doing}: {error_code(exc)}") from exc
         raw = exc.response.get("CancellationReasons", [])
-        item = raw[0].get("Item") if raw else None
-        return cls([r.get("Code") or "None" for r in raw], Task.model_validate(from_item(item)) if item else None)
+        return cls([r.get("Code") or "None" for r in raw],
+                   [from_item(r["Item"]) if r.get("Item") else None for r in raw])
 
     def failed(self, index: int) -> bool:
         return self.reasons[index:index + 1] == ["ConditionalCheckFailed"]
+
+    def item(self, index: int) -> dict | None:
+        """The item whose condition failed, as it was; None if it held (or the item does not exist)."""
+        return self.items[index] if self.failed(index) and index < len(self.items) else None
+
+    @property
+    def found(self) -> Task | None:
+        """The task as it was, if its condition (the first item) failed."""
+        item = self.item(0)
+        return Task.model_validate(item) if item else None
 
     @property
     def conflicted(self) -> bool:

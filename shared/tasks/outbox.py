@@ -13,7 +13,7 @@ from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.observability.task_metrics import record_started, record_terminal
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus
-from shared.tasks.store import TaskStore
+from shared.tasks.store import TaskTransitions
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ RECOVERY_SECONDS = 1.0
 class Outbox:
     """Transitions whose announced events are written with them and published after the commit."""
 
-    def __init__(self, store: TaskStore, bus: EventPublisher, metrics: MetricsSink | None = None):
+    def __init__(self, store: TaskTransitions, bus: EventPublisher, metrics: MetricsSink | None = None):
         self._store = store
         self._bus = bus
         self._metrics = metrics or NullMetrics()
@@ -63,7 +63,7 @@ class Outbox:
                                            max_active=max_active, event_metadata=event_metadata, announce=announce)
         if target.is_terminal:
             record_terminal(self._metrics, new)
-        elif target == TaskStatus.RUNNING:
+        elif target == TaskStatus.RUNNING and "started_at" in (changes or {}):  # not a resume after approval
             record_started(self._metrics, new)
         return new
 

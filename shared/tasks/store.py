@@ -10,15 +10,8 @@ from shared.tasks.models import Task, TaskEvent, UserConcurrency
 from shared.tasks.states import TaskStatus
 
 
-class TaskStore(Protocol):
-    """Tasks, their audit trail and the per-user concurrency counters."""
-
-    async def create(self, task: Task, *, announce: Sequence[Any] = ()) -> Task:
-        """Write a new SUBMITTED task, its first event and `announce` pending.
-
-        IdempotencyConflict if its key is taken."""
-
-    async def get(self, task_id: str) -> Task | None: ...
+class TaskTransitions(Protocol):
+    """Transitions and their outbox: what the Outbox needs of a store."""
 
     async def transition(
         self,
@@ -42,6 +35,17 @@ class TaskStore(Protocol):
 
     async def pending_outbox(self, *, updated_before: str, limit: int = 100) -> list[Task]:
         """Tasks with outbox entries still pending, last changed before `updated_before`."""
+
+
+class TaskStore(TaskTransitions, Protocol):
+    """Tasks, their audit trail and the per-user concurrency counters."""
+
+    async def create(self, task: Task, *, announce: Sequence[Any] = ()) -> Task:
+        """Write a new SUBMITTED task, its first event and `announce` pending.
+
+        IdempotencyConflict if its key is taken."""
+
+    async def get(self, task_id: str) -> Task | None: ...
 
     async def update(self, task_id: str, changes: Mapping[str, Any], *, expected_status: TaskStatus) -> Task:
         """Change fields of a task only while it is in `expected_status`."""

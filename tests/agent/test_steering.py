@@ -19,8 +19,10 @@ from agent.tools.protocol import ToolResult
 from shared.steering.models import ApprovalRule, Nudge
 from shared.steering.resume import resume_task
 from shared.tasks.models import Task
+from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from tests.agent.test_model_loop import SONNET, EchoTools, Recorder, ScriptedModel
+from tests.fakes.collaborators import RecordingBus
 from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
 
@@ -46,9 +48,14 @@ class CountingBash:
         return ToolResult(f"output of {tool_input['command']}")
 
 
+def _waiter(store, approvals, task, guard=None):
+    guard = guard or TaskGuard(store, task.task_id)
+    return ApprovalWaiter(approvals, store, guard, task, outbox=Outbox(store, RecordingBus()), poll_seconds=0.01)
+
+
 def _gate(store, approvals, task, bash, *, rules=(INSTALLS,), pre_approved=()):
     guard = TaskGuard(store, task.task_id)
-    waiter = ApprovalWaiter(approvals, store, guard, task, poll_seconds=0.01)
+    waiter = _waiter(store, approvals, task, guard)
     return ApprovalGate(bash, list(rules), pre_approved=set(pre_approved), waiter=waiter,
                         reason=lambda: "I need the requests library"), guard
 
@@ -59,7 +66,7 @@ async def _decide_when_asked(store, approvals, decision: str, reason: str | None
     approval = next(iter(approvals.rows.values()))
     assert store.tasks[approval.task_id].status == S.AWAITING_APPROVAL
     decided = await approvals.decide(approval, decision, by="alice", reason=reason)
-    await resume_task(store, decided)
+    await resume_task(Outbox(store, RecordingBus()), decided)
     return decided
 
 

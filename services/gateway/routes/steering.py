@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.errors import ApiError
+from services.gateway.notify import outbox
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
 from services.gateway.ratelimit import retry_after_header
 from services.gateway.routes.tasks import owned_task
@@ -71,7 +72,7 @@ async def _decide(d: GatewayDeps, task_id: str, body: DecisionRequest, decision:
         raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} is {found} and task {task_id} is "
                        f"{status}: it can no longer be decided") from exc
     if decided.holds_task:
-        await resume_task(d.tasks, decided)
+        await resume_task(outbox(d.tasks, d.bus), decided)
     return ApprovalView.of(decided)
 
 

@@ -7,11 +7,11 @@ import mimetypes
 from pathlib import Path
 
 from cli.errors import UsageError
+from shared.attachments.models import MAX_INLINE_BYTES
 
 _TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
           ".webp": "image/webp", ".txt": "text/plain", ".log": "text/plain", ".md": "text/markdown",
           ".markdown": "text/markdown", ".csv": "text/csv", ".json": "application/json", ".pdf": "application/pdf"}
-MAX_BYTES = 500 * 1024
 
 
 def attachment(spec: str) -> dict:
@@ -26,8 +26,8 @@ def attachment(spec: str) -> dict:
         data = path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {spec}: {exc.strerror}") from exc
-    if len(data) > MAX_BYTES:
-        raise UsageError(f"cannot attach {spec}: {len(data)} bytes, at most {MAX_BYTES} per file")
+    if len(data) > MAX_INLINE_BYTES:
+        raise UsageError(f"cannot attach {spec}: {len(data)} bytes, at most {MAX_INLINE_BYTES} per file")
     kind = "image" if content_type.startswith("image/") else "file"
     return {"type": kind, "content_type": content_type, "data": base64.b64encode(data).decode(),
             "filename": path.name.lstrip(".") or "attachment"}

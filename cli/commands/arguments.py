@@ -6,6 +6,7 @@ import argparse
 from typing import Any, Callable
 
 from shared.repos.models import valid_repo_name
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns, bounds
 
 
 def _in_range(convert: Callable[[str], Any], noun: str, low: float, high: float) -> Callable[[str], Any]:
@@ -26,6 +27,26 @@ def int_range(low: int, high: int) -> Callable[[str], int]:
 
 def float_range(low: float, high: float) -> Callable[[str], float]:
     return _in_range(float, "a number", low, high)
+
+
+# Issue and pull request numbers have no declared ceiling; a range check needs one.
+_CEILING = 10**9
+
+
+def field_type(field: Any) -> Callable[[str], Any]:
+    """argparse type of a task field of shared/tasks/fields.py, with its limits."""
+    low, high = bounds(field)
+    if field.__origin__ is float:
+        return float_range(low, high)
+    return int_range(low, _CEILING if high is None else high)
+
+
+def limit_options(parser: argparse.ArgumentParser) -> None:
+    """--max-turns and --max-budget: what a task, a schedule's tasks or a repository's tasks may spend."""
+    parser.add_argument("--max-turns", type=field_type(MaxTurns), metavar="N",
+                        help="model turns at most ({}-{})".format(*bounds(MaxTurns)))
+    parser.add_argument("--max-budget", type=field_type(MaxBudgetUsd), metavar="USD",
+                        help="spend at most ({}-{})".format(*bounds(MaxBudgetUsd)))
 
 
 def repo_name(text: str) -> str:

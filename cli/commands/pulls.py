@@ -10,13 +10,14 @@ import subprocess
 from rich.markup import escape
 
 from cli.commands import pr_threads
-from cli.commands.arguments import int_range, json_flag, repo_name
+from cli.commands.arguments import field_type, int_range, json_flag, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, CliError, UsageError
 from cli.operator import OperatorTarget, dynamodb
 from cli.render import print_json, styled, tests_failed
 from shared.aws.dynamo import from_item, values
 from shared.repos.store import DynamoRepoStore
+from shared.tasks.fields import PrNumber
 
 _LOCAL_URL = re.compile(r"^local://(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)$")
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          description="TARGET: a task id, or a local pull request URL (local://OWNER/NAME/pull/N); "
                                      "or OWNER/NAME followed by the pull request's NUMBER for its conversation.")
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("number", nargs="?", type=int_range(1, 10**9), metavar="NUMBER")
+    p.add_argument("number", nargs="?", type=field_type(PrNumber), metavar="NUMBER")
     json_flag(p)
     p.set_defaults(func=show)
 
@@ -38,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "one line, to a pull request of a locally hosted repository. "
                                      "`bgagent submit --pr N` then iterates on it.")
     p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
-    p.add_argument("number", type=int_range(1, 10**9), metavar="NUMBER")
+    p.add_argument("number", type=field_type(PrNumber), metavar="NUMBER")
     p.add_argument("text", metavar="TEXT")
     p.add_argument("--path", metavar="FILE", help="the file the comment is about")
     p.add_argument("--line", type=int_range(1, 10**7), metavar="N", help="the line of FILE")

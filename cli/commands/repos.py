@@ -9,7 +9,7 @@ from typing import get_args
 
 from pydantic import ValidationError
 
-from cli.commands.arguments import float_range, int_range, json_flag, repo_name
+from cli.commands.arguments import int_range, json_flag, limit_options, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, CliError, UsageError
 from cli.gitrepo import git_repository
@@ -34,8 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "when past its end of life or priced by nobody")
     p.add_argument("--model-price", type=model_price, metavar="INPUT,OUTPUT",
                    help="price of --model in dollars per million tokens, for a model the catalog lacks")
-    p.add_argument("--max-turns", type=int_range(1, 500), metavar="N")
-    p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD")
+    limit_options(p)
     p.add_argument("--setup-command", metavar="CMD", help="run in the clone before the agent starts")
     p.add_argument("--test-command", metavar="CMD", help="run after the agent's changes, e.g. 'pytest -q'")
     p.add_argument("--system-prompt-file", metavar="FILE", help="extra system prompt text for this repo")

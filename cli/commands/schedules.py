@@ -7,10 +7,11 @@ import argparse
 from rich.markup import escape
 
 from cli.api import collect
-from cli.commands.arguments import float_range, int_range, json_flag, repo_name
+from cli.commands.arguments import field_type, json_flag, limit_options, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK
 from cli.render import short_time, table
+from shared.tasks.fields import IssueNumber
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,9 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overlap", choices=("skip", "allow"), help="skip (default): no run while the last is active")
     p.add_argument("--repo", required=True, type=repo_name, metavar="OWNER/NAME")
     p.add_argument("--description", metavar="TEXT", help="what each run does")
-    p.add_argument("--issue", type=int_range(1, 10**9), metavar="N", help="the issue each run works on")
-    p.add_argument("--max-turns", type=int_range(1, 500), metavar="N")
-    p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD")
+    p.add_argument("--issue", type=field_type(IssueNumber), metavar="N", help="the issue each run works on")
+    limit_options(p)
     p.add_argument("--model", metavar="MODEL_ID")
     json_flag(p)
     p.set_defaults(func=create)

@@ -10,13 +10,15 @@ from rich.markup import escape
 
 from cli.api import collect
 from cli.attachments import attachment
-from cli.commands.arguments import float_range, int_range, json_flag, repo_name
+from cli.commands.arguments import field_type, float_range, int_range, json_flag, limit_options, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
 from cli.follow import Watcher, follow_task
 from cli.render import outcome_line, print_json, styled, task_detail, tasks_table
+from shared.attachments.models import MAX_ATTACHMENTS, MAX_INLINE_BYTES
 from shared.llm.catalog import DEFAULT_MODEL_ID
+from shared.tasks.fields import IssueNumber, PrNumber, TaskDescription, bounds
 from shared.tasks.states import TaskStatus
 
 PAGE = 100
@@ -26,22 +28,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submit", help="submit a coding task", description="Submit a coding task on an onboarded "
                        "repository: an issue number, a description, or both.")
     p.add_argument("--repo", required=True, type=repo_name, metavar="OWNER/NAME")
-    p.add_argument("--issue", type=int_range(1, 10**9), metavar="N", help="the GitHub issue to work on")
+    p.add_argument("--issue", type=field_type(IssueNumber), metavar="N", help="the GitHub issue to work on")
     pr = p.add_mutually_exclusive_group()
-    pr.add_argument("--pr", type=int_range(1, 10**9), metavar="N",
+    pr.add_argument("--pr", type=field_type(PrNumber), metavar="N",
                     help="iterate on pull request N: push to its branch, answering its review comments")
-    pr.add_argument("--review-pr", type=int_range(1, 10**9), metavar="N",
+    pr.add_argument("--review-pr", type=field_type(PrNumber), metavar="N",
                     help="review pull request N (read-only): one review with inline comments")
     text = p.add_mutually_exclusive_group()
-    text.add_argument("--description", metavar="TEXT", help="what to do (up to 10,000 characters)")
+    text.add_argument("--description", metavar="TEXT",
+                      help=f"what to do (up to {bounds(TaskDescription)[1]:,} characters)")
     text.add_argument("--description-file", metavar="FILE", help="read the description from FILE ('-': stdin)")
-    p.add_argument("--max-turns", type=int_range(1, 500), metavar="N", help="model turns at most (1-500)")
-    p.add_argument("--max-budget", type=float_range(0.01, 100), metavar="USD", help="spend at most (0.01-100)")
+    limit_options(p)
     p.add_argument("--model", metavar="MODEL_ID",
                    help=f"the model to use instead of the repo's default (platform default: {DEFAULT_MODEL_ID})")
     p.add_argument("--attach", action="append", metavar="FILE|URL", default=None,
-                   help="attach an image, a text/markdown/csv/json file or a PDF (≤ 500 KB), or an https URL the "
-                        "platform fetches; repeatable, up to 10")
+                   help=f"attach an image, a text/markdown/csv/json file or a PDF (≤ {MAX_INLINE_BYTES // 1024} KB), "
+                        f"or an https URL the platform fetches; repeatable, up to {MAX_ATTACHMENTS}")
     p.add_argument("--save-trajectory", action="store_true",
                    help="keep the run's full, redacted trajectory (messages and tool calls) in S3")
     p.add_argument("--idempotency-key", metavar="KEY", help="submitting again with the same key returns the "

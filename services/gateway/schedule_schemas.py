@@ -10,13 +10,13 @@ from services.gateway.schemas import CreateTaskRequest, Pagination
 from shared.repos.models import REPO_PATTERN
 from shared.schedules.models import Schedule, TaskTemplate
 from shared.schedules.timing import check_cron, rate_seconds, zone
+from shared.tasks.fields import TaskFields
 
 _RATE_PATTERN = r"^rate\([1-9][0-9]{0,4} (minute|minutes|hour|hours|day|days)\)$"
-TASK_FIELDS = ("repo", "task_description", "issue_number", "task_type", "pr_number", "max_turns", "max_budget_usd",
-               "model_id")
+TASK_FIELDS = tuple(TaskFields.model_fields)
 
 
-class _ScheduleFields(BaseModel):
+class _ScheduleFields(TaskFields):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str | None = Field(None, min_length=1, max_length=100)
@@ -29,13 +29,6 @@ class _ScheduleFields(BaseModel):
     overlap: Literal["skip", "allow"] | None = Field(
         None, description="skip (default): no new run while the previous one is not terminal")
     repo: str | None = Field(None, json_schema_extra={"pattern": REPO_PATTERN.pattern})
-    task_description: str | None = Field(None, min_length=1, max_length=10_000)
-    issue_number: int | None = Field(None, ge=1)
-    task_type: Literal["new_task", "pr_iteration", "pr_review"] | None = None
-    pr_number: int | None = Field(None, ge=1)
-    max_turns: int | None = Field(None, ge=1, le=500)
-    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
-    model_id: str | None = Field(None, min_length=1, max_length=200)
 
     @field_validator("cron")
     @classmethod

@@ -7,14 +7,21 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.gateway.attachments import AttachmentIn
-from shared.attachments.models import AttachmentRef
+from shared.attachments.models import (
+    MAX_ATTACHMENTS,
+    MAX_INLINE_BYTES,
+    MAX_INLINE_TOTAL,
+    MAX_URL_BYTES,
+    AttachmentRef,
+)
 from shared.clock import parse_time
 from shared.repos.models import REPO_PATTERN, valid_repo_name
 from shared.tasks.classification import ErrorClassification, classify
-from shared.tasks.models import PR_TASK_TYPES, Task, TaskEvent, TaskType, Tokens
+from shared.tasks.fields import TaskFields
+from shared.tasks.models import PR_TASK_TYPES, Task, TaskEvent, Tokens
 
 
-class CreateTaskRequest(BaseModel):
+class CreateTaskRequest(TaskFields):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True,
         json_schema_extra={"anyOf": [{"required": ["issue_number"]}, {"required": ["task_description"]},
@@ -22,18 +29,12 @@ class CreateTaskRequest(BaseModel):
 
     repo: str = Field(..., description="OWNER/NAME of an onboarded repository",
                       json_schema_extra={"pattern": REPO_PATTERN.pattern})
-    issue_number: int | None = Field(None, ge=1)
-    task_description: str | None = Field(None, min_length=1, max_length=10_000)
-    task_type: TaskType | None = Field(None, description="new_task (default), pr_iteration or pr_review; "
-                                       "pr_number alone means pr_iteration")
-    pr_number: int | None = Field(None, ge=1, description="the pull request a pr_iteration or pr_review works on")
-    max_turns: int | None = Field(None, ge=1, le=500, description="default: the repo's setting, else 100")
-    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
-    model_id: str | None = Field(None, min_length=1, max_length=200)
     save_trajectory: bool = Field(False, description="keep the run's full redacted trajectory in S3")
     attachments: list[AttachmentIn] | None = Field(
-        None, description="up to 10: images and text/PDF files inline (base64, 500 KB each, 3 MB in all) or https "
-                          "URLs fetched at hydration (10 MB)", json_schema_extra={"maxItems": 10})
+        None, description=f"up to {MAX_ATTACHMENTS}: images and text/PDF files inline (base64, "
+                          f"{MAX_INLINE_BYTES // 1024} KB each, {MAX_INLINE_TOTAL // 2**20} MB in all) or https URLs "
+                          f"fetched at hydration ({MAX_URL_BYTES // 2**20} MB)",
+        json_schema_extra={"maxItems": MAX_ATTACHMENTS})
     pre_approved_rules: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]] | None = Field(
         None, max_length=20, description="names of the repo's approval rules this task's commands skip")
 

@@ -4,11 +4,11 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from shared.llm.settings import ModelSettings
 from shared.settings import GitHubSettings, PlatformSettings
+from shared.tasks.limits import TaskDefaults
 
 
-class GatewaySettings(PlatformSettings, ModelSettings, GitHubSettings):
+class GatewaySettings(PlatformSettings, TaskDefaults, GitHubSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None

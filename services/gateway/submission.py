@@ -21,6 +21,7 @@ from shared.pull_outcomes.access import may_work_on_pull
 from shared.repos.models import RepoConfig
 from shared.schedules.models import TaskTemplate
 from shared.tasks.errors import IdempotencyConflict
+from shared.tasks.limits import effective
 from shared.tasks.models import Task
 
 
@@ -75,10 +76,9 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
 def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo: RepoConfig) -> tuple[str, list[str]]:
     """The model the task will run (its own, the repo's, the platform's) and its warnings; refused when it
     is past its end of life or has no price."""
-    model_id = body.model_id or repo.model_id or d.settings.default_model_id
+    chosen = effective(body, repo, d.settings)
     try:
-        return model_id, vet_model(model_id, {**d.settings.model_prices, **(repo.model_prices or {})},
-                                   today=d.today())
+        return chosen.model_id, vet_model(chosen.model_id, chosen.model_prices, today=d.today())
     except ModelCatalogError as exc:
         raise ApiError("VALIDATION_ERROR", str(exc), details=[{"field": "model_id", "message": str(exc)}]) from exc
 

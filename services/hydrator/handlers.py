@@ -30,6 +30,7 @@ from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
 from shared.tasks.errors import SlotUnavailable, TaskNotFound, TransitionConflict
+from shared.tasks.limits import effective
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
@@ -153,11 +154,11 @@ class Hydrator:
             raise _classified(exc, "repository") from exc
         issue = await self._issue(task)
         pull = await self._pull(task)
-        model_id = task.model_id or repo.model_id or s.default_model_id
-        price = _model_price(model_id, {**s.model_prices, **(repo.model_prices or {})})
+        chosen = effective(task, repo, s)
+        price = _model_price(chosen.model_id, chosen.model_prices)
         memory = await self._recall(task.repo)
         attachments = await self._resolve_attachments(task)
-        prompt = build_prompt(task, repo, issue, model_id=model_id, token_budget=s.context_token_budget,
+        prompt = build_prompt(task, repo, issue, model_id=chosen.model_id, token_budget=s.context_token_budget,
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget,
                               pull=pull)
         pr = pull.pull if pull else None
@@ -167,9 +168,8 @@ class Hydrator:
             task_type=task.task_type, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
             pr_head_sha=pr.head_sha if pr else None, review_feedback=review_feedback(pull) if pull else [],
             git_host=repo.git_host, system_prompt=prompt.system,
-            user_prompt=prompt.user, prompt_version=prompt.version, model_id=model_id, model_price=price,
-            max_turns=task.max_turns or repo.max_turns or s.default_max_turns,
-            max_budget_usd=task.max_budget_usd or repo.max_budget_usd or s.default_max_budget_usd,
+            user_prompt=prompt.user, prompt_version=prompt.version, model_id=chosen.model_id, model_price=price,
+            max_turns=chosen.max_turns, max_budget_usd=chosen.max_budget_usd,
             setup_command=repo.setup_command, test_command=repo.test_command, issue_number=task.issue_number,
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,

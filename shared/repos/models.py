@@ -11,6 +11,7 @@ from shared.clock import utcnow
 from shared.llm.prices import ModelPrice
 from shared.repos.egress import EgressEntry
 from shared.steering.models import ApprovalRule
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns
 from shared.tasks.models import TaskType
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
@@ -65,8 +66,8 @@ class RepoConfig(BaseModel):
     repo: str
     status: Literal["active", "removed"] = "active"
     model_id: str | None = None
-    max_turns: int | None = Field(None, ge=1, le=500)
-    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
+    max_turns: MaxTurns | None = None
+    max_budget_usd: MaxBudgetUsd | None = None
     system_prompt_overrides: str | None = None
     github_token_secret: str | None = None
     compute_type: Literal["process", "ecs"] | None = None

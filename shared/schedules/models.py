@@ -7,24 +7,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clock import new_id, utcnow
+from shared.tasks.fields import TaskFields
 
 # The sparse DueIndex holds active schedules only: pausing removes the attribute.
 DUE_ACTIVE = "active"
 
 
-class TaskTemplate(BaseModel):
+class TaskTemplate(TaskFields):
     """The fields of POST /v1/tasks that every run of a schedule submits."""
 
     model_config = ConfigDict(extra="ignore")
 
     repo: str
-    task_description: str | None = None
-    issue_number: int | None = None
-    task_type: str | None = None
-    pr_number: int | None = None
-    max_turns: int | None = None
-    max_budget_usd: float | None = None
-    model_id: str | None = None
 
     def task_fields(self) -> dict[str, Any]:
         """The template as keyword arguments of Task.new (unset fields left to the task's defaults)."""

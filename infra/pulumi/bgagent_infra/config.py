@@ -15,6 +15,7 @@ from shared.llm.lifecycle import vet_model
 from shared.llm.prices import ModelPrice
 from shared.repos.egress import EgressEntry
 from shared.repos.models import PrTasks
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns
 
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 WORKERS = ("hydrator", "dispatcher", "finalizer", "reconciler")
@@ -70,8 +71,8 @@ class BlueprintConfig(_Model):
 
     repo: str
     model_id: str | None = None
-    max_turns: int | None = Field(None, ge=1, le=500)
-    max_budget_usd: float | None = Field(None, ge=0.01, le=100)
+    max_turns: MaxTurns | None = None
+    max_budget_usd: MaxBudgetUsd | None = None
     system_prompt_overrides: str | None = None
     setup_command: str | None = None
     test_command: str | None = None

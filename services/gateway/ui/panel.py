@@ -15,10 +15,14 @@ from services.gateway.deps import GatewayDeps, deps
 from services.gateway.errors import ApiError
 from services.gateway.ui.security import current_session
 from services.gateway.ui.sessions import LoginService, Session
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns, TaskDescription, bounds
 
 HERE = Path(__file__).parent
 _env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                           undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+# (lowest, highest) of the task fields the submit form offers, as shared/tasks/fields.py declares them.
+_env.globals["limits"] = {"max_turns": bounds(MaxTurns), "max_budget_usd": bounds(MaxBudgetUsd),
+                          "task_description": bounds(TaskDescription)}
 
 
 def login_service(d: GatewayDeps) -> LoginService:

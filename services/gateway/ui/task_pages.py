@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from services.gateway.cancellation import CANCELLABLE, cancel_task
+from services.gateway.cancellation import cancel_task
 from services.gateway.deps import enforce_rate_limit
 from services.gateway.errors import ApiError
 from services.gateway.listing import list_user_tasks
@@ -17,7 +17,7 @@ from services.gateway.ui import trail
 from services.gateway.ui.panel import SignedIn, Viewer, render
 from services.gateway.ui.security import check_csrf
 from shared.tasks.models import Task, TaskEvent
-from shared.tasks.states import TaskStatus
+from shared.tasks.states import CANCELLABLE, TaskStatus
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 

@@ -16,6 +16,7 @@ from services.gateway.schemas import TaskView
 from services.gateway.ui import trail
 from services.gateway.ui.panel import SignedIn, Viewer, render
 from services.gateway.ui.security import check_csrf
+from services.gateway.ui.steering_api import steering_of
 from shared.tasks.models import Task, TaskEvent
 from shared.tasks.states import CANCELLABLE, TaskStatus
 
@@ -132,6 +133,6 @@ async def nudge(request: Request, who: SignedIn, task_id: str, csrf_token: Annot
     task = await _owned_or_missing(request, who, task_id)
     if isinstance(task, Response):
         return task
-    if who.deps.steering.available and message.strip():
-        await who.deps.steering.nudge(who.user_id, task.task_id, message.strip())
+    if message.strip():
+        await steering_of(who.deps).nudge(who.user_id, task.task_id, message.strip())
     return RedirectResponse(f"/ui/tasks/{task.task_id}", status_code=303)

@@ -69,7 +69,7 @@ class IterationDeliverer(Deliverer):
         text = iteration_comment(summary, delivery.commit_count if not delivery.error else 0, delivery.test,
                                  "; ".join(e for e in (loop.error, delivery.error) if e) or None)
         try:
-            delivery.comment = await post_status(self._host, task, text)  # type: ignore[arg-type]
+            delivery.comment = await post_status(self._host, task, text)
         except GitHostError as exc:
             log.warning("could not comment on the pull request: %s", redact(str(exc)))
         return delivery

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from shared.githost.errors import GitHostError, GitHostNotFound
 from shared.githost.model_text import render_model_text
 from shared.githost.models import PostedComment
-from shared.githost.protocol import GitHost
 from shared.observability.redaction import redact
 from shared.tasks.classification import classify
 from shared.tasks.event_words import Words, verdict
@@ -17,6 +17,16 @@ from shared.tasks.states import ACTIVE, PENDING, TaskStatus
 log = logging.getLogger(__name__)
 _SUMMARY_LIMIT = 6_000
 _PASSED = {"passed": True, "failed": False}  # else not run
+
+
+class CommentHost(Protocol):
+    """The git-host calls the status comment makes."""
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None: ...
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment: ...
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment: ...
 
 
 def marker(task_id: str) -> str:
@@ -59,7 +69,7 @@ def status_text(task: Task) -> str:
             f"What to do: {why.remedy}")
 
 
-async def post_status(host: GitHost, task: Task, text: str | None = None) -> PostedComment | None:
+async def post_status(host: CommentHost, task: Task, text: str | None = None) -> PostedComment | None:
     """Create the task's comment, or edit the one it has; None when the task has no thread."""
     number = thread_of(task)
     if number is None:
@@ -76,7 +86,7 @@ async def post_status(host: GitHost, task: Task, text: str | None = None) -> Pos
     return await host.create_comment(task.repo, number, body)
 
 
-async def try_post_status(host: GitHost | None, task: Task, text: str | None = None) -> PostedComment | None:
+async def try_post_status(host: CommentHost | None, task: Task, text: str | None = None) -> PostedComment | None:
     """post_status for callers whose own work must not fail with it: a host error is logged and dropped."""
     if host is None or thread_of(task) is None:
         return None

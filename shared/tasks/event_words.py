@@ -97,10 +97,9 @@ def _stop_requested(m: Meta) -> Words:
 
 
 def _egress(m: Meta) -> Words:
-    refused = m.get("verdict") == "refused"
     why = [Part(f" ({m['reason']})")] if m.get("reason") else []
-    return [Part("network ", "warn" if refused else ""), Part(str(m.get("verdict")), "warn" if refused else ""),
-            Part(": "), _value(f"{m.get('host')}:{m.get('port')}"), *why]
+    return [Part(f"network {m.get('verdict')}", "warn" if m.get("verdict") == "refused" else ""), Part(": "),
+            _value(f"{m.get('host')}:{m.get('port')}"), *why]
 
 
 def _limits(m: Meta) -> Words:

@@ -9,7 +9,7 @@ from agent.errors import PullRequestFailed, WorkspaceError
 from agent.gates import DeliveryGates, OpenGates
 from agent.model_loop import LoopResult
 from agent.progress import Progress
-from agent.pull_request import PullRequests, RunFacts, TestReport, commit_message, open_or_update, pr_body, pr_title
+from agent.pull_request import DeliveryHost, RunFacts, TestReport, commit_message, open_or_update, pr_body, pr_title
 from agent.workspace import Workspace
 from shared.githost.models import PostedComment, PostedReview, PullRequest
 from shared.hydration.context import HydratedContext
@@ -37,7 +37,7 @@ class Delivery:
 class Deliverer:
     """Turns the workspace's changes into a pushed branch and a pull request."""
 
-    def __init__(self, workspace: Workspace, host: PullRequests, progress: Progress, *, token: str | None,
+    def __init__(self, workspace: Workspace, host: DeliveryHost, progress: Progress, *, token: str | None,
                  test_timeout: float, gates: DeliveryGates | None = None):
         self._ws = workspace
         self._gates = gates or OpenGates()

@@ -12,12 +12,9 @@ from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
-from shared.tasks.states import TaskStatus
+from shared.tasks.states import AGENT_LIVE, PENDING, TaskStatus
 
 log = logging.getLogger(__name__)
-_WAITING = {TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING}
-# The agent is alive in both: working, or holding a command back until a person decides.
-_BEATING = (TaskStatus.RUNNING, TaskStatus.AWAITING_APPROVAL)
 
 
 class TaskRows(Protocol):
@@ -60,7 +57,7 @@ class TaskGuard:
             task = await self._rows.get(self.task_id)
             if task is not None and task.status == TaskStatus.RUNNING:
                 return task
-            if task is not None and task.status not in _WAITING:
+            if task is not None and task.status not in PENDING:
                 return None  # cancelled (or otherwise over) before we started: nothing for us to do
             if time.monotonic() >= deadline or self.is_stopped():
                 seen = task.status.value if task else "missing"
@@ -81,7 +78,7 @@ class TaskGuard:
     async def beat(self) -> None:
         """One heartbeat, while RUNNING or AWAITING_APPROVAL; Cancelled once the task is anywhere else."""
         status = TaskStatus.RUNNING
-        for _ in range(len(_BEATING) + 1):
+        for _ in range(len(AGENT_LIVE) + 1):
             if self.is_stopped():
                 raise Cancelled(self.stop_reason or "stopped")
             try:
@@ -89,7 +86,7 @@ class TaskGuard:
                 return
             except TransitionConflict as exc:
                 status = exc.current.status
-                if status not in _BEATING:
+                if status not in AGENT_LIVE:
                     self.stop(f"the task is {status.value}")
         raise Cancelled(self.stop_reason or "stopped")
 

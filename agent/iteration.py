@@ -11,9 +11,10 @@ from agent.pull_request import TestReport, commit_message
 from shared.githost.errors import GitHostError
 from shared.githost.model_text import render_model_text
 from shared.githost.models import PullRequest
-from shared.githost.status_comment import post_status
+from shared.githost.status_comment import markdown, post_status
 from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
+from shared.tasks.event_words import verdict
 from shared.tasks.models import Task
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,8 @@ def iteration_comment(summary: str, commits: int, test: TestReport | None, error
     if test is None:
         lines.append("Tests: no test command is configured for this repository.")
     else:
-        verdict = "passed" if test.passed else f"**failed** (exit {test.exit_code})"
-        lines.append(f"Tests: `{test.command}` {verdict}.")
+        exit_code = "" if test.passed else f" (exit {test.exit_code})"
+        lines.append(f"Tests: `{test.command}` {markdown([verdict(test.passed)])}{exit_code}.")
     if error:
         lines.append(f"The run ended early: {error}")
     return "\n\n".join(lines)
@@ -68,7 +69,7 @@ class IterationDeliverer(Deliverer):
         text = iteration_comment(summary, delivery.commit_count if not delivery.error else 0, delivery.test,
                                  "; ".join(e for e in (loop.error, delivery.error) if e) or None)
         try:
-            delivery.comment = await post_status(self._host, task, text)  # type: ignore[arg-type]
+            delivery.comment = await post_status(self._host, task, text)
         except GitHostError as exc:
             log.warning("could not comment on the pull request: %s", redact(str(exc)))
         return delivery

@@ -10,6 +10,7 @@ from agent.model_loop import TurnRecord
 from agent.pricing import Usage
 from shared.aws.errors import StoreUnavailable
 from shared.observability.redaction import redact, redact_value
+from shared.tasks.event_types import EventType
 
 log = logging.getLogger(__name__)
 # Kept free for the lifecycle events (tests, pushed, pull_request, finished) however chatty the loop was.
@@ -20,7 +21,7 @@ _COMMAND_SHOWN = 500
 class EventTrail(Protocol):
     """Where the task's events go (the task store's audit trail)."""
 
-    async def append_event(self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *,
+    async def append_event(self, task_id: str, event_type: EventType, metadata: Mapping[str, Any] | None = None, *,
                            event_id: str | None = None) -> Any: ...
 
 
@@ -39,7 +40,7 @@ class Progress:
         self._last_turn_at: float | None = None
         self._pending_turn: dict[str, Any] | None = None
 
-    async def emit(self, event_type: str, metadata: Mapping[str, Any], *, lifecycle: bool = True) -> None:
+    async def emit(self, event_type: EventType, metadata: Mapping[str, Any], *, lifecycle: bool = True) -> None:
         """Append one event unless the task was stopped or the trail's share is used up."""
         limit = self._max_events if lifecycle else self._max_events - _RESERVED
         if self._stopped() or self.written >= limit:

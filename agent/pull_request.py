@@ -9,7 +9,8 @@ from agent.errors import PullRequestFailed
 from agent.pricing import Usage
 from shared.githost.errors import GitHostError
 from shared.githost.model_text import code_block, plain_model_text, render_model_text
-from shared.githost.models import PullRequest
+from shared.githost.models import DraftComment, PostedReview, PullRequest
+from shared.githost.status_comment import CommentHost
 from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
 from shared.tasks.models import Task
@@ -18,14 +19,19 @@ _TITLE_LIMIT = 72
 _BODY_LIMIT = 60_000  # GitHub refuses bodies over 65,536 characters
 
 
-class PullRequests(Protocol):
-    """The git-host calls the agent makes."""
+class DeliveryHost(CommentHost, Protocol):
+    """The git-host calls the deliverers make: the pull request, the task's one comment, a review."""
 
     async def find_pull(self, repo: str, head: str) -> PullRequest | None: ...
 
     async def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullRequest: ...
 
     async def update_pull(self, repo: str, number: int, *, title: str, body: str) -> PullRequest: ...
+
+    async def find_review(self, repo: str, number: int, marker: str) -> PostedReview | None: ...
+
+    async def create_review(self, repo: str, number: int, *, body: str, comments: list[DraftComment],
+                            commit_id: str | None) -> PostedReview: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ def pr_body(facts: RunFacts) -> str:
     return _clip(redact("\n\n".join(parts)), _BODY_LIMIT)
 
 
-async def open_or_update(host: PullRequests, repo: str, *, branch: str, base: str, title: str,
+async def open_or_update(host: DeliveryHost, repo: str, *, branch: str, base: str, title: str,
                          body: str) -> tuple[PullRequest, bool]:
     """Update the branch's open PR (a re-run) or create one; returns (pr, created)."""
     try:

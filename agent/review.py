@@ -10,7 +10,7 @@ from agent.delivery import Deliverer, Delivery
 from agent.model_loop import LoopResult
 from shared.githost.errors import GitHostError, GitHostRejected
 from shared.githost.model_text import code_span, render_model_text
-from shared.githost.models import DraftComment
+from shared.githost.models import DraftComment, PostedReview
 from shared.githost.status_comment import marker
 from shared.hydration.context import HydratedContext
 from shared.observability.redaction import redact
@@ -65,7 +65,7 @@ class ReviewDeliverer(Deliverer):
         number, mark = context.pr_number or 0, marker(task.task_id)
         summary, comments = _as_text(context, summary, comments)
         try:
-            delivery.review = await self._host.find_review(context.repo, number, mark)  # type: ignore[attr-defined]
+            delivery.review = await self._host.find_review(context.repo, number, mark)
             if delivery.review is None:
                 delivery.review = await self._submit(context, number, summary, comments, mark)
         except GitHostError as exc:
@@ -73,9 +73,9 @@ class ReviewDeliverer(Deliverer):
         return delivery
 
     async def _submit(self, context: HydratedContext, number: int, summary: str, comments: list[DraftComment],
-                      mark: str):  # type: ignore[no-untyped-def]
+                      mark: str) -> PostedReview:
         body = f"{summary[:_BODY_LIMIT]}\n\n{mark}"
-        create = self._host.create_review  # type: ignore[attr-defined]
+        create = self._host.create_review
         try:
             return await create(context.repo, number, body=body, comments=comments, commit_id=context.pr_head_sha)
         except GitHostRejected:

@@ -24,7 +24,7 @@ from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
 from agent.nudges import NudgeInbox
 from agent.progress import EventTrail, Progress
-from agent.pull_request import PullRequests
+from agent.pull_request import DeliveryHost
 from agent.repo_cache import repo_cache_from
 from agent.result import RunOutcome
 from agent.review import ReviewDeliverer
@@ -90,7 +90,7 @@ class AgentDeps:
     store: AgentTaskStore
     contexts: ContextSource
     publisher: Publisher
-    host: PullRequests
+    host: DeliveryHost
     model: ModelClient
     memory: MemoryStore | None = None
     trajectories: TrajectoryStore | None = None
@@ -164,7 +164,7 @@ class AgentRunner:
                                               "max_budget_usd": task.max_budget_usd,
                                               "sandbox": self._sandboxes.config.mode})
         if task.channel_source == "github":
-            await try_post_status(self._deps.host, task)  # type: ignore[arg-type]
+            await try_post_status(self._deps.host, task)
         try:
             outcome = await self._until_stopped(self._work(task, progress))
             await self.guard.write(outcome.changes())

@@ -116,18 +116,27 @@ class Context:
         """Which stack's tables operator commands write: the profile, the environment, the local stack."""
         p, env = self.profile, self.environ
         state = self.stack_state() if p.auth == "local" else None
+        stack = state or {}
         if p.auth == "local" and state is None and not (p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL")):
             raise CliError("no embedded stack is running", hint="bgagent local up (or --profile for a deployed stack)")
-        endpoint = p.aws_endpoint_url or env.get("AWS_ENDPOINT_URL") or (state or {}).get("aws_endpoint_url")
-        from_emulator = (state is not None and endpoint == state.get("aws_endpoint_url")
-                         and not env.get("AWS_ACCESS_KEY_ID"))
+        endpoint = _first(p.aws_endpoint_url, env.get("AWS_ENDPOINT_URL"), stack.get("aws_endpoint_url"))
+        from_emulator = state is not None and endpoint == state.get("aws_endpoint_url") \
+            and not env.get("AWS_ACCESS_KEY_ID")
         return OperatorTarget(
-            stack_name=p.stack_name or env.get("BGAGENT_STACK_NAME") or (state or {}).get("stack_name") or "bgagent",
-            region=p.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-            or (state or {}).get("region") or "us-east-1",
+            stack_name=_first(p.stack_name, env.get("BGAGENT_STACK_NAME"), stack.get("stack_name")) or "bgagent",
+            region=_first(p.region, env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION"), stack.get("region"))
+            or "us-east-1",
             endpoint_url=endpoint or None,
             credentials=emulator_credentials(state) if from_emulator and state is not None else None,
         )
+
+
+def _first(*values: str | None) -> str | None:
+    """The first value that is set, exactly as `a or b or c` picks it."""
+    for value in values[:-1]:
+        if value:
+            return value
+    return values[-1]
 
 
 def emulator_credentials(state: dict) -> dict[str, str]:

@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 from rich.markup import escape
 
 from cli.api import ApiClient
-from cli.render import money, plural, styled
-from shared.steering.display import shown_request
+from cli.render import money, styled
+from shared.tasks.event_words import Part, event_words
 
 PAGE = 100
-
-TESTS_TAIL_SHOWN = 10  # lines of a failed test command shown in the event trail (all of them: status --json)
 
 
 class EventCursor:
@@ -44,59 +42,25 @@ class EventCursor:
             token = self._resume = next_token
 
 
-def _kv(metadata: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in metadata.items() if v not in (None, "", [], {}))[:300]
+_MARKUP = {"good": "green", "bad": "red", "warn": "yellow", "note": "dim"}
+
+
+def _rich(part: Part) -> str:
+    if part.role == "status":
+        return styled(part.text)
+    if part.role == "detail":
+        return "\n" + escape(part.text)
+    style = _MARKUP.get(part.role)
+    return f"[{style}]{escape(part.text)}[/]" if style else escape(part.text)
 
 
 def event_text(event: dict) -> str:
-    """The event without its time: 'SUBMITTED → HYDRATING', 'turn 3 · bash · $0.0047' …"""
-    kind, m = event["event_type"], event.get("metadata") or {}
-    if kind == "transition":
-        note = m.get("note") or m.get("trigger") or m.get("reason")
-        return (f"{styled(m.get('from')) or '(new)'} → {styled(m.get('to'))}"
-                + (f"  [dim]{escape(str(note))}[/]" if note else ""))
-    if kind == "agent.started":
-        return f"agent started · model {escape(str(m.get('model_id')))} · max {m.get('max_turns')} turns"
-    if kind == "agent.turn":
-        tools = ", ".join(m.get("tools") or []) or "no tools"
-        return f"turn {m.get('turn')} · {escape(tools)} · {money(m.get('cost_usd'))}"
-    if kind == "agent.tests":
-        if m.get("passed"):
-            return f"tests [green]passed[/] · {escape(str(m.get('command')))}"
-        tail = "\n".join((m.get("tail") or "").splitlines()[-TESTS_TAIL_SHOWN:])
-        return (f"tests [red]failed[/] · {escape(str(m.get('command')))} · exit {m.get('exit_code')}"
-                + (f"\n{escape(tail)}" if tail else ""))
-    if kind == "agent.pushed":
-        return f"pushed {m.get('commit_count')} commit(s) to {escape(str(m.get('branch')))}"
-    if kind == "agent.pull_request":
-        return f"pull request {m.get('action', '')} · {m.get('url')}"
-    if kind == "agent.finished":
-        err = f" · {escape(str(m['error']))}" if m.get("error") else ""
-        return (f"agent finished: {m.get('outcome')} · {plural(m.get('turns') or 0, 'turn')} · "
-                f"{money(m.get('cost_usd'))}{err}")
-    if kind == "model.deprecated":
-        return "[yellow]warning[/] " + escape("; ".join(str(w) for w in m.get("warnings") or []))
-    if kind.startswith(("nudge.", "approval.")):
-        return steering_text(event)
-    if kind == "agent.command_refused":
-        return f"[yellow]refused[/] {escape(str(m.get('command')))} ({escape(str(m.get('reason')))})"
-    return f"{escape(kind)} {escape(_kv(m))}".rstrip()
-
-
-def steering_text(event: dict) -> str:
-    """Nudges and approval decisions, as lines."""
-    kind, m = event["event_type"], event.get("metadata") or {}
-    if kind == "nudge.received":
-        return f"nudge sent: {escape(str(m.get('message', ''))[:120])}"
-    if kind == "nudge.delivered":
-        return "nudge read by the agent"
-    if kind == "approval.requested":
-        shown = shown_request(str(m.get("kind", "command")), str(m.get("rule")), str(m.get("command")))
-        return (f"[yellow]waiting for approval[/]: {escape(shown)}"
-                f"  [dim]approval {m.get('approval_id')}: see bgagent pending[/]")
-    verdict = kind.removeprefix("approval.")
-    why = f" · {escape(str(m['reason']))}" if m.get("reason") else ""
-    return f"approval {m.get('approval_id')} {verdict} by {escape(str(m.get('by')))}{why}"
+    """The event's words in rich markup, with where to act on an approval."""
+    m = event.get("metadata") or {}
+    text = "".join(_rich(p) for p in event_words(event["event_type"], m)).rstrip()
+    if event["event_type"] == "approval.requested":
+        text += f"  [dim]approval {m.get('approval_id')}: see bgagent pending[/]"
+    return text
 
 
 def event_line(event: dict) -> str:

@@ -11,8 +11,9 @@ from rich.status import Status
 from cli.api import ApiClient
 from cli.errors import ApiError, NetworkError
 from cli.events import EventCursor, TaskProgress, event_line
-from cli.render import TERMINAL, print_json_line
+from cli.render import print_json_line
 from cli.stream import stream_events
+from shared.tasks.states import TERMINAL
 
 # After a task row turns terminal, how many more reads wait for its final transition event.
 _SETTLE_POLLS = 5

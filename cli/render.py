@@ -8,11 +8,12 @@ from typing import Any, Iterable, TextIO
 from rich.markup import escape
 from rich.table import Table
 
+from shared.tasks.event_words import plural
+
 STATUS_STYLE = {"COMPLETED": "green", "FAILED": "red", "TIMED_OUT": "red", "CANCELLED": "yellow",
                 "RUNNING": "cyan", "FINALIZING": "cyan", "HYDRATING": "blue", "QUEUED": "magenta",
                 "SUBMITTED": "blue", "active": "green", "removed": "yellow", "revoked": "yellow",
                 "AWAITING_APPROVAL": "yellow"}
-TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"})
 
 
 def print_json(out: TextIO, data: Any) -> None:
@@ -46,10 +47,6 @@ def table(columns: Iterable[str], rows: Iterable[Iterable[Any]]) -> Table:
     for row in rows:
         t.add_row(*["" if v is None else str(v) for v in row])
     return t
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def task_title(task: dict, width: int = 50) -> str:

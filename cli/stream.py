@@ -7,7 +7,7 @@ from typing import Iterable, Iterator
 
 from cli.api import ApiClient
 from cli.errors import NetworkError
-from cli.render import TERMINAL
+from shared.tasks.states import TERMINAL
 
 # Reconnections after a dropped stream before giving up (the caller then falls back to polling).
 _RECONNECTS = 3

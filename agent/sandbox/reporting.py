@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, Mapping
 
 from agent.sandbox.egress_policy import Verdict
+from shared.tasks.event_types import EventType
 
-Emit = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+Emit = Callable[[EventType, Mapping[str, Any]], Awaitable[None]]
 
 
 class EgressTrail:

@@ -98,7 +98,8 @@ def _follow(ctx: Context, task_id: str, watcher: Watcher, interval: float = 1.0)
         raise
 
 
-def submit(ctx: Context, args: argparse.Namespace) -> int:
+def _task_body(ctx: Context, args: argparse.Namespace) -> dict:
+    """The POST /v1/tasks body the arguments ask for, without the fields left to the platform."""
     description = _description(ctx, args)
     pr_number = args.pr or args.review_pr
     if pr_number is None and args.issue is None and not (description or "").strip():
@@ -110,8 +111,11 @@ def submit(ctx: Context, args: argparse.Namespace) -> int:
             "save_trajectory": True if args.save_trajectory else None,
             "attachments": [attachment(a) for a in args.attach] if args.attach else None,
             "pre_approved_rules": args.pre_approve}
-    api = ctx.api()
-    task, replayed = api.create_task({k: v for k, v in body.items() if v is not None}, args.idempotency_key)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def submit(ctx: Context, args: argparse.Namespace) -> int:
+    task, replayed = ctx.api().create_task(_task_body(ctx, args), args.idempotency_key)
     human = ctx.err if args.json else ctx.out
     verb = "already submitted (same idempotency key):" if replayed else "submitted"
     human.print(f"{verb} [bold]{task['task_id']}[/] {styled(task['status'])} on {task['repo']} "

@@ -29,16 +29,20 @@ from typing import Any
 
 def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
     """All-or-nothing writes: check every condition, then write, restoring touched items on failure."""
-    from moto.dynamodb.comparisons import get_filter_expression
-    from moto.dynamodb.exceptions import (
-        MultipleTransactionsException,
-        TooManyTransactionsException,
-        TransactionCanceledException,
-        TransactWriteSingleOpException,
-    )
+    from moto.dynamodb.exceptions import TooManyTransactionsException, TransactionCanceledException
 
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    planned, errors = _checked(self, transact_items)
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    _apply(self, planned)
+
+
+def _checked(backend: Any, transact_items: list[dict[str, Any]]) -> tuple[list[Any], list[tuple[Any, Any, Any]]]:
+    """Each operation with its key and the item as it was, and each one's cancellation reason (or Nones)."""
+    from moto.dynamodb.exceptions import MultipleTransactionsException, TransactWriteSingleOpException
+
     planned: list[Any] = []
     seen: set[tuple[str, str]] = set()
     errors: list[tuple[str | None, str | None, Any]] = []
@@ -48,47 +52,59 @@ def _transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
         op_type, op = next(iter(item.items()))
         if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
             raise ValueError("Unsupported transaction operation")
-        table = self.get_table(op["TableName"])
-        if op_type == "Put":
-            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
-            if table.range_key_attr is not None:
-                key[table.range_key_attr] = op["Item"][table.range_key_attr]
-        else:
-            key = op["Key"]
+        key = _key(backend.get_table(op["TableName"]), op_type, op)
         identity = (op["TableName"], str(sorted(key.items())))
         if identity in seen:
             raise MultipleTransactionsException()
         seen.add(identity)
-        current = self.get_item(op["TableName"], key)
-        condition = op.get("ConditionExpression")
-        if condition is not None and not get_filter_expression(
-                condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
-            old = current.to_json()["Attributes"] if current and op.get(
-                "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
-            errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
-        else:
-            errors.append((None, None, None))
+        current = backend.get_item(op["TableName"], key)
+        errors.append(_reason(op, current))
         planned.append((op_type, op, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
-    if any(code is not None for code, _, _ in errors):
-        raise TransactionCanceledException(errors)
+    return planned, errors
+
+
+def _key(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return op["Key"]
+    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+    return key
+
+
+def _reason(op: dict[str, Any], current: Any) -> tuple[str | None, str | None, Any]:
+    """Why this operation cancels the transaction, as moto reports it; Nones when its condition holds."""
+    from moto.dynamodb.comparisons import get_filter_expression
+
+    condition = op.get("ConditionExpression")
+    if condition is None or get_filter_expression(
+            condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")).expr(current):
+        return None, None, None
+    old = current.to_json()["Attributes"] if current and op.get(
+        "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+    return "ConditionalCheckFailed", "The conditional request failed", old
+
+
+def _apply(backend: Any, planned: list[Any]) -> None:
+    """Write every operation; on a failure, put back the items already written as they were."""
     applied = []
     try:
         for op_type, op, key, before in planned:
             names, vals = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
             if op_type == "Put":
-                self.put_item(op["TableName"], op["Item"])
+                backend.put_item(op["TableName"], op["Item"])
             elif op_type == "Delete":
-                self.delete_item(op["TableName"], key)
+                backend.delete_item(op["TableName"], key)
             elif op_type == "Update":
-                self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
-                                 expression_attribute_names=names, expression_attribute_values=vals)
+                backend.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                    expression_attribute_names=names, expression_attribute_values=vals)
             applied.append((op["TableName"], key, before))
     except Exception:
         for table_name, key, before in reversed(applied):
             if before is None:
-                self.delete_item(table_name, key)
+                backend.delete_item(table_name, key)
             else:
-                self.put_item(table_name, before)
+                backend.put_item(table_name, before)
         raise
 
 

@@ -23,6 +23,7 @@ from shared.pull_outcomes.store import PullOutcomeStore
 from shared.tasks.errors import TaskNotFound
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
+from shared.tasks.states import PENDING
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -82,7 +83,7 @@ class Finalizer:
         if task is None:
             raise TaskNotFound(task_id)
         await self._outbox.recover(task)  # a terminal notice an earlier attempt committed but did not publish
-        if task.status in (S.SUBMITTED, S.QUEUED, S.HYDRATING):
+        if task.status in PENDING:
             # The session ended before the dispatcher recorded it as running: look again shortly.
             raise RetryLater(f"task is still {task.status.value}", delay=5)
         if task.status == S.RUNNING:

@@ -26,7 +26,6 @@ from services.gateway.routes import (
 )
 from services.gateway.schemas import Health, HealthResponse
 from services.gateway.ui import mount as panel
-from services.gateway.ui.steering_api import ApiSteering
 from shared.attachments.errors import AttachmentRejected
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -70,8 +69,6 @@ def create_app(d: GatewayDeps) -> FastAPI:
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.deps = d
-    if not d.steering.available:  # the panel's nudges and approvals use the steering routes below
-        d.steering = ApiSteering(d)
     for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
                    github.router, schedules.router, ui_login.router):
         app.include_router(router)

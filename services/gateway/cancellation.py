@@ -8,10 +8,8 @@ from services.gateway.refusals import NotCancellable, TryAgainShortly
 from shared.githost.status_comment import try_post_status
 from shared.tasks.errors import TransitionConflict
 from shared.tasks.models import Task
-from shared.tasks.states import TaskStatus
+from shared.tasks.states import CANCELLABLE, TaskStatus
 
-CANCELLABLE = frozenset({TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING, TaskStatus.RUNNING,
-                         TaskStatus.AWAITING_APPROVAL})
 _ATTEMPTS = 5
 
 

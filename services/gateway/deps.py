@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Awaitable, Callable, Protocol
 
@@ -17,7 +17,7 @@ from services.gateway.ratelimit import RateLimiter, retry_after_header
 from services.gateway.settings import GatewaySettings
 from services.gateway.streaming import FeedHub, StreamSlots
 from services.gateway.ui.sessions import UiSessionStore
-from services.gateway.ui.steering import NotInstalled, Steering
+from services.gateway.ui.steering import Steering
 from shared.attachments.store import AttachmentStore
 from shared.auth.local_issuer import LocalIssuer
 from shared.events.bus import EventPublisher
@@ -69,7 +69,8 @@ class GatewayDeps:
     # The web panel's login codes and sessions; None: the panel cannot sign anyone in.
     ui_sessions: UiSessionStore | None = None
     recorded_pulls: RecordedPulls | None = None
-    steering: Steering = field(default_factory=NotInstalled)
+    # The panel's nudges and approvals; None: through the gateway's own steering routes (ApiSteering).
+    steering: Steering | None = None
     # Reads pull requests at create time and keeps GitHub status comments; None: neither happens.
     git: GitHost | None = None
 

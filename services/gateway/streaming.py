@@ -23,7 +23,6 @@ from shared.tasks.states import TERMINAL
 
 log = logging.getLogger(__name__)
 _PAGE = 100
-_TERMINAL = frozenset(s.value for s in TERMINAL)
 
 
 def minted_at(event_id: str) -> float | None:
@@ -35,7 +34,7 @@ def minted_at(event_id: str) -> float | None:
 
 
 def ends_task(event: TaskEvent) -> bool:
-    return event.event_type == "transition" and event.metadata.get("to") in _TERMINAL
+    return event.event_type == "transition" and event.metadata.get("to") in TERMINAL
 
 
 class TaskFeed:

@@ -33,6 +33,7 @@ from shared.tasks.errors import SlotUnavailable, TaskNotFound, TransitionConflic
 from shared.tasks.limits import effective
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
+from shared.tasks.states import PENDING
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
@@ -223,7 +224,7 @@ class Hydrator:
     async def _fail(self, task: Task, code: str, message: str) -> None:
         """FAILED; the transition announces TaskFailed, and SlotReleased if it held a slot."""
         failed = await self._outbox.transition(
-            task.task_id, S.FAILED, expected={S.SUBMITTED, S.QUEUED, S.HYDRATING},
+            task.task_id, S.FAILED, expected=PENDING,
             changes={"error_code": code, "error_message": message}, event_metadata={"error_code": code})
         await try_post_status(self._git, failed)  # best effort: the task's one GitHub comment says why
 

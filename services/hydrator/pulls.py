@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from shared.githost.models import PullRequest
 from shared.tasks.models import Task
+from shared.tasks.states import ACTIVE
 from shared.tasks.states import TaskStatus as S
 from shared.tasks.store import TaskStore
 
 # A PR iteration waits for an older one on the same PR while that one is in any of these states.
-_BUSY = tuple(s for s in S if s.value in ("SUBMITTED", "QUEUED", "HYDRATING", "RUNNING", "AWAITING_APPROVAL",
-                                          "FINALIZING"))
+_BUSY = tuple(s for s in S if s in ACTIVE)  # in the enum's order: the queries run in a stable order
 
 
 def not_iterable(task: Task, pr: PullRequest) -> str | None:

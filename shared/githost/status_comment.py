@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from shared.githost.errors import GitHostError, GitHostNotFound
 from shared.githost.model_text import render_model_text
 from shared.githost.models import PostedComment
-from shared.githost.protocol import GitHost
 from shared.observability.redaction import redact
 from shared.tasks.classification import classify
+from shared.tasks.event_words import Words, verdict
 from shared.tasks.models import Task
+from shared.tasks.states import ACTIVE, PENDING, TaskStatus
 
 log = logging.getLogger(__name__)
 _SUMMARY_LIMIT = 6_000
+_PASSED = {"passed": True, "failed": False}  # else not run
+
+
+class CommentHost(Protocol):
+    """The git-host calls the status comment makes."""
+
+    async def find_comment(self, repo: str, number: int, marker: str) -> PostedComment | None: ...
+
+    async def create_comment(self, repo: str, number: int, body: str) -> PostedComment: ...
+
+    async def update_comment(self, repo: str, comment_id: int, body: str) -> PostedComment: ...
 
 
 def marker(task_id: str) -> str:
@@ -29,33 +42,34 @@ def thread_of(task: Task) -> int | None:
     return task.pr_number if task.task_type == "pr_iteration" else None
 
 
-def _tests(task: Task) -> str:
-    return {"passed": "passed", "failed": "**failed**"}.get(task.tests or "", "not run")
+def markdown(words: Words) -> str:
+    """Event words as Markdown: verdicts in bold, what lies below the line left out."""
+    return "".join(f"**{p.text}**" if p.role == "bad" else p.text for p in words if p.role != "detail")
 
 
 def status_text(task: Task) -> str:
     """What the comment says for the task's current state."""
-    status, ref = task.status.value, f"`{task.task_id}`"
-    if status in ("SUBMITTED", "QUEUED", "HYDRATING"):
+    status, ref = task.status, f"`{task.task_id}`"
+    if status in PENDING:
         return f"bgagent queued this {task.task_type.replace('_', ' ')} ({ref})."
-    if status in ("RUNNING", "AWAITING_APPROVAL", "FINALIZING"):
+    if status in ACTIVE:
         return f"bgagent is working on it ({ref})."
-    if status == "COMPLETED":
+    if status == TaskStatus.COMPLETED:
         link = task.review_url or task.pr_url or ""
         summary = render_model_text((task.agent_summary or "").strip()[:_SUMMARY_LIMIT], repo=task.repo,
                                     web_url=task.pr_url, issue=task.issue_number)
         lines = [f"bgagent finished ({ref}){': ' + link if link else ''}.", summary]
         if task.task_type != "pr_review":
-            lines.append(f"Tests: {_tests(task)}.")
+            lines.append(f"Tests: {markdown([verdict(_PASSED.get(task.tests or ''))])}.")
         return "\n\n".join(line for line in lines if line)
-    if status == "CANCELLED":
+    if status == TaskStatus.CANCELLED:
         return f"bgagent's task was cancelled ({ref})."
     why = classify(task.error_code)
     return (f"bgagent's task failed ({ref}): {why.title}.\n\n{task.error_message or ''}\n\n"
             f"What to do: {why.remedy}")
 
 
-async def post_status(host: GitHost, task: Task, text: str | None = None) -> PostedComment | None:
+async def post_status(host: CommentHost, task: Task, text: str | None = None) -> PostedComment | None:
     """Create the task's comment, or edit the one it has; None when the task has no thread."""
     number = thread_of(task)
     if number is None:
@@ -72,7 +86,7 @@ async def post_status(host: GitHost, task: Task, text: str | None = None) -> Pos
     return await host.create_comment(task.repo, number, body)
 
 
-async def try_post_status(host: GitHost | None, task: Task, text: str | None = None) -> PostedComment | None:
+async def try_post_status(host: CommentHost | None, task: Task, text: str | None = None) -> PostedComment | None:
     """post_status for callers whose own work must not fail with it: a host error is logged and dropped."""
     if host is None or thread_of(task) is None:
         return None

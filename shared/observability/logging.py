@@ -26,10 +26,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def current_context() -> dict[str, Any]:
-    return dict(_context.get({}))
-
-
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, secrets redacted."""
 

@@ -17,6 +17,7 @@ from shared.clock import utcnow
 from shared.tasks import dynamo_listing
 from shared.tasks import dynamo_writes as w
 from shared.tasks.errors import IdempotencyConflict, SlotUnavailable, TaskNotFound, TransitionConflict
+from shared.tasks.event_types import EventType
 from shared.tasks.models import IDEMPOTENCY_TTL_SECONDS, Task, TaskEvent, UserConcurrency
 from shared.tasks.pending import OUTBOX_PENDING, outbox_entries
 from shared.tasks.plan import TransitionPlan, plan_transition, transition_event
@@ -218,7 +219,8 @@ class DynamoTaskStore:
         return Task.model_validate(from_item(resp["Attributes"]))
 
     async def append_event(
-        self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *, event_id: str | None = None
+        self, task_id: str, event_type: EventType, metadata: Mapping[str, Any] | None = None, *,
+        event_id: str | None = None,
     ) -> TaskEvent | None:
         event = TaskEvent(task_id=task_id, event_type=event_type, metadata=dict(metadata or {}))
         if event_id:

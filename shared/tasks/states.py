@@ -24,6 +24,12 @@ class TaskStatus(StrEnum):
 
 TERMINAL = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMED_OUT})
 ACTIVE = frozenset(TaskStatus) - TERMINAL
+# Accepted, no agent yet: waiting for a slot or for its context.
+PENDING = frozenset({TaskStatus.SUBMITTED, TaskStatus.QUEUED, TaskStatus.HYDRATING})
+# The agent is alive: working, or holding a command back until a person decides.
+AGENT_LIVE = frozenset({TaskStatus.RUNNING, TaskStatus.AWAITING_APPROVAL})
+# Past these the result is being recorded: too late to cancel.
+CANCELLABLE = PENDING | AGENT_LIVE
 
 S = TaskStatus
 ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {

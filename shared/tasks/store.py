@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any, Collection, Mapping, Protocol, Sequence
 
+from shared.tasks.event_types import EventType
 from shared.tasks.models import Task, TaskEvent, UserConcurrency
 from shared.tasks.states import TaskStatus
 
@@ -51,7 +52,8 @@ class TaskStore(TaskTransitions, Protocol):
         """Change fields of a task only while it is in `expected_status`."""
 
     async def append_event(
-        self, task_id: str, event_type: str, metadata: Mapping[str, Any] | None = None, *, event_id: str | None = None
+        self, task_id: str, event_type: EventType, metadata: Mapping[str, Any] | None = None, *,
+        event_id: str | None = None,
     ) -> TaskEvent | None:
         """Add an event to the trail; with an explicit id, a repeat is ignored (returns None)."""
 

@@ -52,8 +52,6 @@ async def test_the_repositories_page_says_what_waits_for_the_owner(gw):
 
 
 class FakeSteering:
-    available = True
-
     def __init__(self) -> None:
         self.decisions: list[tuple[str, str, str, bool]] = []
         self.nudges: list[tuple[str, str, str]] = []

@@ -14,6 +14,7 @@ from services.gateway.routes.webhooks import create_webhook, revoke_webhook
 from services.gateway.schemas import CreateWebhookRequest
 from services.gateway.ui.panel import SignedIn, Viewer, render
 from services.gateway.ui.security import check_csrf
+from services.gateway.ui.steering_api import steering_of
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -64,7 +65,7 @@ async def repos(request: Request, who: SignedIn) -> HTMLResponse:
 
 @router.get("/approvals")
 async def approvals(request: Request, who: SignedIn) -> HTMLResponse:
-    pending = await who.deps.steering.pending(who.user_id)
+    pending = await steering_of(who.deps).pending(who.user_id)
     return render(request, "approvals.html", who=who, pending=pending)
 
 
@@ -73,6 +74,6 @@ async def decide(request: Request, who: SignedIn, task_id: str, request_id: str,
                  csrf_token: Annotated[str, Form()] = "", decision: Annotated[str, Form()] = "") -> Response:
     check_csrf(who.session, csrf_token)
     enforce_rate_limit(who.deps, who.user_id)
-    if who.deps.steering.available and decision in ("approve", "deny"):
-        await who.deps.steering.decide(who.user_id, task_id, request_id, approve=decision == "approve")
+    if decision in ("approve", "deny"):
+        await steering_of(who.deps).decide(who.user_id, task_id, request_id, approve=decision == "approve")
     return RedirectResponse("/ui/approvals", status_code=303)

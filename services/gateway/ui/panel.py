@@ -59,5 +59,5 @@ def render(request: Request, template: str, *, who: Viewer | None = None, status
     """One page or fragment; `who` puts the user and the CSRF token in reach of its forms."""
     page = _env.get_template(template).render(
         user_id=who.user_id if who else None, csrf_token=who.session.csrf_token if who else "",
-        steering=(who.deps.steering.available if who else False), path=request.url.path, **context)
+        path=request.url.path, **context)
     return HTMLResponse(page, status_code=status)

@@ -8,7 +8,7 @@ from services.gateway.auth import Principal
 from services.gateway.deps import GatewayDeps
 from services.gateway.routes import steering as routes
 from services.gateway.schemas_steering import DecisionRequest, NudgeRequest
-from services.gateway.ui.steering import PendingRequest
+from services.gateway.ui.steering import PendingRequest, Steering
 from shared.steering.display import shown_request
 
 
@@ -17,7 +17,6 @@ class ApiSteering:
     """Nudges and decisions made from the panel go through the same checks as POST /v1/tasks/{id}/…."""
 
     deps: GatewayDeps
-    available: bool = True
 
     async def pending(self, user_id: str) -> list[PendingRequest]:
         listed = await routes.pending(Principal(user_id, {}), self.deps)
@@ -39,3 +38,8 @@ class ApiSteering:
 
     async def nudge(self, user_id: str, task_id: str, message: str) -> None:
         await routes.nudge(task_id, NudgeRequest(message=message), Principal(user_id, {}), self.deps)
+
+
+def steering_of(d: GatewayDeps) -> Steering:
+    """The steering the panel uses: the one plugged in, else the gateway's own routes."""
+    return d.steering or ApiSteering(d)

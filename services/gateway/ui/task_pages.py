@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from services.gateway.cancellation import CANCELLABLE, cancel_task
+from services.gateway.cancellation import cancel_task
 from services.gateway.deps import enforce_rate_limit
 from services.gateway.errors import ApiError
 from services.gateway.listing import list_user_tasks
@@ -16,8 +16,9 @@ from services.gateway.schemas import TaskView
 from services.gateway.ui import trail
 from services.gateway.ui.panel import SignedIn, Viewer, render
 from services.gateway.ui.security import check_csrf
+from services.gateway.ui.steering_api import steering_of
 from shared.tasks.models import Task, TaskEvent
-from shared.tasks.states import TaskStatus
+from shared.tasks.states import CANCELLABLE, TaskStatus
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -132,6 +133,6 @@ async def nudge(request: Request, who: SignedIn, task_id: str, csrf_token: Annot
     task = await _owned_or_missing(request, who, task_id)
     if isinstance(task, Response):
         return task
-    if who.deps.steering.available and message.strip():
-        await who.deps.steering.nudge(who.user_id, task.task_id, message.strip())
+    if message.strip():
+        await steering_of(who.deps).nudge(who.user_id, task.task_id, message.strip())
     return RedirectResponse(f"/ui/tasks/{task.task_id}", status_code=303)

@@ -7,10 +7,9 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from shared.clock import parse_time
-from shared.steering.display import shown_request
+from shared.tasks.event_words import LINE_CHARS, event_words, money, plain
 from shared.tasks.models import TaskEvent
-
-_MAX_TEXT = 300
+from shared.tasks.states import TERMINAL
 
 
 @dataclass(frozen=True)
@@ -28,47 +27,15 @@ class Stage:
     current: bool
 
 
-def _money(value: Any) -> str:
-    return f"${float(value):.4f}" if isinstance(value, (int, float)) else "–"
-
-
-def _kv(metadata: dict) -> str:
-    return " ".join(f"{k}={v}" for k, v in metadata.items() if v not in (None, "", [], {}))
-
-
-def _text(kind: str, m: dict) -> tuple[str, str]:
-    if kind == "transition":
-        note = m.get("note") or m.get("trigger") or m.get("reason")
-        return "transition", f"{m.get('from') or '(new)'} → {m.get('to')}" + (f" ({note})" if note else "")
-    if kind == "agent.started":
-        return "other", f"agent started · model {m.get('model_id')} · at most {m.get('max_turns')} turns"
-    if kind == "agent.turn":
-        tools = ", ".join(str(t) for t in m.get("tools") or []) or "no tools"
-        return "turn", f"turn {m.get('turn')} · {tools} · {_money(m.get('cost_usd'))} so far"
-    if kind == "agent.tests":
-        verdict = "passed" if m.get("passed") else "failed"
-        return "tests", f"tests {verdict} · {m.get('command')}"
-    if kind == "agent.command_refused":
-        return "refused", f"refused: {m.get('command')} ({m.get('reason')})"
-    if kind == "approval.requested":
-        shown = shown_request(str(m.get("kind", "command")), str(m.get("rule")), str(m.get("command")),
-                              limit=_MAX_TEXT // 2)  # the line's own cap must not cut the marker off
-        return "other", f"waiting for approval: {shown}"
-    if kind == "agent.pushed":
-        return "pr", f"pushed {m.get('commit_count')} commit(s) to {m.get('branch')}"
-    if kind == "agent.pull_request":
-        return "pr", f"pull request {m.get('action', '')} · {m.get('url')}"
-    if kind == "agent.finished":
-        error = f" · {m['error']}" if m.get("error") else ""
-        return "finished", f"agent finished: {m.get('outcome')} · {m.get('turns')} turns · " \
-                           f"{_money(m.get('cost_usd'))}{error}"
-    return "other", f"{kind} {_kv(m)}".rstrip()
+# The CSS hook of each kind of line; anything else is "other".
+_CSS = {"transition": "transition", "agent.turn": "turn", "agent.tests": "tests", "agent.command_refused": "refused",
+        "agent.pushed": "pr", "agent.pull_request": "pr", "agent.finished": "finished"}
 
 
 def line(event: TaskEvent) -> Line:
     """The event as one line of text (escaped by the template, like everything else)."""
-    kind, text = _text(event.event_type, event.metadata or {})
-    return Line(event.timestamp[11:19], kind, text[:_MAX_TEXT])
+    text = plain(event_words(event.event_type, event.metadata))
+    return Line(event.timestamp[11:19], _CSS.get(event.event_type, "other"), text[:LINE_CHARS])
 
 
 def timeline(events: Iterable[TaskEvent], *, now: datetime | None = None) -> list[Stage]:
@@ -79,7 +46,7 @@ def timeline(events: Iterable[TaskEvent], *, now: datetime | None = None) -> lis
     for i, (status, entered) in enumerate(moves):
         last = i == len(moves) - 1
         left = parse_time(moves[i + 1][1]) if not last else now
-        terminal = status in ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
+        terminal = status in TERMINAL
         seconds = 0.0 if last and terminal else max(0.0, (left - parse_time(entered)).total_seconds())
         stages.append(Stage(status, entered[11:19], round(seconds, 1), last))
     return stages
@@ -119,7 +86,7 @@ def chart(costs: list[tuple[str, float]]) -> list[Bar]:
     bars = []
     for i, (turns, cost) in enumerate(costs):
         height = max(1, round(cost / top * (CHART_HEIGHT - 4)))
-        bars.append(Bar(i * width, CHART_HEIGHT - height, max(1, width - 1), height, f"{turns}: {_money(cost)}"))
+        bars.append(Bar(i * width, CHART_HEIGHT - height, max(1, width - 1), height, f"{turns}: {money(cost)}"))
     return bars
 
 

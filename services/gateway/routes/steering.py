@@ -7,9 +7,8 @@ from typing import Literal
 from fastapi import APIRouter
 
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
-from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
-from services.gateway.ratelimit import retry_after_header
+from services.gateway.refusals import ApprovalNotPending, RateLimited, TaskNotRunning
 from services.gateway.routes.tasks import owned_task
 from services.gateway.schemas_steering import (
     ApprovalResponse,
@@ -30,9 +29,9 @@ from shared.tasks.states import TaskStatus
 router = APIRouter(tags=["steering"])
 
 
-def _not_running(task_id: str, status: TaskStatus | None) -> ApiError:
-    return ApiError("TASK_NOT_RUNNING", f"task {task_id} is {status.value if status else 'gone'}: only a RUNNING "
-                    "task takes nudges")
+def _not_running(task_id: str, status: TaskStatus | None) -> TaskNotRunning:
+    return TaskNotRunning(f"task {task_id} is {status.value if status else 'gone'}: only a RUNNING task takes "
+                          "nudges")
 
 
 @router.post("/v1/tasks/{task_id}/nudge", status_code=202, response_model=NudgeResponse,
@@ -45,8 +44,7 @@ async def nudge(task_id: str, body: NudgeRequest, caller: Writer, d: Deps) -> Nu
         raise _not_running(task_id, task.status)
     wait = d.nudge_limiter.take(task_id)
     if wait is not None:
-        raise ApiError("RATE_LIMIT_EXCEEDED", "too many nudges for this task: let the agent read them first",
-                       headers=retry_after_header(wait))
+        raise RateLimited("too many nudges for this task: let the agent read them first", wait=wait)
     try:
         # Like a description, the message is stored and shown again: credential-shaped text is masked first.
         stored = await d.nudges.add(Nudge(task_id=task_id, user_id=caller.user_id, message=redact(body.message)))
@@ -59,17 +57,17 @@ async def _decide(d: GatewayDeps, task_id: str, body: DecisionRequest, decision:
                   user_id: str) -> ApprovalView:
     approval = await d.approvals.get(task_id, body.approval_id)
     if approval is None:
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {body.approval_id} is unknown for task {task_id}")
+        raise ApprovalNotPending(f"approval {body.approval_id} is unknown for task {task_id}")
     if approval.expired(utcnow()):
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} expired at {approval.expires_at} "
-                       "(an expired request counts as denied)")
+        raise ApprovalNotPending(f"approval {approval.approval_id} expired at {approval.expires_at} "
+                                 "(an expired request counts as denied)")
     try:
         decided = await d.approvals.decide(approval, decision, by=user_id, reason=body.reason)
     except DecisionRefused as exc:
         found = exc.approval.status if exc.approval else "unknown"
         status = exc.task_status.value if exc.task_status else "gone"
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} is {found} and task {task_id} is "
-                       f"{status}: it can no longer be decided") from exc
+        raise ApprovalNotPending(f"approval {approval.approval_id} is {found} and task {task_id} is "
+                                 f"{status}: it can no longer be decided") from exc
     if decided.holds_task:
         await resume_task(d.tasks, decided)
     return ApprovalView.of(decided)

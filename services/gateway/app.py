@@ -53,7 +53,8 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
 def create_app(d: GatewayDeps) -> FastAPI:
     """The gateway app wired to its collaborators."""
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  generate_unique_id_function=openapi.operation_id)
     app.state.deps = d
     if not d.steering.available:  # the panel's nudges and approvals use the steering routes below
         d.steering = ApiSteering(d)
@@ -78,7 +79,7 @@ def create_app(d: GatewayDeps) -> FastAPI:
                               headers=headers)
 
     @app.get("/healthz", tags=["health"], response_model=HealthResponse, responses=openapi.errors(*openapi.ALWAYS))
-    async def healthz() -> HealthResponse:
+    async def get_health() -> HealthResponse:
         return HealthResponse(data=Health(status="ok"))
 
     issuer = d.local_issuer

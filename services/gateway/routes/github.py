@@ -73,7 +73,7 @@ def _payload(request: Request, raw: bytes) -> Any:
                               "headers": success_headers(Idempotent_Replay="true on a redelivery")},
                         201: {"model": TaskResponse, "description": "the task the event started",
                               "headers": success_headers(Location="the new task's URL")}})
-async def github_event(
+async def receive_github_event(
     request: Request, d: Deps, response: Response,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
     x_github_event: Annotated[str | None, Header()] = None,

@@ -38,7 +38,7 @@ def _not_running(task_id: str, status: TaskStatus | None) -> TaskNotRunning:
              summary="Send a message to a running task's agent",
              description="The agent reads it before its next model call, as a message from you.",
              responses=errors(*AUTHENTICATED, *WRITES, "TASK_NOT_FOUND", "TASK_NOT_RUNNING"))
-async def nudge(task_id: str, body: NudgeRequest, caller: Writer, d: Deps) -> NudgeResponse:
+async def nudge_task(task_id: str, body: NudgeRequest, caller: Writer, d: Deps) -> NudgeResponse:
     task = await owned_task(d, task_id, caller)
     if task.status != TaskStatus.RUNNING:
         raise _not_running(task_id, task.status)
@@ -79,7 +79,7 @@ _DECISION_DOC = errors(*AUTHENTICATED, *WRITES, "TASK_NOT_FOUND", "APPROVAL_NOT_
 @router.post("/v1/tasks/{task_id}/approve", status_code=202, response_model=ApprovalResponse,
              summary="Let a held-back command, connection or push go ahead", responses=_DECISION_DOC,
              description="Decided once: a second decision, an unknown or an expired request answers 409.")
-async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
+async def approve_task(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
     return ApprovalResponse(data=await _decide(d, task_id, body, "approved", caller.user_id))
 
@@ -87,7 +87,7 @@ async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) 
 @router.post("/v1/tasks/{task_id}/deny", status_code=202, response_model=ApprovalResponse,
              summary="Refuse a held-back command, connection or push", responses=_DECISION_DOC,
              description="The model is told the command was refused, with your reason, and carries on.")
-async def deny(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
+async def deny_task(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
     return ApprovalResponse(data=await _decide(d, task_id, body, "denied", caller.user_id))
 
@@ -95,7 +95,7 @@ async def deny(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> 
 @router.get("/v1/pending", response_model=PendingListResponse,
             summary="Your requests waiting for a decision (commands, unlisted hosts, pushes)",
             responses=errors(*AUTHENTICATED))
-async def pending(caller: Caller, d: Deps) -> PendingListResponse:
+async def list_pending_approvals(caller: Caller, d: Deps) -> PendingListResponse:
     now, statuses = utcnow(), {}
     found: list[Approval] = []
     for approval in await d.approvals.pending_for_user(caller.user_id):

@@ -39,7 +39,7 @@ def frame(event: TaskEvent) -> str:
             description="Every event of the task in order, from the first one, or from the one after "
                         "`Last-Event-ID` when a client reconnects; the stream closes after the terminal transition.",
             responses={**errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND"), **_STREAM_DOC})
-async def stream_events(task_id: str, request: Request, caller: Caller, d: Deps,
+async def stream_task_events(task_id: str, request: Request, caller: Caller, d: Deps,
                         last_event_id: Annotated[str | None, Header(max_length=64)] = None) -> StreamingResponse:
     await owned_task(d, task_id, caller)
     if not d.streams.take(caller.user_id):

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from services.gateway import cancellation
 from services.gateway.auth import Principal
-from services.gateway.cancellation import cancel_task
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.listing import list_user_tasks
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
@@ -97,14 +97,14 @@ async def get_task(task_id: str, caller: Caller, d: Deps) -> TaskResponse:
                description="Cancels a SUBMITTED, QUEUED, HYDRATING, RUNNING or AWAITING_APPROVAL task and answers "
                            "200 with the CANCELLED task. A FINALIZING task is already recording its result: 409.",
                responses=errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND", "TASK_ALREADY_TERMINAL"))
-async def delete_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
+async def cancel_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
     task = await owned_task(d, task_id, caller)
-    return TaskResponse(data=TaskView.of(await cancel_task(d, task)))
+    return TaskResponse(data=TaskView.of(await cancellation.cancel_task(d, task)))
 
 
 @router.get("/{task_id}/events", response_model=EventListResponse, summary="A task's audit trail, oldest first",
             responses=errors(*AUTHENTICATED, "TASK_NOT_FOUND"))
-async def list_events(task_id: str, caller: Caller, d: Deps,
+async def list_task_events(task_id: str, caller: Caller, d: Deps,
                       limit: Annotated[int, Query(ge=1, le=100)] = 50,
                       next_token: Annotated[str | None, Query(max_length=2048)] = None) -> EventListResponse:
     await owned_task(d, task_id, caller)

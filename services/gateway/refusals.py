@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from services.gateway.errors import STATUS
 from services.gateway.ratelimit import retry_after_header
 from shared.pull_outcomes.access import not_yours
@@ -35,6 +37,12 @@ class InvalidRequest(Refused):
     """A request the API cannot read or act on as given; the details name the fields at fault."""
 
     code = "VALIDATION_ERROR"
+
+    @classmethod
+    def naming(cls, message: str, exc: ValidationError) -> InvalidRequest:
+        """The refusal of a body pydantic found at fault, each field by its dotted path."""
+        return cls(message, details=[{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]}
+                                     for e in exc.errors()])
 
 
 class InvalidField(InvalidRequest):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,19 +28,21 @@ def _detail(error: dict) -> dict:
     return {"field": ".".join(loc[1:]) or (loc[0] if loc else "body"), "message": error.get("msg", "")}
 
 
+# What an error of a lower layer (store, attachments, request parsing) means to the caller.
+_MEANS: dict[type[Exception], Callable[[Any], Refused]] = {
+    StoreUnavailable: lambda exc: Unavailable(_STORE_DOWN),
+    TaskNotFound: lambda exc: NoSuchTask(str(exc)),
+    AttachmentRejected: lambda exc: AttachmentRefused(exc.code, exc.message, exc.index),
+    RequestValidationError: lambda exc: InvalidRequest("the request is not valid",
+                                                       details=[_detail(e) for e in exc.errors()]),
+}
+
+
 def as_refusal(exc: Exception) -> Refused:
-    """The refusal an error of a lower layer (store, attachments, request parsing) means to the caller."""
+    """The refusal an error means to the caller: itself, or the nearest listed kind's meaning."""
     if isinstance(exc, Refused):
         return exc
-    if isinstance(exc, StoreUnavailable):
-        return Unavailable(_STORE_DOWN)
-    if isinstance(exc, TaskNotFound):
-        return NoSuchTask(str(exc))
-    if isinstance(exc, AttachmentRejected):
-        return AttachmentRefused(exc.code, exc.message, exc.index)
-    if isinstance(exc, RequestValidationError):
-        return InvalidRequest("the request is not valid", details=[_detail(e) for e in exc.errors()])
-    raise TypeError(f"{type(exc).__name__} is not a refusal")
+    return next(_MEANS[kind] for kind in type(exc).__mro__ if kind in _MEANS)(exc)
 
 
 async def answer(request: Request, exc: Exception) -> Response:
@@ -53,5 +56,6 @@ async def answer(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    for kind in (Refused, StoreUnavailable, TaskNotFound, AttachmentRejected, RequestValidationError):
+    app.add_exception_handler(Refused, answer)
+    for kind in _MEANS:
         app.add_exception_handler(kind, answer)

@@ -54,8 +54,7 @@ def _template(fields: dict[str, Any]) -> TaskTemplate:
     try:
         return template_of(fields)
     except ValidationError as exc:
-        raise InvalidRequest("the schedule's task is not valid", details=[
-            {"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors()]) from exc
+        raise InvalidRequest.naming("the schedule's task is not valid", exc) from exc
 
 
 async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> None:

@@ -35,9 +35,7 @@ def parse_task_request(raw: bytes) -> CreateTaskRequest:
     try:
         return CreateTaskRequest.model_validate_json(raw or b"null")
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e.get("loc", ())) or "body", "message": e.get("msg", "")}
-                   for e in exc.errors()]
-        raise InvalidRequest("the request is not valid", details=details) from exc
+        raise InvalidRequest.naming("the request is not valid", exc) from exc
 
 
 async def authenticate(d: GatewayDeps, webhook_id: str | None, timestamp: str | None, signature: str | None,

@@ -28,7 +28,6 @@ _EVENT_PAGES = 5  # at most 500 events on a page: the agent writes far fewer
 
 async def _task_list(request: Request, who: Viewer, template: str, status: str, repo: str,
                      next_token: str | None) -> HTMLResponse:
-
     async def refused(refusal: Refused) -> Response:  # a filter the listing refuses: the page says why
         return render(request, "tasks.html", who=who, status=refusal.status, tasks=[], next_token=None,
                       error=refusal.message, live=False, **await _filters(who, status, repo))

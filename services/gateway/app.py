@@ -6,12 +6,10 @@ import re
 import uuid
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
-from services.gateway.errors import ApiError
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
 from services.gateway.routes import (
     github,
@@ -26,7 +24,6 @@ from services.gateway.routes import (
 )
 from services.gateway.schemas import Health, HealthResponse
 from services.gateway.ui import mount as panel
-from shared.attachments.errors import AttachmentRejected
 
 _HTTP_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
                405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 429: "RATE_LIMIT_EXCEEDED",
@@ -36,18 +33,6 @@ DESCRIPTION = """Submit coding tasks to background agents, follow them, cancel t
 
 Every response is an envelope, `{"data": ...}` or `{"error": {"code", "message", "request_id"}}`, and carries
 `X-Request-Id`. Another user's task or webhook answers exactly like a missing one (404)."""
-
-
-def _request_id(request: Request) -> str:
-    return getattr(request.state, "request_id", None) or str(uuid.uuid4())
-
-
-def _detail(error: dict) -> dict:
-    """One validation error as {field, message}: the field without its location prefix (body, query …)."""
-    loc = [str(p) for p in error.get("loc", ())]
-    if error.get("type") == "json_invalid":
-        return {"field": "body", "message": f"malformed JSON: {error.get('ctx', {}).get('error', 'decode error')}"}
-    return {"field": ".".join(loc[1:]) or (loc[0] if loc else "body"), "message": error.get("msg", "")}
 
 
 def _allowed_methods(app: FastAPI, path: str) -> str:
@@ -67,7 +52,8 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head"}
 def create_app(d: GatewayDeps) -> FastAPI:
     """The gateway app wired to its collaborators."""
     app = FastAPI(title="bgagent API", version="1.0.0", description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  generate_unique_id_function=openapi.operation_id)
     app.state.deps = d
     for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
                    github.router, schedules.router, ui_login.router):
@@ -81,32 +67,16 @@ def create_app(d: GatewayDeps) -> FastAPI:
     openapi.install(app)
     refusals.install(app)
 
-    @app.exception_handler(AttachmentRejected)
-    async def attachment_rejected(request: Request, exc: AttachmentRejected):
-        details = [{"field": "attachments" + (f".{exc.index}" if exc.index is not None else ""),
-                    "message": exc.message}]
-        return error_response(exc.code, exc.message, _request_id(request), details=details)
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError):
-        if panel.is_panel_path(request.url.path):
-            return panel.error_page(request, exc)
-        return error_response(exc.code, exc.message, _request_id(request), details=exc.details, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):
-        details = [_detail(e) for e in exc.errors()]
-        return error_response("VALIDATION_ERROR", "the request is not valid", _request_id(request), details=details)
-
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else code.lower()
         headers = {"Allow": _allowed_methods(app, request.url.path)} if exc.status_code == 405 else {}
-        return error_response(code, message, _request_id(request), headers=headers)
+        return error_response(code, message, getattr(request.state, "request_id", None) or str(uuid.uuid4()),
+                              headers=headers)
 
     @app.get("/healthz", tags=["health"], response_model=HealthResponse, responses=openapi.errors(*openapi.ALWAYS))
-    async def healthz() -> HealthResponse:
+    async def get_health() -> HealthResponse:
         return HealthResponse(data=Health(status="ok"))
 
     issuer = d.local_issuer

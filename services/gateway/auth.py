@@ -8,7 +8,7 @@ from typing import Any, Collection, Protocol
 
 import jwt
 
-from services.gateway.errors import ApiError
+from services.gateway.refusals import Unauthorized, Unavailable
 from shared.auth.local_issuer import LocalIssuer
 
 _ALGORITHM = "RS256"
@@ -65,8 +65,8 @@ class LocalJwks:
         raise jwt.PyJWKClientError(f"no signing key {kid!r}")
 
 
-def _unauthorized(reason: str) -> ApiError:
-    return ApiError("UNAUTHORIZED", f"invalid bearer token: {reason}")
+def _unauthorized(reason: str) -> Unauthorized:
+    return Unauthorized(f"invalid bearer token: {reason}")
 
 
 class JwtVerifier:
@@ -84,7 +84,7 @@ class JwtVerifier:
     async def verify(self, authorization: str | None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError("UNAUTHORIZED", "missing bearer token")
+            raise Unauthorized("missing bearer token")
         token = token.strip()
         try:
             header = jwt.get_unverified_header(token)
@@ -96,7 +96,7 @@ class JwtVerifier:
         try:
             key = await self._keys.key_for(kid)
         except jwt.PyJWKClientConnectionError as exc:
-            raise ApiError("SERVICE_UNAVAILABLE", "the identity provider's keys cannot be read") from exc
+            raise Unavailable("the identity provider's keys cannot be read") from exc
         except jwt.PyJWTError as exc:
             raise _unauthorized("unknown signing key") from exc
         claims = self._decode(token, key)

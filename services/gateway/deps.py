@@ -12,8 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.gateway.adapters.secrets import SecretStore
 from services.gateway.adapters.webhooks import WebhookStore
 from services.gateway.auth import JwtVerifier, Principal
-from services.gateway.errors import ApiError
-from services.gateway.ratelimit import RateLimiter, retry_after_header
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.refusals import RateLimited
 from services.gateway.settings import GatewaySettings
 from services.gateway.streaming import FeedHub, StreamSlots
 from services.gateway.ui.sessions import UiSessionStore
@@ -95,8 +95,7 @@ def enforce_rate_limit(d: GatewayDeps, user_id: str) -> None:
     """429 RATE_LIMIT_EXCEEDED once the user's bucket in this process is empty."""
     wait = d.limiter.take(user_id)
     if wait is not None:
-        raise ApiError("RATE_LIMIT_EXCEEDED", "too many requests: slow down and retry later",
-                       headers=retry_after_header(wait))
+        raise RateLimited("too many requests: slow down and retry later", wait=wait)
 
 
 async def writer(request: Request, caller: Annotated[Principal, Depends(principal)]) -> Principal:

@@ -1,4 +1,4 @@
-"""The API's error envelope: every failure becomes {"error": {code, message, request_id}}."""
+"""The API's error codes with their HTTP status, and the envelope every failure is answered with."""
 
 from __future__ import annotations
 
@@ -28,19 +28,6 @@ STATUS = {
     "INTERNAL_ERROR": 500,
     "SERVICE_UNAVAILABLE": 503,
 }
-
-
-class ApiError(Exception):
-    """An error a client sees, with its code, HTTP status and any response headers."""
-
-    def __init__(self, code: str, message: str, *, details: list | None = None,
-                 headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = STATUS[code]
-        self.details = details
-        self.headers = headers or {}
 
 
 def envelope(code: str, message: str, request_id: str, details: list | None = None) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.gateway.deps import GatewayDeps
-from services.gateway.errors import ApiError
+from services.gateway.refusals import InvalidRequest
 from shared.aws.pagination import InvalidToken
 from shared.repos.models import valid_repo_name
 from shared.tasks.models import Task
@@ -17,8 +17,8 @@ def parse_statuses(raw: str | None) -> list[TaskStatus] | None:
     names = [s.strip().upper() for s in raw.split(",") if s.strip()]
     unknown = [n for n in names if n not in TaskStatus.__members__]
     if unknown or not names:
-        raise ApiError("VALIDATION_ERROR", f"status must be a comma-separated list of {', '.join(TaskStatus)}",
-                       details=[{"field": "status", "message": f"unknown status {n[:40]!r}"} for n in unknown])
+        raise InvalidRequest(f"status must be a comma-separated list of {', '.join(TaskStatus)}",
+                             details=[{"field": "status", "message": f"unknown status {n[:40]!r}"} for n in unknown])
     return [TaskStatus(n) for n in names]
 
 
@@ -27,9 +27,9 @@ async def list_user_tasks(d: GatewayDeps, user_id: str, *, status: str | None = 
     """One page of the user's tasks and the token of the next one."""
     statuses = parse_statuses(status)
     if repo is not None and not valid_repo_name(repo):
-        raise ApiError("VALIDATION_ERROR", "repo must look like OWNER/NAME",
-                       details=[{"field": "repo", "message": "not OWNER/NAME"}])
+        raise InvalidRequest("repo must look like OWNER/NAME",
+                             details=[{"field": "repo", "message": "not OWNER/NAME"}])
     try:
         return await d.tasks.list_for_user(user_id, statuses=statuses, repo=repo, limit=limit, next_token=next_token)
     except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+        raise InvalidRequest("next_token is not valid for this listing") from exc

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from services.gateway.errors import STATUS
 from services.gateway.schemas import ErrorResponse
@@ -31,6 +32,11 @@ def errors(*codes: str) -> dict[int | str, dict[str, Any]]:
             entry["headers"] = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
         out[status] = entry
     return out
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operationId is its function's name: what a generated client calls the operation."""
+    return route.name
 
 
 def success_headers(**extra: str) -> dict[str, Any]:

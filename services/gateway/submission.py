@@ -7,9 +7,15 @@ from typing import Any
 
 from services.gateway.attachments import discard_attachments, prepare_attachments, store_attachments
 from services.gateway.deps import GatewayDeps
-from services.gateway.errors import ApiError
 from services.gateway.notify import announce, outbox
-from services.gateway.refusals import InvalidField, KeyUsedElsewhere, PrNotYours, RepoNotOnboarded, TryAgainShortly
+from services.gateway.refusals import (
+    InvalidField,
+    KeyUsedElsewhere,
+    PrNotFound,
+    PrNotYours,
+    RepoNotOnboarded,
+    TryAgainShortly,
+)
 from services.gateway.schemas import CreateTaskRequest
 from shared.events.models import TaskSubmitted
 from shared.githost.errors import GitHostError, GitHostNotFound
@@ -80,7 +86,7 @@ def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo:
     try:
         return chosen.model_id, vet_model(chosen.model_id, chosen.model_prices, today=d.today())
     except ModelCatalogError as exc:
-        raise ApiError("VALIDATION_ERROR", str(exc), details=[{"field": "model_id", "message": str(exc)}]) from exc
+        raise InvalidField("model_id", str(exc)) from exc
 
 
 async def check_pull_access(d: GatewayDeps, repo: RepoConfig, pr_number: int | None, user_id: str) -> None:
@@ -98,8 +104,8 @@ async def _pull(d: GatewayDeps, body: CreateTaskRequest, *, can_tell: bool) -> P
     try:
         return await d.git.get_pull(body.repo, body.pr_number)
     except GitHostNotFound as exc:
-        raise ApiError("PR_NOT_FOUND", f"{body.repo} has no pull request #{body.pr_number} "
-                       "(or the platform's token cannot see it)") from exc
+        raise PrNotFound(f"{body.repo} has no pull request #{body.pr_number} "
+                         "(or the platform's token cannot see it)") from exc
     except GitHostError:
         return None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import validate
@@ -41,6 +43,42 @@ async def test_the_document_is_served_and_valid(gw):
     validate(doc)
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+# What a generated client calls each operation: a rename here is a visible change of the API.
+OPERATIONS = {
+    ("POST", "/v1/tasks"): "create_task",
+    ("GET", "/v1/tasks"): "list_tasks",
+    ("GET", "/v1/tasks/{task_id}"): "get_task",
+    ("DELETE", "/v1/tasks/{task_id}"): "cancel_task",
+    ("GET", "/v1/tasks/{task_id}/events"): "list_task_events",
+    ("GET", "/v1/tasks/{task_id}/events/stream"): "stream_task_events",
+    ("POST", "/v1/tasks/{task_id}/nudge"): "nudge_task",
+    ("POST", "/v1/tasks/{task_id}/approve"): "approve_task",
+    ("POST", "/v1/tasks/{task_id}/deny"): "deny_task",
+    ("GET", "/v1/pending"): "list_pending_approvals",
+    ("POST", "/v1/webhooks"): "create_webhook",
+    ("GET", "/v1/webhooks"): "list_webhooks",
+    ("DELETE", "/v1/webhooks/{webhook_id}"): "revoke_webhook",
+    ("POST", "/v1/webhooks/tasks"): "create_task_from_webhook",
+    ("POST", "/v1/github/events"): "receive_github_event",
+    ("GET", "/healthz"): "get_health",
+    ("POST", "/v1/schedules"): "create_schedule",
+    ("GET", "/v1/schedules"): "list_schedules",
+    ("GET", "/v1/schedules/{schedule_id}"): "get_schedule",
+    ("PATCH", "/v1/schedules/{schedule_id}"): "update_schedule",
+    ("DELETE", "/v1/schedules/{schedule_id}"): "delete_schedule",
+    ("POST", "/v1/ui/login-links"): "create_login_link",
+}
+
+
+def test_every_operation_has_a_clean_stable_id(gw):
+    doc = gw.app.openapi()
+    found = {(method.upper(), path): op["operationId"] for path, ops in doc["paths"].items()
+             for method, op in ops.items()}
+    assert found == OPERATIONS
+    assert len(set(found.values())) == len(found)
+    assert all(re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name) for name in found.values())
 
 
 async def test_every_route_is_documented_with_its_status_codes(gw):

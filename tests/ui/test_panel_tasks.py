@@ -53,6 +53,27 @@ async def test_validation_errors_are_shown_on_the_form_and_keep_the_input(gw):
     assert (await gw.tasks.list_for_user("alice"))[0] == []
 
 
+async def test_a_refused_field_is_marked_on_the_form_like_the_api_names_it(gw):
+    async with browser(gw, "alice") as b:
+        csrf = await _submit_form(b)
+        bad = await b.post("/ui/submit", data={"csrf_token": csrf, "repo": "acme/app", "task_description": "Keep me",
+                                              "model_id": "claude-imaginary-9"})
+        assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html")
+        assert 'id="error-model_id"' in bad.text and "unknown model" in bad.text
+        assert 'aria-invalid="true" aria-describedby="error-model_id"' in bad.text and ">Keep me</textarea>" in bad.text
+    assert (await gw.tasks.list_for_user("alice"))[0] == []
+
+
+async def test_a_refusal_on_a_panel_page_answers_with_a_page_not_json(gw):
+    task = await _task(gw, "alice")
+    await gw.tasks.transition(task.task_id, S.CANCELLED)
+    async with browser(gw, "alice") as b:
+        csrf = csrf_of((await b.get(f"/ui/tasks/{task.task_id}")).text)
+        resp = await b.post(f"/ui/tasks/{task.task_id}/cancel", data={"csrf_token": csrf})
+        assert resp.status_code == 409 and resp.headers["content-type"].startswith("text/html")
+        assert "already CANCELLED" in resp.text and "Add a notes file" in resp.text  # the task's page, saying why
+
+
 async def test_the_list_is_the_users_own_newest_first_with_filters(gw):
     older = await _task(gw, "alice", "Older task")
     newer = await _task(gw, "alice", "Newer task")

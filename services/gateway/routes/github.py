@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import RootModel, ValidationError
 
 from services.gateway.deps import Deps
-from services.gateway.errors import ApiError
 from services.gateway.github_senders import refusal, start_status
 from services.gateway.github_triggers import instruction, matching_rule, read_event
 from services.gateway.openapi import ALWAYS, errors, success_headers
+from services.gateway.refusals import InvalidRequest, PrNotFound, Unauthorized, Unavailable
 from services.gateway.routes.tasks import submission_response
 from services.gateway.schemas import (
     Acknowledgement,
@@ -56,7 +56,7 @@ def _payload(request: Request, raw: bytes) -> Any:
             return json.loads(parse_qs(raw.decode())["payload"][0])
         return json.loads(raw)
     except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise ApiError("VALIDATION_ERROR", "the event payload is not valid JSON") from exc
+        raise InvalidRequest("the event payload is not valid JSON") from exc
 
 
 @router.post("/v1/github/events", status_code=201, response_model=None, openapi_extra=_BODY,
@@ -73,7 +73,7 @@ def _payload(request: Request, raw: bytes) -> Any:
                               "headers": success_headers(Idempotent_Replay="true on a redelivery")},
                         201: {"model": TaskResponse, "description": "the task the event started",
                               "headers": success_headers(Location="the new task's URL")}})
-async def github_event(
+async def receive_github_event(
     request: Request, d: Deps, response: Response,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
     x_github_event: Annotated[str | None, Header()] = None,
@@ -81,16 +81,16 @@ async def github_event(
 ) -> Any:
     secret = await d.github_secret()
     if not secret:
-        raise ApiError("SERVICE_UNAVAILABLE", "GitHub webhooks are not configured on this platform")
+        raise Unavailable("GitHub webhooks are not configured on this platform")
     raw = await request.body()
     if not matches(github_signature(secret, raw), x_hub_signature_256):
-        raise ApiError("UNAUTHORIZED", "the GitHub signature does not match")
+        raise Unauthorized("the GitHub signature does not match")
     event = (x_github_event or "").strip()
     if event == "ping":
         return JSONResponse({"data": {"pong": True}})
     delivery = (x_github_delivery or "").strip()
     if not _DELIVERY.match(delivery):
-        raise ApiError("VALIDATION_ERROR", "X-GitHub-Delivery must be 1-128 visible ASCII characters")
+        raise InvalidRequest("X-GitHub-Delivery must be 1-128 visible ASCII characters")
     found = read_event(event, _payload(request, raw))
     if isinstance(found, str):
         return _ignored(found)
@@ -116,9 +116,7 @@ async def github_event(
         submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
                                       channel_metadata={k: v for k, v in metadata.items() if v is not None},
                                       idempotency_key=f"github#{delivery}", check_pr_opener=False)
-    except ApiError as exc:
-        if exc.code != "PR_NOT_FOUND":
-            raise
+    except PrNotFound as exc:
         return _ignored(exc.message)
     await start_status(d, submitted.task)
     return submission_response(submitted, response)

@@ -1,54 +1,61 @@
-"""The one place where the gateway's typed refusals and store errors become API error codes."""
+"""The one handler of refusals: the API answers with the error envelope, the panel with a page."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
 
 from services.gateway.middleware import error_response
-from services.gateway.refusals import (
-    InvalidField,
-    KeyUsedElsewhere,
-    NotCancellable,
-    PrNotYours,
-    RepoNotOnboarded,
-    TryAgainShortly,
-)
+from services.gateway.refusals import AttachmentRefused, InvalidRequest, NoSuchTask, Refused, Unavailable
+from services.gateway.ui.refused import is_panel_path, refused_page
+from shared.attachments.errors import AttachmentRejected
 from shared.aws.errors import StoreUnavailable
 from shared.tasks.errors import TaskNotFound
 
-CODES: dict[type[Exception], str] = {
-    PrNotYours: "PR_NOT_YOURS",
-    InvalidField: "VALIDATION_ERROR",
-    RepoNotOnboarded: "REPO_NOT_ONBOARDED",
-    KeyUsedElsewhere: "DUPLICATE_TASK",
-    NotCancellable: "TASK_ALREADY_TERMINAL",
-    TryAgainShortly: "SERVICE_UNAVAILABLE",
-    TaskNotFound: "TASK_NOT_FOUND",
-    StoreUnavailable: "SERVICE_UNAVAILABLE",
-}
 # The store's own words may name tables or AWS error codes: callers get a plain sentence instead.
-_PLAIN: dict[type[Exception], str] = {StoreUnavailable: "the platform's data store is unavailable; retry shortly"}
+_STORE_DOWN = "the platform's data store is unavailable; retry shortly"
 
 
-def _kind(exc: Exception) -> type[Exception]:
-    return next(k for k in type(exc).__mro__ if k in CODES)
+def _detail(error: dict) -> dict:
+    """One validation error as {field, message}: the field without its location prefix (body, query …)."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "message": f"malformed JSON: {error.get('ctx', {}).get('error', 'decode error')}"}
+    return {"field": ".".join(loc[1:]) or (loc[0] if loc else "body"), "message": error.get("msg", "")}
 
 
-def code_of(exc: Exception) -> str:
-    """The API error code of a refusal or store error (its nearest listed class)."""
-    return CODES[_kind(exc)]
+# What an error of a lower layer (store, attachments, request parsing) means to the caller.
+_MEANS: dict[type[Exception], Callable[[Any], Refused]] = {
+    StoreUnavailable: lambda exc: Unavailable(_STORE_DOWN),
+    TaskNotFound: lambda exc: NoSuchTask(str(exc)),
+    AttachmentRejected: lambda exc: AttachmentRefused(exc.code, exc.message, exc.index),
+    RequestValidationError: lambda exc: InvalidRequest("the request is not valid",
+                                                       details=[_detail(e) for e in exc.errors()]),
+}
+
+
+def as_refusal(exc: Exception) -> Refused:
+    """The refusal an error means to the caller: itself, or the nearest listed kind's meaning."""
+    if isinstance(exc, Refused):
+        return exc
+    return next(_MEANS[kind] for kind in type(exc).__mro__ if kind in _MEANS)(exc)
+
+
+async def answer(request: Request, exc: Exception) -> Response:
+    """Errors become HTTP answers here only: a page for the panel, the envelope for the API."""
+    refusal = as_refusal(exc)
+    if is_panel_path(request.url.path):
+        return await refused_page(request, refusal)
+    request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
+    return error_response(refusal.code, refusal.message, request_id, details=refusal.details,
+                          headers=refusal.headers)
 
 
 def install(app: FastAPI) -> None:
-    """Answer each refusal with its code in the error envelope."""
-
-    async def refused(request: Request, exc: Exception):
-        message = _PLAIN.get(_kind(exc), str(exc))
-        details = [{"field": exc.field, "message": message}] if isinstance(exc, InvalidField) else None
-        return error_response(code_of(exc), message, getattr(request.state, "request_id", None) or str(uuid.uuid4()),
-                              details=details)
-
-    for kind in CODES:
-        app.add_exception_handler(kind, refused)
+    app.add_exception_handler(Refused, answer)
+    for kind in _MEANS:
+        app.add_exception_handler(kind, answer)

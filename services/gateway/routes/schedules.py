@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from services.gateway.auth import Principal
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
-from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
+from services.gateway.refusals import InvalidRequest, NoSuchSchedule, RepoNotOnboarded, TryAgainShortly
 from services.gateway.schedule_schemas import (
     TASK_FIELDS,
     CreateScheduleRequest,
@@ -45,7 +45,7 @@ async def _owned(d: GatewayDeps, schedule_id: str, caller: Principal) -> Schedul
     """Another user's schedule answers exactly like a missing one: 404 SCHEDULE_NOT_FOUND."""
     found = await d.schedules.get(schedule_id) if _SCHEDULE_ID.match(schedule_id) else None
     if found is None or found.user_id != caller.user_id:
-        raise ApiError("SCHEDULE_NOT_FOUND", f"schedule {schedule_id[:64]} not found")
+        raise NoSuchSchedule(f"schedule {schedule_id[:64]} not found")
     return found
 
 
@@ -54,8 +54,7 @@ def _template(fields: dict[str, Any]) -> TaskTemplate:
     try:
         return template_of(fields)
     except ValidationError as exc:
-        raise ApiError("VALIDATION_ERROR", "the schedule's task is not valid", details=[
-            {"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in exc.errors()]) from exc
+        raise InvalidRequest.naming("the schedule's task is not valid", exc) from exc
 
 
 async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> None:
@@ -63,7 +62,7 @@ async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> N
     PR the runs work on is the user's (each run is checked again: the repo's pr_tasks may change)."""
     config = await d.repos.get(template.repo)
     if config is None or not config.active:
-        raise ApiError("REPO_NOT_ONBOARDED", f"repository {template.repo} is not onboarded")
+        raise RepoNotOnboarded(template.repo)
     vet_task_model(d, template, config)
     await check_pull_access(d, config, template.pr_number, user_id)
 
@@ -90,7 +89,7 @@ async def list_schedules(caller: Caller, d: Deps, limit: Annotated[int, Query(ge
     try:
         rows, token = await d.schedules.list_for_user(caller.user_id, limit=limit, next_token=next_token)
     except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+        raise InvalidRequest("next_token is not valid for this listing") from exc
     return ScheduleListResponse(data=[ScheduleView.of(s) for s in rows],
                                 pagination=Pagination(next_token=token, has_more=token is not None))
 
@@ -108,9 +107,10 @@ async def get_schedule(schedule_id: str, caller: Caller, d: Deps) -> ScheduleRes
                                          "PR_NOT_YOURS"))
 async def update_schedule(schedule_id: str, body: UpdateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     given = body.model_dump(exclude_unset=True)
-    if any(v is None for v in given.values()):
-        raise ApiError("VALIDATION_ERROR", "fields of a schedule cannot be set to null",
-                       details=[{"field": k, "message": "must not be null"} for k, v in given.items() if v is None])
+    nulls = [k for k, v in given.items() if v is None]
+    if nulls:
+        raise InvalidRequest("fields of a schedule cannot be set to null",
+                             details=[{"field": k, "message": "must not be null"} for k in nulls])
     for _ in range(_UPDATE_ATTEMPTS):
         current = await _owned(d, schedule_id, caller)
         changes = await _changes(d, current, given)
@@ -119,9 +119,9 @@ async def update_schedule(schedule_id: str, body: UpdateScheduleRequest, caller:
         except ScheduleChanged:
             continue  # a run or another edit got there first: apply the request to what is there now
         except ScheduleNotFound as exc:
-            raise ApiError("SCHEDULE_NOT_FOUND", f"schedule {schedule_id[:64]} not found") from exc
+            raise NoSuchSchedule(f"schedule {schedule_id[:64]} not found") from exc
         return ScheduleResponse(data=ScheduleView.of(updated))
-    raise ApiError("SERVICE_UNAVAILABLE", "the schedule is changing too often; retry")
+    raise TryAgainShortly("the schedule is changing too often; retry")
 
 
 async def _changes(d: GatewayDeps, current: Schedule, given: dict[str, Any]) -> dict[str, Any]:
@@ -155,5 +155,5 @@ async def delete_schedule(schedule_id: str, caller: Writer, d: Deps) -> Schedule
     try:
         await d.schedules.delete(schedule_id)
     except ScheduleNotFound as exc:
-        raise ApiError("SCHEDULE_NOT_FOUND", f"schedule {schedule_id[:64]} not found") from exc
+        raise NoSuchSchedule(f"schedule {schedule_id[:64]} not found") from exc
     return ScheduleResponse(data=ScheduleView.of(current.model_copy(update={"updated_at": utcnow()})))

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from services.gateway.adapters.webhooks import WEBHOOK_ID, Webhook
 from services.gateway.deps import Deps, GatewayDeps, enforce_rate_limit
-from services.gateway.errors import ApiError
 from services.gateway.openapi import ALWAYS, errors, success_headers
+from services.gateway.refusals import InvalidRequest, Unauthorized
 from services.gateway.routes.tasks import submission_response
 from services.gateway.schemas import CreateTaskRequest, TaskResponse
 from services.gateway.signatures import matches, timestamp_fresh, webhook_signature
@@ -35,15 +35,13 @@ def parse_task_request(raw: bytes) -> CreateTaskRequest:
     try:
         return CreateTaskRequest.model_validate_json(raw or b"null")
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e.get("loc", ())) or "body", "message": e.get("msg", "")}
-                   for e in exc.errors()]
-        raise ApiError("VALIDATION_ERROR", "the request is not valid", details=details) from exc
+        raise InvalidRequest.naming("the request is not valid", exc) from exc
 
 
 async def authenticate(d: GatewayDeps, webhook_id: str | None, timestamp: str | None, signature: str | None,
                        body: bytes) -> Webhook:
     """The active webhook whose secret signed `{timestamp}.{body}` within the allowed skew; 401 otherwise."""
-    refused = ApiError("UNAUTHORIZED", _REFUSED)
+    refused = Unauthorized(_REFUSED)
     if not webhook_id or not WEBHOOK_ID.match(webhook_id) or not signature:
         raise refused
     if not timestamp_fresh(timestamp, time.time(), d.settings.webhook_max_skew_seconds):
@@ -84,7 +82,7 @@ async def create_task_from_webhook(
     enforce_rate_limit(d, hook.user_id)
     body = parse_task_request(raw)
     if x_webhook_delivery is not None and not _DELIVERY.match(x_webhook_delivery):
-        raise ApiError("VALIDATION_ERROR", "X-Webhook-Delivery must be 1-128 visible ASCII characters")
+        raise InvalidRequest("X-Webhook-Delivery must be 1-128 visible ASCII characters")
     delivery = x_webhook_delivery or (x_webhook_signature or "").strip().lower()
     metadata = {"webhook_id": hook.webhook_id, "source_ip": request.client.host if request.client else None,
                 "user_agent": (request.headers.get("user-agent") or "")[:256] or None,

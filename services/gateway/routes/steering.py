@@ -7,10 +7,9 @@ from typing import Literal
 from fastapi import APIRouter
 
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
-from services.gateway.errors import ApiError
 from services.gateway.notify import outbox
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
-from services.gateway.ratelimit import retry_after_header
+from services.gateway.refusals import ApprovalNotPending, RateLimited, TaskNotRunning
 from services.gateway.routes.tasks import owned_task
 from services.gateway.schemas_steering import (
     ApprovalResponse,
@@ -31,23 +30,22 @@ from shared.tasks.states import TaskStatus
 router = APIRouter(tags=["steering"])
 
 
-def _not_running(task_id: str, status: TaskStatus | None) -> ApiError:
-    return ApiError("TASK_NOT_RUNNING", f"task {task_id} is {status.value if status else 'gone'}: only a RUNNING "
-                    "task takes nudges")
+def _not_running(task_id: str, status: TaskStatus | None) -> TaskNotRunning:
+    return TaskNotRunning(f"task {task_id} is {status.value if status else 'gone'}: only a RUNNING task takes "
+                          "nudges")
 
 
 @router.post("/v1/tasks/{task_id}/nudge", status_code=202, response_model=NudgeResponse,
              summary="Send a message to a running task's agent",
              description="The agent reads it before its next model call, as a message from you.",
              responses=errors(*AUTHENTICATED, *WRITES, "TASK_NOT_FOUND", "TASK_NOT_RUNNING"))
-async def nudge(task_id: str, body: NudgeRequest, caller: Writer, d: Deps) -> NudgeResponse:
+async def nudge_task(task_id: str, body: NudgeRequest, caller: Writer, d: Deps) -> NudgeResponse:
     task = await owned_task(d, task_id, caller)
     if task.status != TaskStatus.RUNNING:
         raise _not_running(task_id, task.status)
     wait = d.nudge_limiter.take(task_id)
     if wait is not None:
-        raise ApiError("RATE_LIMIT_EXCEEDED", "too many nudges for this task: let the agent read them first",
-                       headers=retry_after_header(wait))
+        raise RateLimited("too many nudges for this task: let the agent read them first", wait=wait)
     try:
         # Like a description, the message is stored and shown again: credential-shaped text is masked first.
         stored = await d.nudges.add(Nudge(task_id=task_id, user_id=caller.user_id, message=redact(body.message)))
@@ -60,17 +58,17 @@ async def _decide(d: GatewayDeps, task_id: str, body: DecisionRequest, decision:
                   user_id: str) -> ApprovalView:
     approval = await d.approvals.get(task_id, body.approval_id)
     if approval is None:
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {body.approval_id} is unknown for task {task_id}")
+        raise ApprovalNotPending(f"approval {body.approval_id} is unknown for task {task_id}")
     if approval.expired(utcnow()):
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} expired at {approval.expires_at} "
-                       "(an expired request counts as denied)")
+        raise ApprovalNotPending(f"approval {approval.approval_id} expired at {approval.expires_at} "
+                                 "(an expired request counts as denied)")
     try:
         decided = await d.approvals.decide(approval, decision, by=user_id, reason=body.reason)
     except DecisionRefused as exc:
         found = exc.approval.status if exc.approval else "unknown"
         status = exc.task_status.value if exc.task_status else "gone"
-        raise ApiError("APPROVAL_NOT_PENDING", f"approval {approval.approval_id} is {found} and task {task_id} is "
-                       f"{status}: it can no longer be decided") from exc
+        raise ApprovalNotPending(f"approval {approval.approval_id} is {found} and task {task_id} is "
+                                 f"{status}: it can no longer be decided") from exc
     if decided.holds_task:
         await resume_task(outbox(d.tasks, d.bus), decided)
     return ApprovalView.of(decided)
@@ -82,7 +80,7 @@ _DECISION_DOC = errors(*AUTHENTICATED, *WRITES, "TASK_NOT_FOUND", "APPROVAL_NOT_
 @router.post("/v1/tasks/{task_id}/approve", status_code=202, response_model=ApprovalResponse,
              summary="Let a held-back command, connection or push go ahead", responses=_DECISION_DOC,
              description="Decided once: a second decision, an unknown or an expired request answers 409.")
-async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
+async def approve_task(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
     return ApprovalResponse(data=await _decide(d, task_id, body, "approved", caller.user_id))
 
@@ -90,7 +88,7 @@ async def approve(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) 
 @router.post("/v1/tasks/{task_id}/deny", status_code=202, response_model=ApprovalResponse,
              summary="Refuse a held-back command, connection or push", responses=_DECISION_DOC,
              description="The model is told the command was refused, with your reason, and carries on.")
-async def deny(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
+async def deny_task(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> ApprovalResponse:
     await owned_task(d, task_id, caller)
     return ApprovalResponse(data=await _decide(d, task_id, body, "denied", caller.user_id))
 
@@ -98,7 +96,7 @@ async def deny(task_id: str, body: DecisionRequest, caller: Writer, d: Deps) -> 
 @router.get("/v1/pending", response_model=PendingListResponse,
             summary="Your requests waiting for a decision (commands, unlisted hosts, pushes)",
             responses=errors(*AUTHENTICATED))
-async def pending(caller: Caller, d: Deps) -> PendingListResponse:
+async def list_pending_approvals(caller: Caller, d: Deps) -> PendingListResponse:
     now, statuses = utcnow(), {}
     found: list[Approval] = []
     for approval in await d.approvals.pending_for_user(caller.user_id):

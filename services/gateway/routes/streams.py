@@ -9,9 +9,8 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
 
 from services.gateway.deps import Caller, Deps, GatewayDeps
-from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, errors, success_headers
-from services.gateway.ratelimit import retry_after_header
+from services.gateway.refusals import RateLimited
 from services.gateway.routes.tasks import owned_task
 from services.gateway.schemas import EventView
 from shared.tasks.models import TaskEvent
@@ -40,12 +39,12 @@ def frame(event: TaskEvent) -> str:
             description="Every event of the task in order, from the first one, or from the one after "
                         "`Last-Event-ID` when a client reconnects; the stream closes after the terminal transition.",
             responses={**errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND"), **_STREAM_DOC})
-async def stream_events(task_id: str, request: Request, caller: Caller, d: Deps,
+async def stream_task_events(task_id: str, request: Request, caller: Caller, d: Deps,
                         last_event_id: Annotated[str | None, Header(max_length=64)] = None) -> StreamingResponse:
     await owned_task(d, task_id, caller)
     if not d.streams.take(caller.user_id):
-        raise ApiError("RATE_LIMIT_EXCEEDED", f"at most {d.settings.stream_max_per_user} open event streams per "
-                       "user: close one first", headers=retry_after_header(5))
+        raise RateLimited(f"at most {d.settings.stream_max_per_user} open event streams per user: close one "
+                          "first", wait=5)
     body = _messages(d, task_id, caller.user_id, (last_event_id or "").strip() or None, request)
     return StreamingResponse(body, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

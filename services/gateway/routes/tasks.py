@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from services.gateway import cancellation
 from services.gateway.auth import Principal
-from services.gateway.cancellation import cancel_task
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
-from services.gateway.errors import ApiError
 from services.gateway.listing import list_user_tasks
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
+from services.gateway.refusals import InvalidRequest, NoSuchTask
 from services.gateway.schemas import (
     CreateTaskRequest,
     EventListResponse,
@@ -38,7 +38,7 @@ async def owned_task(d: GatewayDeps, task_id: str, caller: Principal) -> Task:
     """Another user's task answers exactly like a missing one: 404 TASK_NOT_FOUND."""
     task = await d.tasks.get(task_id) if _TASK_ID.match(task_id) else None
     if task is None or task.user_id != caller.user_id:
-        raise ApiError("TASK_NOT_FOUND", f"task {task_id[:64]} not found")
+        raise NoSuchTask(f"task {task_id[:64]} not found")
     return task
 
 
@@ -55,7 +55,7 @@ _STATUS_LIST = f"(?i)^{_ONE_STATUS}(,{_ONE_STATUS})*$"
 async def create_task(body: CreateTaskRequest, caller: Writer, d: Deps, response: Response,
                       idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> TaskResponse:
     if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError("VALIDATION_ERROR", "Idempotency-Key must be 1-128 visible ASCII characters")
+        raise InvalidRequest("Idempotency-Key must be 1-128 visible ASCII characters")
     submitted = await submit_task(d, user_id=caller.user_id, body=body, channel_source="api",
                                   idempotency_key=f"task#{idempotency_key}" if idempotency_key else None)
     return submission_response(submitted, response)
@@ -97,20 +97,20 @@ async def get_task(task_id: str, caller: Caller, d: Deps) -> TaskResponse:
                description="Cancels a SUBMITTED, QUEUED, HYDRATING, RUNNING or AWAITING_APPROVAL task and answers "
                            "200 with the CANCELLED task. A FINALIZING task is already recording its result: 409.",
                responses=errors(*AUTHENTICATED, "RATE_LIMIT_EXCEEDED", "TASK_NOT_FOUND", "TASK_ALREADY_TERMINAL"))
-async def delete_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
+async def cancel_task(task_id: str, caller: Writer, d: Deps) -> TaskResponse:
     task = await owned_task(d, task_id, caller)
-    return TaskResponse(data=TaskView.of(await cancel_task(d, task)))
+    return TaskResponse(data=TaskView.of(await cancellation.cancel_task(d, task)))
 
 
 @router.get("/{task_id}/events", response_model=EventListResponse, summary="A task's audit trail, oldest first",
             responses=errors(*AUTHENTICATED, "TASK_NOT_FOUND"))
-async def list_events(task_id: str, caller: Caller, d: Deps,
+async def list_task_events(task_id: str, caller: Caller, d: Deps,
                       limit: Annotated[int, Query(ge=1, le=100)] = 50,
                       next_token: Annotated[str | None, Query(max_length=2048)] = None) -> EventListResponse:
     await owned_task(d, task_id, caller)
     try:
         events, token = await d.tasks.list_events(task_id, limit=limit, next_token=next_token)
     except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+        raise InvalidRequest("next_token is not valid for this listing") from exc
     return EventListResponse(data=[EventView.of(e) for e in events],
                              pagination=Pagination(next_token=token, has_more=token is not None))

@@ -13,8 +13,8 @@ from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFo
 from services.gateway.adapters.webhooks import WEBHOOK_ID, Webhook
 from services.gateway.auth import Principal
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
-from services.gateway.errors import ApiError
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors
+from services.gateway.refusals import AlreadyRevoked, InvalidRequest, NoSuchWebhook
 from services.gateway.schemas import (
     CreatedWebhookResponse,
     CreatedWebhookView,
@@ -40,7 +40,7 @@ async def _owned(d: GatewayDeps, webhook_id: str, caller: Principal) -> Webhook:
     """Another user's webhook answers exactly like a missing one: 404 WEBHOOK_NOT_FOUND."""
     hook = await d.webhooks.get(webhook_id) if WEBHOOK_ID.match(webhook_id) else None
     if hook is None or hook.user_id != caller.user_id:
-        raise ApiError("WEBHOOK_NOT_FOUND", f"webhook {webhook_id[:64]} not found")
+        raise NoSuchWebhook(f"webhook {webhook_id[:64]} not found")
     return hook
 
 
@@ -70,7 +70,7 @@ async def list_webhooks(caller: Caller, d: Deps,
     try:
         hooks, token = await d.webhooks.list_for_user(caller.user_id, limit=limit, next_token=next_token)
     except InvalidToken as exc:
-        raise ApiError("VALIDATION_ERROR", "next_token is not valid for this listing") from exc
+        raise InvalidRequest("next_token is not valid for this listing") from exc
     return WebhookListResponse(data=[_view(h) for h in hooks],
                                pagination=Pagination(next_token=token, has_more=token is not None))
 
@@ -84,9 +84,9 @@ async def revoke_webhook(webhook_id: str, caller: Writer, d: Deps) -> WebhookRes
     try:
         revoked = await d.webhooks.revoke(hook.webhook_id)
     except WebhookAlreadyRevoked as exc:
-        raise ApiError("WEBHOOK_ALREADY_REVOKED", f"webhook {webhook_id} is already revoked") from exc
+        raise AlreadyRevoked(f"webhook {webhook_id} is already revoked") from exc
     except WebhookNotFound as exc:
-        raise ApiError("WEBHOOK_NOT_FOUND", f"webhook {webhook_id} not found") from exc
+        raise NoSuchWebhook(f"webhook {webhook_id} not found") from exc
     try:
         await d.secrets.delete(d.settings.webhook_secret_name(hook.webhook_id))
     except (ClientError, BotoCoreError) as exc:  # the row is revoked already: the secret is useless

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.deps import enforce_rate_limit
-from services.gateway.errors import ApiError
 from services.gateway.routes.webhooks import create_webhook, revoke_webhook
 from services.gateway.schemas import CreateWebhookRequest
 from services.gateway.ui.panel import SignedIn, Viewer, render
+from services.gateway.ui.refused import on_refusal
 from services.gateway.ui.security import check_csrf
 from services.gateway.ui.steering_api import steering_of
 
@@ -50,10 +50,8 @@ async def revoke(request: Request, who: SignedIn, webhook_id: str,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(who.session, csrf_token)
     enforce_rate_limit(who.deps, who.user_id)
-    try:
-        await revoke_webhook(webhook_id, who.principal, who.deps)
-    except ApiError as exc:
-        return await _webhooks(request, who, message=exc.message, status=exc.status)
+    on_refusal(request, lambda refusal: _webhooks(request, who, message=refusal.message, status=refusal.status))
+    await revoke_webhook(webhook_id, who.principal, who.deps)
     return RedirectResponse("/ui/webhooks", status_code=303)
 
 

@@ -6,20 +6,10 @@ from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from services.gateway.errors import ApiError
 from services.gateway.ui import admin_pages, login_pages, submit_page, task_pages
 from services.gateway.ui.errors import CsrfRejected, LoginLinkRejected, SignInRequired
 from services.gateway.ui.panel import HERE, render
 from services.gateway.ui.security import PREFIX, SecurityHeaders
-
-
-def is_panel_path(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
-
-
-def error_page(request: Request, exc: ApiError) -> HTMLResponse:
-    """An API error met by a page (rate limit, store outage …), as a page."""
-    return render(request, "error.html", status=exc.status, message=exc.message, code=exc.code)
 
 
 def install(app: FastAPI) -> None:

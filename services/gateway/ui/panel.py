@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from services.gateway.auth import Principal
 from services.gateway.deps import GatewayDeps, deps
-from services.gateway.errors import ApiError
+from services.gateway.refusals import Unavailable
 from services.gateway.ui.security import current_session
 from services.gateway.ui.sessions import LoginService, Session
 from shared.tasks.fields import MaxBudgetUsd, MaxTurns, TaskDescription, bounds
@@ -27,7 +27,7 @@ _env.globals["limits"] = {"max_turns": bounds(MaxTurns), "max_budget_usd": bound
 
 def login_service(d: GatewayDeps) -> LoginService:
     if d.ui_sessions is None:
-        raise ApiError("SERVICE_UNAVAILABLE", "the web panel has no session store in this gateway")
+        raise Unavailable("the web panel has no session store in this gateway")
     return LoginService(d.ui_sessions)
 
 
@@ -48,7 +48,9 @@ class Viewer:
 
 
 async def viewer(request: Request, d: Annotated[GatewayDeps, Depends(deps)]) -> Viewer:
-    return Viewer(d, await current_session(request, login_service(d)))
+    who = Viewer(d, await current_session(request, login_service(d)))
+    request.state.viewer = who  # an error page of this request still shows who is signed in
+    return who
 
 
 SignedIn = Annotated[Viewer, Depends(viewer)]

@@ -19,7 +19,7 @@ class ApiSteering:
     deps: GatewayDeps
 
     async def pending(self, user_id: str) -> list[PendingRequest]:
-        listed = await routes.pending(Principal(user_id, {}), self.deps)
+        listed = await routes.list_pending_approvals(Principal(user_id, {}), self.deps)
         repos: dict[str, str] = {}
         found = []
         for a in listed.data:
@@ -32,12 +32,12 @@ class ApiSteering:
         return found
 
     async def decide(self, user_id: str, task_id: str, request_id: str, *, approve: bool) -> None:
-        route = routes.approve if approve else routes.deny
+        route = routes.approve_task if approve else routes.deny_task
         await route(task_id, DecisionRequest(approval_id=request_id, reason="decided in the web panel"),
                     Principal(user_id, {}), self.deps)
 
     async def nudge(self, user_id: str, task_id: str, message: str) -> None:
-        await routes.nudge(task_id, NudgeRequest(message=message), Principal(user_id, {}), self.deps)
+        await routes.nudge_task(task_id, NudgeRequest(message=message), Principal(user_id, {}), self.deps)
 
 
 def steering_of(d: GatewayDeps) -> Steering:

@@ -10,12 +10,11 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.deps import enforce_rate_limit
-from services.gateway.errors import STATUS, ApiError
-from services.gateway.refusals import InvalidField, Refused
-from services.gateway.routes.refusals import code_of
+from services.gateway.refusals import Refused
 from services.gateway.schemas import CreateTaskRequest
 from services.gateway.submission import submit_task
 from services.gateway.ui.panel import SignedIn, Viewer, render
+from services.gateway.ui.refused import on_refusal
 from services.gateway.ui.security import check_csrf
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -68,13 +67,12 @@ async def submit(request: Request, who: SignedIn) -> Response:
     form_key = values.get("form_key", "")
     # The form's own key makes a double click (or a resubmitted page) return the same task.
     key = f"ui#{form_key}" if _FORM_KEY.match(form_key) else None
-    try:
-        submitted = await submit_task(who.deps, user_id=who.user_id, body=body, channel_source="ui",
-                                      idempotency_key=key)
-    except ApiError as exc:
-        return await _form(request, who, values=values, errors={}, message=exc.message, status=exc.status)
-    except Refused as exc:  # a refusal about one field is shown by that field
-        errors = {exc.field: str(exc)} if isinstance(exc, InvalidField) else {}
-        return await _form(request, who, values=values, errors=errors, status=STATUS[code_of(exc)],
-                           message=_MARKED if errors else str(exc))
+
+    async def refused(refusal: Refused) -> Response:  # a refusal about a field is shown by that field
+        errors = refusal.field_errors()
+        return await _form(request, who, values=values, errors=errors, status=refusal.status,
+                           message=_MARKED if errors else refusal.message)
+
+    on_refusal(request, refused)
+    submitted = await submit_task(who.deps, user_id=who.user_id, body=body, channel_source="ui", idempotency_key=key)
     return RedirectResponse(f"/ui/tasks/{submitted.task.task_id}", status_code=303)

@@ -9,12 +9,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.gateway.cancellation import cancel_task
 from services.gateway.deps import enforce_rate_limit
-from services.gateway.errors import ApiError
 from services.gateway.listing import list_user_tasks
+from services.gateway.refusals import Refused
 from services.gateway.routes.tasks import owned_task
 from services.gateway.schemas import TaskView
 from services.gateway.ui import trail
 from services.gateway.ui.panel import SignedIn, Viewer, render
+from services.gateway.ui.refused import on_refusal
 from services.gateway.ui.security import check_csrf
 from services.gateway.ui.steering_api import steering_of
 from shared.tasks.models import Task, TaskEvent
@@ -28,13 +29,13 @@ _EVENT_PAGES = 5  # at most 500 events on a page: the agent writes far fewer
 
 async def _task_list(request: Request, who: Viewer, template: str, status: str, repo: str,
                      next_token: str | None) -> HTMLResponse:
-    try:
-        tasks, token = await list_user_tasks(who.deps, who.user_id, status=status or None, repo=repo or None,
-                                             limit=_PAGE, next_token=next_token)
-    except ApiError as exc:
-        return render(request, "tasks.html", who=who, status=400, tasks=[], next_token=None, error=exc.message,
-                      live=False,
-                      **await _filters(who, status, repo))
+    async def refused(refusal: Refused) -> Response:  # a filter the listing refuses: the page says why
+        return render(request, "tasks.html", who=who, status=refusal.status, tasks=[], next_token=None,
+                      error=refusal.message, live=False, **await _filters(who, status, repo))
+
+    on_refusal(request, refused)
+    tasks, token = await list_user_tasks(who.deps, who.user_id, status=status or None, repo=repo or None,
+                                         limit=_PAGE, next_token=next_token)
     views = [TaskView.of(t) for t in tasks]
     live = any(not TaskStatus(v.status).is_terminal for v in views)
     return render(request, template, who=who, tasks=views, next_token=token, live=live, error=None,
@@ -85,26 +86,15 @@ async def _task_context(who: Viewer, task: Task) -> dict:
     }
 
 
-async def _owned_or_missing(request: Request, who: Viewer, task_id: str) -> Task | HTMLResponse:
-    try:
-        return await owned_task(who.deps, task_id, who.principal)
-    except ApiError as exc:
-        return render(request, "not_found.html", who=who, status=404, message=exc.message)
-
-
 @router.get("/tasks/{task_id}")
 async def task_page(request: Request, who: SignedIn, task_id: str) -> Response:
-    task = await _owned_or_missing(request, who, task_id)
-    if isinstance(task, Response):
-        return task
+    task = await owned_task(who.deps, task_id, who.principal)
     return render(request, "task.html", who=who, notice=None, **await _task_context(who, task))
 
 
 @router.get("/tasks/{task_id}/live")
 async def task_live(request: Request, who: SignedIn, task_id: str) -> Response:
-    task = await _owned_or_missing(request, who, task_id)
-    if isinstance(task, Response):
-        return task
+    task = await owned_task(who.deps, task_id, who.principal)
     return render(request, "task_live.html", who=who, **await _task_context(who, task))
 
 
@@ -113,15 +103,15 @@ async def cancel(request: Request, who: SignedIn, task_id: str,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(who.session, csrf_token)
     enforce_rate_limit(who.deps, who.user_id)
-    task = await _owned_or_missing(request, who, task_id)
-    if isinstance(task, Response):
-        return task
-    try:
-        await cancel_task(who.deps, task)
-    except ApiError as exc:
+    task = await owned_task(who.deps, task_id, who.principal)
+
+    async def refused(refusal: Refused) -> Response:  # the task's page as it is now, saying why
         current = await owned_task(who.deps, task_id, who.principal)
-        return render(request, "task.html", who=who, status=exc.status, notice=exc.message,
+        return render(request, "task.html", who=who, status=refusal.status, notice=refusal.message,
                       **await _task_context(who, current))
+
+    on_refusal(request, refused)
+    await cancel_task(who.deps, task)
     return RedirectResponse(f"/ui/tasks/{task.task_id}", status_code=303)
 
 
@@ -130,9 +120,7 @@ async def nudge(request: Request, who: SignedIn, task_id: str, csrf_token: Annot
                 message: Annotated[str, Form(max_length=2000)] = "") -> Response:
     check_csrf(who.session, csrf_token)
     enforce_rate_limit(who.deps, who.user_id)
-    task = await _owned_or_missing(request, who, task_id)
-    if isinstance(task, Response):
-        return task
+    task = await owned_task(who.deps, task_id, who.principal)
     if message.strip():
         await steering_of(who.deps).nudge(who.user_id, task.task_id, message.strip())
     return RedirectResponse(f"/ui/tasks/{task.task_id}", status_code=303)

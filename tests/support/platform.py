@@ -28,9 +28,34 @@ ANTHROPIC_KEY = "sk-ant-e2e-fake-key-0000000000"
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 
 
+class CrashableStack(EmbeddedStack):
+    """The embedded stack, with the hands tests need on its services: stop, kill, start again."""
+
+    def stop_service(self, service: str, grace: float = 15.0) -> None:
+        """Stop one service (tests use it to hold messages in a queue)."""
+        if service in self._procs:
+            self._terminate([service], grace)
+
+    def kill_service(self, service: str) -> None:
+        """SIGKILL one service, as a crash would."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def restart(self, service: str) -> None:
+        """Start a service again after it died or was killed."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            return
+        self._start_service(service)
+        if (self.config.state_dir / "stack.json").exists():
+            self._write_state()
+
+
 @dataclass
 class Platform:
-    stack: EmbeddedStack
+    stack: CrashableStack
     github: FakeGitHub
     anthropic: FakeAnthropic
     issuer: LocalIssuer
@@ -99,7 +124,7 @@ def running_platform(aws_endpoint: str, root: Path, *, iam: str = "off", **stack
                        "BGAGENT_DRIFT_GRACE_SECONDS": "0",
                        "BGAGENT_MODEL_PRICES": json.dumps(fake_model_prices()), **stack_env},
         )
-        embedded = EmbeddedStack(config)
+        embedded = CrashableStack(config)
         embedded.start()
         stack_ctx.callback(embedded.stop)
         issuer = LocalIssuer(config.state_dir / "issuer", config.api_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from shared.compute.pids import pid_alive
@@ -32,4 +33,15 @@ def kill_agent(handle: str) -> int:
     if not agents:
         raise RuntimeError(f"no agent process under {handle}")
     os.kill(agents[0], signal.SIGKILL)
+    return agents[0]
+
+
+def wait_for_agent(handle: str, timeout: float = 60) -> int:
+    """The agent's pid under its supervisor, once the supervisor has started it (a ceiling, not a window)."""
+    supervisor = pid_of(handle)
+    deadline = time.monotonic() + timeout
+    while not (agents := children(supervisor) if supervisor else []):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no agent process under {handle} after {timeout} s")
+        time.sleep(0.05)
     return agents[0]

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT, FAKE_LOOP
-from tests.support.processes import alive, kill_agent, pid_of, wait_for_agent
+from tests.support.processes import kill_agent, wait_for_agent, wait_for_exit
 
 pytestmark = pytest.mark.e2e
 
@@ -53,21 +53,6 @@ def _running_agent(platform, task_id, timeout=60):
     return handle
 
 
-def _queue_depth(platform, service):
-    """Messages in a service's queue, waiting or being handled."""
-    sqs = platform.boto("sqs")
-    url = sqs.get_queue_url(QueueName=platform.names.queue(service))["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
-def _wait_queue(platform, service, done, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not done(_queue_depth(platform, service)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-
-
 def _wait_counter(platform, user, value, timeout=30):
     deadline = time.monotonic() + timeout
     while platform.active_count(user) != value and time.monotonic() < deadline:
@@ -99,10 +84,7 @@ def test_cancel_while_running_stops_the_agent(platform):
     assert running["status"] == "RUNNING"
     handle = _running_agent(platform, task_id)
     _cancel(platform, "dave", task_id)
-    deadline = time.monotonic() + 30
-    while alive(pid_of(handle)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(pid_of(handle)), "the agent session outlived its cancellation"
+    assert wait_for_exit([handle], timeout=30), "the agent session outlived its cancellation"
     # The session is gone: whatever it wrote has landed (no sleep needed to let it).
     final = platform.wait_for("dave", task_id)
     assert final["status"] == "CANCELLED"
@@ -128,7 +110,7 @@ def test_cancel_while_queued_and_while_submitted(platform):
     _cancel(platform, "erin", blocker)
     for task_id in (queued, submitted, blocker):
         assert platform.wait_for("erin", task_id)["status"] == "CANCELLED"
-    _wait_queue(platform, "hydrator", lambda depth: depth == 0)  # the restarted hydrator handled what was held
+    platform.wait_for_queue("hydrator")  # the restarted hydrator handled what was held
     assert platform.wait_for("erin", submitted)["status"] == "CANCELLED"
     assert _wait_counter(platform, "erin", 0) == 0
 
@@ -139,11 +121,11 @@ def test_cancel_while_hydrating_never_starts_an_agent(platform):
     try:
         task_id = _submit(platform, "fran", "acme/cancel-hydrating")
         assert platform.wait_for("fran", task_id, {"HYDRATING"})["status"] == "HYDRATING"
-        _wait_queue(platform, "dispatcher", lambda depth: depth > 0)  # TaskHydrated waits in the dispatcher's queue
+        platform.wait_for_queue("dispatcher", lambda depth: depth > 0)  # TaskHydrated waits in the dispatcher's queue
         _cancel(platform, "fran", task_id)
     finally:
         platform.stack.restart("dispatcher")
-    _wait_queue(platform, "dispatcher", lambda depth: depth == 0)  # the restarted dispatcher handled it
+    platform.wait_for_queue("dispatcher")  # the restarted dispatcher handled it
     final = platform.wait_for("fran", task_id)
     assert final["status"] == "CANCELLED" and final["started_at"] is None
     assert _wait_counter(platform, "fran", 0) == 0

@@ -8,7 +8,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import boto3
 import httpx
@@ -95,6 +95,21 @@ class Platform:
                 if task["status"] in statuses or time.monotonic() > deadline:
                     return task
                 time.sleep(0.25)
+
+    def queue_depth(self, service: str) -> int:
+        """Messages in a service's queue, waiting or being handled."""
+        sqs = self.boto("sqs")
+        url = sqs.get_queue_url(QueueName=self.names.queue(service))["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def wait_for_queue(self, service: str, done: Callable[[int], bool] = lambda depth: depth == 0,
+                       timeout: float = 60) -> None:
+        """A barrier: wait until the service's queue depth passes `done` (by default: all handled)."""
+        deadline = time.monotonic() + timeout
+        while not done(self.queue_depth(service)) and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def active_count(self, user: str) -> int:
         item = self.boto("dynamodb").get_item(TableName=self.names.user_concurrency_table,

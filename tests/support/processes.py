@@ -45,3 +45,11 @@ def wait_for_agent(handle: str, timeout: float = 60) -> int:
             raise RuntimeError(f"no agent process under {handle} after {timeout} s")
         time.sleep(0.05)
     return agents[0]
+
+
+def wait_for_exit(handles: list[str], timeout: float = 60) -> bool:
+    """A barrier: wait until the sessions behind these handles have ended (what they wrote has landed)."""
+    deadline = time.monotonic() + timeout
+    while any(alive(pid_of(h)) for h in handles) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(alive(pid_of(h)) for h in handles)

@@ -110,7 +110,7 @@ def test_cancel_while_queued_and_while_submitted(platform):
     _cancel(platform, "erin", blocker)
     for task_id in (queued, submitted, blocker):
         assert platform.wait_for("erin", task_id)["status"] == "CANCELLED"
-    platform.wait_for_queue("hydrator")  # the restarted hydrator handled what was held
+    time.sleep(3)  # the restarted hydrator has seen the held TaskSubmitted by now (no signal: it changes nothing)
     assert platform.wait_for("erin", submitted)["status"] == "CANCELLED"
     assert _wait_counter(platform, "erin", 0) == 0
 
@@ -121,11 +121,11 @@ def test_cancel_while_hydrating_never_starts_an_agent(platform):
     try:
         task_id = _submit(platform, "fran", "acme/cancel-hydrating")
         assert platform.wait_for("fran", task_id, {"HYDRATING"})["status"] == "HYDRATING"
-        platform.wait_for_queue("dispatcher", lambda depth: depth > 0)  # TaskHydrated waits in the dispatcher's queue
+        time.sleep(1.0)  # TaskHydrated is now waiting in the dispatcher's queue
         _cancel(platform, "fran", task_id)
     finally:
         platform.stack.restart("dispatcher")
-    platform.wait_for_queue("dispatcher")  # the restarted dispatcher handled it
+    time.sleep(4)
     final = platform.wait_for("fran", task_id)
     assert final["status"] == "CANCELLED" and final["started_at"] is None
     assert _wait_counter(platform, "fran", 0) == 0

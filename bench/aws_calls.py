@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.aws_calls [--tasks 20] [--agent real|instant]
 
-Every service process counts its calls with a botocore `before-call` hook (BGAGENT_AWS_CALL_LOG_DIR)
-and writes them when it stops. Long polls (ReceiveMessage) depend on time, not tasks: they are
+Every process of the stack counts its calls with a botocore `before-call` hook (bench/call_counter.py,
+loaded through bench/counting/sitecustomize.py) and writes them when it exits.
+Long polls (ReceiveMessage) depend on time, not tasks: they are
 reported apart, per service and hour of idling.
 """
 
@@ -16,7 +17,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.common import bench_platform, machine
+from bench.call_counter import LOG_DIR
+from bench.common import REPO_ROOT, bench_platform, machine
 
 # us-east-1 list prices (USD), on-demand, as published for 2026.
 PRICES = {
@@ -63,7 +65,7 @@ def _cost(op: str, count: float, items: float) -> float:
 
 def run(tasks: int, agent: str) -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="bgagent-calls-"))
-    env = {"BGAGENT_AWS_CALL_LOG_DIR": str(log_dir)}
+    env = {LOG_DIR: str(log_dir), "PYTHONPATH": f"{REPO_ROOT / 'bench' / 'counting'}:{REPO_ROOT}"}
     if agent == "real":
         env["BGAGENT_AGENT_MODULE"] = "agent"
     started = time.monotonic()

@@ -24,8 +24,6 @@ class PlatformSettings(BaseSettings):
     xray_daemon_address: str | None = Field(
         None, validation_alias=AliasChoices("AWS_XRAY_DAEMON_ADDRESS", "BGAGENT_XRAY_DAEMON_ADDRESS"))
     default_max_concurrency: int = Field(3, ge=1, le=1000)
-    # Benchmarks: count every AWS call this process makes and write the counts here at exit.
-    aws_call_log_dir: str | None = None
 
     @property
     def names(self) -> ResourceNames:

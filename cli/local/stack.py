@@ -171,7 +171,7 @@ class EmbeddedStack:
                 session = self._enforce_iam(session)
             for service in SERVICES:
                 self._progress(f"starting {service}")
-                self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.role_env(service))
+                self._start_service(service)
             wait_until_up(f"{c.api_url}/healthz", timeout, self._procs["gateway"])
             self._start_ticker(session)
             self._write_state()
@@ -198,6 +198,9 @@ class EmbeddedStack:
         self._progress(f"starting the demo model (scripted, no API key, no cost) on {self.demo_model_url}")
         self._spawn("demo-model", [sys.executable, "-m", "cli.local.demo_model", "--port", str(port)], os.environ)
         wait_until_up(f"{self.demo_model_url}/healthz", timeout, self._procs["demo-model"])
+
+    def _start_service(self, service: str) -> None:
+        self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.role_env(service))
 
     def _spawn(self, name: str, cmd: list[str], env: Mapping[str, str]) -> None:
         log = open(self.logs_dir / f"{name}.log", "ab")
@@ -230,27 +233,6 @@ class EmbeddedStack:
 
     def alive(self) -> dict[str, bool]:
         return {n: p.poll() is None for n, p in self._procs.items()}
-
-    def stop_service(self, service: str, grace: float = 15.0) -> None:
-        """Stop one service (tests use it to hold messages in a queue)."""
-        if service in self._procs:
-            self._terminate([service], grace)
-
-    def kill_service(self, service: str) -> None:
-        """SIGKILL one service, as a crash would."""
-        proc = self._procs.get(service)
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-    def restart(self, service: str) -> None:
-        """Start a service again after it died or was killed (crash tests)."""
-        proc = self._procs.get(service)
-        if proc is not None and proc.poll() is None:
-            return
-        self._spawn(service, [sys.executable, "-m", f"services.{service}"], self.role_env(service))
-        if (self.config.state_dir / "stack.json").exists():
-            self._write_state()
 
     def stop(self, grace: float = 15.0) -> None:
         """Stop the services, then the agents they started, then the emulator."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel
-
 from shared.clock import utcnow
 from shared.compute.errors import ComputeStartFailed
 from shared.compute.protocol import ComputeStrategy
 from shared.events.bus import EventPublisher
 from shared.events.models import TaskCancelled, TaskHydrated
 from shared.messaging.errors import RetryLater
-from shared.messaging.routing import dispatch, routing_table
+from shared.messaging.routing import routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.tasks.errors import TaskNotFound, TransitionConflict
 from shared.tasks.outbox import Outbox
@@ -31,9 +29,6 @@ class Dispatcher:
         self._store = store
         self._compute = compute
         self._outbox = Outbox(store, bus, self._metrics)
-
-    async def handle(self, event: BaseModel) -> None:
-        await dispatch(HANDLERS, self, event)
 
     async def on_hydrated(self, event: TaskHydrated) -> None:
         task = await self._store.get(event.task_id)

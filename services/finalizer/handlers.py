@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from services.finalizer.decision import Evidence, decide
 from shared.events.bus import EventPublisher
 from shared.events.models import AgentFinished, ComputeSessionStopped, EcsTaskStateChange
@@ -16,7 +14,7 @@ from shared.githost.status_comment import try_post_status
 from shared.memory.notes import episode_text
 from shared.memory.store import MemoryEntry, MemoryStore
 from shared.messaging.errors import PoisonMessage, RetryLater
-from shared.messaging.routing import dispatch, routing_table
+from shared.messaging.routing import routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.pull_outcomes.models import PullOpener
 from shared.pull_outcomes.store import PullOutcomeStore
@@ -49,9 +47,6 @@ class Finalizer:
         self._store = store
         self._git = git
         self._outbox = Outbox(store, bus, self._metrics)
-
-    async def handle(self, event: BaseModel) -> None:
-        await dispatch(HANDLERS, self, event)
 
     async def on_agent_finished(self, event: AgentFinished) -> None:
         await self.finalize(event.task_id, trigger="agent finished")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel
-
 from services.hydrator.pr_prompt import review_feedback
 from services.hydrator.prompt import build_prompt
 from services.hydrator.pulls import iteration_ahead, not_iterable
@@ -25,7 +23,7 @@ from shared.llm.lifecycle import lifecycle_warning, today_utc
 from shared.llm.lookup import price_for
 from shared.llm.prices import ModelPrice
 from shared.memory.store import MemoryEntry, MemoryStore
-from shared.messaging.routing import dispatch, routing_table
+from shared.messaging.routing import routing_table
 from shared.observability.metrics import MetricsSink, NullMetrics
 from shared.repos.models import RepoConfig
 from shared.repos.store import RepoStore
@@ -62,9 +60,6 @@ class Hydrator:
         self._bus = bus
         self._outbox = Outbox(store, bus, self._metrics)
         self._settings = settings
-
-    async def handle(self, event: BaseModel) -> None:
-        await dispatch(HANDLERS, self, event)
 
     async def _cap(self, user_id: str) -> int:
         row = await self._store.get_concurrency(user_id)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel
-
 from services.reconciler.drift import correct_drift, read_active
 from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.events.models import ReconcileTick
-from shared.messaging.routing import dispatch, routing_table
+from shared.messaging.routing import routing_table
 from shared.observability.metric_names import DRIFT_CORRECTIONS
 from shared.observability.metrics import MetricsSink
 from shared.tasks.store import TaskStore
@@ -29,9 +27,6 @@ class Reconciler:
         self._settings = settings
         self._repairs = repairs
         self._schedules = schedules
-
-    async def handle(self, event: BaseModel) -> None:
-        await dispatch(HANDLERS, self, event)
 
     async def on_tick(self, event: ReconcileTick) -> None:
         await self.tick()

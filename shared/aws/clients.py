@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from collections import Counter
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -55,7 +51,6 @@ class AwsClients:
 
     def __init__(self, settings: PlatformSettings, *, max_pool_connections: int = 50):
         self._settings = settings
-        self._calls: Counter[str] = Counter()
         self._session = get_session()  # one botocore session: its loaders are costly to build
         if _preloaded is not None:
             self._session.register_component("data_loader", _preloaded)
@@ -79,29 +74,12 @@ class AwsClients:
                 config=self._config,
             )
             client = await self._stack.enter_async_context(ctx)
-            if self._settings.aws_call_log_dir:
-                client.meta.events.register("before-call", self._count)
-                client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems",
-                                            self._count_items)
             self._clients[service] = client
         return self._clients[service]
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self._calls[f"{model.service_model.service_name}.{model.name}"] += 1
-
-    def _count_items(self, params: dict, **_: Any) -> None:
-        self._calls["dynamodb.TransactWriteItems.items"] += len(params.get("TransactItems", []))
-
-    def call_counts(self) -> dict[str, int]:
-        """AWS calls made through these clients, by service.Operation (when counting is on)."""
-        return dict(self._calls)
 
     async def close(self) -> None:
         await self._stack.aclose()
         self._clients.clear()
-        if self._settings.aws_call_log_dir and self._calls:
-            out = Path(self._settings.aws_call_log_dir) / f"{os.getpid()}-{id(self)}.json"
-            out.write_text(json.dumps({"argv": sys.argv, "calls": dict(self._calls)}))
 
     async def __aenter__(self) -> "AwsClients":
         return self

@@ -303,11 +303,12 @@ async def test_sigterm_stops_the_process_cleanly_without_a_result(world: AgentWo
     while len(world.anthropic.requests_for("fake-loop")) < 2:
         assert time.monotonic() < deadline and proc.poll() is None, "the agent never got going"
         await asyncio.sleep(0.05)
+    asked = len(world.anthropic.requests_for("fake-loop"))
     proc.send_signal(signal.SIGTERM)
-    sent = time.monotonic()
-    output, _ = await asyncio.to_thread(proc.communicate, timeout=10)
+    output, _ = await asyncio.to_thread(proc.communicate, timeout=120)  # a ceiling, not a window: load slows it
     assert proc.returncode == 0, output
-    assert time.monotonic() - sent < 3
+    # Stopped at once: at most the request already on its way when the signal landed, no further turn.
+    assert len(world.anthropic.requests_for("fake-loop")) - asked <= 1
     row = await world.task(task.task_id)
     assert row.status == TaskStatus.RUNNING and row.agent_status is None
     assert world.finalizer_details(task.task_id, expect=False) == []

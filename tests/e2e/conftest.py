@@ -1,4 +1,7 @@
-"""The e2e platform: started once per module, shared by its tests (each uses its own users and repos)."""
+"""The e2e platform: started once for the package, shared by every module that takes its configuration as is.
+
+Tests stay independent by using their own users and repos; a module needing other settings defines its own.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import pytest
 from tests.support.platform import running_platform
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def platform(aws_endpoint, tmp_path_factory):
     with running_platform(aws_endpoint, tmp_path_factory.mktemp("platform")) as p:
         yield p

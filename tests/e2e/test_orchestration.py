@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT, FAKE_LOOP
-from tests.support.processes import alive, kill_agent, pid_of
+from tests.support.processes import kill_agent, wait_for_agent, wait_for_exit
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +37,20 @@ def _set_cap(platform, user, cap):
     platform.boto("dynamodb").update_item(
         TableName=platform.names.user_concurrency_table, Key={"user_id": {"S": user}},
         UpdateExpression="SET max_concurrency = :c", ExpressionAttributeValues={":c": {"N": str(cap)}})
+
+
+def _running_agent(platform, task_id, timeout=60):
+    """The task's compute handle, once its agent runs its loop (it has sent a heartbeat)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = platform.boto("dynamodb").get_item(TableName=platform.names.tasks_table,
+                                                 Key={"task_id": {"S": task_id}}, ConsistentRead=True)["Item"]
+        if "agent_heartbeat_at" in row or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    handle = row["compute_handle"]["S"]
+    wait_for_agent(handle, timeout)
+    return handle
 
 
 def _wait_counter(platform, user, value, timeout=30):
@@ -68,15 +82,10 @@ def test_cancel_while_running_stops_the_agent(platform):
     task_id = _submit(platform, "dave", "acme/cancel-running", model=FAKE_LOOP, max_turns=400)
     running = platform.wait_for("dave", task_id, {"RUNNING"})
     assert running["status"] == "RUNNING"
-    time.sleep(1.0)  # let the agent get into its loop
-    handle = platform.boto("dynamodb").get_item(
-        TableName=platform.names.tasks_table, Key={"task_id": {"S": task_id}})["Item"]["compute_handle"]["S"]
+    handle = _running_agent(platform, task_id)
     _cancel(platform, "dave", task_id)
-    deadline = time.monotonic() + 30
-    while alive(pid_of(handle)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not alive(pid_of(handle)), "the agent session outlived its cancellation"
-    time.sleep(2)  # anything the agent might still write would land now
+    assert wait_for_exit([handle], timeout=30), "the agent session outlived its cancellation"
+    # The session is gone: whatever it wrote has landed (no sleep needed to let it).
     final = platform.wait_for("dave", task_id)
     assert final["status"] == "CANCELLED"
     assert final["pr_url"] is None and final["turns"] is None  # nothing written after CANCELLED
@@ -101,7 +110,7 @@ def test_cancel_while_queued_and_while_submitted(platform):
     _cancel(platform, "erin", blocker)
     for task_id in (queued, submitted, blocker):
         assert platform.wait_for("erin", task_id)["status"] == "CANCELLED"
-    time.sleep(3)  # the restarted hydrator has seen the held TaskSubmitted by now
+    time.sleep(3)  # the restarted hydrator has seen the held TaskSubmitted by now (no signal: it changes nothing)
     assert platform.wait_for("erin", submitted)["status"] == "CANCELLED"
     assert _wait_counter(platform, "erin", 0) == 0
 
@@ -126,11 +135,8 @@ def test_a_killed_agent_is_finalized_failed_by_the_safety_net(platform):
     platform.add_repo("acme/killed")
     task_id = _submit(platform, "gail", "acme/killed", model=FAKE_LOOP, max_turns=400)
     platform.wait_for("gail", task_id, {"RUNNING"})
-    time.sleep(1.5)
-    handle = platform.boto("dynamodb").get_item(
-        TableName=platform.names.tasks_table, Key={"task_id": {"S": task_id}})["Item"]["compute_handle"]["S"]
-    kill_agent(handle)
-    final = platform.wait_for("gail", task_id, timeout=30)
+    kill_agent(_running_agent(platform, task_id))
+    final = platform.wait_for("gail", task_id, timeout=120)
     assert final["status"] == "FAILED" and final["error_code"] == "AGENT_CRASHED"
     assert "-9" in final["error_message"]
     assert _wait_counter(platform, "gail", 0) == 0

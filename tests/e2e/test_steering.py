@@ -8,9 +8,15 @@ import pytest
 
 from tests.doubles.scenarios import FAKE_GATED, FAKE_SLOW, GATED_COMMAND, GATED_OUTPUT, GATED_REASON
 from tests.e2e.test_event_stream import submit
+from tests.support.processes import wait_for_exit
 
 pytestmark = pytest.mark.e2e
 INSTALLS = {"name": "installs", "pattern": r"pip install", "timeout_s": 600}
+
+
+def _compute_handle(platform, task_id: str) -> str:
+    return platform.boto("dynamodb").get_item(TableName=platform.names.tasks_table, Key={"task_id": {"S": task_id}},
+                                              ConsistentRead=True)["Item"]["compute_handle"]["S"]
 
 
 def _kinds(platform, user: str, task_id: str) -> list[str]:
@@ -113,7 +119,8 @@ def test_cancel_while_awaiting_approval_ends_the_task_and_nothing_follows(platfo
         assert c.delete(f"/v1/tasks/{task_id}").json()["data"]["status"] == "CANCELLED"
         late = c.post(f"/v1/tasks/{task_id}/approve", json={"approval_id": request["approval_id"]})
     assert late.status_code == 409
-    time.sleep(3)  # anything the agent might still write would land now
+    # The session has ended: anything the agent wrote has landed.
+    assert wait_for_exit([_compute_handle(platform, task_id)])
     kinds = _kinds(platform, "ap-dan", task_id)
     after_cancel = kinds[max(i for i, k in enumerate(kinds) if k == "transition") + 1:]
     assert not [k for k in after_cancel if k.split(".")[0] in ("agent", "approval", "nudge")], after_cancel

@@ -13,6 +13,7 @@ from tests.doubles.scenarios import FAKE_EDIT, FAKE_LOOP
 from tests.faults.conftest import size
 from tests.faults.helpers import assert_clean_end, transitions, wait_all
 from tests.support.platform import running_platform
+from tests.support.processes import wait_for_exit
 
 pytestmark = pytest.mark.e2e
 TASKS = size(200, 30)
@@ -67,7 +68,9 @@ def test_random_cancels_at_every_stage(platform):
     # Loops nobody managed to cancel run into their turn cap; wait for everything.
     finals = wait_all(platform, tasks, timeout=120 + TASKS * 4)
     states = assert_clean_end(platform, tasks, finals)
-    time.sleep(3)  # an agent still writing after its cancel would have landed by now
+    # The cancelled sessions have ended: whatever an agent wrote after its cancel has landed.
+    assert wait_for_exit([r["compute_handle"]["S"] for r in (_row(platform, t) for t in cancelled_at)
+                          if "compute_handle" in r])
     for task_id, at_cancel in cancelled_at.items():
         now = _row(platform, task_id)
         assert now["status"]["S"] == "CANCELLED"
@@ -78,6 +81,6 @@ def test_random_cancels_at_every_stage(platform):
     log = platform.stack.logs_dir / "reconciler.log"
     platform.boto("events").put_events(Entries=[{"Source": "bgagent", "DetailType": "ReconcileTick",
                                                  "Detail": json.dumps({}), "EventBusName": platform.names.event_bus}])
-    time.sleep(5)
+    platform.wait_for_queue("reconciler")  # the tick is handled
     assert "corrected concurrency drift" not in log.read_text()
     print(f"\ncancel races: {TASKS} tasks, {len(cancelled_at)} cancelled by request -> {dict(states)}")

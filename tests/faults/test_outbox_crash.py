@@ -20,6 +20,7 @@ from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeCompute
+from tests.support.routing import handle
 
 pytestmark = pytest.mark.integration
 TASKS = 12
@@ -107,7 +108,7 @@ async def test_a_killed_publisher_loses_no_announced_event(stack, killed):
         await asyncio.sleep(1.5)  # past the outbox's short age
         metrics = NullMetrics()
         repairs = StuckTaskRepairs(store, FakeCompute(), bus, metrics, settings)
-        await Reconciler(store, metrics, settings, repairs).handle(ReconcileTick())
+        await handle(Reconciler(store, metrics, settings, repairs), ReconcileTick())
         delivered = set(_drain(stack, observer))
         assert expected <= delivered
         assert [t.task_id for t in [await store.get(tid) for tid in task_ids] if t.outbox] == []  # marked sent

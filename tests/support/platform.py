@@ -8,7 +8,7 @@ import uuid
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import boto3
 import httpx
@@ -28,9 +28,34 @@ ANTHROPIC_KEY = "sk-ant-e2e-fake-key-0000000000"
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 
 
+class CrashableStack(EmbeddedStack):
+    """The embedded stack, with the hands tests need on its services: stop, kill, start again."""
+
+    def stop_service(self, service: str, grace: float = 15.0) -> None:
+        """Stop one service (tests use it to hold messages in a queue)."""
+        if service in self._procs:
+            self._terminate([service], grace)
+
+    def kill_service(self, service: str) -> None:
+        """SIGKILL one service, as a crash would."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    def restart(self, service: str) -> None:
+        """Start a service again after it died or was killed."""
+        proc = self._procs.get(service)
+        if proc is not None and proc.poll() is None:
+            return
+        self._start_service(service)
+        if (self.config.state_dir / "stack.json").exists():
+            self._write_state()
+
+
 @dataclass
 class Platform:
-    stack: EmbeddedStack
+    stack: CrashableStack
     github: FakeGitHub
     anthropic: FakeAnthropic
     issuer: LocalIssuer
@@ -71,6 +96,21 @@ class Platform:
                     return task
                 time.sleep(0.25)
 
+    def queue_depth(self, service: str) -> int:
+        """Messages in a service's queue, waiting or being handled."""
+        sqs = self.boto("sqs")
+        url = sqs.get_queue_url(QueueName=self.names.queue(service))["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def wait_for_queue(self, service: str, done: Callable[[int], bool] = lambda depth: depth == 0,
+                       timeout: float = 60) -> None:
+        """A barrier: wait until the service's queue depth passes `done` (by default: all handled)."""
+        deadline = time.monotonic() + timeout
+        while not done(self.queue_depth(service)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+
     def active_count(self, user: str) -> int:
         item = self.boto("dynamodb").get_item(TableName=self.names.user_concurrency_table,
                                                Key={"user_id": {"S": user}}, ConsistentRead=True).get("Item")
@@ -99,7 +139,7 @@ def running_platform(aws_endpoint: str, root: Path, *, iam: str = "off", **stack
                        "BGAGENT_DRIFT_GRACE_SECONDS": "0",
                        "BGAGENT_MODEL_PRICES": json.dumps(fake_model_prices()), **stack_env},
         )
-        embedded = EmbeddedStack(config)
+        embedded = CrashableStack(config)
         embedded.start()
         stack_ctx.callback(embedded.stop)
         issuer = LocalIssuer(config.state_dir / "issuer", config.api_url)

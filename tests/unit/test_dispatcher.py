@@ -11,6 +11,7 @@ from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeCompute, RecordingBus
 from tests.fakes.tasks import InMemoryTaskStore
+from tests.support.routing import handle
 
 
 async def _hydrating(store):
@@ -26,8 +27,8 @@ async def test_starts_one_session_and_marks_running_even_when_redelivered():
     store, compute, bus = InMemoryTaskStore(), FakeCompute(), RecordingBus()
     d = Dispatcher(store, compute, bus)
     task = await _hydrating(store)
-    await d.handle(_hydrated(task))
-    await d.handle(_hydrated(task))
+    await handle(d, _hydrated(task))
+    await handle(d, _hydrated(task))
     running = await store.get(task.task_id)
     assert running.status == S.RUNNING and running.compute_handle == f"fake:{task.task_id}"
     assert len(compute.sessions) == 1
@@ -45,7 +46,7 @@ async def test_cancelled_while_starting_stops_the_new_session():
 
     compute = CancelOnStart()
     with pytest.raises(TransitionConflict):
-        await Dispatcher(store, compute, bus).handle(_hydrated(task))
+        await handle(Dispatcher(store, compute, bus), _hydrated(task))
     assert compute.stopped == [f"fake:{task.task_id}"]
 
 
@@ -53,7 +54,7 @@ async def test_permanent_start_failure_fails_and_releases():
     store, bus = InMemoryTaskStore(), RecordingBus()
     compute = FakeCompute(fail=ComputeStartFailed("no image", retryable=False))
     task = await _hydrating(store)
-    await Dispatcher(store, compute, bus).handle(_hydrated(task))
+    await handle(Dispatcher(store, compute, bus), _hydrated(task))
     failed = await store.get(task.task_id)
     assert failed.status == S.FAILED and failed.error_code == "COMPUTE_START_FAILED"
     assert bus.of(TaskFailed) and bus.of(SlotReleased)
@@ -65,7 +66,7 @@ async def test_transient_start_failure_is_retried_later():
     compute = FakeCompute(fail=ComputeStartFailed("capacity", retryable=True))
     task = await _hydrating(store)
     with pytest.raises(RetryLater):
-        await Dispatcher(store, compute, RecordingBus()).handle(_hydrated(task))
+        await handle(Dispatcher(store, compute, RecordingBus()), _hydrated(task))
     assert (await store.get(task.task_id)).status == S.HYDRATING
 
 
@@ -73,7 +74,7 @@ async def test_cancel_stops_the_running_session():
     store, compute, bus = InMemoryTaskStore(), FakeCompute(), RecordingBus()
     d = Dispatcher(store, compute, bus)
     task = await _hydrating(store)
-    await d.handle(_hydrated(task))
+    await handle(d, _hydrated(task))
     await store.transition(task.task_id, S.CANCELLED)
-    await d.handle(TaskCancelled(task_id=task.task_id, user_id="u"))
+    await handle(d, TaskCancelled(task_id=task.task_id, user_id="u"))
     assert compute.stopped == [f"fake:{task.task_id}"]

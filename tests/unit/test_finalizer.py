@@ -17,6 +17,7 @@ from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeGitHost, InMemoryPullOutcomes, RecordingBus
 from tests.fakes.tasks import InMemoryTaskStore
+from tests.support.routing import handle
 
 NO_WORK = Evidence(None, None, 0)
 PR = Evidence("https://pr/1", 1, 2)
@@ -72,10 +73,10 @@ async def test_the_pull_request_a_new_task_opened_is_recorded_as_its_users_once(
     fin = Finalizer(store, git, bus, outcomes=outcomes)
     task = await _running(store, agent_status="success")
     pr = await git.create_pull("a/b", head=task.branch_name, base="main", title="t", body="b")
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
     opener = await outcomes.opener("a/b", pr.number)
     assert (opener.user_id, opener.task_id) == ("u", task.task_id)
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))  # redelivered: nothing changes
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))  # redelivered: nothing changes
     assert await outcomes.opener("a/b", pr.number) == opener
 
 
@@ -84,7 +85,7 @@ async def test_success_with_a_pull_request_completes_and_releases(world):
     task = await _running(store, agent_status="success")
     await git.create_pull("a/b", head=task.branch_name, base="main", title="t", body="b")
     git.ahead[("a/b", task.branch_name)] = 1
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
     done = await store.get(task.task_id)
     assert done.status == S.COMPLETED and done.pr_url and done.commit_count == 1
     assert bus.of(TaskCompleted) and bus.of(SlotReleased)
@@ -94,7 +95,7 @@ async def test_success_with_a_pull_request_completes_and_releases(world):
 async def test_session_stopped_without_a_report_fails_readably(world):
     store, _, bus, fin = world
     task = await _running(store)
-    await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=-9))
+    await handle(fin, ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=-9))
     failed = await store.get(task.task_id)
     assert failed.status == S.FAILED and failed.error_code == "AGENT_CRASHED"
     assert "-9" in failed.error_message
@@ -104,9 +105,9 @@ async def test_session_stopped_without_a_report_fails_readably(world):
 async def test_both_signals_finalize_once(world):
     store, _, bus, fin = world
     task = await _running(store, agent_status="success")
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
-    await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=0))
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=0))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
     assert [e.metadata["to"] for e in store.events[task.task_id]][-2:] == ["FINALIZING", "COMPLETED"]
     assert len(bus.of(TaskCompleted)) == 1
 
@@ -116,14 +117,14 @@ async def test_session_ended_before_running_is_looked_at_again(world):
     task = await store.create(Task.new(user_id="u", repo="a/b", task_description="x"))
     await store.transition(task.task_id, S.HYDRATING, max_active=3)
     with pytest.raises(RetryLater):
-        await fin.handle(ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=1))
+        await handle(fin, ComputeSessionStopped(task_id=task.task_id, compute_handle="p", exit_code=1))
 
 
 async def test_git_host_down_decides_from_the_agent_report(world):
     store, git, _, fin = world
     task = await _running(store, agent_status="success", pr_url="https://pr/9", commit_count=1)
     git.down = True
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
     done = await store.get(task.task_id)
     assert done.status == S.COMPLETED and done.pr_url == "https://pr/9"
 
@@ -133,7 +134,7 @@ async def test_cancelled_task_is_left_alone(world):
     task = await _running(store)
     cancelled = await store.transition(task.task_id, S.CANCELLED)
     await store.mark_sent(task.task_id, sorted(cancelled.outbox))  # the canceller published its notices
-    await fin.handle(AgentFinished(task_id=task.task_id, outcome="success"))
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
     assert (await store.get(task.task_id)).status == S.CANCELLED and not bus.published
 
 
@@ -157,7 +158,7 @@ async def test_a_warm_agents_stopped_container_finalizes_the_task_it_claimed(wor
     task = await _running(store)
     fin = Finalizer(store, git, bus, claims=Claims({"arn:aws:ecs:us-east-1:1:task/c/abc": task.task_id}))
     # A service's task carries the service's deployment in startedBy, never the task id.
-    await fin.handle(_ecs_stopped("service:s-agents", "ecs-svc/1234567890"))
+    await handle(fin, _ecs_stopped("service:s-agents", "ecs-svc/1234567890"))
     failed = await store.get(task.task_id)
     assert failed.status == S.FAILED and "OutOfMemoryError" in failed.error_message
 
@@ -166,7 +167,7 @@ async def test_a_warm_agent_that_claimed_nothing_stopping_changes_nothing(world)
     store, git, bus, _ = world
     task = await _running(store)
     fin = Finalizer(store, git, bus, claims=Claims({}))
-    await fin.handle(_ecs_stopped("service:s-agents", "ecs-svc/1234567890"))  # scale-in of an idle agent
+    await handle(fin, _ecs_stopped("service:s-agents", "ecs-svc/1234567890"))  # scale-in of an idle agent
     assert (await store.get(task.task_id)).status == S.RUNNING and not bus.published
 
 
@@ -174,5 +175,5 @@ async def test_a_run_task_sessions_stopped_container_is_still_found_by_started_b
     store, git, bus, _ = world
     task = await _running(store)
     fin = Finalizer(store, git, bus, claims=Claims({}))
-    await fin.handle(_ecs_stopped("family:s-agent", task.task_id))
+    await handle(fin, _ecs_stopped("family:s-agent", task.task_id))
     assert (await store.get(task.task_id)).status == S.FAILED

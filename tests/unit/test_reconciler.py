@@ -6,6 +6,7 @@ from shared.events.models import ReconcileTick
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.tasks import InMemoryTaskStore
+from tests.support.routing import handle
 
 
 class Metrics:
@@ -36,7 +37,7 @@ async def test_drift_both_ways_is_corrected_with_a_metric():
     store.counters["down"].active_count = 0    # lost increments
     store.counters["up"].updated_at = store.counters["down"].updated_at = "2020-01-01T00:00:00Z"
     rec = Reconciler(store, metrics, ReconcilerSettings(drift_grace_seconds=0))
-    await rec.handle(ReconcileTick())
+    await handle(rec, ReconcileTick())
     assert (await store.get_concurrency("up")).active_count == 1
     assert (await store.get_concurrency("down")).active_count == 2
     assert sorted(p["user_id"] for n, _, p in metrics.counts if n == "DriftCorrections") == ["down", "up"]

@@ -36,6 +36,7 @@ from tests.fakes.collaborators import (
     RecordingBus,
 )
 from tests.fakes.tasks import InMemoryTaskStore
+from tests.support.routing import handle
 from tests.unit.test_reconciler import Metrics
 
 NOW = datetime.now(timezone.utc)
@@ -54,7 +55,7 @@ async def deliver(handler, bus: RecordingBus, *events, consumes: tuple[type, ...
     while queue:
         event, attempt = queue.pop(0)
         try:
-            await handler.handle(event)
+            await handle(handler, event)
         except Exception:
             if attempt < redeliveries:
                 queue.append((event, attempt + 1))

@@ -85,6 +85,9 @@ class ForkedChild:
         self.send_signal(signal.SIGKILL)
 
 
+_STOPS = {signal.SIGTERM, signal.SIGINT}
+
+
 def _die_with_parent() -> None:
     """The agent must not outlive its supervisor: nobody would report it, and stops could not reach it."""
     try:
@@ -95,8 +98,11 @@ def _die_with_parent() -> None:
 
 def _run_agent(entry: ModuleType, task_id: str, supervisor_pid: int) -> None:
     """In the agent's fork: run the agent's main() as `python -m M --task-id ID` would, then exit."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _STOPS:
         signal.signal(sig, signal.SIG_DFL)
+    # A stop forwarded while we were being forked waited, blocked, for the line above: it now ends us, as it
+    # would have ended a freshly exec'd agent (the supervisor's handler we inherited would have swallowed it).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     _die_with_parent()
     if os.getppid() != supervisor_pid:
         os._exit(1)  # the supervisor died before the line above took effect
@@ -135,9 +141,11 @@ def _serve_session(entry: ModuleType, events: Any, assignment: dict[str, str]) -
     def start() -> ForkedChild:
         sys.stdout.flush()
         sys.stderr.flush()
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)  # no stop lands between fork and SIG_DFL
         pid = os.fork()
         if pid == 0:
             _run_agent(entry, assignment["task_id"], me)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # ours arrives now; forwarded once the child is known
         return ForkedChild(pid)
 
     return supervisor.supervise(assignment["task_id"], start, events=events)

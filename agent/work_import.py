@@ -150,7 +150,7 @@ async def _weigh(git: RuntimeGit, base: str, tree: str, limits: ChangeLimits) ->
         raise ChangeTooLarge(f"the change is too large to commit: it touches {count} {limits.max_files:,} files "
                              "(BGAGENT_MAX_CHANGE_FILES)")
     # ":old_mode new_mode old_sha new_sha status": the new content of everything but deletions and gitlinks
-    blobs = [m.split()[3] for m in metas if len(m.split()) >= 5 and m.split()[1] not in ("000000", "160000")]
+    blobs = [f[3] for f in map(str.split, metas) if len(f) >= 5 and f[1] not in ("000000", "160000")]
     if not blobs:
         return len(metas), 0
     sizes = await git("cat-file", "--batch-check=%(objectsize)", stdin="\n".join(blobs).encode() + b"\n",

@@ -89,7 +89,6 @@ class Workspace:
         self._default_branch: str | None = None
         self._cache = cache
         self._lease: MirrorLease | None = None
-        self._fetch_error = ""
 
     @property
     def borrowed(self) -> tuple[str, ...]:
@@ -156,25 +155,29 @@ class Workspace:
         if self._cache is not None:
             self._lease = await self._cache.checkout(clean_url(url), env, self.any_git)
         if self._lease is not None:
-            if await self._fetch_into_new(url, env, borrow=self._lease.mirror / "objects"):
+            failed = await self._fetch_into_new(url, env, borrow=self._lease.mirror / "objects")
+            if failed is None:
                 return
-            log.warning("fetching with the repository cache failed; fetching without it")
+            log.warning("fetching with the repository cache failed (%s); fetching without it", failed)
             self._lease.spoil()
             self._lease.release(evict=False)
             self._lease = None
-        if not await self._fetch_into_new(url, env, borrow=None):
-            raise WorkspaceError(f"cloning {clean_url(url)} failed: {self._fetch_error}")
+        failed = await self._fetch_into_new(url, env, borrow=None)
+        if failed is not None:
+            raise WorkspaceError(f"cloning {clean_url(url)} failed: {failed}")
 
-    async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None) -> bool:
+    async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None) -> str | None:
+        """A new runtime repository, fetched; why it failed, or None."""
         shutil.rmtree(self.git_dir, ignore_errors=True)
         await self._must("preparing the repository", "init", "--quiet", "--bare", "--template=")
         _add_config(self.git_dir / "config", clean_url(url), more="[gc]\n\tauto = 0\n")
         if borrow is not None:
             (self.git_dir / "objects" / "info" / "alternates").write_text(f"{borrow}\n")
         fetched = await self.git("fetch", "--quiet", "origin", extra_env=env)
-        self._fetch_error = "timed out" if fetched.timed_out else _tail(fetched.output)
         self.git_dir.chmod(0o711)  # a command user may read the objects (two-user mode), never list or write
-        return fetched.ok
+        if fetched.ok:
+            return None
+        return "timed out" if fetched.timed_out else _tail(fetched.output)
 
     async def _sandbox_clone(self, url: str, branch: str, default_branch: str) -> None:
         """`repo/` with its own `.git`, borrowing the runtime's objects, laid out as `git clone` would (the default
@@ -272,7 +275,8 @@ class Workspace:
         def make_writable(func, path, _exc_info):  # type: ignore[no-untyped-def]
             try:
                 os.chmod(os.path.dirname(path), stat.S_IRWXU)
-                os.chmod(path, stat.S_IRWXU)
+                if not os.path.islink(path):  # chmod follows links: never onto a host file a command linked to
+                    os.chmod(path, stat.S_IRWXU)
                 func(path)
             except OSError:
                 pass  # gone already, or truly undeletable: nothing more to do

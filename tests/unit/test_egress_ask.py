@@ -14,7 +14,7 @@ from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.steering import InMemoryApprovals
 from tests.fakes.tasks import InMemoryTaskStore
-from tests.unit.test_egress_vetting import client_hello
+from tests.support.tls import client_hello
 
 
 async def _running(store: InMemoryTaskStore) -> Task:

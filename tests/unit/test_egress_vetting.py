@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from typing import AsyncIterator
 
 import pytest
 
 from agent.sandbox.egress import EgressProxy
 from agent.sandbox.egress_policy import EgressPolicy, Verdict
+from tests.support.tls import client_hello
 
 Decision = tuple[str, int, bool, str]
 
@@ -176,17 +176,6 @@ async def test_an_over_long_pipelined_head_is_refused_and_never_forwarded() -> N
                                                                         + b"\r\n\r\n"))
     assert answer.startswith(b"HTTP/1.1 200") and b"HTTP/1.1 400" in answer and b"too large" in answer
     assert [r.split(b" ")[1] for r in origin.requests] == [b"/a"]
-
-
-def client_hello(server_hostname: str | None) -> bytes:
-    """The first flight of a real TLS client (the ssl module's), naming `server_hostname` or nothing."""
-    context = ssl.create_default_context()
-    context.check_hostname = server_hostname is not None
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=server_hostname)
-    with pytest.raises(ssl.SSLWantReadError):
-        tls.do_handshake()
-    return outgoing.read()
 
 
 def with_extension(hello: bytes, kind: int, data: bytes) -> bytes:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.attachments.models import AttachmentRef
 from shared.aws.guarded import S3_ANSWERS, GuardedClient
+from shared.engines import DEFAULT_ENGINE, Engine
 from shared.llm.prices import ModelPrice
+from shared.repos.mcp import McpServers
 from shared.steering.models import ApprovalRule
 
 
@@ -49,6 +51,8 @@ class HydratedContext(BaseModel):
     pr_url: str | None = None
     pr_head_sha: str | None = None  # the commit a review comments on
     review_feedback: list[str] = []  # the PR's newest review comments: learnings once the agent acts on them
+    engine: Engine = DEFAULT_ENGINE  # resolved by the hydrator: task > repo > platform
+    mcp_servers: McpServers = {}  # the repository's MCP servers (claude-code only)
 
 
 class ContextStore(Protocol):

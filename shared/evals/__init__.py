@@ -1,0 +1,1 @@
+"""Evaluation runs: datasets of cases graded by hidden tests."""

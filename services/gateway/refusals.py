@@ -62,6 +62,15 @@ class PrNotYours(InvalidField):
         super().__init__("pr_number", not_yours(repo, pr_number))
 
 
+class EngineUnavailable(InvalidField):
+    """A task (or a schedule's) whose engine, its own or inherited, this deployment does not have."""
+
+    code = "ENGINE_UNAVAILABLE"
+
+    def __init__(self, message: str):
+        super().__init__("engine", message)
+
+
 class AttachmentRefused(InvalidField):
     """An attachment that is not what it says, too large, too many or badly named; its code says which."""
 

@@ -99,6 +99,7 @@ class ScheduleView(BaseModel):
     max_turns: int | None = None
     max_budget_usd: float | None = None
     model_id: str | None = None
+    engine: str | None = Field(None, description="the runs' engine when the schedule names one")
     next_run_at: str | None = Field(None, description="absent while paused")
     last_run_at: str | None = None
     last_task_id: str | None = None

@@ -72,6 +72,8 @@ class TaskView(BaseModel):
     channel_source: str
     channel_metadata: dict[str, Any] | None = None
     model_id: str | None = None
+    engine: str | None = Field(None, description="native or claude-code: the task's own, else its repo's, else "
+                                                 "the platform's")
     max_turns: int | None = None
     max_budget_usd: float | None = None
     created_at: str

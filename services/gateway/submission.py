@@ -9,6 +9,7 @@ from services.gateway.attachments import discard_attachments, prepare_attachment
 from services.gateway.deps import GatewayDeps
 from services.gateway.notify import announce, outbox
 from services.gateway.refusals import (
+    EngineUnavailable,
     InvalidField,
     KeyUsedElsewhere,
     PrNotFound,
@@ -17,6 +18,7 @@ from services.gateway.refusals import (
     TryAgainShortly,
 )
 from services.gateway.schemas import CreateTaskRequest
+from shared.engines import Engine
 from shared.events.models import TaskSubmitted
 from shared.githost.errors import GitHostError, GitHostNotFound
 from shared.githost.models import PullRequest
@@ -50,6 +52,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     if repo.local_path and body.issue_number is not None:
         raise InvalidField("issue_number", f"{body.repo} is a local repository: it has no issues; describe the task")
     model_id, warnings = vet_task_model(d, body, repo)
+    engine = vet_task_engine(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
     # secrets included) and credential-shaped strings are masked before anything stores it.
     description = redact(body.task_description) if body.task_description else None
@@ -58,9 +61,10 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
         await check_pull_access(d, repo, body.pr_number, user_id)
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
-                    model_id=body.model_id, channel_source=channel_source, channel_metadata=channel_metadata,
-                    idempotency_key=idempotency_key, save_trajectory=body.save_trajectory,
-                    warnings=warnings or None, pre_approved_rules=body.pre_approved_rules,
+                    model_id=body.model_id, engine=engine, channel_source=channel_source,
+                    channel_metadata=channel_metadata, idempotency_key=idempotency_key,
+                    save_trajectory=body.save_trajectory, warnings=warnings or None,
+                    pre_approved_rules=body.pre_approved_rules,
                     task_type=body.task_type or "new_task", pr_number=body.pr_number,
                     branch_name=pull.head if pull else None, pr_url=pull.url if pull else None)
     if prepared:  # content first: a task row never points at an attachment that is not stored
@@ -87,6 +91,16 @@ def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo:
         return chosen.model_id, vet_model(chosen.model_id, chosen.model_prices, today=d.today())
     except ModelCatalogError as exc:
         raise InvalidField("model_id", str(exc)) from exc
+
+
+def vet_task_engine(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo: RepoConfig) -> Engine:
+    """The engine the task will run (its own, the repo's, the platform's); refused, with the install command,
+    when this deployment does not have it: a run never discovers it."""
+    engine = effective(body, repo, d.settings).engine
+    why = d.settings.engine_unavailable(engine)
+    if why is not None:
+        raise EngineUnavailable(why)
+    return engine
 
 
 async def check_pull_access(d: GatewayDeps, repo: RepoConfig, pr_number: int | None, user_id: str) -> None:

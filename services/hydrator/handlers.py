@@ -138,7 +138,8 @@ class Hydrator:
         pr_fields = {"branch_name": context.branch_name, "pr_url": context.pr_url} if context.pr_number else {}
         await self._store.update(task.task_id, {
             "context_key": key, "prompt_version": context.prompt_version, "model_id": context.model_id,
-            "max_turns": context.max_turns, "max_budget_usd": context.max_budget_usd, **pr_fields,
+            "engine": context.engine, "max_turns": context.max_turns, "max_budget_usd": context.max_budget_usd,
+            **pr_fields,
         }, expected_status=S.HYDRATING)
         await self._bus.publish(TaskHydrated(task_id=task.task_id, user_id=task.user_id, context_key=key))
 
@@ -151,6 +152,10 @@ class Hydrator:
         issue = await self._issue(task)
         pull = await self._pull(task)
         chosen = effective(task, repo, s)
+        # A task the gateway did not vet (a schedule's run, after its repo changed engine) fails here, before a run.
+        missing = s.engine_unavailable(chosen.engine)
+        if missing is not None:
+            raise HydrationFailed("ENGINE_UNAVAILABLE", missing)
         price = _model_price(chosen.model_id, chosen.model_prices)
         memory = await self._recall(task.repo)
         attachments = await self._resolve_attachments(task)
@@ -170,7 +175,7 @@ class Hydrator:
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
-            egress=repo.egress, approve_push=repo.approve_push,
+            egress=repo.egress, approve_push=repo.approve_push, engine=chosen.engine, mcp_servers=repo.mcp_servers,
         )
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:

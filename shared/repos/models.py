@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shared.clock import utcnow
 from shared.llm.prices import ModelPrice
 from shared.repos.egress import EgressEntry
+from shared.repos.mcp import McpServers
 from shared.steering.models import ApprovalRule
-from shared.tasks.fields import MaxBudgetUsd, MaxTurns
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns, TaskEngine
 from shared.tasks.models import TaskType
 
 # GitHub's shapes: an owner of up to 39 letters, digits and dashes; a name that does not start with
@@ -68,6 +69,9 @@ class RepoConfig(BaseModel):
     model_id: str | None = None
     max_turns: MaxTurns | None = None
     max_budget_usd: MaxBudgetUsd | None = None
+    engine: TaskEngine | None = None  # the repo's tasks' engine unless a task names one; None: the platform's
+    # MCP servers its claude-code tasks may use (stdio ones run in the sandbox); no credentials are held for them.
+    mcp_servers: McpServers = {}
     system_prompt_overrides: str | None = None
     github_token_secret: str | None = None
     compute_type: Literal["process", "ecs"] | None = None

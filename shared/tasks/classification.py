@@ -52,6 +52,11 @@ _TABLE: dict[str, ErrorClassification] = {
                "repository's model (bgagent repo onboard OWNER/NAME --model ID) or the platform default "
                "(BGAGENT_DEFAULT_MODEL_ID; Pulumi bgagent:defaultModelId). A model outside the catalog needs a "
                "price in model_prices.", retryable=False),
+    "ENGINE_UNAVAILABLE": ErrorClassification(
+        category="configuration", title="The task's engine is not installed on this deployment",
+        remedy="Install it (pip install 'bgagent[claude-code]', or scripts/bootstrap; on ECS the agent image with "
+               "the claude-code extra) or choose another engine: --engine on the task, bgagent repo onboard "
+               "OWNER/NAME --engine, or BGAGENT_DEFAULT_ENGINE.", retryable=False),
     "MODEL_AUTH": ErrorClassification(
         category="configuration", title="The model API rejected the platform's credentials",
         remedy="Set or check ANTHROPIC_API_KEY / the Bedrock credentials of the stack, then submit again "

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
+from shared.engines import TASK_ENGINES, Engine
 from shared.tasks.models import TaskType
 
 DEFAULT_MAX_TURNS = 100
@@ -17,6 +18,18 @@ TaskDescription = Annotated[str, Field(min_length=1, max_length=10_000)]
 IssueNumber = Annotated[int, Field(ge=1)]
 PrNumber = Annotated[int, Field(ge=1)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _task_engine(value: object) -> object:
+    # Checked before the Literal so that `oracle` (evaluation only) is refused like any unknown name.
+    if value not in TASK_ENGINES:
+        raise ValueError(f"engine must be one of: {', '.join(TASK_ENGINES)}")
+    return value
+
+
+# The engine an ordinary task, schedule, repository or platform may choose (`oracle` is for evaluation runs).
+TaskEngine = Annotated[Engine, BeforeValidator(_task_engine),
+                       WithJsonSchema({"type": "string", "enum": list(TASK_ENGINES)})]
 
 
 def bounds(field: Any) -> tuple[Any, Any]:
@@ -43,3 +56,5 @@ class TaskFields(BaseModel):
     max_turns: MaxTurns | None = Field(None, description=f"default: the repo's setting, else {DEFAULT_MAX_TURNS}")
     max_budget_usd: MaxBudgetUsd | None = None
     model_id: ModelId | None = None
+    engine: TaskEngine | None = Field(None, description="native or claude-code; default: the repo's engine, "
+                                      "else the platform's (BGAGENT_DEFAULT_ENGINE, native unless set)")

@@ -5,17 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from shared.engines import DEFAULT_ENGINE, INSTALL_CLAUDE_CODE, Engine, unavailable
 from shared.llm.prices import ModelPrice
 from shared.llm.settings import ModelSettings
 from shared.repos.models import RepoConfig
-from shared.tasks.fields import DEFAULT_MAX_TURNS, MaxBudgetUsd, MaxTurns
+from shared.tasks.fields import DEFAULT_MAX_TURNS, MaxBudgetUsd, MaxTurns, TaskEngine
+
+_BASE_ENGINES = ("native", "oracle")  # part of every install: only claude-code is an extra
 
 
 class TaskDefaults(ModelSettings):
-    """The platform's model, prices and limits for tasks that, like their repository, set none."""
+    """The platform's model, engine, prices and limits for tasks that, like their repository, set none."""
 
     default_max_turns: MaxTurns = DEFAULT_MAX_TURNS
     default_max_budget_usd: MaxBudgetUsd | None = None
+    # Installing claude-code never changes the default: only an operator does (BGAGENT_DEFAULT_ENGINE).
+    default_engine: TaskEngine = DEFAULT_ENGINE
+    # The engines the agents' compute has (BGAGENT_AGENT_ENGINES, JSON list). None: the ones this process's own
+    # Python has, true of the embedded stack, whose agents run in its Python; an ECS deployment names the agent
+    # image's engines (Pulumi sets them), since the gateway's image need not carry claude-code.
+    agent_engines: list[Engine] | None = None
+
+    def engine_unavailable(self, engine: str) -> str | None:
+        """Why tasks cannot run `engine` on this deployment (with the install command), or None."""
+        if self.agent_engines is None:
+            return unavailable(engine)
+        if engine in self.agent_engines or engine in _BASE_ENGINES:
+            return None
+        return (f"the {engine} engine is not installed on this deployment (its agent image has "
+                f"{', '.join(self.agent_engines) or 'none'}): build the image with {INSTALL_CLAUDE_CODE} "
+                "and list the engine in BGAGENT_AGENT_ENGINES")
 
 
 class AsksFor(Protocol):
@@ -27,6 +46,8 @@ class AsksFor(Protocol):
     def max_turns(self) -> int | None: ...
     @property
     def max_budget_usd(self) -> float | None: ...
+    @property
+    def engine(self) -> Engine | None: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,7 @@ class Effective:
     max_turns: int
     max_budget_usd: float | None
     model_prices: dict[str, ModelPrice]  # the platform's prices, the repository's over them
+    engine: Engine
 
 
 def effective(task: AsksFor, repo: RepoConfig, platform: TaskDefaults) -> Effective:
@@ -43,4 +65,5 @@ def effective(task: AsksFor, repo: RepoConfig, platform: TaskDefaults) -> Effect
         model_id=task.model_id or repo.model_id or platform.default_model_id,
         max_turns=task.max_turns or repo.max_turns or platform.default_max_turns,
         max_budget_usd=task.max_budget_usd or repo.max_budget_usd or platform.default_max_budget_usd,
-        model_prices={**platform.model_prices, **(repo.model_prices or {})})
+        model_prices={**platform.model_prices, **(repo.model_prices or {})},
+        engine=task.engine or repo.engine or platform.default_engine)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.attachments.models import AttachmentRef
 from shared.clock import new_id, utcnow
+from shared.engines import Engine
 from shared.tasks.pending import OutboxEntry
 from shared.tasks.states import TaskStatus
 
@@ -48,6 +49,7 @@ class Task(BaseModel):
     max_turns: int | None = None
     max_budget_usd: float | None = None
     model_id: str | None = None
+    engine: Engine | None = None  # resolved at create (task > repo > platform); written again by the hydrator
     idempotency_key: str | None = None
     slot_held: bool = False
     created_at: str = Field(default_factory=utcnow)

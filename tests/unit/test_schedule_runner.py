@@ -125,3 +125,10 @@ async def test_a_run_on_a_pull_request_its_user_did_not_open_pauses_the_schedule
     schedules.rows[sid] = schedules.rows[sid].model_copy(update={"paused": False})
     assert (await runner.run(T0 + timedelta(minutes=2, seconds=5)))["schedule_runs"] == 1
     assert [t.pr_number for t in await user_tasks(tasks)] == [7]
+
+
+async def test_a_run_carries_the_templates_engine():
+    runner, schedules, tasks, _, _, sid = setup()
+    schedules.rows[sid].template = TaskTemplate(repo="acme/app", task_description="update deps", engine="claude-code")
+    await runner.run(T0 + timedelta(minutes=1))
+    assert [t.engine for t in await user_tasks(tasks)] == ["claude-code"]

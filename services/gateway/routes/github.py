@@ -16,7 +16,7 @@ from services.gateway.deps import Deps
 from services.gateway.github_senders import refusal, start_status
 from services.gateway.github_triggers import instruction, matching_rule, read_event
 from services.gateway.openapi import ALWAYS, errors, success_headers
-from services.gateway.refusals import InvalidRequest, PrNotFound, Unauthorized, Unavailable
+from services.gateway.refusals import EngineUnavailable, InvalidRequest, PrNotFound, Unauthorized, Unavailable
 from services.gateway.routes.tasks import submission_response
 from services.gateway.schemas import (
     Acknowledgement,
@@ -116,7 +116,7 @@ async def receive_github_event(
         submitted = await submit_task(d, user_id=d.settings.github_task_user, body=body, channel_source="github",
                                       channel_metadata={k: v for k, v in metadata.items() if v is not None},
                                       idempotency_key=f"github#{delivery}", check_pr_opener=False)
-    except PrNotFound as exc:
+    except (PrNotFound, EngineUnavailable) as exc:
         return _ignored(exc.message)
     await start_status(d, submitted.task)
     return submission_response(submitted, response)

@@ -23,7 +23,7 @@ from services.gateway.schedule_schemas import (
     template_of,
 )
 from services.gateway.schemas import Pagination
-from services.gateway.submission import check_pull_access, vet_task_model
+from services.gateway.submission import check_pull_access, vet_task_engine, vet_task_model
 from shared.aws.pagination import InvalidToken
 from shared.clock import stamp, utcnow
 from shared.observability.redaction import redact
@@ -58,18 +58,21 @@ def _template(fields: dict[str, Any]) -> TaskTemplate:
 
 
 async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> None:
-    """The repository is onboarded, the model the runs would use can be priced and is not retired, and a
-    PR the runs work on is the user's (each run is checked again: the repo's pr_tasks may change)."""
+    """The repository is onboarded, the model the runs would use can be priced and is not retired, their engine
+    is installed, and a PR the runs work on is the user's (each run is checked again: the repo's pr_tasks may
+    change)."""
     config = await d.repos.get(template.repo)
     if config is None or not config.active:
         raise RepoNotOnboarded(template.repo)
     vet_task_model(d, template, config)
+    vet_task_engine(d, template, config)
     await check_pull_access(d, config, template.pr_number, user_id)
 
 
 @router.post("", status_code=201, response_model=ScheduleResponse, summary="Create a schedule",
              description="One task is created per due time, owned by you, with channel_source `schedule`.",
-             responses=errors(*AUTHENTICATED, *WRITES, "REPO_NOT_ONBOARDED", "PR_NOT_YOURS"))
+             responses=errors(*AUTHENTICATED, *WRITES, "REPO_NOT_ONBOARDED", "PR_NOT_YOURS",
+                              "ENGINE_UNAVAILABLE"))
 async def create_schedule(body: CreateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     template = _template(body.model_dump(include=set(TASK_FIELDS), exclude_none=True))
     await _check_task(d, template, caller.user_id)
@@ -104,7 +107,7 @@ async def get_schedule(schedule_id: str, caller: Caller, d: Deps) -> ScheduleRes
               description="Only the fields given change. Resuming, or changing cron, rate or timezone, counts the "
                           "next run from now: runs missed while paused are not made up.",
               responses=errors(*AUTHENTICATED, *WRITES, "SCHEDULE_NOT_FOUND", "REPO_NOT_ONBOARDED",
-                                         "PR_NOT_YOURS"))
+                                         "PR_NOT_YOURS", "ENGINE_UNAVAILABLE"))
 async def update_schedule(schedule_id: str, body: UpdateScheduleRequest, caller: Writer, d: Deps) -> ScheduleResponse:
     given = body.model_dump(exclude_unset=True)
     nulls = [k for k, v in given.items() if v is None]

@@ -65,6 +65,7 @@ async def authenticate(d: GatewayDeps, webhook_id: str | None, timestamp: str | 
                          "A repeated X-Webhook-Delivery (or signature) returns the original task.",
              responses={**errors("VALIDATION_ERROR", "UNAUTHORIZED", "RATE_LIMIT_EXCEEDED", "PAYLOAD_TOO_LARGE",
                                  "DUPLICATE_TASK", "REPO_NOT_ONBOARDED", "PR_NOT_FOUND", "PR_NOT_YOURS",
+                                 "ENGINE_UNAVAILABLE",
                                  "SERVICE_UNAVAILABLE", *ALWAYS),
                         200: {"model": TaskResponse, "description": "a repeated delivery: the original task",
                               "headers": success_headers(Idempotent_Replay="true")},

@@ -48,7 +48,7 @@ _STATUS_LIST = f"(?i)^{_ONE_STATUS}(,{_ONE_STATUS})*$"
 
 @router.post("", status_code=201, response_model=TaskResponse, summary="Submit a task",
              responses={**errors(*AUTHENTICATED, *WRITES, "DUPLICATE_TASK", "REPO_NOT_ONBOARDED", "PR_NOT_FOUND",
-                                       "PR_NOT_YOURS"),
+                                       "PR_NOT_YOURS", "ENGINE_UNAVAILABLE"),
                         200: {"model": TaskResponse, "description": "an Idempotency-Key replay: the existing task",
                               "headers": success_headers(Idempotent_Replay="true")},
                         201: {"headers": success_headers(Location="the new task's URL")}})

@@ -75,6 +75,11 @@ async def onboard_repo(target: OperatorTarget, repo: str, **overrides: object) -
         return config
 
 
+async def get_repo(target: OperatorTarget, repo: str) -> RepoConfig | None:
+    async with dynamodb(target) as ddb:
+        return await DynamoRepoStore(ddb, target.names.repos_table).get(repo)
+
+
 async def list_repos(target: OperatorTarget) -> list[RepoConfig]:
     async with dynamodb(target) as ddb:
         rows = await DynamoRepoStore(ddb, target.names.repos_table).list()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any, Iterable, TextIO
 
 from rich.markup import escape
 from rich.table import Table
 
+from shared.repos.models import RepoConfig
 from shared.tasks.event_words import plural
 
 STATUS_STYLE = {"COMPLETED": "green", "FAILED": "red", "TIMED_OUT": "red", "CANCELLED": "yellow",
@@ -58,9 +60,9 @@ def task_title(task: dict, width: int = 50) -> str:
 
 
 def tasks_table(tasks: list[dict]) -> Table:
-    return table(["TASK ID", "STATUS", "REPO", "TYPE", "CREATED", "COST", "TASK"],
-                 [[t["task_id"], styled(t["status"]), escape(t["repo"]), task_kind(t), short_time(t.get("created_at")),
-                   money(t.get("cost_usd")), task_title(t)] for t in tasks])
+    return table(["TASK ID", "STATUS", "REPO", "TYPE", "ENGINE", "CREATED", "COST", "TASK"],
+                 [[t["task_id"], styled(t["status"]), escape(t["repo"]), task_kind(t), t.get("engine") or "",
+                   short_time(t.get("created_at")), money(t.get("cost_usd")), task_title(t)] for t in tasks])
 
 
 def task_kind(task: dict) -> str:
@@ -79,6 +81,7 @@ def task_detail(task: dict) -> str:
         ("type", task.get("task_type") or "new_task"), ("pr", task.get("pr_number")),
         ("issue", task.get("issue_number")), ("description", escape(task.get("task_description") or "")),
         ("branch", escape(task.get("branch_name") or "")), ("model", escape(task.get("model_id") or "")),
+        ("engine", task.get("engine")),
         ("warnings", "\n".join(f"[yellow]{escape(w)}[/]" for w in task.get("warnings") or [])),
         ("created", short_time(task.get("created_at"))), ("started", short_time(task.get("started_at"))),
         ("completed", short_time(task.get("completed_at"))),
@@ -92,12 +95,32 @@ def task_detail(task: dict) -> str:
          "inline comments)"),
         ("summary", escape(task.get("agent_summary") or "")),
     ]
-    rows += _failure_rows(task)
-    shown = [(label, str(value)) for label, value in rows if value not in (None, "")]
+    return labelled(rows + _failure_rows(task))
+
+
+def labelled(rows: list[tuple[str, Any]]) -> str:
+    """Label / value lines, leaving out rows without a value."""
+    shown = [(label, str(value)) for label, value in rows if value not in (None, "", [], {})]
     width = max(len(label) for label, _ in shown)
     # Plain lines, not a table: a table pads every line to its longest value.
     return "\n".join(f"[bold]{label:<{width}}[/]  " + value.replace("\n", "\n" + " " * (width + 2))
                      for label, value in shown)
+
+
+def repo_detail(config: RepoConfig) -> str:
+    """A repository's settings as label / value lines, its MCP servers one per line."""
+    servers = [f"{name}: " + escape(server.url or shlex.join([server.command or "", *server.args]))
+               + (f" ({server.type})" if server.type != "stdio" else "") for name, server in config.mcp_servers.items()]
+    return labelled([
+        ("repo", config.repo), ("status", styled(config.status)),
+        ("source", config.local_path if config.git_host == "local" else "github"),
+        ("model", config.model_id), ("engine", config.engine or "the platform's"),
+        ("mcp servers", "\n".join(servers)), ("turns", config.max_turns), ("budget", money(config.max_budget_usd)),
+        ("compute", config.compute_type), ("setup command", escape(config.setup_command or "")),
+        ("test command", escape(config.test_command or "")), ("egress", config.egress),
+        ("egress allow", ", ".join(config.egress_allowlist)), ("approve push", "yes" if config.approve_push else None),
+        ("approval rules", ", ".join(rule.name for rule in config.approval_rules)), ("pr tasks", config.pr_tasks),
+    ])
 
 
 def tests_failed(task: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from shared.engines import TASK_ENGINES
 from shared.repos.models import valid_repo_name
 from shared.tasks.fields import MaxBudgetUsd, MaxTurns, bounds
 
@@ -47,6 +48,13 @@ def limit_options(parser: argparse.ArgumentParser) -> None:
                         help="model turns at most ({}-{})".format(*bounds(MaxTurns)))
     parser.add_argument("--max-budget", type=field_type(MaxBudgetUsd), metavar="USD",
                         help="spend at most ({}-{})".format(*bounds(MaxBudgetUsd)))
+
+
+def engine_option(parser: argparse.ArgumentParser, whose: str) -> None:
+    """--engine: the agent that does the work of a task, a schedule's tasks or a repository's tasks."""
+    parser.add_argument("--engine", choices=TASK_ENGINES,
+                        help=f"the agent engine {whose}: native (bgagent's own loop) or claude-code (Claude Code, "
+                             "contained the same way; needs the claude-code extra)")
 
 
 def repo_name(text: str) -> str:

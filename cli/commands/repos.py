@@ -1,4 +1,4 @@
-"""Operator commands on the Repos table: repo onboard, list, offboard."""
+"""Operator commands on the Repos table: repo onboard, list, show, offboard."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import get_args
 
 from pydantic import ValidationError
 
-from cli.commands.arguments import int_range, json_flag, limit_options, repo_name
+from cli.commands.arguments import engine_option, int_range, json_flag, limit_options, repo_name
 from cli.context import Context
+from cli.engines import check_repo_engine
 from cli.errors import EXIT_OK, CliError, UsageError
 from cli.gitrepo import git_repository
+from cli.mcp import mcp_servers
 from cli.models import check_repo_model, model_price
-from cli.operator import list_repos, offboard_repo, onboard_repo
-from cli.render import money, print_json, styled, table
+from cli.operator import get_repo, list_repos, offboard_repo, onboard_repo
+from cli.render import money, print_json, repo_detail, styled, table
 from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.repos.models import PrTasks
 from shared.steering.models import ApprovalRule
@@ -35,6 +37,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-price", type=model_price, metavar="INPUT,OUTPUT",
                    help="price of --model in dollars per million tokens, for a model the catalog lacks")
     limit_options(p)
+    engine_option(p, "of the repo's tasks that name none (default: the platform's, native unless the operator "
+                     "set one); refused when this deployment does not have it")
+    p.add_argument("--mcp", action="append", metavar="NAME=COMMAND", dest="mcp",
+                   help="an MCP server for the repo's claude-code tasks, run inside the task's sandbox: the command "
+                        "and its arguments, split like a shell's (--mcp 'docs=docs-server --stdio'); no credentials "
+                        "reach it; repeatable, replaces the repo's servers; '' clears")
+    p.add_argument("--mcp-file", metavar="FILE",
+                   help="MCP servers as a JSON object, name → {type: stdio|http|sse, command, args, env, url}; "
+                        "replaces the repo's servers (with --mcp: both)")
     p.add_argument("--setup-command", metavar="CMD", help="run in the clone before the agent starts")
     p.add_argument("--test-command", metavar="CMD", help="run after the agent's changes, e.g. 'pytest -q'")
     p.add_argument("--system-prompt-file", metavar="FILE", help="extra system prompt text for this repo")
@@ -68,6 +79,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--active", action="store_true", help="leave out removed repositories")
     json_flag(p)
     p.set_defaults(func=list_)
+
+    p = group.add_parser("show", help="one repository's settings, its engine and MCP servers included")
+    p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
+    json_flag(p)
+    p.set_defaults(func=show)
 
     p = group.add_parser("offboard", help="stop accepting tasks for a repository (status removed)")
     p.add_argument("repo", type=repo_name, metavar="OWNER/NAME")
@@ -115,7 +131,8 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
         "model_id": args.model, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
         "setup_command": args.setup_command, "test_command": args.test_command,
         "compute_type": args.compute_type, "github_token_secret": args.github_token_secret, "pr_tasks": args.pr_tasks,
-        "egress": args.egress, "approve_push": args.approve_push,
+        "egress": args.egress, "approve_push": args.approve_push, "engine": args.engine,
+        "mcp_servers": mcp_servers(args.mcp, args.mcp_file),
         "system_prompt_overrides": _read(args.system_prompt_file) if args.system_prompt_file else None,
     }
     for option, field in ((args.egress_allow, "egress_allowlist"), (args.readonly_path, "sandbox_readonly_paths")):
@@ -125,6 +142,8 @@ def onboard(ctx: Context, args: argparse.Namespace) -> int:
         overrides["approval_rules"] = _approval_rules(args.approval_rules or [], args.approval_timeout)
     if args.path is not None:
         overrides.update(git_host="local", local_path=str(git_repository(args.path, ctx.environ)))
+    if args.engine:
+        check_repo_engine(args.engine, ctx.environ)
     target = ctx.operator_target()
     config = asyncio.run(onboard_repo(target, args.repo, **overrides))
     if args.json:
@@ -144,9 +163,17 @@ def list_(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out.print("no repositories")
     else:
         ctx.out.print(table(
-            ["REPO", "STATUS", "SOURCE", "MODEL", "TURNS", "BUDGET", "COMPUTE", "TEST COMMAND"],
-            [[r.repo, styled(r.status), r.local_path if r.git_host == "local" else "github", r.model_id,
+            ["REPO", "STATUS", "SOURCE", "MODEL", "ENGINE", "TURNS", "BUDGET", "COMPUTE", "TEST COMMAND"],
+            [[r.repo, styled(r.status), r.local_path if r.git_host == "local" else "github", r.model_id, r.engine,
               r.max_turns, money(r.max_budget_usd), r.compute_type, r.test_command] for r in rows]))
+    return EXIT_OK
+
+
+def show(ctx: Context, args: argparse.Namespace) -> int:
+    config = asyncio.run(get_repo(ctx.operator_target(), args.repo))
+    if config is None:
+        raise CliError(f"{args.repo} is not onboarded", hint="`bgagent repo list` shows the repositories")
+    ctx.show(args.json, config.model_dump(mode="json"), lambda: repo_detail(config))
     return EXIT_OK
 
 

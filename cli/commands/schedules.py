@@ -7,7 +7,7 @@ import argparse
 from rich.markup import escape
 
 from cli.api import collect
-from cli.commands.arguments import field_type, json_flag, limit_options, repo_name
+from cli.commands.arguments import engine_option, field_type, json_flag, limit_options, repo_name
 from cli.context import Context
 from cli.errors import EXIT_OK
 from cli.render import short_time, table
@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--issue", type=field_type(IssueNumber), metavar="N", help="the issue each run works on")
     limit_options(p)
     p.add_argument("--model", metavar="MODEL_ID")
+    engine_option(p, "of each run instead of the repo's")
     json_flag(p)
     p.set_defaults(func=create)
 
@@ -53,7 +54,7 @@ def _body(args: argparse.Namespace) -> dict:
     fields = {"name": args.name, "cron": args.cron, "rate": args.rate, "timezone": args.timezone,
               "overlap": args.overlap, "repo": args.repo, "task_description": args.description,
               "issue_number": args.issue, "max_turns": args.max_turns, "max_budget_usd": args.max_budget,
-              "model_id": args.model}
+              "model_id": args.model, "engine": args.engine}
     return {k: v for k, v in fields.items() if v is not None}
 
 
@@ -68,6 +69,7 @@ def _detail(s: dict) -> str:
              f"when      {escape(_when(s))} ({s['timezone']}), overlap {s['overlap']}",
              f"task      {s['repo']}" + (f" #{s['issue_number']}" if s.get("issue_number") else "")
              + (f" · {escape(s['task_description'][:80])}" if s.get("task_description") else ""),
+             *([f"engine    {s['engine']}"] if s.get("engine") else []),
              f"next run  {short_time(s.get('next_run_at')) or '-'}",
              f"last run  {short_time(s.get('last_run_at')) or '-'}"
              + (f" → {s['last_task_id']}" if s.get("last_task_id") else ""),

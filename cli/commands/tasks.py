@@ -10,7 +10,15 @@ from rich.markup import escape
 
 from cli.api import collect
 from cli.attachments import attachment
-from cli.commands.arguments import field_type, float_range, int_range, json_flag, limit_options, repo_name
+from cli.commands.arguments import (
+    engine_option,
+    field_type,
+    float_range,
+    int_range,
+    json_flag,
+    limit_options,
+    repo_name,
+)
 from cli.context import Context
 from cli.errors import EXIT_OK, EXIT_TASK_FAILED, UsageError
 from cli.events import event_line
@@ -41,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     limit_options(p)
     p.add_argument("--model", metavar="MODEL_ID",
                    help=f"the model to use instead of the repo's default (platform default: {DEFAULT_MODEL_ID})")
+    engine_option(p, "instead of the repo's (default: the platform's, native unless the operator set one)")
     p.add_argument("--attach", action="append", metavar="FILE|URL", default=None,
                    help=f"attach an image, a text/markdown/csv/json file or a PDF (≤ {MAX_INLINE_BYTES // 1024} KB), "
                         f"or an https URL the platform fetches; repeatable, up to {MAX_ATTACHMENTS}")
@@ -108,7 +117,7 @@ def _task_body(ctx: Context, args: argparse.Namespace) -> dict:
     body = {"repo": args.repo, "issue_number": args.issue, "task_description": description,
             "task_type": task_type, "pr_number": pr_number,
             "max_turns": args.max_turns, "max_budget_usd": args.max_budget, "model_id": args.model,
-            "save_trajectory": True if args.save_trajectory else None,
+            "engine": args.engine, "save_trajectory": True if args.save_trajectory else None,
             "attachments": [attachment(a) for a in args.attach] if args.attach else None,
             "pre_approved_rules": args.pre_approve}
     return {k: v for k, v in body.items() if v is not None}

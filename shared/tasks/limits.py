@@ -28,13 +28,18 @@ class TaskDefaults(ModelSettings):
 
     def engine_unavailable(self, engine: str) -> str | None:
         """Why tasks cannot run `engine` on this deployment (with the install command), or None."""
-        if self.agent_engines is None:
-            return unavailable(engine)
-        if engine in self.agent_engines or engine in _BASE_ENGINES:
-            return None
-        return (f"the {engine} engine is not installed on this deployment (its agent image has "
-                f"{', '.join(self.agent_engines) or 'none'}): build the image with {INSTALL_CLAUDE_CODE} "
-                "and list the engine in BGAGENT_AGENT_ENGINES")
+        return engine_unavailable(engine, self.agent_engines)
+
+
+def engine_unavailable(engine: str, agent_engines: list[Engine] | None) -> str | None:
+    """Why agents with `agent_engines` (None: this Python's) cannot run `engine`, with the remedy; or None."""
+    if agent_engines is None:
+        return unavailable(engine)
+    if engine in agent_engines or engine in _BASE_ENGINES:
+        return None
+    return (f"the {engine} engine is not installed on this deployment (its agent image has "
+            f"{', '.join(agent_engines) or 'none'}): build the image with {INSTALL_CLAUDE_CODE} "
+            "and list the engine in BGAGENT_AGENT_ENGINES")
 
 
 class AsksFor(Protocol):

@@ -103,7 +103,7 @@ def pr_body(facts: RunFacts) -> str:
     if facts.error:
         parts += ["## Note", f"The run ended early: {facts.error}"]
     u = facts.usage
-    parts += ["## Run", f"- Turns: {facts.turns} of {ctx.max_turns}\n"
+    parts += ["## Run", f"- Engine: {ctx.engine} · model {ctx.model_id}\n- Turns: {facts.turns} of {ctx.max_turns}\n"
               f"- Tokens: {u.input} input, {u.output} output, {u.cache_read} cache read, {u.cache_write} cache write\n"
               f"- Cost: ${facts.cost_usd:.4f}\n- Task: `{task.task_id}`"]
     return _clip(redact("\n\n".join(parts)), _BODY_LIMIT)

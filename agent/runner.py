@@ -160,7 +160,8 @@ class AgentRunner:
         s = self._settings
         progress = Progress(self._deps.store, task.task_id, min_interval=s.event_min_interval_seconds,
                             max_events=s.max_events, stopped=self.guard.is_stopped)
-        await progress.emit("agent.started", {"model_id": task.model_id, "max_turns": task.max_turns,
+        await progress.emit("agent.started", {"model_id": task.model_id, "engine": task.engine,
+                                              "max_turns": task.max_turns,
                                               "max_budget_usd": task.max_budget_usd,
                                               "sandbox": self._sandboxes.config.mode})
         if task.channel_source == "github":

@@ -49,7 +49,9 @@ def _transition(m: Meta) -> Words:
 
 
 def _started(m: Meta) -> Words:
-    return [Part("agent started · model "), _value(m.get("model_id")), Part(f" · at most {m.get('max_turns')} turns")]
+    engine = [Part("agent started · engine "), _value(m["engine"]), Part(" · model ")] if m.get("engine") else [
+        Part("agent started · model ")]  # events written before engines existed name none
+    return [*engine, _value(m.get("model_id")), Part(f" · at most {m.get('max_turns')} turns")]
 
 
 def _turn(m: Meta) -> Words:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from services.gateway.ui.steering import PendingRequest
+from shared.repos.mcp import McpServer
 from shared.repos.models import RepoConfig
 from shared.tasks.states import TaskStatus as S
 from tests.ui.conftest import browser, csrf_of
@@ -39,6 +40,14 @@ async def test_repositories_are_listed_with_their_config(gw):
     async with browser(gw, "alice") as b:
         html = (await b.get("/ui/repos")).text
     assert "acme/tools" in html and "pytest -q" in html and "pypi.org" in html and "<form" not in html.split("<main")[1]
+
+
+async def test_the_repositories_page_shows_each_repos_engine_and_mcp_servers(gw):
+    await gw.deps.repos.put(RepoConfig(repo="acme/cc", engine="claude-code", mcp_servers={
+        "docs": McpServer(command="docs-server"), "tracker": McpServer(type="http", url="https://mcp.example.com")}))
+    async with browser(gw, "alice") as b:
+        html = (await b.get("/ui/repos")).text
+    assert re.search(r"<td>acme/cc</td>.*?<td>claude-code</td><td>docs, tracker</td>", html, re.S)
 
 
 async def test_the_repositories_page_says_what_waits_for_the_owner(gw):

@@ -171,3 +171,27 @@ async def test_the_list_shows_cost_and_duration(gw):
     async with browser(gw, "alice") as b:
         html = (await b.get("/ui/")).text
     assert "$0.1234" in html and "90 s" in html
+
+
+async def test_the_form_chooses_the_engine_and_the_page_and_list_show_it(gw):
+    async with browser(gw, "alice") as b:
+        page = await b.get("/ui/submit")
+        assert '<option value="claude-code"' in page.text and '<option value="oracle"' not in page.text
+        resp = await b.post("/ui/submit", data={"csrf_token": csrf_of(page.text), "repo": "acme/app",
+                                                "task_description": "Add a notes file", "engine": "claude-code"})
+        assert resp.status_code == 303, resp.text
+        task_id = resp.headers["location"].rsplit("/", 1)[1]
+        assert (await gw.tasks.get(task_id)).engine == "claude-code"
+        detail = (await b.get(f"/ui/tasks/{task_id}")).text
+        listed = (await b.get("/ui/")).text
+    assert "<dt>Engine</dt><dd>claude-code</dd>" in detail
+    assert re.search(r"<td>acme/app</td>\s*<td>claude-code</td>", listed)
+
+
+async def test_an_engine_the_deployment_lacks_is_marked_on_the_form(gw):
+    gw.deps.settings.agent_engines = ["native"]
+    async with browser(gw, "alice") as b:
+        bad = await b.post("/ui/submit", data={"csrf_token": await _submit_form(b), "repo": "acme/app",
+                                              "task_description": "Keep me", "engine": "claude-code"})
+    assert bad.status_code == 400 and 'id="error-engine"' in bad.text and "bgagent[claude-code]" in bad.text
+    assert (await gw.tasks.list_for_user("alice"))[0] == []

@@ -64,3 +64,12 @@ def test_the_cli_and_the_panel_say_the_same_words() -> None:
 def test_markdown_marks_a_failure_and_leaves_the_tail_to_the_trail() -> None:
     words = event_words("agent.tests", {"passed": False, "command": "pytest", "exit_code": 2, "tail": "boom"})
     assert markdown(words) == "tests **failed** · pytest · exit 2"
+
+
+def test_the_agent_started_line_names_the_engine_on_every_surface() -> None:
+    metadata = {"model_id": "claude-opus-5-5", "engine": "claude-code", "max_turns": 40}
+    expected = "agent started · engine claude-code · model claude-opus-5-5 · at most 40 turns"
+    assert trail.line(TaskEvent(task_id="T", event_type="agent.started", metadata=metadata)).text == expected
+    assert Text.from_markup(event_text({"event_type": "agent.started", "metadata": metadata})).plain == expected
+    older = {"model_id": "claude-opus-5-5", "max_turns": 40}  # written before engines: no engine named
+    assert plain(event_words("agent.started", older)) == "agent started · model claude-opus-5-5 · at most 40 turns"

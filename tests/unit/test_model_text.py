@@ -98,3 +98,12 @@ def test_a_commit_message_closes_nothing_the_model_named():
                              task_id="t1", prompt_version="v")
     assert "Fixes issue #99, closes: issue acme/other#3 and resolves issue https://github.com/a/b/issues/1" in message
     assert message.endswith("Task-Id: t1\nPrompt-Version: v\n")
+
+
+def test_the_pr_body_names_the_engine_and_the_model_of_the_run() -> None:
+    task = Task.new(user_id="u", repo=REPO, task_description="x")
+    context = HydratedContext(task_id=task.task_id, repo=REPO, clone_url=CLONE, default_branch="main",
+                              branch_name="b", system_prompt="s", user_prompt="u", prompt_version="v",
+                              model_id="claude-opus-5-5", max_turns=3, engine="claude-code")
+    body = pr_body(RunFacts(task, context, "Done.", 1, Usage(), 0.0))
+    assert "- Engine: claude-code · model claude-opus-5-5\n" in body.split("## Run", 1)[1]

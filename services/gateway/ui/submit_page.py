@@ -16,13 +16,14 @@ from services.gateway.submission import submit_task
 from services.gateway.ui.panel import SignedIn, Viewer, render
 from services.gateway.ui.refused import on_refusal
 from services.gateway.ui.security import check_csrf
+from shared.engines import TASK_ENGINES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # The request fields the form offers, when the API's request model has them (task types arrive with PR work).
 _FIELDS = ("repo", "task_type", "issue_number", "pr_number", "task_description", "max_turns", "max_budget_usd",
-           "model_id")
+           "model_id", "engine")
 _TASK_TYPES = ("new_task", "pr_iteration", "pr_review")
 _MARKED = "The task was not submitted: correct the fields marked below."
 
@@ -35,7 +36,7 @@ async def _form(request: Request, who: Viewer, *, values: dict, errors: dict[str
                 status: int = 200) -> HTMLResponse:
     repos = sorted(r.repo for r in await who.deps.repos.list() if r.active)
     return render(request, "submit.html", who=who, status=status, repos=repos, fields=_offered(),
-                  task_types=_TASK_TYPES, values=values, errors=errors, message=message,
+                  task_types=_TASK_TYPES, engines=TASK_ENGINES, values=values, errors=errors, message=message,
                   form_key=values.get("form_key") or secrets.token_urlsafe(16))
 
 

@@ -17,7 +17,9 @@ COPY shared ./shared
 COPY services ./services
 COPY agent ./agent
 COPY cli ./cli
-RUN pip install .
+# Both engines: native, and claude-code (claude-agent-sdk with its bundled Claude Code CLI, ~430 MB), which
+# runs as bgagent-cmd inside the sandbox. Pulumi's bgagent:agentEngines names what this image has.
+RUN pip install '.[claude-code]'
 
 FROM ${PYTHON_IMAGE}
 RUN apt-get update \

@@ -45,6 +45,7 @@ async def test_fake_edit_run_delivers_a_branch_a_pr_and_a_result(world: AgentWor
     assert [(p["head"]["ref"], p["base"]["ref"]) for p in pulls] == [(task.branch_name, "main")]
     assert EDIT_FINAL_TEXT in pulls[0]["body"] and task.task_id in pulls[0]["body"]
     assert "all 3 checks ok" in pulls[0]["body"] and "passed" in pulls[0]["body"]
+    assert "- Engine: native · model " in pulls[0]["body"]
 
     row = await world.task(task.task_id)
     assert row.status == TaskStatus.RUNNING and row.agent_status == "success"

@@ -47,6 +47,12 @@ def test_stack_name_defaults_to_the_pulumi_stack(deployed):
     ({"defaultModelId": "claude-sonnet-4-5"}, "defaultModelId: model 'claude-sonnet-4-5' reached its end of life"),
     ({"defaultModelId": "house-model"}, "defaultModelId: unknown model 'house-model'"),
     ({"blueprints": [{"repo": "a/b", "modelId": "claude-opus-4-0"}]}, "blueprint a/b modelId: .*end of life"),
+    ({"defaultEngine": "oracle"}, "native, claude-code"),
+    ({"blueprints": [{"repo": "a/b", "engine": "gpt"}]}, "engine must be one of: native, claude-code"),
+    ({"agentEngines": ["native"], "defaultEngine": "claude-code"}, "defaultEngine: claude-code is not in agentEngines"),
+    ({"agentEngines": ["native"], "blueprints": [{"repo": "a/b", "engine": "claude-code"}]},
+     "blueprint a/b engine: claude-code is not in agentEngines"),
+    ({"blueprints": [{"repo": "a/b", "mcpServers": {"docs": {"type": "sse"}}}]}, "(?s)mcpServers.docs.*needs a url"),
 ])
 def test_invalid_config_is_refused_with_a_reason(change, message):
     with pytest.raises(ValidationError, match=message):
@@ -67,6 +73,8 @@ def test_blueprints_write_repo_rows_that_repo_config_accepts(deployed):
     assert (webapp.test_command, webapp.setup_command, webapp.max_turns, webapp.max_budget_usd) == (
         "pytest -q", "pip install -e .[test]", 80, 5.0)
     assert tools.model_id == "claude-opus-5-5"
+    assert webapp.engine is None and tools.engine == "claude-code"
+    assert tools.mcp_servers["docs"].command == "docs-mcp" and tools.mcp_servers["docs"].args == ["--stdio"]
     assert tools.github_token_secret == f"bgagent/{STACK_NAME}/github/acme-infra-tools"
 
 
@@ -86,12 +94,23 @@ def test_operator_prices_admit_models_the_catalog_lacks_and_reach_the_services()
     assert row.model_prices and row.model_prices["ft-model"].output == 9
 
 
+def test_the_default_engine_and_the_agent_images_engines_reach_the_gateway_and_hydrator():
+    default = StackConfig(stack_name="acme-dev")
+    assert default.default_engine == "native" and default.agent_engines == ["native", "claude-code"]
+    config = StackConfig.model_validate({"stackName": "acme-dev", "defaultEngine": "claude-code"})
+    for service in ("gateway", "hydrator"):
+        env = service_environment(service, config, EnvRefs(region="us-east-1"))
+        assert env["BGAGENT_DEFAULT_ENGINE"] == "claude-code"
+        assert json.loads(env["BGAGENT_AGENT_ENGINES"]) == ["native", "claude-code"]
+
+
 def test_every_blueprint_field_is_a_repo_config_attribute():
     assert set(BlueprintConfig.model_fields) <= set(RepoConfig.model_fields)
     full = BlueprintConfig(repo="acme/svc", model_id="m", max_turns=10, max_budget_usd=1.5,
                            system_prompt_overrides="be brief", setup_command="make", test_command="make test",
                            github_token_secret="bgagent/x/github/svc", compute_type="ecs",
-                           egress_allowlist=["pypi.org"], pr_tasks="any_user")
+                           egress_allowlist=["pypi.org"], pr_tasks="any_user", engine="claude-code",
+                           mcp_servers={"docs": {"command": "docs-mcp"}})
     row = RepoConfig.model_validate(from_item(repo_item(full)))
     assert row.model_dump(include=set(BlueprintConfig.model_fields)) == full.model_dump()
 

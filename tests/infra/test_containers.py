@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bgagent_infra.config import StackConfig
 from shared.observability.redaction import redact
 from tests.infra.settings_env import LIBRARY_VARIABLES, accepted_variables, settings_class
 
@@ -212,6 +213,13 @@ def test_the_agent_image_runs_commands_as_a_second_unprivileged_user():
     assert _effective(stages, final, "USER") == "root"
 
 
+def test_the_agent_image_ships_both_engines_as_the_stack_config_says():
+    stages = _stages(DOCKERFILES["agent"])
+    installs = " ".join(a for k, a in stages["build"] if k == "RUN")
+    assert "pip install '.[claude-code]'" in installs
+    assert StackConfig(stack_name="acme-dev").agent_engines == ["native", "claude-code"]
+
+
 def test_every_service_has_a_build_target_running_its_own_module():
     stages = _stages(DOCKERFILES["service"])
     for service in SERVICES:
@@ -238,7 +246,7 @@ def test_images_install_the_project_from_its_pyproject(kind):
     copied = [a.split()[0] for k, a in instructions if k == "COPY" and not a.startswith("--from")]
     assert "pyproject.toml" in copied
     assert all((ROOT / c).exists() for c in copied)
-    assert any(k == "RUN" and "pip install ." in a for k, a in instructions)
+    assert any(k == "RUN" and re.search(r"pip install '?\.(\[[a-z,-]+\]'|\s|$)", a) for k, a in instructions)
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", "tests"} <= ignored
     assert not ignored & set(copied), "a COPY source is excluded from the build context"

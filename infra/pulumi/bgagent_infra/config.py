@@ -9,13 +9,15 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared.engines import DEFAULT_ENGINE, TASK_ENGINES, Engine
 from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.llm.prices import ModelPrice
 from shared.repos.egress import EgressEntry
+from shared.repos.mcp import McpServers
 from shared.repos.models import PrTasks
-from shared.tasks.fields import MaxBudgetUsd, MaxTurns
+from shared.tasks.fields import MaxBudgetUsd, MaxTurns, TaskEngine
 
 SERVICES = ("gateway", "hydrator", "dispatcher", "finalizer", "reconciler")
 WORKERS = ("hydrator", "dispatcher", "finalizer", "reconciler")
@@ -73,6 +75,8 @@ class BlueprintConfig(_Model):
     model_id: str | None = None
     max_turns: MaxTurns | None = None
     max_budget_usd: MaxBudgetUsd | None = None
+    engine: TaskEngine | None = None  # the repo's tasks' engine unless a task names one
+    mcp_servers: McpServers = {}  # RepoConfig.mcp_servers: name → {type, command, args, env, url}; no credentials
     system_prompt_overrides: str | None = None
     setup_command: str | None = None
     test_command: str | None = None
@@ -103,6 +107,11 @@ class StackConfig(_Model):
     github_api_url: str = "https://api.github.com"
     model_provider: Literal["anthropic", "bedrock"] = "anthropic"
     default_model_id: str = DEFAULT_MODEL_ID
+    # BGAGENT_DEFAULT_ENGINE: the engine of tasks that, like their repository, name none.
+    default_engine: TaskEngine = DEFAULT_ENGINE
+    # BGAGENT_AGENT_ENGINES: what the agent image has (docker/agent.Dockerfile installs both); the gateway refuses
+    # a task naming any other (ENGINE_UNAVAILABLE), since its own image need not carry the engine.
+    agent_engines: list[Engine] = list(TASK_ENGINES)
     model_prices: dict[str, ModelPrice] = {}  # BGAGENT_MODEL_PRICES: prices of models the catalog lacks
     bedrock_model_arns: list[str] = []
     default_max_concurrency: int = Field(3, ge=1, le=1000)
@@ -147,7 +156,16 @@ class StackConfig(_Model):
         if len(repos) != len(set(repos)):
             raise ValueError("a repository appears in two blueprints")
         self._check_models()
+        self._check_engines()
         return self
+
+    def _check_engines(self) -> None:
+        """The default and every blueprint's engine must be one the agent image has."""
+        chosen = [("defaultEngine", self.default_engine)] + [
+            (f"blueprint {b.repo} engine", b.engine) for b in self.blueprints if b.engine]
+        for where, engine in chosen:
+            if engine not in self.agent_engines:
+                raise ValueError(f"{where}: {engine} is not in agentEngines ({', '.join(self.agent_engines)})")
 
     def _check_models(self) -> None:
         """The default and every blueprint's model must be priced and not past its end of life."""

@@ -82,6 +82,9 @@ def service_environment(service: str, config: StackConfig, refs: EnvRefs) -> dic
         env["BGAGENT_GITHUB_API_URL"] = config.github_api_url
     if service in ("gateway", "hydrator"):  # the gateway checks the model a task will run, the hydrator picks it
         env["BGAGENT_DEFAULT_MODEL_ID"] = config.default_model_id
+        # Likewise the engine: neither service's image carries claude-code, so the agent image's engines are named.
+        env["BGAGENT_DEFAULT_ENGINE"] = config.default_engine
+        env["BGAGENT_AGENT_ENGINES"] = json.dumps(config.agent_engines)
         if config.model_prices:
             env["BGAGENT_MODEL_PRICES"] = json.dumps({m: p.model_dump() for m, p in config.model_prices.items()})
     if service in ("dispatcher", "reconciler"):

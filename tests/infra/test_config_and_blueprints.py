@@ -12,6 +12,7 @@ from bgagent_infra.blueprint import repo_item
 from bgagent_infra.config import BlueprintConfig, StackConfig, load_config
 from bgagent_infra.environment import EnvRefs, service_environment
 from shared.aws.dynamo import from_item
+from shared.engines import TASK_ENGINES
 from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.repos.models import RepoConfig
 from tests.infra.conftest import PROGRAM_DIR, STACK_NAME, sample_config
@@ -96,7 +97,7 @@ def test_operator_prices_admit_models_the_catalog_lacks_and_reach_the_services()
 
 def test_the_default_engine_and_the_agent_images_engines_reach_the_gateway_and_hydrator():
     default = StackConfig(stack_name="acme-dev")
-    assert default.default_engine == "native" and default.agent_engines == ["native", "claude-code"]
+    assert default.default_engine == "native" and default.agent_engines == list(TASK_ENGINES)
     config = StackConfig.model_validate({"stackName": "acme-dev", "defaultEngine": "claude-code"})
     for service in ("gateway", "hydrator"):
         env = service_environment(service, config, EnvRefs(region="us-east-1"))

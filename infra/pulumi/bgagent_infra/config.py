@@ -9,7 +9,7 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from shared.engines import DEFAULT_ENGINE, TASK_ENGINES, Engine
+from shared.engines import DEFAULT_ENGINE, Engine
 from shared.llm.catalog import DEFAULT_MODEL_ID
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
@@ -111,7 +111,7 @@ class StackConfig(_Model):
     default_engine: TaskEngine = DEFAULT_ENGINE
     # BGAGENT_AGENT_ENGINES: what the agent image has (docker/agent.Dockerfile installs both); the gateway refuses
     # a task naming any other (ENGINE_UNAVAILABLE), since its own image need not carry the engine.
-    agent_engines: list[Engine] = list(TASK_ENGINES)
+    agent_engines: list[Engine] = ["native", "claude-code"]  # every TASK_ENGINES (a test holds them equal)
     model_prices: dict[str, ModelPrice] = {}  # BGAGENT_MODEL_PRICES: prices of models the catalog lacks
     bedrock_model_arns: list[str] = []
     default_max_concurrency: int = Field(3, ge=1, le=1000)

@@ -10,7 +10,7 @@ import uvicorn
 import uvloop
 
 from services.gateway.app import create_app
-from services.gateway.bootstrap import build_deps, warn_deprecated_models
+from services.gateway.bootstrap import build_deps, warn_deprecated_models, warn_unavailable_engines
 from services.gateway.settings import GatewaySettings
 from shared.aws.clients import AwsClients
 from shared.observability.logging import configure_logging
@@ -24,6 +24,7 @@ async def main() -> None:
     async with AwsClients(settings) as clients:
         deps = await build_deps(settings, clients)
         await warn_deprecated_models(deps)
+        await warn_unavailable_engines(deps)
         app = create_app(deps)
         # httptools and uvloop (below): a C parser and event loop spend less CPU per request than h11 and asyncio.
         config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, http="httptools",

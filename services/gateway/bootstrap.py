@@ -25,6 +25,7 @@ from shared.githost.local import LocalGitHost
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.pull_outcomes.store import DynamoPullOutcomeStore
+from shared.repos.models import RepoConfig
 from shared.repos.store import DynamoRepoStore
 from shared.schedules.store import DynamoScheduleStore
 from shared.steering.approvals import DynamoApprovalStore
@@ -96,15 +97,30 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
     )
 
 
+async def _active_repos(d: GatewayDeps, why: str) -> list[RepoConfig]:
+    try:
+        return [r for r in await d.repos.list() if r.active]
+    except (ClientError, BotoCoreError) as exc:  # the check must not keep the API from starting
+        log.warning("could not read the onboarded repositories to check their %s: %s", why, exc)
+        return []
+
+
 async def warn_deprecated_models(d: GatewayDeps) -> list[str]:
     """Log (and return) a warning for the default model and each onboarded repo's model that is deprecated."""
-    try:
-        repos = await d.repos.list()
-    except (ClientError, BotoCoreError) as exc:  # the check must not keep the API from starting
-        log.warning("could not read the onboarded repositories to check their models: %s", exc)
-        repos = []
+    repos = await _active_repos(d, "models")
     notices = configured_model_notices(d.settings.default_model_id,
-                                       {r.repo: r.model_id for r in repos if r.active and r.model_id})
+                                       {r.repo: r.model_id for r in repos if r.model_id})
+    for notice in notices:
+        log.warning(notice)
+    return notices
+
+
+async def warn_unavailable_engines(d: GatewayDeps) -> list[str]:
+    """Log (and return) a warning for the default engine and each onboarded repo's engine this deployment lacks:
+    their tasks are refused with ENGINE_UNAVAILABLE until it is installed."""
+    chosen = [("the default engine", d.settings.default_engine)] + [
+        (f"repository {r.repo}", r.engine) for r in await _active_repos(d, "engines") if r.engine]
+    notices = [f"{where}: {why}" for where, engine in chosen if (why := d.settings.engine_unavailable(engine))]
     for notice in notices:
         log.warning(notice)
     return notices

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from services.gateway.bootstrap import warn_unavailable_engines
 from services.gateway.settings import GatewaySettings
 from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryRepos
-from tests.gateway.conftest import build_gateway
-from tests.gateway.signing import signed_webhook
+from tests.gateway.conftest import GITHUB_SECRET, build_gateway
+from tests.gateway.signing import issue_labeled, signed_github, signed_webhook
 
 CREATE = {"repo": "acme/app", "task_description": "Add a CONTRIBUTING.md"}
 BOTH = ["native", "claude-code"]  # an agent image with both engines (BGAGENT_AGENT_ENGINES)
@@ -107,3 +108,34 @@ async def test_a_signed_webhook_carries_the_engine(issuer):
         resp = await c.post("/v1/webhooks/tasks", content=raw, headers=headers)
     assert resp.status_code == 201, resp.text
     assert (await gw.tasks.get(resp.json()["data"]["task_id"])).engine == "claude-code"
+
+
+async def test_the_start_up_check_names_a_missing_default_engine_and_each_repo_needing_one(issuer, caplog):
+    repos = InMemoryRepos(RepoConfig(repo="acme/cc", engine="claude-code"), RepoConfig(repo="acme/plain"),
+                          RepoConfig(repo="acme/gone", engine="claude-code", status="removed"))
+    gw = build_gateway(issuer, repos=repos, default_engine="claude-code", agent_engines=["native"])
+    with caplog.at_level("WARNING", logger="services.gateway.bootstrap"):
+        notices = await warn_unavailable_engines(gw.deps)
+    assert [n.split(":")[0] for n in notices] == ["the default engine", "repository acme/cc"]
+    assert all("bgagent[claude-code]" in n for n in notices)
+    assert [r.getMessage() for r in caplog.records] == notices
+    assert await warn_unavailable_engines(_gateway(issuer, "claude-code").deps) == []
+
+
+async def test_a_schedule_changed_to_an_engine_the_deployment_lacks_is_refused(issuer):
+    gw = _gateway(issuer, agent_engines=["native"])
+    async with gw.client("alice") as c:
+        sid = (await c.post("/v1/schedules", json={"name": "n", "cron": "0 3 * * *", **CREATE})).json()["data"][
+            "schedule_id"]
+        changed = await c.patch(f"/v1/schedules/{sid}", json={"engine": "claude-code"})
+        assert changed.status_code == 400 and changed.json()["error"]["code"] == "ENGINE_UNAVAILABLE"
+        assert (await c.get(f"/v1/schedules/{sid}")).json()["data"]["engine"] is None
+
+
+async def test_a_github_event_whose_repo_engine_is_missing_is_acknowledged_and_ignored_saying_why(issuer):
+    gw = _gateway(issuer, "claude-code", agent_engines=["native"])
+    raw, headers = signed_github(GITHUB_SECRET, "issues", issue_labeled(), "guid-engine")
+    async with gw.client() as c:
+        resp = await c.post("/v1/github/events", content=raw, headers=headers)
+    assert resp.status_code == 200 and resp.json()["data"]["ignored"] is True
+    assert "bgagent[claude-code]" in resp.json()["data"]["reason"] and gw.tasks.tasks == {}

@@ -20,8 +20,9 @@ def _repo(cli, *options: str) -> str:
     return repo
 
 
-def test_submit_names_the_engine_and_status_and_list_show_it(cli, platform):
-    cli("login", "--user", f"u{uuid.uuid4().hex[:8]}")
+def test_submit_names_the_engine_and_status_and_list_and_the_events_show_it(cli, platform):
+    user = f"u{uuid.uuid4().hex[:8]}"
+    cli("login", "--user", user)
     repo = f"acme/eng-{uuid.uuid4().hex[:6]}"
     platform.add_repo(repo)
     task = cli("submit", "--repo", repo, "--description", "Add a notes file", "--model", FAKE_EDIT,
@@ -32,6 +33,11 @@ def test_submit_names_the_engine_and_status_and_list_show_it(cli, platform):
     listed = cli("list").out.splitlines()
     header, row = listed[0], next(line for line in listed if task["task_id"] in line)
     assert row[header.index("ENGINE"):].split()[0] == "native"
+    # The run itself says it: the hydrator writes the engine on the row, the agent names it when it starts.
+    assert platform.wait_for(user, task["task_id"])["status"] == "COMPLETED"
+    started = next(e for e in cli("events", task["task_id"], "--json").json() if e["event_type"] == "agent.started")
+    assert started["metadata"]["engine"] == "native"
+    assert f"agent started · engine native · model {FAKE_EDIT}" in cli("events", task["task_id"]).out
 
 
 def test_submit_refuses_an_engine_outside_the_choices_before_any_request(cli):

@@ -104,6 +104,16 @@ def test_services_start_after_the_topology_exists(compose):
         assert services[name]["depends_on"]["init"] == {"condition": "service_completed_successfully"}
 
 
+@pytest.mark.parametrize("name", ["gateway", "hydrator"])
+def test_the_services_that_vet_an_engine_know_the_agent_images_engines(compose, name, monkeypatch):
+    # Their image has only native; without the list they would refuse every claude-code task.
+    env = compose["services"][name]["environment"]
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, _resolve(value))
+    settings = settings_class(READERS[name][0])()
+    assert settings.agent_engines == ["native", "claude-code"] and settings.default_engine == "native"
+
+
 def test_gateway_serves_8080_with_the_local_issuer_on_a_volume(compose):
     gateway = compose["services"]["gateway"]
     assert "127.0.0.1:8080:8080" in gateway["ports"]

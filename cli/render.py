@@ -113,7 +113,7 @@ def repo_detail(config: RepoConfig) -> str:
                + (f" ({server.type})" if server.type != "stdio" else "") for name, server in config.mcp_servers.items()]
     return labelled([
         ("repo", config.repo), ("status", styled(config.status)),
-        ("source", config.local_path if config.git_host == "local" else "github"),
+        ("source", escape(config.local_path or "") if config.git_host == "local" else "github"),
         ("model", config.model_id), ("engine", config.engine or "the platform's"),
         ("mcp servers", "\n".join(servers)), ("turns", config.max_turns), ("budget", money(config.max_budget_usd)),
         ("compute", config.compute_type), ("setup command", escape(config.setup_command or "")),

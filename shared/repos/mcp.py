@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.observability.redaction import redact
+
 McpName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 MAX_MCP_SERVERS = 20
 
@@ -28,6 +30,17 @@ class McpServer(BaseModel):
             raise ValueError("a stdio MCP server needs a command and no url")
         if self.type != "stdio" and (self.url is None or self.command is not None or self.args or self.env):
             raise ValueError(f"an {self.type} MCP server needs a url and no command, args or env")
+        return self
+
+    @model_validator(mode="after")
+    def _no_credentials(self) -> McpServer:
+        # Everything here is copied into the sandbox: a token would be readable by the model's commands.
+        given = [("command", self.command), ("url", self.url), *(("args", a) for a in self.args),
+                 *((f"env.{k}", v) for k, v in self.env.items())]
+        for where, text in given:
+            if text and redact(text) != text:
+                raise ValueError(f"{where} looks like a credential: MCP servers get none in this version "
+                                 "(whatever they are given reaches the sandbox)")
         return self
 
 

@@ -106,3 +106,14 @@ def test_a_schedule_names_the_engine_of_its_runs(cli, platform):
                  "--description", "update deps", "--engine", "claude-code")
     assert result.code == 0, result.err
     assert any(line.split() == ["engine", "claude-code"] for line in result.out.splitlines())
+
+
+def test_a_credential_given_to_an_mcp_server_is_refused_before_it_could_reach_the_sandbox(cli, platform, tmp_path):
+    servers = tmp_path / "mcp.json"
+    servers.write_text(json.dumps({"tracker": {"command": "tracker-mcp",
+                                               "env": {"TOKEN": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"}}}))
+    repo = f"acme/mcpsecret-{uuid.uuid4().hex[:6]}"
+    result = cli("repo", "onboard", repo, "--mcp-file", str(servers))
+    assert result.code == 2 and "MCP server tracker" in result.err and "env.TOKEN looks like a credential" in result.err
+    assert "ghp_" not in result.out + result.err
+    assert cli("repo", "show", repo).code == 1

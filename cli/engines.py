@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pydantic import TypeAdapter, ValidationError
 
 from cli.errors import UsageError
-from shared.engines import Engine
-from shared.tasks.limits import engine_unavailable
+from shared.engines import DEFAULT_ENGINE, Engine
+from shared.tasks.limits import engine_notices, engine_unavailable
 
 _ENGINES = TypeAdapter(list[Engine])
 
@@ -21,6 +21,13 @@ def agent_engines(environ: Mapping[str, str]) -> list[Engine] | None:
         return _ENGINES.validate_json(raw) if raw else None
     except ValidationError as exc:
         raise UsageError(f"BGAGENT_AGENT_ENGINES is not a JSON list of engines: {exc.errors()[0]['msg']}") from exc
+
+
+def stack_engine_notices(environ: Mapping[str, str], repo_engines: Mapping[str, str]) -> list[str]:
+    """Notices for the stack's default engine (BGAGENT_DEFAULT_ENGINE) and the onboarded repos' engines that
+    its agents lack: their tasks would be refused."""
+    default = environ.get("BGAGENT_DEFAULT_ENGINE") or DEFAULT_ENGINE
+    return engine_notices(default, repo_engines, agent_engines(environ))
 
 
 def check_repo_engine(engine: str, environ: Mapping[str, str]) -> None:

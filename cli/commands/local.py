@@ -16,6 +16,7 @@ from rich.markup import escape
 from cli.auth import LocalTokens
 from cli.commands.arguments import int_range, json_flag
 from cli.context import Context
+from cli.engines import stack_engine_notices
 from cli.errors import EXIT_FAILURE, EXIT_OK, CliError
 from cli.local import control, logs
 from cli.local.launcher import run_stack
@@ -143,17 +144,19 @@ def _ready(ctx: Context, state: Mapping, detached: bool) -> None:
     out.print(f"  {bg} repo onboard OWNER/NAME --test-command 'pytest -q'   (--path DIR: a local git repository)")
     out.print(f"  {bg} submit --repo OWNER/NAME --description 'Add a CONTRIBUTING.md' --wait")
     out.print(f"  TOKEN=$({bg} local token --user me)   # for curl")
-    _warn_deprecated_models(ctx)
+    _warn_configuration(ctx)
 
 
-def _warn_deprecated_models(ctx: Context) -> None:
-    """Warn when the default model or an onboarded repository's model is deprecated or retired."""
+def _warn_configuration(ctx: Context) -> None:
+    """Warn when the default or an onboarded repository's model is deprecated or retired, or its engine missing."""
     try:
-        repos = asyncio.run(list_repos(ctx.operator_target()))
+        repos = [r for r in asyncio.run(list_repos(ctx.operator_target())) if r.active]
     except (ClientError, BotoCoreError, CliError) as exc:  # a check, not a reason to fail the start
-        ctx.err.print(f"[dim]could not read the onboarded repositories to check their models: {escape(str(exc))}[/]")
+        ctx.err.print(f"[dim]could not read the onboarded repositories to check them: {escape(str(exc))}[/]")
         repos = []
-    for notice in stack_model_notices(ctx.environ, {r.repo: r.model_id for r in repos if r.active and r.model_id}):
+    notices = stack_model_notices(ctx.environ, {r.repo: r.model_id for r in repos if r.model_id})
+    notices += stack_engine_notices(ctx.environ, {r.repo: r.engine for r in repos if r.engine})
+    for notice in notices:
         ctx.err.print(f"[yellow]warning:[/] {escape(notice)}")
 
 

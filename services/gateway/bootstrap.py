@@ -32,6 +32,7 @@ from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.nudges import DynamoNudgeStore
 from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
+from shared.tasks.limits import engine_notices
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +119,8 @@ async def warn_deprecated_models(d: GatewayDeps) -> list[str]:
 async def warn_unavailable_engines(d: GatewayDeps) -> list[str]:
     """Log (and return) a warning for the default engine and each onboarded repo's engine this deployment lacks:
     their tasks are refused with ENGINE_UNAVAILABLE until it is installed."""
-    chosen = [("the default engine", d.settings.default_engine)] + [
-        (f"repository {r.repo}", r.engine) for r in await _active_repos(d, "engines") if r.engine]
-    notices = [f"{where}: {why}" for where, engine in chosen if (why := d.settings.engine_unavailable(engine))]
+    repos = {r.repo: r.engine for r in await _active_repos(d, "engines") if r.engine}
+    notices = engine_notices(d.settings.default_engine, repos, d.settings.agent_engines)
     for notice in notices:
         log.warning(notice)
     return notices

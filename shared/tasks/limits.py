@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,6 +41,13 @@ def engine_unavailable(engine: str, agent_engines: list[Engine] | None) -> str |
     return (f"the {engine} engine is not installed on this deployment (its agent image has "
             f"{', '.join(agent_engines) or 'none'}): build the image with {INSTALL_CLAUDE_CODE} "
             "and list the engine in BGAGENT_AGENT_ENGINES")
+
+
+def engine_notices(default_engine: str, repo_engines: Mapping[str, str],
+                   agent_engines: list[Engine] | None) -> list[str]:
+    """One line for the default engine and for each repository's engine that the deployment lacks."""
+    chosen = [("the default engine", default_engine), *((f"repository {r}", e) for r, e in repo_engines.items())]
+    return [f"{where}: {why}" for where, engine in chosen if (why := engine_unavailable(engine, agent_engines))]
 
 
 class AsksFor(Protocol):

@@ -8,6 +8,7 @@ EXIT_USAGE = 2
 EXIT_API = 3
 EXIT_NETWORK = 4
 EXIT_TASK_FAILED = 5
+EXIT_GATE = 6
 
 # What to do next, by API error code.
 HINTS = {

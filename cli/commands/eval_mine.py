@@ -66,12 +66,13 @@ def _clone(repo: str, into: Path) -> Path:
 
 
 def _not_graded(attempt: dict | None, side: str) -> str | None:
-    """Why an attempt gave no reward to judge by (None: it was graded)."""
-    if attempt is not None and attempt.get("reward") in (0, 1) and attempt.get("grade") != "grader_error":
-        return None
+    """Why an attempt gave no grade to judge by (None: it was graded)."""
     if attempt is None or attempt.get("status") not in ("COMPLETED", "FAILED", "TIMED_OUT"):
         return f"not graded ({side}): the attempt did not finish"
-    return f"patch does not apply ({side})"
+    why = attempt.get("error_message") or attempt.get("error_code")
+    if attempt.get("grade") == "grader_error" or attempt.get("status") != "COMPLETED":
+        return f"patch does not apply ({side})" + (f": {why}" if why else "")
+    return None if attempt.get("reward") in (0, 1) else f"not graded ({side})"
 
 
 def verdict(gold: dict | None, base: dict | None) -> str | None:

@@ -50,12 +50,14 @@ def cases_table(cases: list[dict]) -> Table:
     rows = []
     for c in cases:
         attempts = sorted(c.get("attempts") or [], key=lambda a: a.get("attempt") or 0)
-        ended = sorted({a["status"] for a in attempts if a.get("status") and a["status"] != "COMPLETED"})
+        # What went wrong, when something did: the attempt's classification (FAILED_TESTS, BUDGET_EXCEEDED …).
+        ended = sorted({a.get("classification") or a.get("status") or "" for a in attempts if a.get("reward") != 1}
+                       - {"", "PASSED", "COMPLETED"})
         turns = _sum(attempts, "turns")
         rows.append([escape(str(c["case_id"])), " ".join(_attempt_mark(a) for a in attempts),
                      money(_sum(attempts, "cost_usd")), "" if turns is None else int(turns),
                      seconds(_sum(attempts, "duration_s")), " ".join(styled(s) for s in ended)])
-    return table(["CASE", "ATTEMPTS", "COST", "TURNS", "TIME", "NOT COMPLETED"], rows)
+    return table(["CASE", "ATTEMPTS", "COST", "TURNS", "TIME", "OUTCOMES"], rows)
 
 
 def run_summary(run: dict) -> str:
@@ -66,6 +68,7 @@ def run_summary(run: dict) -> str:
     rows = [("run", f"[bold]{run['eval_id']}[/] {escape(run.get('name') or '')} · {run_status(run.get('status'))}"),
             ("engine", escape(" · ".join(str(run[f]) for f in ("engine", "model_id") if run.get(f)))),
             ("cases", f"{run.get('case_count', len(run.get('cases') or []))} × {k} attempt(s)"),
+            ("stopped", escape(str(run.get("stopped_reason") or ""))),
             ("pass@1", percent(r.get("pass_at_1"))),
             (f"pass@{k}", percent(r.get("pass_at_k")) if k > 1 else ""),
             ("solved", f"{r.get('solved', 0)} case(s)"),

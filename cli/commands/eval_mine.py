@@ -42,7 +42,7 @@ def register(group: argparse._SubParsersAction) -> None:
                    "(default: the repository's local path when it is hosted locally, else a clone of its URL)")
     p.add_argument("--branch", metavar="REF", default="HEAD", help="the branch to walk (default: the clone's HEAD)")
     p.add_argument("--test-command", metavar="CMD", help="the cases' test command (default: the repository's)")
-    p.add_argument("--concurrency", type=int_range(1, 1000), metavar="N", help="validation attempts at once")
+    p.add_argument("--concurrency", type=int_range(1, 64), metavar="N", help="validation attempts at once")
     p.add_argument("--interval", type=float_range(0.05, 60), default=2.0, help=argparse.SUPPRESS)
     json_flag(p)
     p.set_defaults(func=mine)
@@ -69,7 +69,7 @@ def _not_graded(attempt: dict | None, side: str) -> str | None:
     """Why an attempt gave no grade to judge by (None: it was graded)."""
     if attempt is None or attempt.get("status") not in ("COMPLETED", "FAILED", "TIMED_OUT"):
         return f"not graded ({side}): the attempt did not finish"
-    why = attempt.get("error_message") or attempt.get("error_code")
+    why = attempt.get("grade_error") or attempt.get("error_message") or attempt.get("classification")
     if attempt.get("grade") == "grader_error" or attempt.get("status") != "COMPLETED":
         return f"patch does not apply ({side})" + (f": {why}" if why else "")
     return None if attempt.get("reward") in (0, 1) else f"not graded ({side})"

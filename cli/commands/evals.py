@@ -34,9 +34,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="a label for the run (default: the file's name)")
     p.add_argument("--engine", choices=ENGINES, help="what drives the agent (oracle: apply each case's gold_patch)")
     p.add_argument("--model", metavar="MODEL_ID", help="the model of every attempt")
-    p.add_argument("--attempts", type=int_range(1, 100), metavar="K", help="attempts per case (default 1): pass@K")
-    p.add_argument("--concurrency", type=int_range(1, 1000), metavar="N", help="attempts at once (default 4)")
-    p.add_argument("--rate", type=float_range(0.001, 1000), metavar="PER_S", help="attempts started per second")
+    p.add_argument("--model-endpoint", metavar="NAME", help="a registered model endpoint for the model calls")
+    p.add_argument("--attempts", type=int_range(1, 10), metavar="K", help="attempts per case, 1-10 (default 1): pass@K")
+    p.add_argument("--concurrency", type=int_range(1, 64), metavar="N", help="attempts at once, 1-64 (default 4)")
+    p.add_argument("--rate", type=float_range(0.01, 50), metavar="PER_S", help="attempts started per second at most")
     p.add_argument("--max-cost-usd", type=float_range(0.0, 1_000_000), metavar="USD",
                    help="stop starting attempts once the run has spent this much")
     p.add_argument("--max-turns", type=field_type(MaxTurns), metavar="N",
@@ -89,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(ctx: Context, args: argparse.Namespace) -> int:
     cases = read_dataset(args.file)
     body = {"name": args.name or Path(args.file).stem, "engine": args.engine, "model_id": args.model,
+            "model_endpoint": args.model_endpoint,
             "attempts": args.attempts, "concurrency": args.concurrency, "rate_per_s": args.rate,
             "max_cost_usd": args.max_cost_usd, "max_turns": args.max_turns, "max_budget_usd": args.max_budget_usd}
     body = {k: v for k, v in body.items() if v is not None}
@@ -115,10 +117,12 @@ def wait_for_run(api: ApiClient, eval_id: str, note: Callable[[str], None], *, i
     said = ""
     while True:
         view = api.get_eval(eval_id)
-        attempts = [a for c in view.get("cases") or [] for a in c.get("attempts") or []]
-        graded = sum(1 for a in attempts if a.get("reward") in (0, 1) or a.get("grade"))
         total = (view.get("case_count") or len(view.get("cases") or [])) * (view.get("attempts") or 1)
-        progress = f"{graded} of {total} attempt(s) graded, {(view.get('results') or {}).get('solved', 0)} solved"
+        counted = view.get("counted")
+        if counted is None:  # a run view without the counter: count the finished attempts listed
+            counted = sum(1 for c in view.get("cases") or [] for a in c.get("attempts") or []
+                          if a.get("reward") is not None or a.get("classification"))
+        progress = f"{counted} of {total} attempt(s) finished, {(view.get('results') or {}).get('solved', 0)} solved"
         if progress != said:
             note(progress)
             said = progress

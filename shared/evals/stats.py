@@ -13,6 +13,12 @@ RESAMPLES = 2_000
 SEED = 26  # fixed: the same two runs always give the same interval
 
 
+def _scored(attempt: Mapping[str, Any]) -> bool:
+    """Whether an attempt counts in pass@1: graded 0 or 1, not a grader error, not cancelled before it ended."""
+    return (attempt.get("reward") in (0, 1) and attempt.get("grade") != "grader_error"
+            and attempt.get("classification") not in ("GRADER_ERROR", "CANCELLED"))
+
+
 @dataclass(frozen=True)
 class RunResults:
     """What a comparison needs of one run: each case's graded rewards, and what the run cost."""
@@ -26,8 +32,7 @@ class RunResults:
     @classmethod
     def of_view(cls, view: Mapping[str, Any]) -> "RunResults":
         """From a run as `GET /v1/evals/{eval_id}` shows it."""
-        rewards = {str(c["case_id"]): tuple(int(a["reward"]) for a in c.get("attempts") or []
-                                            if a.get("reward") in (0, 1) and a.get("grade") != "grader_error")
+        rewards = {str(c["case_id"]): tuple(int(a["reward"]) for a in c.get("attempts") or [] if _scored(a))
                    for c in view.get("cases") or []}
         results = view.get("results") or {}
         solved = sum(1 for r in rewards.values() if any(r))

@@ -61,13 +61,14 @@ def test_a_json_list_is_read_too_and_its_items_are_named(evals, fake, tmp_path):
 def test_run_wait_follows_the_run_and_prints_its_results(evals, fake, tmp_path):
     data = write_jsonl(tmp_path / "starter.jsonl", [case("good"), case("wrong", gold=""), case("third")])
     result = evals("eval", "run", data, "--engine", "oracle", "--attempts", "2", "--concurrency", "3",
-                   "--max-cost-usd", "5", "--max-turns", "7", "--wait", "--interval", "0.05")
+                   "--max-cost-usd", "5", "--max-turns", "7", "--model-endpoint", "my-rl", "--wait", "--interval", "0.05")
     assert result.code == 0, result.err
     body = fake.bodies[0]
     assert body["name"] == "starter" and body["engine"] == "oracle" and body["attempts"] == 2
     assert body["concurrency"] == 3 and body["max_cost_usd"] == 5 and body["max_turns"] == 7
+    assert body["model_endpoint"] == "my-rl"
     assert [c["id"] for c in body["cases"]] == ["good", "wrong", "third"] and body["cases"][1]["gold_patch"] == ""
-    assert "6 of 6 attempt(s) graded, 2 solved" in result.out
+    assert "6 of 6 attempt(s) finished, 2 solved" in result.out
     assert "pass@1" in result.out and "66.7%" in result.out and "2 case(s)" in result.out
     # Every case is shown, the third one from the second page of the run's cases.
     for case_id in ("good", "wrong", "third"):

@@ -7,7 +7,6 @@ It keeps runs in memory and grades each attempt at once with a function the test
 from __future__ import annotations
 
 import json
-import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,9 +32,12 @@ def _error(status: int, code: str, message: str, details: list | None = None) ->
     return JSONResponse({"error": {"code": code, "message": message, "details": details or []}}, status_code=status)
 
 
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """The unbiased estimator 1 - C(n-c, k) / C(n, k)."""
-    return 1.0 if n - c < k else 1.0 - math.comb(n - c, k) / math.comb(n, k)
+def _classified(attempt: dict) -> dict:
+    """The attempt with its grade and classification, as the API lists it."""
+    if attempt.get("grade") == "grader_error" or attempt.get("status") != "COMPLETED":
+        return {"classification": "GRADER_ERROR" if attempt.get("grade") else "AGENT_CRASHED", **attempt}
+    grade = "passed" if attempt.get("reward") else "failed"
+    return {"grade": grade, "classification": "PASSED" if attempt.get("reward") else "FAILED_TESTS", **attempt}
 
 
 class FakeEvals:
@@ -60,12 +62,14 @@ class FakeEvals:
         k = body.get("attempts", 1)
         cases = []
         for case in body["cases"]:
-            attempts = [{"attempt": i, "task_id": f"t-{uuid.uuid4().hex[:8]}", "status": "COMPLETED", "turns": 0,
-                         "cost_usd": 0.0, "duration_s": 0.0, **self.grader(case, i)} for i in range(1, k + 1)]
+            attempts = [_classified({"attempt": i, "task_id": f"t-{uuid.uuid4().hex[:8]}", "status": "COMPLETED",
+                                     "turns": 0, "cost_usd": 0.0, "duration_s": 0.0, **self.grader(case, i)})
+                        for i in range(1, k + 1)]
             cases.append({"case_id": case["id"], "attempts": attempts})
         view = {"eval_id": eval_id, "name": body["name"], "status": "running", "case_count": len(cases),
                 "attempts": k, "engine": body.get("engine", "native"), "model_id": body.get("model_id"),
-                "created_at": "2026-12-08T04:00:00Z", "cases": cases}
+                "created_at": "2026-12-08T04:00:00Z", "submitted": len(cases) * k, "counted": len(cases) * k,
+                "stopped_reason": None, "cases": cases}
         view["results"] = self._results(cases, k)
         self.runs[eval_id] = view
         self._reads[eval_id] = 0
@@ -73,7 +77,7 @@ class FakeEvals:
 
     @staticmethod
     def _results(cases: list[dict], k: int) -> dict:
-        graded = [[a for a in c["attempts"] if a.get("grade") != "grader_error" and a.get("reward") is not None]
+        graded = [[a for a in c["attempts"] if a["classification"] != "GRADER_ERROR" and a.get("reward") is not None]
                   for c in cases]
         scored = [g for g in graded if g]
         solved = sum(1 for g in scored if any(a["reward"] for a in g))
@@ -82,12 +86,10 @@ class FakeEvals:
         by_class: dict[str, int] = {}
         for c in cases:
             for a in c["attempts"]:
-                name = a.get("grade") or ("passed" if a.get("reward") else "failed")
-                by_class[name] = by_class.get(name, 0) + 1
-        return {"pass_at_1": sum(pass_at_k(len(g), sum(a["reward"] for a in g), 1) for g in scored) / len(scored)
-                if scored else 0.0,
-                "pass_at_k": sum(pass_at_k(len(g), sum(a["reward"] for a in g), min(k, len(g))) for g in scored)
-                / len(scored) if scored else 0.0,
+                by_class[a["classification"]] = by_class.get(a["classification"], 0) + 1
+        # pass@k is the real API's (shared/evals/results.py): the CLI only shows it.
+        return {"pass_at_1": sum(sum(a["reward"] for a in g) / len(g) for g in scored) / len(scored)
+                if scored else None, "pass_at_k": None, "k": k,
                 "solved": solved, "cost_usd": cost, "cost_per_solved_usd": cost / solved if solved else None,
                 "duration_p50_s": durations[len(durations) // 2] if durations else None,
                 "duration_p95_s": durations[min(len(durations) - 1, int(len(durations) * 0.95))] if durations

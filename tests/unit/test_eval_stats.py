@@ -87,7 +87,8 @@ def test_two_runs_with_no_case_graded_in_both_fail_the_gate():
 def test_results_from_the_api_leave_out_grader_errors_and_unfinished_attempts():
     view = {"eval_id": "ev1", "name": "nightly", "results": {"cost_usd": 3.0},
             "cases": [{"case_id": "c1", "attempts": [{"attempt": 1, "reward": 1}, {"attempt": 2, "reward": 0},
-                                                     {"attempt": 3, "reward": 0, "grade": "grader_error"}]},
+                                                     {"attempt": 3, "reward": 0, "grade": "grader_error"},
+                                                     {"attempt": 4, "reward": 0, "classification": "CANCELLED"}]},
                       {"case_id": "c2", "attempts": [{"attempt": 1, "reward": None, "status": "RUNNING"}]},
                       {"case_id": "c3", "attempts": [{"attempt": 1, "reward": 0}]}]}
     r = RunResults.of_view(view)

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.render import money, short_time, styled, table
+from shared.evals.display import MARKS, attempt_kind, outcomes, total
 from shared.evals.stats import GATE_RULE, Comparison, Verdict
 
 RUN_STYLE = {"running": "cyan", "completed": "green", "cancelled": "yellow"}
@@ -34,29 +35,22 @@ def runs_table(runs: list[dict]) -> Table:
                    short_time(r.get("created_at"))] for r in runs])
 
 
+_MARK_STYLE = {"passed": "green", "failed": "red", "grader-error": "yellow", "pending": "dim"}
+
+
 def _attempt_mark(a: dict) -> str:
-    """✓ passed, ✗ failed, ! grader error, … not graded yet."""
-    if a.get("grade") == "grader_error":
-        return "[yellow]![/]"
-    return {1: "[green]✓[/]", 0: "[red]✗[/]"}.get(a.get("reward"), "[dim]…[/]")  # type: ignore[arg-type]
-
-
-def _sum(attempts: list[dict], key: str) -> float | None:
-    values = [a[key] for a in attempts if isinstance(a.get(key), (int, float))]
-    return sum(values) if values else None
+    kind = attempt_kind(a)
+    return f"[{_MARK_STYLE[kind]}]{MARKS[kind]}[/]"
 
 
 def cases_table(cases: list[dict]) -> Table:
     rows = []
     for c in cases:
         attempts = sorted(c.get("attempts") or [], key=lambda a: a.get("attempt") or 0)
-        # What went wrong, when something did: the attempt's classification (FAILED_TESTS, BUDGET_EXCEEDED …).
-        ended = sorted({a.get("classification") or a.get("status") or "" for a in attempts if a.get("reward") != 1}
-                       - {"", "PASSED", "COMPLETED"})
-        turns = _sum(attempts, "turns")
+        turns = total(attempts, "turns")
         rows.append([escape(str(c["case_id"])), " ".join(_attempt_mark(a) for a in attempts),
-                     money(_sum(attempts, "cost_usd")), "" if turns is None else int(turns),
-                     seconds(_sum(attempts, "duration_s")), " ".join(styled(s) for s in ended)])
+                     money(total(attempts, "cost_usd")), "" if turns is None else int(turns),
+                     seconds(total(attempts, "duration_s")), " ".join(styled(s) for s in outcomes(attempts))])
     return table(["CASE", "ATTEMPTS", "COST", "TURNS", "TIME", "OUTCOMES"], rows)
 
 

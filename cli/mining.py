@@ -88,9 +88,12 @@ class History:
                         "--full-index", parent, commit, "--", *[f":(literal){p}" for p in paths])
 
 
+_MERGE_SUBJECT = re.compile(r"\AMerge (?:pull request|branch) [^\n]*\n+")
+
+
 def task_text(message: str, test_paths: list[str]) -> str:
-    """The commit message as the agent's task, with every mention of a test file taken out."""
-    text = message
+    """The commit message as the agent's task (a merge's: its pull request's text), test file mentions taken out."""
+    text = _MERGE_SUBJECT.sub("", message)  # a merge with only git's subject keeps it: no newline follows
     for path in sorted(test_paths, key=len, reverse=True):
         text = text.replace(path, "")
     for name in sorted({p.rsplit("/", 1)[-1] for p in test_paths}, key=len, reverse=True):

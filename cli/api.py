@@ -15,6 +15,7 @@ from cli.errors import ApiError, NetworkError
 USER_AGENT = "bgagent-cli/0.1"
 _RATE_LIMIT_RETRIES = 2
 _MAX_RETRY_AFTER = 10.0
+_CASES_PAGE = 1000  # the most a run's read returns at once: each page recomputes the whole run's results
 
 
 def _seg(value: str) -> str:
@@ -170,11 +171,11 @@ class ApiClient:
 
     def get_eval(self, eval_id: str) -> dict:
         """The run with its results and every case: later pages of cases are fetched and joined."""
-        data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}")
+        data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE})
         run = data["data"]
         token = (data.get("pagination") or {}).get("next_token")
         while token:
-            data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"next_token": token})
+            data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE, "next_token": token})
             run["cases"] = [*run.get("cases", []), *data["data"].get("cases", [])]
             token = (data.get("pagination") or {}).get("next_token")
         return run

@@ -27,12 +27,17 @@ def run_status(status: str | None) -> str:
     return f"[{style}]{escape(status or '')}[/]" if style else escape(status or "")
 
 
+def finished(run: dict) -> str:
+    """Attempts counted of all the run will make: `7/20`."""
+    return f"{run.get('counted', 0)}/{(run.get('case_count') or 0) * (run.get('attempts') or 1)}"
+
+
 def runs_table(runs: list[dict]) -> Table:
-    return table(["EVAL ID", "NAME", "STATUS", "CASES", "K", "PASS@1", "SOLVED", "COST", "CREATED"],
-                 [[r["eval_id"], escape(r.get("name") or ""), run_status(r.get("status")), r.get("case_count"),
-                   r.get("attempts"), percent((r.get("results") or {}).get("pass_at_1")),
-                   (r.get("results") or {}).get("solved"), money((r.get("results") or {}).get("cost_usd")),
-                   short_time(r.get("created_at"))] for r in runs])
+    """A listing shows each run's progress and cost; its pass rates are on `eval show`."""
+    return table(["EVAL ID", "NAME", "STATUS", "ENGINE", "CASES", "K", "FINISHED", "COST", "CREATED"],
+                 [[r["eval_id"], escape(r.get("name") or ""), run_status(r.get("status")),
+                   escape(r.get("engine") or ""), r.get("case_count"), r.get("attempts"), finished(r),
+                   money(r.get("cost_usd")), short_time(r.get("created_at"))] for r in runs])
 
 
 _MARK_STYLE = {"passed": "green", "failed": "red", "grader-error": "yellow", "pending": "dim"}

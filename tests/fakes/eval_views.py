@@ -18,7 +18,8 @@ class InMemoryEvalViews:
     async def list_runs(self, user_id: str, *, limit: int,
                         next_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
         start = int(next_token or 0)
-        mine = [{k: v for k, v in view.items() if k != "cases"} for owner, view in self._runs if owner == user_id]
+        mine = [{k: v for k, v in view.items() if k not in ("cases", "results")}  # a listing has no results
+                for owner, view in self._runs if owner == user_id]
         more = start + limit < len(mine)
         return mine[start:start + limit], str(start + limit) if more else None
 

@@ -70,6 +70,7 @@ class FakeEvals:
                 "attempts": k, "engine": body.get("engine", "native"), "model_id": body.get("model_id"),
                 "created_at": "2026-12-08T04:00:00Z", "submitted": len(cases) * k, "counted": len(cases) * k,
                 "stopped_reason": None, "cases": cases}
+        view["cost_usd"] = sum(a["cost_usd"] for c in cases for a in c["attempts"])
         view["results"] = self._results(cases, k)
         self.runs[eval_id] = view
         self._reads[eval_id] = 0
@@ -120,7 +121,8 @@ class FakeEvals:
 
         @app.get("/v1/evals")
         async def list_runs() -> Response:
-            return JSONResponse({"data": [{k: v for k, v in r.items() if k != "cases"} for r in self.runs.values()],
+            return JSONResponse({"data": [{k: v for k, v in r.items() if k not in ("cases", "results")}
+                                          for r in self.runs.values()],
                                  "pagination": {"next_token": None}})
 
         @app.get("/v1/evals/{eval_id}")

@@ -24,6 +24,7 @@ def run_view(eval_id: str, name: str, solved: list[bool], **fields) -> dict:
                "cost_per_solved_usd": 0.25 * len(solved) / n if n else None, "duration_p50_s": 10.0,
                "duration_p95_s": 10.0, "by_classification": {"PASSED": n, "FAILED_TESTS": len(solved) - n}}
     return {"eval_id": eval_id, "name": name, "status": "completed", "case_count": len(solved), "attempts": 1,
+            "counted": len(solved), "cost_usd": 0.25 * len(solved),
             "engine": "oracle", "created_at": "2026-12-08T04:00:00Z", "results": results, "cases": cases, **fields}
 
 
@@ -40,7 +41,7 @@ async def test_the_run_list_shows_your_runs_only_with_their_figures(gw, views):
     async with browser(gw, "alice") as b:
         page = await b.get("/ui/evals")
     assert page.status_code == 200
-    assert 'href="/ui/evals/ev-a1"' in page.text and "75.0 %" in page.text and "25.0 %" in page.text
+    assert 'href="/ui/evals/ev-a1"' in page.text and "<td>4/4</td>" in page.text and "$1.0000" in page.text
     assert "bobs run" not in page.text and "ev-b1" not in page.text
     assert 'action="/ui/evals/compare"' in page.text  # two runs: they can be compared
     assert "default-src 'none'" in page.headers["content-security-policy"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -105,8 +105,12 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
         else:
             human.print(f"results: bgagent eval show {created['eval_id']}")
         return EXIT_OK
-    view = wait_for_run(ctx.api(), created["eval_id"], lambda line: human.print(f"[dim]{line}[/]"),
-                        interval=args.interval)
+    try:
+        view = wait_for_run(ctx.api(), created["eval_id"], lambda line: human.print(f"[dim]{line}[/]"),
+                            interval=args.interval)
+    except KeyboardInterrupt:
+        ctx.err.print(f"stopped watching; the run keeps going (bgagent eval cancel {created['eval_id']} stops it)")
+        raise
     ctx.show(args.json, view, lambda: _detail(view))
     return EXIT_OK if view.get("status") == "completed" else EXIT_TASK_FAILED
 
@@ -162,9 +166,18 @@ def cancel(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def rollouts(ctx: Context, args: argparse.Namespace) -> int:
-    with ExitStack() as stack:
-        out = stack.enter_context(open(args.output, "w")) if args.output else ctx.stdout
-        count = _copy_rollouts(ctx.api(), args.eval_id, None if args.format == "anthropic" else args.format, out)
+    fmt = None if args.format == "anthropic" else args.format
+    if not args.output:
+        count = _copy_rollouts(ctx.api(), args.eval_id, fmt, ctx.stdout)
+    else:  # written beside, then renamed: a failed download never leaves a partial file under the name asked for
+        target = Path(args.output)
+        partial = target.with_name(f".{target.name}.partial")
+        try:
+            with open(partial, "w") as out:
+                count = _copy_rollouts(ctx.api(), args.eval_id, fmt, out)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
     where = f" to {escape(args.output)}" if args.output else ""
     ctx.err.print(f"{count} rollout(s){where}")
     return EXIT_OK

@@ -137,3 +137,10 @@ def test_the_gate_passes_a_small_drop(evals, fake):
     a, b = _pair(fake, 1)
     result = evals("eval", "compare", a, b, "--gate", "2")
     assert result.code == 0 and "gate passed" in result.out
+
+
+def test_rollouts_of_a_missing_run_leave_no_file(evals, tmp_path):
+    out = tmp_path / "rollouts.jsonl"
+    result = evals("eval", "rollouts", "ev-nope", "-o", out)
+    assert result.code == 3 and "EVAL_NOT_FOUND" in result.err
+    assert list(tmp_path.glob("*rollouts*")) == []

@@ -169,12 +169,12 @@ class ApiClient:
         data, _ = self.call("GET", "/v1/evals", params={"limit": limit, "next_token": next_token})
         return data["data"], (data.get("pagination") or {}).get("next_token")
 
-    def get_eval(self, eval_id: str) -> dict:
-        """The run with its results and every case: later pages of cases are fetched and joined."""
-        data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE})
+    def get_eval(self, eval_id: str, *, cases: bool = True) -> dict:
+        """The run with its results and every case (later pages fetched and joined); `cases=False`: the first only."""
+        data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE if cases else 1})
         run = data["data"]
         token = (data.get("pagination") or {}).get("next_token")
-        while token:
+        while token and cases:
             data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE, "next_token": token})
             run["cases"] = [*run.get("cases", []), *data["data"].get("cases", [])]
             token = (data.get("pagination") or {}).get("next_token")

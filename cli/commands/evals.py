@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Callable, TextIO
 
+from rich.console import Group
 from rich.markup import escape
 
 from cli.api import ApiClient, collect
@@ -117,27 +118,25 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
 
 def wait_for_run(api: ApiClient, eval_id: str, note: Callable[[str], None], *, interval: float,
                  sleep: Callable[[float], None] = time.sleep) -> dict:
-    """Read the run until it is no longer running, saying how many attempts have ended when that changes."""
+    """Read the run until it is no longer running, saying how many attempts have ended when that changes.
+
+    While it runs, only its counters and results are read (one case); the run is read whole once it has ended.
+    """
     said = ""
     while True:
-        view = api.get_eval(eval_id)
-        total = (view.get("case_count") or len(view.get("cases") or [])) * (view.get("attempts") or 1)
-        counted = view.get("counted")
-        if counted is None:  # a run view without the counter: count the finished attempts listed
-            counted = sum(1 for c in view.get("cases") or [] for a in c.get("attempts") or []
-                          if a.get("reward") is not None or a.get("classification"))
-        progress = f"{counted} of {total} attempt(s) finished, {(view.get('results') or {}).get('solved', 0)} solved"
+        view = api.get_eval(eval_id, cases=False)
+        total = (view.get("case_count") or 0) * (view.get("attempts") or 1)
+        solved = (view.get("results") or {}).get("solved", 0)
+        progress = f"{view.get('counted', 0)} of {total} attempt(s) finished, {solved} solved"
         if progress != said:
             note(progress)
             said = progress
         if view.get("status") != "running":
-            return view
+            return api.get_eval(eval_id)
         sleep(interval)
 
 
-def _detail(view: dict):
-    from rich.console import Group
-
+def _detail(view: dict) -> Group:
     return Group(run_summary(view), "", cases_table(view.get("cases") or []))
 
 

@@ -126,7 +126,7 @@ class FakeEvals:
                                  "pagination": {"next_token": None}})
 
         @app.get("/v1/evals/{eval_id}")
-        async def get(eval_id: str, next_token: str | None = None) -> Response:
+        async def get(eval_id: str, next_token: str | None = None, limit: int = 100) -> Response:
             with self._lock:
                 view = self.runs.get(eval_id)
                 if view is None:
@@ -136,10 +136,10 @@ class FakeEvals:
                     self._reads[eval_id] += 1
                     if self._reads[eval_id] > self.polls and view["status"] == "running":
                         view["status"] = "completed"
-                page = {**view, "cases": view["cases"][start:start + self.page_size]}
-            more = start + self.page_size < len(view["cases"])
-            return JSONResponse({"data": page, "pagination": {"next_token": str(start + self.page_size) if more
-                                                              else None}})
+                size = min(limit, self.page_size)
+                page = {**view, "cases": view["cases"][start:start + size]}
+            more = start + size < len(view["cases"])
+            return JSONResponse({"data": page, "pagination": {"next_token": str(start + size) if more else None}})
 
         @app.delete("/v1/evals/{eval_id}")
         async def cancel(eval_id: str) -> Response:

@@ -198,8 +198,12 @@ def compare_runs(ctx: Context, args: argparse.Namespace) -> int:
     if args.a == args.b:
         raise UsageError("compare two different runs")
     api = ctx.api()
-    a, b = RunResults.of_view(api.get_eval(args.a)), RunResults.of_view(api.get_eval(args.b))
-    result = compare(a, b)
+    views = api.get_eval(args.a), api.get_eval(args.b)
+    for label, view in zip("AB", views, strict=True):
+        if view.get("status") == "running":
+            ctx.err.print(f"[yellow]note:[/] run {label} ({escape(view['eval_id'])}) is still running: the comparison "
+                          "covers the attempts finished so far")
+    result = compare(RunResults.of_view(views[0]), RunResults.of_view(views[1]))
     verdict = gate(result, args.gate) if args.gate is not None else None
     ctx.show(args.json, comparison_json(result, verdict, args.gate), lambda: comparison(result, verdict))
     if verdict is not None and not verdict.passed:

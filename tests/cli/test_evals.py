@@ -136,7 +136,14 @@ def test_the_gate_fails_on_a_significant_regression_and_says_why(evals, fake):
 def test_the_gate_passes_a_small_drop(evals, fake):
     a, b = _pair(fake, 1)
     result = evals("eval", "compare", a, b, "--gate", "2")
-    assert result.code == 0 and "gate passed" in result.out
+    assert result.code == 0 and "gate passed" in result.out and "still running" not in result.err
+
+
+def test_comparing_a_run_still_running_says_so(evals, fake):
+    a = fake.add_run({"name": "before", "cases": [case("c1")]})
+    b = fake.add_run({"name": "after", "cases": [case("c1")]}, status="running")
+    result = evals("eval", "compare", a, b)
+    assert result.code == 0 and f"run B ({b}) is still running" in result.err
 
 
 def test_rollouts_of_a_missing_run_leave_no_file(evals, tmp_path):

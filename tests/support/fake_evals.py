@@ -48,13 +48,14 @@ class FakeEvals:
         self.runs: dict[str, dict] = {}
         self.bodies: list[dict] = []
         self._reads: dict[str, int] = {}
+        self._held: set[str] = set()
         self._lock = threading.Lock()
 
     def add_run(self, body: dict, status: str = "completed") -> str:
-        """A finished run, as if created and graded earlier."""
+        """A run created earlier, in `status` for good (a run added as running never finishes by itself)."""
         view = self._create(body)
         view["status"] = status
-        self._reads[view["eval_id"]] = self.polls
+        self._held.add(view["eval_id"])
         return view["eval_id"]
 
     def _create(self, body: dict) -> dict:
@@ -134,7 +135,7 @@ class FakeEvals:
                 start = int(next_token or 0)
                 if start == 0:
                     self._reads[eval_id] += 1
-                    if self._reads[eval_id] > self.polls and view["status"] == "running":
+                    if self._reads[eval_id] > self.polls and view["status"] == "running" and eval_id not in self._held:
                         view["status"] = "completed"
                 size = min(limit, self.page_size)
                 page = {**view, "cases": view["cases"][start:start + size]}

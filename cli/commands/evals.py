@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     cases = read_dataset(args.file)
-    body = {"name": args.name or Path(args.file).stem, "engine": args.engine, "model_id": args.model,
+    body = {"name": args.name or Path(args.file).stem[:200], "engine": args.engine, "model_id": args.model,
             "model_endpoint": args.model_endpoint,
             "attempts": args.attempts, "concurrency": args.concurrency, "rate_per_s": args.rate,
             "max_cost_usd": args.max_cost_usd, "max_turns": args.max_turns, "max_budget_usd": args.max_budget_usd}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
@@ -15,6 +15,7 @@ from cli.errors import ApiError, NetworkError
 USER_AGENT = "bgagent-cli/0.1"
 _RATE_LIMIT_RETRIES = 2
 _MAX_RETRY_AFTER = 10.0
+_CASES_PAGE = 1000  # the most a run's read returns at once: each page recomputes the whole run's results
 
 
 def _seg(value: str) -> str:
@@ -105,25 +106,30 @@ class ApiClient:
         body = {"approval_id": approval_id, **({"reason": reason} if reason else {})}
         return self.call("POST", f"/v1/tasks/{_seg(task_id)}/{verb}", body=body)[0]["data"]
 
-    @contextmanager
     def open_event_stream(self, task_id: str, *, last_event_id: str | None = None,
-                          read_timeout: float = 45.0) -> Iterator[httpx.Response]:
+                          read_timeout: float = 45.0) -> AbstractContextManager[httpx.Response]:
         """The task's live event stream, open; ApiError if refused, NetworkError if unreachable."""
-        path = f"/v1/tasks/{_seg(task_id)}/events/stream"
         headers = {"Accept": "text/event-stream"}
         if last_event_id:
             headers["Last-Event-ID"] = last_event_id
+        return self._stream(f"/v1/tasks/{_seg(task_id)}/events/stream", headers, None,
+                            read_timeout, "the stream went quiet")
+
+    @contextmanager
+    def _stream(self, path: str, headers: dict[str, str], params: dict | None, read_timeout: float,
+                quiet: str) -> Iterator[httpx.Response]:
+        """A GET whose body is read as it arrives; ApiError if refused, NetworkError if unreachable."""
         if self._tokens is not None:
-            headers["Authorization"] = f"Bearer {self._tokens.token()}"
+            headers = {**headers, "Authorization": f"Bearer {self._tokens.token()}"}
         try:
-            with self._http.stream("GET", path, headers=headers,
+            with self._http.stream("GET", path, params=params, headers=headers,
                                    timeout=httpx.Timeout(30.0, read=read_timeout)) as resp:
                 if not resp.is_success:
                     resp.read()
                     _parse(resp)
                 yield resp
         except httpx.TimeoutException as exc:
-            raise NetworkError(f"{self.base_url}{path}", f"the stream went quiet ({type(exc).__name__})") from exc
+            raise NetworkError(f"{self.base_url}{path}", f"{quiet} ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"{self.base_url}{path}", str(exc) or type(exc).__name__) from exc
 
@@ -154,6 +160,33 @@ class ApiClient:
 
     def delete_schedule(self, schedule_id: str) -> dict:
         return self.call("DELETE", f"/v1/schedules/{_seg(schedule_id)}")[0]["data"]
+
+    # evaluation runs
+    def create_eval(self, body: dict) -> dict:
+        return self.call("POST", "/v1/evals", body=body)[0]["data"]
+
+    def list_evals(self, *, limit: int = 100, next_token: str | None = None) -> tuple[list[dict], str | None]:
+        data, _ = self.call("GET", "/v1/evals", params={"limit": limit, "next_token": next_token})
+        return data["data"], (data.get("pagination") or {}).get("next_token")
+
+    def get_eval(self, eval_id: str, *, cases: bool = True) -> dict:
+        """The run with its results and every case (later pages fetched and joined); `cases=False`: the first only."""
+        data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE if cases else 1})
+        run = data["data"]
+        token = (data.get("pagination") or {}).get("next_token")
+        while token and cases:
+            data, _ = self.call("GET", f"/v1/evals/{_seg(eval_id)}", params={"limit": _CASES_PAGE, "next_token": token})
+            run["cases"] = [*run.get("cases", []), *data["data"].get("cases", [])]
+            token = (data.get("pagination") or {}).get("next_token")
+        return run
+
+    def cancel_eval(self, eval_id: str) -> dict:
+        return self.call("DELETE", f"/v1/evals/{_seg(eval_id)}")[0]["data"]
+
+    def open_rollouts(self, eval_id: str, *, format: str | None = None) -> AbstractContextManager[httpx.Response]:
+        """The run's rollouts (NDJSON, one attempt a line), open for streaming."""
+        return self._stream(f"/v1/evals/{_seg(eval_id)}/rollouts", {"Accept": "application/x-ndjson"},
+                            {"format": format} if format else None, 300.0, "no answer in time")
 
     # web panel
     def create_login_link(self) -> dict:

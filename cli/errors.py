@@ -8,6 +8,7 @@ EXIT_USAGE = 2
 EXIT_API = 3
 EXIT_NETWORK = 4
 EXIT_TASK_FAILED = 5
+EXIT_GATE = 6
 
 # What to do next, by API error code.
 HINTS = {
@@ -21,6 +22,8 @@ HINTS = {
     "DUPLICATE_TASK": "another user already used this idempotency key: pick another",
     "RATE_LIMIT_EXCEEDED": "slow down and retry in a few seconds",
     "SERVICE_UNAVAILABLE": "the platform is starting or overloaded: retry shortly",
+    "EVAL_NOT_FOUND": "`bgagent eval list` shows your evaluation runs",
+    "EVAL_NOT_RUNNING": "the run has ended; `bgagent eval show EVAL_ID` shows its results",
     "VALIDATION_ERROR": "`bgagent COMMAND --help` lists the accepted values",
 }
 

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from rich.markup import escape
 
-from cli.commands import account, local, panel, pulls, repos, schedules, steering, tasks, users, webhooks
+from cli.commands import account, evals, local, panel, pulls, repos, schedules, steering, tasks, users, webhooks
 from cli.config import DEFAULT_PROFILE, check_profile_name
 from cli.context import Context
 from cli.errors import EXIT_FAILURE, EXIT_USAGE, ApiError, CliError
@@ -23,7 +23,8 @@ exit codes:
   2  usage error: wrong or missing options, unknown profile
   3  the API (or Cognito) answered with an error: its code and message are shown
   4  network failure: the URL could not be reached
-  5  --wait: the task ended FAILED, CANCELLED or TIMED_OUT
+  5  --wait: the task ended FAILED, CANCELLED or TIMED_OUT (eval run --wait: the run was cancelled)
+  6  eval compare --gate: run B is significantly worse than run A (the reason is printed)
   130  interrupted (Ctrl-C); a task being watched keeps running
 
 environment:
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="NAME", help="the profile of config.json to use (env BGAGENT_PROFILE)")
     parser.add_argument("--version", action="version", version="bgagent 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (account, tasks, steering, pulls, webhooks, schedules, repos, users, local, panel):
+    for group in (account, tasks, steering, pulls, webhooks, schedules, evals, repos, users, local, panel):
         group.register(sub)
     _accept_profile_anywhere(sub)
     return parser

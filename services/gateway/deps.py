@@ -16,6 +16,7 @@ from services.gateway.ratelimit import RateLimiter
 from services.gateway.refusals import RateLimited
 from services.gateway.settings import GatewaySettings
 from services.gateway.streaming import FeedHub, StreamSlots
+from services.gateway.ui.evals import EvalViews
 from services.gateway.ui.sessions import UiSessionStore
 from services.gateway.ui.steering import Steering
 from shared.attachments.store import AttachmentStore
@@ -73,6 +74,8 @@ class GatewayDeps:
     steering: Steering | None = None
     # Reads pull requests at create time and keeps GitHub status comments; None: neither happens.
     git: GitHost | None = None
+    # The panel's reads of evaluation runs (the views of GET /v1/evals…); None: its pages say they are not installed.
+    eval_views: EvalViews | None = None
 
 
 async def deps(request: Request) -> GatewayDeps:

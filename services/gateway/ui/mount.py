@@ -6,14 +6,14 @@ from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 
-from services.gateway.ui import admin_pages, login_pages, submit_page, task_pages
+from services.gateway.ui import admin_pages, eval_pages, login_pages, submit_page, task_pages
 from services.gateway.ui.errors import CsrfRejected, LoginLinkRejected, SignInRequired
 from services.gateway.ui.panel import HERE, render
 from services.gateway.ui.security import PREFIX, SecurityHeaders
 
 
 def install(app: FastAPI) -> None:
-    for module in (login_pages, task_pages, submit_page, admin_pages):
+    for module in (login_pages, task_pages, submit_page, admin_pages, eval_pages):
         app.include_router(module.router)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.add_middleware(SecurityHeaders)

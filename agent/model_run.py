@@ -50,6 +50,12 @@ class ModelSession:
         if record.is_turn:
             await self._progress.turn_finished(record, self.meter.usage)
 
+    def last_text(self) -> str:
+        """What the main model said in its newest reply (the reason shown with a held command)."""
+        _, messages = self.relay.transcript()
+        content = messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else []
+        return "\n".join(b["text"] for b in content if b.get("type") == "text" and b.get("text", "").strip())
+
     def result(self, outcome: EngineOutcome) -> LoopResult:
         """The run's model part: a limit the meter hit classifies it, whatever the engine made of the refusal."""
         meter = self.meter

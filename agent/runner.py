@@ -11,7 +11,7 @@ from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from agent.approvals import ApprovalGate, ApprovalWaiter
+from agent.approvals import ApprovalGate, ApprovalWaiter, RuleCheck
 from agent.attachments import AttachmentSource, attachment_blocks
 from agent.delivery import Deliverer, Delivery
 from agent.egress_approvals import EgressAsker
@@ -307,12 +307,14 @@ class AgentRunner:
             blocks = await attachment_blocks(self._deps.attachments, context.attachments)
         except (ClientError, BotoCoreError) as exc:
             raise ContextUnavailable(f"could not read the task's attachments: {exc}") from exc
-        job = EngineJob(model_id=limits.model_id, system_prompt=context.system_prompt,
-                        user_prompt=context.user_prompt, attachments=blocks, task_type=context.task_type,
-                        mcp_servers=dict(context.mcp_servers or {}), approval=None,
-                        inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
-                        stop_requested=self.guard.is_stopped)
         async with ModelSession(self._deps.upstream, limits, price, progress) as session:
+            job = EngineJob(model_id=limits.model_id, system_prompt=context.system_prompt,
+                            user_prompt=context.user_prompt, attachments=blocks, task_type=context.task_type,
+                            mcp_servers=dict(context.mcp_servers or {}),
+                            approval=self._bash_approval(task, context, session.last_text),
+                            inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
+                            stop_requested=self.guard.is_stopped)
+            # The place a second engine plugs in: it gets the job (and the relay's socket) and returns an outcome.
             outcome = await self._native(task, context, ws, progress, session.socket, limits.max_output_tokens, job)
         return session.result(outcome)
 
@@ -341,6 +343,14 @@ class AgentRunner:
             return await loop.run(job)
         finally:
             await client.aclose()
+
+    def _bash_approval(self, task: Task, context: HydratedContext, reason: Callable[[], str]) -> RuleCheck | None:
+        """The repo's bash rules for an engine that runs commands itself (the native loop gates its tools)."""
+        waiter = self._waiter(task)
+        if waiter is None or not any("bash" in r.applies_to for r in context.approval_rules):
+            return None
+        return RuleCheck(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
+                         reason=reason)
 
     def _gated(self, tool: Tool, task: Task, context: HydratedContext, reason: Callable[[], str], *,
                target: GateTarget = "bash") -> Tool:

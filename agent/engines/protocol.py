@@ -15,7 +15,7 @@ class BashApproval(Protocol):
     """The repo's approval rules for a shell command: None once it may run (held for the owner if a rule
     matches), else the refusal the model is shown."""
 
-    async def __call__(self, command: str) -> str | None: ...
+    async def __call__(self, command: str, /) -> str | None: ...
 
 
 class Inbox(Protocol):

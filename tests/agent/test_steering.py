@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.approvals import ApprovalGate, ApprovalWaiter
+from agent.approvals import ApprovalGate, ApprovalWaiter, RuleCheck
+from agent.engines.protocol import BashApproval
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
 from agent.model_client import ModelReply
@@ -100,6 +101,24 @@ async def test_an_undecided_request_expires_as_a_denial_by_the_agent_itself():
     result = await asyncio.wait_for(gate.run({"command": "pip install x"}), 5)
     assert bash.commands == [] and "nobody decided within 1 s" in result.text
     assert [a.status for a in approvals.rows.values()] == ["expired"]
+    assert store.tasks[task.task_id].status == S.RUNNING
+
+
+async def test_an_engine_that_runs_commands_itself_asks_the_same_rules():
+    store = InMemoryTaskStore()
+    approvals = InMemoryApprovals(store)
+    task = await _running(store)
+    check = RuleCheck([INSTALLS], pre_approved=set(), waiter=_waiter(store, approvals, task),
+                      reason=lambda: "Claude Code wants requests")
+    approval: BashApproval = check  # what the Claude Code engine's PreToolUse hook asks
+    assert await approval("ls -la") is None and approvals.rows == {}
+    allowed, decided = await asyncio.gather(approval("pip install requests"),
+                                            _decide_when_asked(store, approvals, "approved"))
+    assert allowed is None and decided.reason == "Claude Code wants requests"
+    approvals.rows.clear()
+    refused, _ = await asyncio.gather(approval("pip install x"),
+                                      _decide_when_asked(store, approvals, "denied", "no new dependencies"))
+    assert refused is not None and "no new dependencies" in refused and "Command not run" in refused
     assert store.tasks[task.task_id].status == S.RUNNING
 
 

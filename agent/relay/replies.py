@@ -66,7 +66,8 @@ class StreamReader(Reply):
 
     def feed(self, data: bytes) -> list[bytes]:
         """Complete, readable events to pass on; stops at the first one that cannot be read (`broken`)."""
-        self._buffer += data.replace(b"\r\n", b"\n")
+        # Line ends may be CRLF, and a chunk may end between the CR and the LF.
+        self._buffer = (self._buffer + data).replace(b"\r\n", b"\n")
         ready: list[bytes] = []
         while not self.broken and b"\n\n" in self._buffer:
             event, self._buffer = self._buffer.split(b"\n\n", 1)
@@ -83,7 +84,7 @@ class StreamReader(Reply):
             self.broken = True
 
     def _read(self, event: bytes) -> None:
-        data = b"".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
+        data = b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
         if not data:
             return  # a comment or keep-alive
         try:

@@ -266,6 +266,8 @@ async def test_a_body_over_the_limit_is_refused_with_413(relayed: Relayed) -> No
     response = await _raw(relayed.socket, "POST", "/v1/messages", content=json.dumps(big).encode(),
                           headers={"content-type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["type"] == "request_too_large"
+    head = await _raw(relayed.socket, "POST", "/v1/messages", json={}, headers={"x-filler": "y" * (65 << 10)})
+    assert head.status_code == 413 and "head is too large" in head.json()["error"]["message"]
     assert relayed.fake.requests == []
 
 

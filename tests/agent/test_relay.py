@@ -54,8 +54,8 @@ class Relayed:
 
     async def ask(self, model: str = FAKE_LOOP, *, max_tokens: int = 1024, stream: bool = False,
                   messages: list[dict[str, Any]] | None = None, **extra: Any) -> Any:
-        request = dict(model=model, max_tokens=max_tokens, system=SYSTEM, tools=TOOLS,
-                       messages=messages or [{"role": "user", "content": "loop please"}], **extra)
+        request = {"model": model, "max_tokens": max_tokens, "system": SYSTEM, "tools": TOOLS,
+                   "messages": messages or [{"role": "user", "content": "loop please"}], **extra}
         if stream:
             async with self.sdk.messages.stream(**request) as events:
                 return await events.get_final_message()
@@ -107,7 +107,7 @@ def _usage(u: Any) -> Usage:
 @pytest.mark.parametrize("stream", [False, True])
 async def test_every_call_is_metered_exactly_from_its_reply(relayed: Relayed, stream: bool) -> None:
     first = await relayed.ask(stream=stream)
-    second = await relayed.ask(stream=stream, cache_control={"type": "ephemeral"})
+    second = await relayed.ask(stream=stream, system=[{**SYSTEM[0], "cache_control": {"type": "ephemeral"}}])
     assert first.stop_reason == "tool_use" and first.content[-1].input == {"command": "echo turn"}
     total = _usage(first.usage) + _usage(second.usage)
     assert total.output > 0 and relayed.meter.usage == total and relayed.meter.turns == 2

@@ -44,12 +44,12 @@ def test_a_stream_fed_byte_by_byte_is_read_whole() -> None:
 
 def test_a_stream_without_its_final_usage_is_unreadable() -> None:
     reader = StreamReader()
-    reader.feed(START + BLOCKS)
+    list(reader.feed(START + BLOCKS))
     reader.finish()
     assert reader.broken and reader.usage is None
 
 
 def test_an_event_that_is_not_json_stops_what_is_passed_on() -> None:
     reader = StreamReader()
-    passed = reader.feed(START + b"event: content_block_start\ndata: {\"type\": \n\n" + BLOCKS)
+    passed = list(reader.feed(START + b"event: content_block_start\ndata: {\"type\": \n\n" + BLOCKS))
     assert reader.broken and passed == [START.replace(b"\r\n", b"\n")]

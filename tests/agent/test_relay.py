@@ -19,7 +19,7 @@ from agent.pricing import MTOK, ModelPrice, Usage
 from agent.relay.client import RELAY_API_KEY, relay_sdk
 from agent.relay.meter import CallRecord, Meter, PriceBook, RelayLimits
 from agent.relay.server import ModelRelay
-from agent.relay.upstream import AnthropicUpstream
+from agent.relay.upstream import AnthropicUpstream, BedrockUpstream
 from tests.doubles import FakeAnthropic, Turn
 from tests.doubles.scenarios import FAKE_LOOP, FAKE_MODEL_PRICE, install_default_scenarios
 
@@ -287,3 +287,13 @@ async def test_a_malformed_request_is_answered_and_the_connection_closed(relayed
     writer.close()
     assert answer.startswith(b"HTTP/1.1 400 ") and b"malformed request line" in answer
     assert relayed.fake.requests == []
+
+
+async def test_bedrock_serves_no_token_counting_and_needs_no_network_to_say_so() -> None:
+    upstream = BedrockUpstream("us-east-1", timeout=5)
+    try:
+        reply = await upstream.send("/v1/messages/count_tokens", "beta=true", {}, {"model": "m", "messages": []})
+        body = b"".join([chunk async for chunk in reply.chunks])
+    finally:
+        await upstream.aclose()
+    assert reply.status == 404 and json.loads(body)["error"]["type"] == "not_found_error"

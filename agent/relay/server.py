@@ -220,7 +220,10 @@ class ModelRelay:
             self._system = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
             self._messages = [*call.body.get("messages", []), {"role": "assistant", "content": read.content}]
         if self._on_call is not None:
-            await self._on_call(record)
+            try:
+                await self._on_call(record)
+            except Exception:  # the trail is for people watching: it must not fail a call that is paid for
+                log.exception("could not report model call %d", record.seq)
 
 
 def _start_line(start: str) -> tuple[str, str, str]:

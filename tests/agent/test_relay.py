@@ -62,7 +62,7 @@ class Relayed:
         return await self.sdk.messages.create(**request)
 
 
-async def _relayed(served: tuple[FakeAnthropic, str], **limits: Any) -> AsyncIterator[Relayed]:
+async def _relayed(served: tuple[FakeAnthropic, str], listener: Any = None, **limits: Any) -> AsyncIterator[Relayed]:
     fake, url = served
     fake.reset()
     values: dict[str, Any] = dict(model_id=FAKE_LOOP, max_turns=50, max_budget_usd=None, max_output_tokens=4096,
@@ -73,6 +73,8 @@ async def _relayed(served: tuple[FakeAnthropic, str], **limits: Any) -> AsyncIte
 
     async def on_call(record: CallRecord) -> None:
         records.append(record)
+        if listener is not None:
+            await listener(record)
 
     upstream = AnthropicUpstream(url, REAL_KEY, timeout=30)
     relay = ModelRelay(meter, upstream, on_call=on_call)
@@ -297,3 +299,12 @@ async def test_bedrock_serves_no_token_counting_and_needs_no_network_to_say_so()
     finally:
         await upstream.aclose()
     assert reply.status == 404 and json.loads(body)["error"]["type"] == "not_found_error"
+
+
+async def test_a_failing_listener_never_fails_a_paid_call(served: tuple[FakeAnthropic, str]) -> None:
+    async def broken(record: CallRecord) -> None:
+        raise RuntimeError("the event store is down")  # the runner's listener writes events; here it fails
+
+    async for r in _relayed(served, broken):
+        reply = await r.ask(stream=True)
+        assert reply.stop_reason == "tool_use" and r.meter.turns == 1 and r.meter.cost_usd > 0

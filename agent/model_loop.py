@@ -68,7 +68,6 @@ class ModelLoop:
         self._limits = limits
         self._workdir = workdir
         self._max_tokens = max_tokens  # the relay clamps it to what the budget has left
-        self.last_text = ""  # what the model said in its newest reply: the reason of a gated command
 
     async def run(self, job: EngineJob) -> EngineOutcome:
         """Run until the model stops asking for tools, or a refused or failed call ends the run."""
@@ -91,20 +90,15 @@ class ModelLoop:
                 return EngineOutcome(False, summary, str(exc),
                                      "MODEL_AUTH" if isinstance(exc, ModelAuthFailed) else "MODEL_ERROR")
             last_prompt = reply.usage.prompt_tokens
-            calls = self._absorb(reply, conversation)
-            summary = self.last_text or summary
+            conversation.add_assistant(reply.content)
+            summary = _text(reply) or summary
+            calls = [b for b in reply.content if b.get("type") == "tool_use"]
             if calls:
                 conversation.add_user(await self._run_tools(calls, job))
             elif reply.stop_reason == "max_tokens":
                 conversation.add_user([{"type": "text", "text": CUT_OFF_NOTE}])
             else:
                 return EngineOutcome(True, summary)
-
-    def _absorb(self, reply: ModelReply, conversation: Conversation) -> list[dict[str, Any]]:
-        """Add a reply to the conversation; return its tool calls."""
-        conversation.add_assistant(reply.content)
-        self.last_text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
-        return [b for b in reply.content if b.get("type") == "tool_use"]
 
     async def _run_tools(self, calls: list[dict[str, Any]], job: EngineJob) -> list[dict[str, Any]]:
         results = []
@@ -118,6 +112,11 @@ class ModelLoop:
                 block["is_error"] = True
             results.append(block)
         return results
+
+
+def _text(reply: ModelReply) -> str:
+    """What the model said in a reply."""
+    return "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
 
 
 def _check_stop(job: EngineJob) -> None:

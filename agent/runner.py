@@ -317,31 +317,29 @@ class AgentRunner:
                             inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
                             stop_requested=self.guard.is_stopped)
             # The place a second engine plugs in: it gets the job (and the relay's socket) and returns an outcome.
-            outcome = await self._native(task, context, ws, progress, session.socket, limits.max_output_tokens, job)
+            outcome = await self._native(task, context, ws, progress, session, limits.max_output_tokens, job)
         return session.result(outcome)
 
-    async def _native(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress, socket: Path,
-                      max_tokens: int, job: EngineJob) -> EngineOutcome:
+    async def _native(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
+                      session: ModelSession, max_tokens: int, job: EngineJob) -> EngineOutcome:
         """The native engine: our loop with a bash and an editor tool, its model calls through the relay."""
         s = self._settings
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home],
                                read_only=context.task_type == "pr_review")
-        said: list[ModelLoop] = []  # the loop, once built: a gated command's reason is its newest text
         assert ws.sandbox is not None  # the workspace is opened with its sandbox before the loop runs
+        # A gated call's reason is what the model said in its newest reply, as the relay saw it.
         bash = self._gated(BashTool(ws.repo, ws.sandbox, policy, timeout=s.bash_timeout_seconds,
-                                    output_limit=s.tool_output_max_chars),
-                           task, context, lambda: said[0].last_text if said else "")
+                                    output_limit=s.tool_output_max_chars), task, context, session.last_text)
         editor = self._gated(EditorTool(ws.repo, max_characters=s.view_max_characters,
                                         max_file_bytes=s.editor_max_file_mb << 20), task, context,
-                             lambda: said[0].last_text if said else "", target="editor")
+                             session.last_text, target="editor")
         toolbox = Toolbox([bash, editor], output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
         window = min(s.context_window_tokens, entry.context_window) if entry else s.context_window_tokens
-        client = self._deps.relay_client(socket)
+        client = self._deps.relay_client(session.socket)
         try:
             loop = ModelLoop(client, toolbox, progress, LoopLimits(window, s.elide_at_fraction), workdir=str(ws.repo),
                              max_tokens=max_tokens)
-            said.append(loop)
             return await loop.run(job)
         finally:
             await client.aclose()

@@ -9,11 +9,15 @@ fingerprint is a hash of the conversation's first user message text. So each
 distinct task sees every scripted failure, while two concurrent conversations
 with an identical first message share one counter. `times=None` fails forever,
 also for every later step. Past the end of the script: end_turn "Done.".
+
+`"stream": true` answers the same reply as server-sent events (tests/doubles/anthropic_stream.py).
+A reply turn with `fault` set answers an unreadable response instead: "cut" ends the stream
+before message_delta, "garbled" sends a body that is not JSON (streamed: an event that is not),
+"overloaded" ends a stream with the API's mid-stream `error` event (a whole reply: a 529).
 """
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
@@ -24,12 +28,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException
 
+from tests.doubles.anthropic_requests import problem_in
+from tests.doubles.anthropic_stream import message_events
 from tests.doubles.server import serve_app
 
 ERROR_TYPES = {
@@ -53,6 +59,7 @@ class Turn:
     message: str = ""
     retry_after: str | None = None
     times: int | None = 1  # error turns only; None = fail on every call from here on
+    fault: Literal["cut", "garbled", "overloaded"] | None = None  # reply turns only: an unreadable response
 
     @property
     def is_error(self) -> bool:
@@ -76,6 +83,11 @@ class Turn:
         """A tool call (stop_reason tool_use), optionally preceded by a text block like real models."""
         blocks = [{"type": "text", "text": text}] if text else []
         return cls.reply(blocks + [{"type": "tool_use", "name": name, "input": input}], "tool_use", usage)
+
+    @classmethod
+    def broken(cls, fault: Literal["cut", "garbled", "overloaded"], text: str = "This reply breaks off.") -> Turn:
+        """A text reply whose response cannot be read: the stream is cut, the body garbled, or it fails midway."""
+        return cls(content=({"type": "text", "text": text},), fault=fault)
 
     @classmethod
     def error(cls, status: int, message: str, error_type: str | None = None,
@@ -129,64 +141,6 @@ def _prompt_blocks(body: dict[str, Any]) -> list[tuple[dict[str, Any], bool]]:
         # Top-level cache_control marks the last block (automatic caching).
         blocks[-1] = (blocks[-1][0], True)
     return blocks
-
-
-def _validate(body: Any) -> str | None:
-    """Return an API-style error message for malformed requests, like the real endpoint."""
-    if not isinstance(body, dict):
-        return "request body must be a JSON object"
-    for name in ("model", "max_tokens", "messages"):
-        if name not in body:
-            return f"{name}: Field required"
-    if not isinstance(body["max_tokens"], int) or body["max_tokens"] < 1:
-        return "max_tokens: Input should be a valid positive integer"
-    messages = body["messages"]
-    if not isinstance(messages, list) or not messages:
-        return "messages: at least one message is required"
-    if body.get("stream"):
-        return "stream: streaming is not supported by FakeAnthropic"
-    pending: set[str] = set()
-    for i, msg in enumerate(messages):
-        expected = "user" if i % 2 == 0 else "assistant"
-        if not isinstance(msg, dict) or msg.get("role") != expected:
-            return f"messages.{i}.role: roles must alternate between \"user\" and \"assistant\", starting with \"user\""
-        blocks = msg.get("content") if isinstance(msg.get("content"), list) else []
-        results = {b.get("tool_use_id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"}
-        if results - pending:
-            return (f"messages.{i}: unexpected `tool_use_id` found in `tool_result` blocks: "
-                    f"{', '.join(sorted(map(str, results - pending)))}. Each `tool_result` block must have "
-                    "a corresponding `tool_use` block in the previous message.")
-        if pending - results:
-            return (f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately "
-                    f"after: {', '.join(sorted(map(str, pending - results)))}. Each `tool_use` block must have a "
-                    "corresponding `tool_result` block in the next message.")
-        pending = {b.get("id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
-        for j, block in enumerate(blocks):
-            problem = _media_problem(block) if isinstance(block, dict) else None
-            if problem:
-                return f"messages.{i}.content.{j}.{problem}"
-    return None
-
-
-_IMAGE_MEDIA = {"image/jpeg", "image/png", "image/gif", "image/webp"}
-
-
-def _media_problem(block: dict[str, Any]) -> str | None:
-    """What the real API would refuse in an image or document block, as its error text."""
-    if block.get("type") not in ("image", "document"):
-        return None
-    source = block.get("source") or {}
-    if source.get("type") == "text" and block["type"] == "document":
-        ok = source.get("media_type") == "text/plain" and isinstance(source.get("data"), str)
-        return None if ok else "source: text documents need media_type text/plain and string data"
-    allowed = _IMAGE_MEDIA if block["type"] == "image" else {"application/pdf"}
-    if source.get("type") != "base64" or source.get("media_type") not in allowed:
-        return f"source.media_type: Input should be {' or '.join(sorted(allowed))}"
-    try:
-        base64.b64decode(source.get("data", ""), validate=True)
-    except (ValueError, TypeError):
-        return "source.data: invalid base64 data"
-    return None
 
 
 def _first_user_text(messages: list[dict[str, Any]]) -> str:
@@ -309,7 +263,7 @@ class FakeAnthropic:
             "cache_read_input_tokens": read,
         }
 
-    def _respond(self, body: dict[str, Any]) -> JSONResponse:
+    def _respond(self, body: dict[str, Any]) -> Response:
         model = body["model"]
         if model not in self._scripts:
             return _error(404, f"model: {model}")
@@ -324,10 +278,17 @@ class FakeAnthropic:
             if block.get("type") == "tool_use":
                 block.setdefault("id", f"toolu_{secrets.token_hex(12)}")
         usage = {**self._usage(model, body, content), **(turn.usage or {})}
-        return JSONResponse({
+        message = {
             "id": f"msg_{secrets.token_hex(12)}", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": turn.stop_reason, "stop_sequence": None, "usage": usage,
-        })
+        }
+        if body.get("stream"):
+            return StreamingResponse(_stream(message, turn.fault), media_type="text/event-stream; charset=utf-8")
+        if turn.fault == "garbled":
+            return Response(b'{"id": "msg_', media_type="application/json")
+        if turn.fault == "overloaded":
+            return _error(529, "Overloaded")
+        return JSONResponse(message)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI()
@@ -343,8 +304,22 @@ class FakeAnthropic:
             status = exc.status_code if exc.status_code in ERROR_TYPES else 404
             return _error(status, "Not Found" if status == 404 else str(exc.detail))
 
+        @app.post("/v1/messages/count_tokens")
+        async def count_tokens(request: Request) -> JSONResponse:
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                body = None
+            if not self._authorized(request.headers):
+                return _error(401, "invalid x-api-key")
+            problem = problem_in({"max_tokens": 1, **body} if isinstance(body, dict) else body)
+            if problem:
+                return _error(400, problem)
+            chars = sum(len(_canonical(block)) for block, _ in _prompt_blocks(body))
+            return JSONResponse({"input_tokens": math.ceil(chars / 4)})
+
         @app.post("/v1/messages")
-        async def messages(request: Request) -> JSONResponse:
+        async def messages(request: Request) -> Response:
             raw = await request.body()
             try:
                 body = json.loads(raw)
@@ -356,9 +331,21 @@ class FakeAnthropic:
                 self._arrived.append(time.time())
             if not self._authorized(request.headers):
                 return _error(401, "invalid x-api-key")
-            problem = _validate(body)
+            problem = problem_in(body)
             if problem:
                 return _error(400, problem)
             return self._respond(body)
 
         return app
+
+
+async def _stream(message: dict[str, Any], fault: str | None) -> Any:
+    """The reply's events; a faulty turn breaks off or garbles its last event."""
+    events = list(message_events(message, cut=fault == "cut"))
+    if fault == "garbled":
+        events[-2:] = [b'event: message_delta\ndata: {"type":"message_del\n\n']
+    if fault == "overloaded":
+        error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        events[2:] = [f"event: error\ndata: {json.dumps(error)}\n\n".encode()]
+    for event in events:
+        yield event

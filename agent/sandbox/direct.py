@@ -9,25 +9,57 @@ limits; every task says `sandbox: "off"`.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from agent.process import ChildSetup, ProcessResult, run_process, with_data_fd
-from agent.sandbox.protocol import SandboxMode
+from agent.sandbox.errors import SandboxUnavailable
+from agent.sandbox.protocol import SandboxMode, SessionSpec
+from agent.sandbox.session import ProcessSession, start_session
+
+log = logging.getLogger(__name__)
+_FORWARDER = Path(__file__).with_name("forward.py")
 
 
 class DirectSandbox:
     """Runs `bash -c` in the clone as the given user with the limits applied."""
 
-    def __init__(self, mode: SandboxMode, repo: Path, env: dict[str, str], child: ChildSetup):
+    def __init__(self, mode: SandboxMode, repo: Path, env: dict[str, str], child: ChildSetup, *,
+                 python: str | None = None):
         self.mode = mode
         self._repo = repo
         self._env = env
         self._child = child
+        self._python = python  # for a session's forwarded sockets
 
     async def run(self, command: str, *, timeout: float, output_limit: int,
                   data_fd: int | None = None) -> ProcessResult:
         return await run_process(["bash", "-c", command], cwd=self._repo, env=self._env, timeout=timeout,
                                  output_limit=output_limit, child=with_data_fd(self._child, data_fd))
 
+    async def start(self, spec: SessionSpec) -> ProcessSession:
+        """The session as the command user; its sockets forwarded on the shared loopback (no namespace here)."""
+        _install_etc(spec.etc_files)
+        argv = spec.argv
+        if spec.sockets:
+            if self._python is None:
+                raise SandboxUnavailable("a session's forwarded sockets need a system python3 under /usr")
+            pairs = [str(x) for port, path in sorted(spec.sockets.items()) for x in (port, path)]
+            argv = [self._python, "-I", "-S", str(_FORWARDER), *pairs, "--", *argv]
+        return await start_session(argv, cwd=self._repo, env={**self._env, **spec.env}, child=self._child)
+
     async def close(self) -> None:
         return None
+
+
+def _install_etc(files: dict[str, str]) -> None:
+    """Without a mount namespace a session's /etc files are the host's: written when the runtime may (root)."""
+    for relative, text in files.items():
+        target = Path("/etc") / relative
+        try:
+            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            target.write_text(text)
+            os.chmod(target, 0o644)
+        except OSError as exc:
+            log.warning("could not write %s for the session (%s); it runs without it", target, exc)

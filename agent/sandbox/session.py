@@ -1,0 +1,58 @@
+"""A long-lived process in the task's sandbox with its stdio piped to the runtime (an engine's CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from agent.process import ChildSetup
+
+_STOP_WAIT = 5.0
+# The CLI's control protocol can carry large lines (a file it read); the reader's own limit, not ours.
+_STREAM_LIMIT = 16 << 20
+
+
+class ProcessSession:
+    """The process, started in its own session; stop() kills its whole process group."""
+
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self._proc = proc
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        self.stdin: asyncio.StreamWriter = proc.stdin
+        self.stdout: asyncio.StreamReader = proc.stdout
+        self.stderr: asyncio.StreamReader = proc.stderr
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode
+
+    async def wait(self) -> int:
+        return await self._proc.wait()
+
+    async def stop(self) -> None:
+        """SIGKILL the group: bwrap goes, and its pid namespace takes every process inside with it."""
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            await asyncio.wait_for(self._proc.wait(), _STOP_WAIT)
+        except TimeoutError:
+            pass
+
+
+async def start_session(argv: list[str], *, cwd: Path, env: dict[str, str], child: ChildSetup) -> ProcessSession:
+    """Start argv with pipes on stdin, stdout and stderr, the child's user and limits applied."""
+    as_user: dict[str, Any] = {} if child.user is None else {
+        "user": child.user, "group": child.group, "extra_groups": []}
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=env, start_new_session=True, preexec_fn=child.before_exec, limit=_STREAM_LIMIT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, **as_user)
+    return ProcessSession(proc)

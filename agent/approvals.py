@@ -142,14 +142,29 @@ class ApprovalGate:
 
     async def run(self, tool_input: dict[str, Any]) -> ToolResult:
         text = _GATED_TEXT[self._target](tool_input)
-        rule = None if text is None else first_gate(self._rules, text, self._pre_approved, target=self._target)
-        if rule is None or text is None:
+        refusal = None if text is None else await held(
+            self._rules, self._pre_approved, self._waiter, text, self._reason, target=self._target,
+            what="Command not run" if self._target == "bash" else "Edit not made")
+        if refusal is None:
             return await self._inner.run(tool_input)
-        approval = await self._waiter.decision(rule, text, self._reason())
-        if approval.status == "approved":
-            return await self._inner.run(tool_input)
-        return ToolResult(refusal_text(rule, approval, "Command not run" if self._target == "bash" else
-                                       "Edit not made"), is_error=True)
+        return ToolResult(refusal, is_error=True)
+
+
+class Decider(Protocol):
+    """Asks for a decision and waits for it (ApprovalWaiter)."""
+
+    async def decision(self, rule: ApprovalRule, command: str, reason: str, *,
+                       kind: ApprovalKind = "command") -> Approval: ...
+
+
+async def held(rules: list[ApprovalRule], pre_approved: set[str], waiter: Decider, text: str,
+               reason: Callable[[], str], *, target: GateTarget = "bash", what: str = "Command not run") -> str | None:
+    """None when `text` may go ahead (no rule holds it, or its owner approved), else what the model is told."""
+    rule = first_gate(rules, text, pre_approved, target=target)
+    if rule is None:
+        return None
+    approval = await waiter.decision(rule, text, reason())
+    return None if approval.status == "approved" else refusal_text(rule, approval, what)
 
 
 def why_not(rule: ApprovalRule, approval: Approval) -> str:

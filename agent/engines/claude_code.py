@@ -35,7 +35,7 @@ from agent.engines.cli_config import (
 )
 from agent.engines.hooks import SessionHooks
 from agent.engines.protocol import EngineJob, EngineOutcome
-from agent.engines.transport import Pending, SandboxTransport, SessionFailed
+from agent.engines.transport import Pending, SandboxTransport
 from agent.sandbox.protocol import Sandbox, SessionSpec
 from shared.observability.redaction import redact
 
@@ -53,8 +53,12 @@ class ClaudeCodeSettings:
 
     cli: Path
     bash_timeout_seconds: float = 120.0
-    idle_seconds: float = 300.0  # no output, no decision pending: the CLI hangs (at least a Bash timeout more)
+    idle_seconds: float = 300.0  # no output and no decision pending for this long: the CLI hangs
     stderr_lines: int = 40
+
+    def __post_init__(self) -> None:
+        if self.idle_seconds <= self.bash_timeout_seconds:
+            raise ValueError("the idle limit must exceed the Bash timeout: a command runs silently that long")
 
 
 class ClaudeCodeEngine:
@@ -86,21 +90,23 @@ class ClaudeCodeEngine:
 
     async def run(self, job: EngineJob) -> EngineOutcome:
         """Run the job to its end; never raises for what the CLI does, and stops it on cancel."""
-        idle = max(self._settings.idle_seconds, self._settings.bash_timeout_seconds + 60)
         pending = Pending()
-        options = self.options(job, SessionHooks(job, pending))
-        transport = SandboxTransport(self._sandbox, self.session_spec(job, options), idle_seconds=idle,
-                                     pending=pending, stderr_lines=self._settings.stderr_lines)
+        hooks = SessionHooks(job, pending)
+        options = self.options(job, hooks)
+        s = self._settings
+        transport = SandboxTransport(self._sandbox, self.session_spec(job, options), idle_seconds=s.idle_seconds,
+                                     pending=pending, stderr_lines=s.stderr_lines)
         client = ClaudeSDKClient(options, transport=transport)
         watcher = asyncio.create_task(_stop_when(job, transport))
         try:
-            return await self._converse(client, job, transport)
+            return await self._converse(client, job, transport, hooks)
         finally:
             watcher.cancel()
             await _bounded(client.disconnect())
             await transport.close()
 
-    async def _converse(self, client: ClaudeSDKClient, job: EngineJob, transport: SandboxTransport) -> EngineOutcome:
+    async def _converse(self, client: ClaudeSDKClient, job: EngineJob, transport: SandboxTransport,
+                        hooks: SessionHooks) -> EngineOutcome:
         last_text, result = "", None
         try:
             await client.connect()
@@ -108,10 +114,10 @@ class ClaudeCodeEngine:
             async for message in client.receive_response():
                 if isinstance(message, AssistantMessage):
                     text = "".join(b.text for b in message.content if isinstance(b, TextBlock))
-                    last_text = text or last_text
+                    last_text = hooks.last_text = text or last_text
                 elif isinstance(message, ResultMessage):
                     result = message
-        except (ClaudeSDKError, SessionFailed, OSError) as exc:
+        except Exception as exc:  # whatever the CLI did wrong, the run ends classified below, never raising
             log.warning("the Claude Code session failed: %s", exc)
         if transport.stopped is not None:
             return EngineOutcome(False, last_text, error=f"stopped: {transport.stopped}")

@@ -9,9 +9,10 @@ from shared.repos.mcp import McpServer
 
 
 class BashApproval(Protocol):
-    """The repo's approval rules for a Bash command: None to run it, else what the model is told instead."""
+    """The repo's approval rules for a Bash command (`reason`: the model's last words): None to run it, else
+    what the model is told instead (agent/engines/approval.py RuleApproval)."""
 
-    async def __call__(self, command: str) -> str | None: ...
+    async def __call__(self, command: str, reason: str) -> str | None: ...
 
 
 class Inbox(Protocol):

@@ -54,6 +54,7 @@ class ClaudeCodeSettings:
     cli: Path
     bash_timeout_seconds: float = 120.0
     idle_seconds: float = 300.0  # no output and no decision pending for this long: the CLI hangs
+    model_retries: int = 4  # the CLI's own retries of a failed model call (the relay refuses limits for good)
     stderr_lines: int = 40
 
     def __post_init__(self) -> None:
@@ -71,7 +72,7 @@ class ClaudeCodeEngine:
 
     def session_spec(self, job: EngineJob, options: ClaudeAgentOptions) -> SessionSpec:
         """The CLI's session: its argv, environment, the relay's socket and the managed settings."""
-        env = cli_env(bash_timeout_seconds=self._settings.bash_timeout_seconds)
+        env = cli_env(bash_timeout_seconds=self._settings.bash_timeout_seconds, retries=self._settings.model_retries)
         cli = self._settings.cli
         return SessionSpec(argv=cli_argv(str(cli), options), env=env, sockets={MODEL_PORT: self._relay},
                            readonly=(cli.parent,), etc_files={MANAGED_SETTINGS: managed_settings(env, job.task_type)})

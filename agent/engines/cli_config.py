@@ -32,7 +32,7 @@ def disallowed_tools(task_type: str) -> list[str]:
     return [*DISALLOWED_TOOLS, *(WRITE_TOOLS if task_type == "pr_review" else ())]
 
 
-def cli_env(*, bash_timeout_seconds: float) -> dict[str, str]:
+def cli_env(*, bash_timeout_seconds: float, retries: int) -> dict[str, str]:
     """The CLI's environment on top of the sandbox's allowlist: the relay, and nothing of the runtime's."""
     timeout_ms = str(int(bash_timeout_seconds * 1000))
     return {
@@ -48,6 +48,7 @@ def cli_env(*, bash_timeout_seconds: float) -> dict[str, str]:
         # One command's wall time, as the native bash tool's; the sandbox's limits hold for the whole session.
         "BASH_DEFAULT_TIMEOUT_MS": timeout_ms,
         "BASH_MAX_TIMEOUT_MS": timeout_ms,
+        "CLAUDE_CODE_MAX_RETRIES": str(retries),
         "CLAUDE_CODE_ENTRYPOINT": "sdk-py",
         "CLAUDE_CODE_SDK_READS_SESSION_STATE": "1",
     }

@@ -36,6 +36,7 @@ class EngineWorld:
     ws: Workspace
     fake: FakeAnthropic
     relay: RelayStandIn
+    socket: Path
     engine: ClaudeCodeEngine
 
     def script(self, turns: list[Turn], model: str = MODEL) -> str:
@@ -94,7 +95,7 @@ async def engine_world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, Relay
     engine = ClaudeCodeEngine(ws.sandbox, socket, ClaudeCodeSettings(cli=cli, **settings))
     os.environ["BGAGENT_TEST_RUNTIME_SECRET"] = RUNTIME_SECRET
     try:
-        yield EngineWorld(ws, fake, relay, engine)
+        yield EngineWorld(ws, fake, relay, socket, engine)
     finally:
         os.environ.pop("BGAGENT_TEST_RUNTIME_SECRET", None)
         await ws.sandbox.close()

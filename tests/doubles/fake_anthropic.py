@@ -9,6 +9,10 @@ fingerprint is a hash of the conversation's first user message text. So each
 distinct task sees every scripted failure, while two concurrent conversations
 with an identical first message share one counter. `times=None` fails forever,
 also for every later step. Past the end of the script: end_turn "Done.".
+
+`"stream": true` answers the same reply as server-sent events (tests/doubles/anthropic_stream.py).
+A reply turn with `fault` set answers an unreadable response instead: "cut" ends the stream
+before message_delta, "garbled" sends a body that is not JSON (streamed: an event that is not).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException
 
+from tests.doubles.anthropic_stream import message_events
 from tests.doubles.server import serve_app
 
 ERROR_TYPES = {
@@ -53,6 +58,7 @@ class Turn:
     message: str = ""
     retry_after: str | None = None
     times: int | None = 1  # error turns only; None = fail on every call from here on
+    fault: Literal["cut", "garbled"] | None = None  # reply turns only: an unreadable response
 
     @property
     def is_error(self) -> bool:
@@ -76,6 +82,11 @@ class Turn:
         """A tool call (stop_reason tool_use), optionally preceded by a text block like real models."""
         blocks = [{"type": "text", "text": text}] if text else []
         return cls.reply(blocks + [{"type": "tool_use", "name": name, "input": input}], "tool_use", usage)
+
+    @classmethod
+    def broken(cls, fault: Literal["cut", "garbled"], text: str = "This reply breaks off.") -> Turn:
+        """A text reply whose response cannot be read: the stream is cut, or the body is garbled."""
+        return cls(content=({"type": "text", "text": text},), fault=fault)
 
     @classmethod
     def error(cls, status: int, message: str, error_type: str | None = None,
@@ -143,8 +154,11 @@ def _validate(body: Any) -> str | None:
     messages = body["messages"]
     if not isinstance(messages, list) or not messages:
         return "messages: at least one message is required"
-    if body.get("stream"):
-        return "stream: streaming is not supported by FakeAnthropic"
+    if not isinstance(body.get("stream", False), bool):
+        return "stream: Input should be a valid boolean"
+    problem = _thinking_problem(body.get("thinking"), body["max_tokens"])
+    if problem:
+        return problem
     pending: set[str] = set()
     for i, msg in enumerate(messages):
         expected = "user" if i % 2 == 0 else "assistant"
@@ -165,6 +179,20 @@ def _validate(body: Any) -> str | None:
             problem = _media_problem(block) if isinstance(block, dict) else None
             if problem:
                 return f"messages.{i}.content.{j}.{problem}"
+    return None
+
+
+def _thinking_problem(thinking: Any, max_tokens: int) -> str | None:
+    """What the real API says about an extended-thinking setting it refuses."""
+    if thinking is None or (isinstance(thinking, dict) and thinking.get("type") in ("disabled", "adaptive")):
+        return None
+    if not isinstance(thinking, dict) or thinking.get("type") != "enabled":
+        return "thinking: Input tag does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'"
+    budget = thinking.get("budget_tokens")
+    if not isinstance(budget, int) or budget < 1024:
+        return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+    if budget >= max_tokens:
+        return "`max_tokens` must be greater than `thinking.budget_tokens`"
     return None
 
 
@@ -309,7 +337,7 @@ class FakeAnthropic:
             "cache_read_input_tokens": read,
         }
 
-    def _respond(self, body: dict[str, Any]) -> JSONResponse:
+    def _respond(self, body: dict[str, Any]) -> Response:
         model = body["model"]
         if model not in self._scripts:
             return _error(404, f"model: {model}")
@@ -324,10 +352,15 @@ class FakeAnthropic:
             if block.get("type") == "tool_use":
                 block.setdefault("id", f"toolu_{secrets.token_hex(12)}")
         usage = {**self._usage(model, body, content), **(turn.usage or {})}
-        return JSONResponse({
+        message = {
             "id": f"msg_{secrets.token_hex(12)}", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": turn.stop_reason, "stop_sequence": None, "usage": usage,
-        })
+        }
+        if body.get("stream"):
+            return StreamingResponse(_stream(message, turn.fault), media_type="text/event-stream; charset=utf-8")
+        if turn.fault == "garbled":
+            return Response(b'{"id": "msg_', media_type="application/json")
+        return JSONResponse(message)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI()
@@ -343,8 +376,22 @@ class FakeAnthropic:
             status = exc.status_code if exc.status_code in ERROR_TYPES else 404
             return _error(status, "Not Found" if status == 404 else str(exc.detail))
 
+        @app.post("/v1/messages/count_tokens")
+        async def count_tokens(request: Request) -> JSONResponse:
+            try:
+                body = json.loads(await request.body())
+            except ValueError:
+                body = None
+            if not self._authorized(request.headers):
+                return _error(401, "invalid x-api-key")
+            problem = _validate({"max_tokens": 1, **body} if isinstance(body, dict) else body)
+            if problem:
+                return _error(400, problem)
+            chars = sum(len(_canonical(block)) for block, _ in _prompt_blocks(body))
+            return JSONResponse({"input_tokens": math.ceil(chars / 4)})
+
         @app.post("/v1/messages")
-        async def messages(request: Request) -> JSONResponse:
+        async def messages(request: Request) -> Response:
             raw = await request.body()
             try:
                 body = json.loads(raw)
@@ -362,3 +409,12 @@ class FakeAnthropic:
             return self._respond(body)
 
         return app
+
+
+async def _stream(message: dict[str, Any], fault: str | None) -> Any:
+    """The reply's events; a faulty turn breaks off or garbles its last event."""
+    events = list(message_events(message, cut=fault == "cut"))
+    if fault == "garbled":
+        events[-2:] = [b'event: message_delta\ndata: {"type":"message_del\n\n']
+    for event in events:
+        yield event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -201,3 +202,103 @@ def test_missing_fields_are_rejected(served: tuple[FakeAnthropic, str]) -> None:
     assert response.status_code == 400
     assert response.json() == {"type": "error", "error": {"type": "invalid_request_error",
                                                           "message": "max_tokens: Field required"}}
+
+
+def _event_types(client: anthropic.Anthropic, model: str, messages: list[dict[str, Any]]) -> list[Any]:
+    with client.messages.create(model=model, max_tokens=1024, system=SYSTEM, messages=messages, stream=True) as raw:
+        return list(raw)
+
+
+def test_streamed_reply_matches_the_plain_one(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Add notes, streamed"}]
+    plain = _ask(client, FAKE_EDIT, messages)
+    with client.messages.stream(model=FAKE_EDIT, max_tokens=1024, system=SYSTEM, messages=messages) as stream:
+        streamed = stream.get_final_message()
+    # The SDK assembles text and tool input from many small deltas into the same message.
+    assert [b.model_dump(exclude={"id"}) for b in streamed.content] == \
+           [b.model_dump(exclude={"id"}) for b in plain.content]
+    assert streamed.stop_reason == "tool_use" and streamed.content[1].id.startswith("toolu_")
+    assert streamed.usage.output_tokens == plain.usage.output_tokens > 0
+    assert streamed.usage.input_tokens == plain.usage.input_tokens > 0
+    assert fake.requests_for(FAKE_EDIT)[1]["stream"] is True
+
+
+def test_stream_events_come_in_the_api_order(client: anthropic.Anthropic) -> None:
+    events = _event_types(client, FAKE_EDIT, [{"role": "user", "content": "Add notes, raw"}])
+    kinds = [e.type for e in events]
+    # (The SDK drops the ping that follows message_start.)
+    assert kinds[:2] == ["message_start", "content_block_start"] and kinds[-2:] == ["message_delta", "message_stop"]
+    start = events[0].message
+    assert start.content == [] and start.stop_reason is None and start.usage.output_tokens == 1
+    # Block 0 is text, block 1 the tool call whose input arrives as JSON fragments.
+    blocks = [e for e in events if e.type == "content_block_start"]
+    assert [(b.index, b.content_block.type) for b in blocks] == [(0, "text"), (1, "tool_use")]
+    assert blocks[1].content_block.input == {} and blocks[1].content_block.name == "bash"
+    fragments = [e.delta.partial_json for e in events if e.type == "content_block_delta" and e.index == 1]
+    assert len(fragments) > 1 and "".join(fragments) == '{"command":"ls -la && git log --oneline -n 5"}'
+    assert [e.type for e in events if getattr(e, "index", None) == 0][-1] == "content_block_stop"
+    delta = events[-2]
+    assert delta.delta.stop_reason == "tool_use" and delta.usage.output_tokens > 1
+
+
+def test_streamed_thinking_has_its_deltas_and_signature(served: tuple[FakeAnthropic, str]) -> None:
+    fake = FakeAnthropic()
+    fake.add_scenario("think", [Turn.reply([{"type": "thinking", "thinking": "Let me weigh the options here.",
+                                             "signature": "c2lnbmVk"}, {"type": "text", "text": "Fine."}])])
+    thinking = {"type": "enabled", "budget_tokens": 1024}
+    with fake.serve() as url, anthropic.Anthropic(base_url=url, api_key=KEY, max_retries=0) as sdk:
+        with sdk.messages.create(model="think", max_tokens=2048, thinking=thinking, stream=True,
+                                 messages=[{"role": "user", "content": "think"}]) as raw:
+            deltas = [e.delta.type for e in raw if e.type == "content_block_delta"]
+        assert deltas == ["thinking_delta", "thinking_delta", "signature_delta", "text_delta"]
+        with sdk.messages.stream(model="think", max_tokens=2048, thinking=thinking,
+                                 messages=[{"role": "user", "content": "think"}]) as stream:
+            final = stream.get_final_message()
+    assert final.content[0].type == "thinking" and final.content[0].signature == "c2lnbmVk"
+    assert final.content[0].thinking == "Let me weigh the options here."
+
+
+@pytest.mark.parametrize(("thinking", "max_tokens", "message"), [
+    ({"type": "enabled", "budget_tokens": 1023}, 4096, "greater than or equal to 1024"),
+    ({"type": "enabled", "budget_tokens": 2048}, 2048, "`max_tokens` must be greater than `thinking.budget_tokens`"),
+])
+def test_thinking_budgets_are_checked_like_the_api(client: anthropic.Anthropic, thinking: dict[str, Any],
+                                                  max_tokens: int, message: str) -> None:
+    with pytest.raises(anthropic.BadRequestError) as info:
+        client.messages.create(model=FAKE_NOOP, max_tokens=max_tokens, thinking=thinking,  # type: ignore[arg-type]
+                               messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert message in info.value.body["error"]["message"]
+
+
+def test_claude_code_request_shape_is_accepted(served: tuple[FakeAnthropic, str]) -> None:
+    headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01", "anthropic-beta": "context-management-2025-06-27",
+               "accept": "text/event-stream"}
+    body = {"model": FAKE_NOOP, "max_tokens": 64, "stream": True, "messages": [{"role": "user", "content": "hi"}],
+            "metadata": {"user_id": "u"}, "context_management": {"edits": []}, "temperature": 1}
+    with httpx.stream("POST", f"{served[1]}/v1/messages?beta=true", json=body, headers=headers) as response:
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        text = response.read().decode()
+    assert text.startswith("event: message_start\ndata: {") and "event: ping\n" in text
+    assert text.endswith('event: message_stop\ndata: {"type":"message_stop"}\n\n')
+    counted = httpx.post(f"{served[1]}/v1/messages/count_tokens?beta=true", headers=headers,
+                         json={"model": FAKE_NOOP, "messages": [{"role": "user", "content": "hi"}]})
+    assert counted.status_code == 200 and counted.json()["input_tokens"] > 0
+
+
+def test_broken_replies_cannot_be_read(served: tuple[FakeAnthropic, str]) -> None:
+    fake = FakeAnthropic()
+    fake.add_scenario("cut", [Turn.broken("cut")])
+    fake.add_scenario("garbled", [Turn.broken("garbled")])
+    headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    ask = {"max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+    with fake.serve() as url:
+        cut = httpx.post(f"{url}/v1/messages", json={"model": "cut", "stream": True, **ask}, headers=headers).text
+        garbled = httpx.post(f"{url}/v1/messages", json={"model": "garbled", **ask}, headers=headers)
+        garbled_stream = httpx.post(f"{url}/v1/messages", json={"model": "garbled", "stream": True, **ask},
+                                    headers=headers).text
+    assert "content_block_stop" in cut and "message_delta" not in cut and "message_stop" not in cut
+    with pytest.raises(ValueError):
+        garbled.json()
+    with pytest.raises(ValueError):
+        json.loads(garbled_stream.split("data: ")[-1])
+    assert "message_stop" not in garbled_stream

@@ -10,12 +10,11 @@ from typing import Any
 from claude_agent_sdk import ClaudeAgentOptions
 from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
 
+from agent.relay.client import RELAY_API_KEY
 from shared.repos.mcp import McpServer
 
 # The relay is served inside the sandbox on this loopback port (the egress proxy has 3128).
 MODEL_PORT = 3129
-# The placeholder key the CLI sends; the relay drops it and adds the real credential outside the sandbox.
-RELAY_API_KEY = "bgagent-relay"
 MANAGED_SETTINGS = "claude-code/managed-settings.json"  # under /etc: Claude Code's managed policy on Linux
 
 # Tools whose work leaves the session or comes back after it ends, listed from the CLI's own init message:
@@ -37,7 +36,7 @@ def cli_env(*, bash_timeout_seconds: float, retries: int) -> dict[str, str]:
     timeout_ms = str(int(bash_timeout_seconds * 1000))
     return {
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{MODEL_PORT}",
-        "ANTHROPIC_API_KEY": RELAY_API_KEY,
+        "ANTHROPIC_API_KEY": RELAY_API_KEY,  # a placeholder: the relay drops it and adds the real credential
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_AUTOUPDATER": "1",
         "DISABLE_TELEMETRY": "1",

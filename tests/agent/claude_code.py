@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,18 +14,23 @@ import pytest
 
 from agent.engines.claude_code import ClaudeCodeEngine, ClaudeCodeSettings
 from agent.engines.protocol import EngineJob
+from agent.pricing import ModelPrice
+from agent.relay.meter import Meter, PriceBook, RelayLimits
+from agent.relay.server import ModelRelay
+from agent.relay.upstream import AnthropicUpstream
 from agent.workspace import Workspace
 from shared.engines import claude_code_cli
 from tests.agent.sandboxes import open_sandbox
 from tests.doubles import FakeAnthropic
 from tests.doubles.fake_anthropic import Turn
-from tests.support.relay_standin import RelayStandIn
+from tests.support.socket_tap import SocketTap
 
 # The CLI treats a model it does not know differently (system messages inside the conversation): scripts use
 # names it recognises; the fake picks the script by name.
 MODEL = "claude-sonnet-4-5"
 UPSTREAM_KEY = "sk-ant-upstream-secret-0123456789"
 RUNTIME_SECRET = "sk-ant-runtime-env-secret-abcdef"
+PRICE = ModelPrice(input=3.0, output=15.0)
 
 needs_cli = pytest.mark.skipif(claude_code_cli() is None,
                                reason="the Claude Code CLI is not installed (pip install 'bgagent[claude-code]')")
@@ -35,7 +42,8 @@ class EngineWorld:
 
     ws: Workspace
     fake: FakeAnthropic
-    relay: RelayStandIn
+    relay: ModelRelay
+    tap: SocketTap  # between the sandbox and the relay: what the sandbox sent, byte for byte
     socket: Path
     engine: ClaudeCodeEngine
 
@@ -48,8 +56,8 @@ class EngineWorld:
                          **fields)
 
     def requests(self) -> list[dict[str, Any]]:
-        """The model requests the sandbox sent, as the relay received them."""
-        return [r for r in self.relay.received if r["path"] == "/v1/messages"]
+        """The model requests that reached the provider: {body, headers}."""
+        return [{"body": r, "headers": r.pop("headers", {})} for r in self.fake.requests]
 
 
 def tool_results(request: dict[str, Any]) -> list[str]:
@@ -72,20 +80,28 @@ def last_user_text(request: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def relay_standin() -> Iterator[tuple[FakeAnthropic, RelayStandIn, Path]]:
+def served_fake() -> Iterator[tuple[FakeAnthropic, str]]:
     fake = FakeAnthropic(api_key=UPSTREAM_KEY)
     with fake.serve() as url:
-        relay = RelayStandIn(url, UPSTREAM_KEY)
-        with relay.serve() as socket:
-            yield fake, relay, socket
+        yield fake, url
 
 
-async def engine_world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, RelayStandIn, Path],
-                       files: dict[str, str], **settings: Any) -> AsyncIterator[EngineWorld]:
+async def engine_world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str], files: dict[str, str], *,
+                       max_budget_usd: float | None = None, **settings: Any) -> AsyncIterator[EngineWorld]:
     """The world, the clone holding `files`; the runtime's environment holds a secret the CLI must never see."""
     cli = claude_code_cli()
     assert cli is not None
-    fake, relay, socket = relay_standin
+    fake, url = served_fake
+    limits = RelayLimits(model_id=MODEL, max_turns=30, max_budget_usd=max_budget_usd, max_output_tokens=8192,
+                         min_output_tokens=100)
+    upstream = AnthropicUpstream(url, UPSTREAM_KEY, timeout=30)
+    relay = ModelRelay(Meter(limits, PriceBook(MODEL, PRICE)), upstream)
+    folder = Path(tempfile.mkdtemp(prefix="relay-"))  # a unix socket's path has at most 107 bytes
+    folder.chmod(0o755)
+    await relay.start(folder / "relay.sock")
+    tap = SocketTap(folder / "relay.sock")
+    socket = folder / "tap.sock"
+    await tap.start(socket)
     ws = Workspace("01CLAUDECODE", base_dir=tmp_path, tool_path=os.environ["PATH"], git_timeout=30)
     ws.repo.mkdir()
     for name, text in files.items():
@@ -95,7 +111,11 @@ async def engine_world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, Relay
     engine = ClaudeCodeEngine(ws.sandbox, socket, ClaudeCodeSettings(cli=cli, **settings))
     os.environ["BGAGENT_TEST_RUNTIME_SECRET"] = RUNTIME_SECRET
     try:
-        yield EngineWorld(ws, fake, relay, socket, engine)
+        yield EngineWorld(ws, fake, relay, tap, socket, engine)
     finally:
         os.environ.pop("BGAGENT_TEST_RUNTIME_SECRET", None)
         await ws.sandbox.close()
+        await tap.close()
+        await relay.close()
+        await upstream.aclose()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.engines.cli_config import RELAY_API_KEY
+from agent.relay.client import RELAY_API_KEY
 from agent.sandbox.limits import task_uid
 from tests.agent.claude_code import (
     RUNTIME_SECRET,
@@ -15,15 +15,14 @@ from tests.agent.claude_code import (
     EngineWorld,
     engine_world,
     needs_cli,
-    relay_standin,
+    served_fake,
     tool_results,
 )
 from tests.doubles import FakeAnthropic
 from tests.doubles.fake_anthropic import Turn
-from tests.support.relay_standin import RelayStandIn
 
 pytestmark = [needs_cli]
-__all__ = ["relay_standin"]
+__all__ = ["served_fake"]
 
 CALC = "def add(a, b):\n    return a - b\n"
 TEST_CALC = ("import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCase):\n"
@@ -31,8 +30,8 @@ TEST_CALC = ("import unittest\nfrom calc import add\n\n\nclass T(unittest.TestCa
 
 
 @pytest.fixture
-async def world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, RelayStandIn, Path]) -> AsyncIterator[EngineWorld]:
-    async for w in engine_world(tmp_path, relay_standin, {"calc.py": CALC, "test_calc.py": TEST_CALC}):
+async def world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str]) -> AsyncIterator[EngineWorld]:
+    async for w in engine_world(tmp_path, served_fake, {"calc.py": CALC, "test_calc.py": TEST_CALC}):
         yield w
 
 
@@ -65,10 +64,10 @@ async def test_no_request_from_the_sandbox_carries_a_key_but_the_placeholder(wor
     outcome = await world.engine.run(world.job(model))
 
     assert outcome.finished
-    requests = world.requests()
-    assert len(requests) >= 2
-    for request in requests:
-        assert request["headers"].get("x-api-key") == RELAY_API_KEY
-        seen = repr(request).lower()
-        for secret in (UPSTREAM_KEY, RUNTIME_SECRET):
-            assert secret.lower() not in seen and secret.encode().hex() not in seen
+    sent = world.tap.sent().decode("utf-8", "replace")
+    assert sent.count("POST /v1/messages") >= 2
+    assert f"x-api-key: {RELAY_API_KEY}" in sent.lower()
+    for secret in (UPSTREAM_KEY, RUNTIME_SECRET):
+        assert secret not in sent and secret.encode().hex() not in sent
+    # The relay, not the sandbox, adds the credential the provider checks.
+    assert all(r["headers"].get("x-api-key") == UPSTREAM_KEY for r in world.requests())

@@ -10,27 +10,26 @@ import pytest
 
 from agent.engines.claude_code import ClaudeCodeEngine, ClaudeCodeSettings
 from shared.observability.redaction import register_secret
-from tests.agent.claude_code import EngineWorld, engine_world, needs_cli, relay_standin
+from tests.agent.claude_code import EngineWorld, engine_world, needs_cli, served_fake
 from tests.doubles import FakeAnthropic
 from tests.doubles.fake_anthropic import Turn
-from tests.support.relay_standin import RelayStandIn
 
 pytestmark = [needs_cli]
-__all__ = ["relay_standin"]
+__all__ = ["served_fake"]
 LEAKED = "ghp_cliStderrSecret0123456789abcdefABCD"
 
 
 @pytest.fixture
-async def world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, RelayStandIn, Path]) -> AsyncIterator[EngineWorld]:
-    async for w in engine_world(tmp_path / "w", relay_standin, {"README.md": "# app\n"}, bash_timeout_seconds=0.5,
+async def world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str]) -> AsyncIterator[EngineWorld]:
+    async for w in engine_world(tmp_path / "w", served_fake, {"README.md": "# app\n"}, bash_timeout_seconds=0.5,
                                 idle_seconds=1.5):
         yield w
 
 
 @pytest.fixture
 async def patient_world(tmp_path: Path,
-                        relay_standin: tuple[FakeAnthropic, RelayStandIn, Path]) -> AsyncIterator[EngineWorld]:
-    async for w in engine_world(tmp_path, relay_standin, {"README.md": "# app\n"}, model_retries=1):
+                        served_fake: tuple[FakeAnthropic, str]) -> AsyncIterator[EngineWorld]:
+    async for w in engine_world(tmp_path, served_fake, {"README.md": "# app\n"}, model_retries=1):
         yield w
 
 

@@ -15,28 +15,27 @@ from agent.engines.cli_config import DISALLOWED_TOOLS
 from agent.engines.hooks import BACKGROUND_REFUSED
 from agent.sandbox.limits import processes_of, task_uid
 from shared.steering.models import Approval, ApprovalKind, ApprovalRule
-from tests.agent.claude_code import EngineWorld, engine_world, last_user_text, needs_cli, relay_standin
+from tests.agent.claude_code import EngineWorld, engine_world, last_user_text, needs_cli, served_fake
 from tests.doubles import FakeAnthropic
 from tests.doubles.fake_anthropic import Turn
-from tests.support.relay_standin import RelayStandIn
 
 pytestmark = [needs_cli]
-__all__ = ["relay_standin"]
+__all__ = ["served_fake"]
 RULE = ApprovalRule(name="installs", pattern=r"pip install")
 HELD = "echo held-command-ran > held.txt # pip install requests"
 
 
 @pytest.fixture
-async def world(tmp_path: Path, relay_standin: tuple[FakeAnthropic, RelayStandIn, Path]) -> AsyncIterator[EngineWorld]:
-    async for w in engine_world(tmp_path, relay_standin, {"README.md": "# app\n"}, bash_timeout_seconds=2.0,
+async def world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str]) -> AsyncIterator[EngineWorld]:
+    async for w in engine_world(tmp_path, served_fake, {"README.md": "# app\n"}, bash_timeout_seconds=2.0,
                                 idle_seconds=4.0):
         yield w
 
 
 @pytest.fixture
 async def patient_world(tmp_path: Path,
-                        relay_standin: tuple[FakeAnthropic, RelayStandIn, Path]) -> AsyncIterator[EngineWorld]:
-    async for w in engine_world(tmp_path, relay_standin, {"README.md": "# app\n"}):
+                        served_fake: tuple[FakeAnthropic, str]) -> AsyncIterator[EngineWorld]:
+    async for w in engine_world(tmp_path, served_fake, {"README.md": "# app\n"}):
         yield w
 
 

@@ -18,6 +18,7 @@ from agent.pricing import ModelPrice
 from agent.relay.meter import Meter, PriceBook, RelayLimits
 from agent.relay.server import ModelRelay
 from agent.relay.upstream import AnthropicUpstream
+from agent.sandbox.factory import SandboxFactory
 from agent.workspace import Workspace
 from shared.engines import claude_code_cli
 from tests.agent.sandboxes import open_sandbox
@@ -87,7 +88,8 @@ def served_fake() -> Iterator[tuple[FakeAnthropic, str]]:
 
 
 async def engine_world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str], files: dict[str, str], *,
-                       max_budget_usd: float | None = None, **settings: Any) -> AsyncIterator[EngineWorld]:
+                       max_budget_usd: float | None = None, allowlist: tuple[str, ...] = (),
+                       factory: SandboxFactory | None = None, **settings: Any) -> AsyncIterator[EngineWorld]:
     """The world, the clone holding `files`; the runtime's environment holds a secret the CLI must never see."""
     cli = claude_code_cli()
     assert cli is not None
@@ -107,7 +109,7 @@ async def engine_world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str], f
     for name, text in files.items():
         (ws.repo / name).parent.mkdir(parents=True, exist_ok=True)
         (ws.repo / name).write_text(text)
-    ws.sandbox = await open_sandbox(ws, task_id="01CLAUDECODE")
+    ws.sandbox = await open_sandbox(ws, task_id="01CLAUDECODE", allowlist=allowlist, factory=factory)
     engine = ClaudeCodeEngine(ws.sandbox, socket, ClaudeCodeSettings(cli=cli, **settings))
     os.environ["BGAGENT_TEST_RUNTIME_SECRET"] = RUNTIME_SECRET
     try:

@@ -88,13 +88,13 @@ def served_fake() -> Iterator[tuple[FakeAnthropic, str]]:
 
 
 async def engine_world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str], files: dict[str, str], *,
-                       max_budget_usd: float | None = None, allowlist: tuple[str, ...] = (),
+                       max_budget_usd: float | None = None, max_turns: int = 30, allowlist: tuple[str, ...] = (),
                        factory: SandboxFactory | None = None, **settings: Any) -> AsyncIterator[EngineWorld]:
     """The world, the clone holding `files`; the runtime's environment holds a secret the CLI must never see."""
     cli = claude_code_cli()
     assert cli is not None
     fake, url = served_fake
-    limits = RelayLimits(model_id=MODEL, max_turns=30, max_budget_usd=max_budget_usd, max_output_tokens=8192,
+    limits = RelayLimits(model_id=MODEL, max_turns=max_turns, max_budget_usd=max_budget_usd, max_output_tokens=8192,
                          min_output_tokens=100)
     upstream = AnthropicUpstream(url, UPSTREAM_KEY, timeout=30)
     relay = ModelRelay(Meter(limits, PriceBook(MODEL, PRICE)), upstream)

@@ -79,6 +79,11 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     sandbox_file_size_mb: int = Field(2048, ge=16)
     sandbox_output_max_mb: int = Field(64, ge=1)
 
+    # The claude-code engine (agent/engines/): no output and no decision pending for this long is a hung CLI
+    # (above the Bash timeout, which a silent command may use whole); the CLI's own retries of a model call.
+    claude_code_idle_seconds: float = Field(300.0, gt=0)
+    claude_code_model_retries: int = Field(4, ge=0)
+
     event_min_interval_seconds: float = Field(2.0, ge=0)
     max_events: int = Field(200, ge=20)
 

@@ -37,6 +37,7 @@ from agent.engines.hooks import SessionHooks
 from agent.engines.protocol import EngineJob, EngineOutcome
 from agent.engines.transport import Pending, SandboxTransport
 from agent.sandbox.protocol import Sandbox, SessionSpec
+from agent.settings import AgentSettings
 from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ class ClaudeCodeSettings:
     def __post_init__(self) -> None:
         if self.idle_seconds <= self.bash_timeout_seconds:
             raise ValueError("the idle limit must exceed the Bash timeout: a command runs silently that long")
+
+    @classmethod
+    def from_agent(cls, settings: AgentSettings, cli: Path) -> ClaudeCodeSettings:
+        """The engine's part of the agent's settings (BGAGENT_CLAUDE_CODE_*, BGAGENT_BASH_TIMEOUT_SECONDS)."""
+        return cls(cli=cli, bash_timeout_seconds=settings.bash_timeout_seconds,
+                   idle_seconds=settings.claude_code_idle_seconds, model_retries=settings.claude_code_model_retries)
 
 
 class ClaudeCodeEngine:

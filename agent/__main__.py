@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
-from agent.bootstrap import build_sdk, run_agent
+from agent.bootstrap import build_upstream, run_agent
+from agent.relay.client import relay_sdk
 from agent.settings import AgentSettings
 from shared.aws.clients import preload
 from shared.githost.github import GitHubHost
@@ -20,7 +22,8 @@ def prewarm() -> None:
     """What a warm worker's zygote pays once for all the sessions it forks: AWS models, lazy imports."""
     settings = AgentSettings(anthropic_api_key="prewarm")
     preload(("dynamodb", "s3", "events"), settings.aws_region)
-    for client in (build_sdk(settings), GitHubHost.build("http://127.0.0.1:9", None)):
+    for client in (build_upstream(settings), relay_sdk(Path("/nonexistent"), max_retries=0),
+                   GitHubHost.build("http://127.0.0.1:9", None)):
         del client  # building one imports its HTTP stack and the shared TLS context; it never connects
 
 

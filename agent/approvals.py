@@ -124,16 +124,38 @@ def editor_text(tool_input: dict[str, Any]) -> str | None:
 _GATED_TEXT: dict[GateTarget, Callable[[dict[str, Any]], str | None]] = {"bash": bash_text, "editor": editor_text}
 
 
+class RuleCheck:
+    """The repo's rules for one target, as a check on the text a call would run or write: None once it may go
+    ahead (held for the owner's decision when a rule matches), else the refusal the model is shown.
+
+    For bash it is the engines' BashApproval: an engine that runs commands itself (Claude Code's Bash) asks it.
+    """
+
+    def __init__(self, rules: list[ApprovalRule], *, pre_approved: set[str], waiter: ApprovalWaiter,
+                 reason: Callable[[], str], target: GateTarget = "bash"):
+        self._rules = rules
+        self._pre_approved = pre_approved
+        self._waiter = waiter
+        self._reason = reason
+        self._target = target
+
+    async def __call__(self, text: str) -> str | None:
+        rule = first_gate(self._rules, text, self._pre_approved, target=self._target)
+        if rule is None:
+            return None
+        approval = await self._waiter.decision(rule, text, self._reason())
+        if approval.status == "approved":
+            return None
+        return refusal_text(rule, approval, "Command not run" if self._target == "bash" else "Edit not made")
+
+
 class ApprovalGate:
     """A tool (bash or the editor) behind the repo's rules for it: a matching call runs only once approved."""
 
     def __init__(self, inner: Tool, rules: list[ApprovalRule], *, pre_approved: set[str], waiter: ApprovalWaiter,
                  reason: Callable[[], str], target: GateTarget = "bash"):
         self._inner = inner
-        self._rules = rules
-        self._pre_approved = pre_approved
-        self._waiter = waiter
-        self._reason = reason
+        self._check = RuleCheck(rules, pre_approved=pre_approved, waiter=waiter, reason=reason, target=target)
         self._target = target
 
     @property
@@ -142,29 +164,10 @@ class ApprovalGate:
 
     async def run(self, tool_input: dict[str, Any]) -> ToolResult:
         text = _GATED_TEXT[self._target](tool_input)
-        refusal = None if text is None else await held(
-            self._rules, self._pre_approved, self._waiter, text, self._reason, target=self._target,
-            what="Command not run" if self._target == "bash" else "Edit not made")
+        refusal = None if text is None else await self._check(text)
         if refusal is None:
             return await self._inner.run(tool_input)
         return ToolResult(refusal, is_error=True)
-
-
-class Decider(Protocol):
-    """Asks for a decision and waits for it (ApprovalWaiter)."""
-
-    async def decision(self, rule: ApprovalRule, command: str, reason: str, *,
-                       kind: ApprovalKind = "command") -> Approval: ...
-
-
-async def held(rules: list[ApprovalRule], pre_approved: set[str], waiter: Decider, text: str,
-               reason: Callable[[], str], *, target: GateTarget = "bash", what: str = "Command not run") -> str | None:
-    """None when `text` may go ahead (no rule holds it, or its owner approved), else what the model is told."""
-    rule = first_gate(rules, text, pre_approved, target=target)
-    if rule is None:
-        return None
-    approval = await waiter.decision(rule, text, reason())
-    return None if approval.status == "approved" else refusal_text(rule, approval, what)
 
 
 def why_not(rule: ApprovalRule, approval: Approval) -> str:

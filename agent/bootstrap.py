@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
 import logging
 import signal
-from typing import Any
-
-import anthropic
+from pathlib import Path
 
 from agent.model_client import AnthropicModelClient
+from agent.relay.client import relay_sdk
+from agent.relay.upstream import AnthropicUpstream, BedrockUpstream, Upstream
 from agent.runner import AgentDeps, AgentRunner, RunReport
 from agent.sandbox.factory import SandboxFactory
 from agent.settings import AgentSettings
@@ -26,7 +27,6 @@ from shared.steering.approvals import DynamoApprovalStore
 from shared.steering.nudges import DynamoNudgeStore
 from shared.steering.transactions import SteeringTables
 from shared.tasks.dynamo_store import DynamoTaskStore
-from shared.tls import client_context
 
 log = logging.getLogger(__name__)
 # The SDK's own backoff between its retries is at most 8 s.
@@ -40,18 +40,18 @@ def register_secrets(settings: AgentSettings) -> None:
         register_secret(secret)
 
 
-def build_sdk(settings: AgentSettings) -> Any:
-    """The Anthropic SDK client of the configured provider."""
+def build_upstream(settings: AgentSettings) -> Upstream:
+    """The configured model provider, holding the credential; only the task's relay talks to it."""
     if settings.model_provider == "bedrock":
-        return anthropic.AsyncAnthropicBedrock(aws_region=settings.aws_region,
-                                               max_retries=settings.model_sdk_max_retries)
-    return anthropic.AsyncAnthropic(api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url,
-                                    max_retries=settings.model_sdk_max_retries,
-                                    http_client=anthropic.DefaultAsyncHttpxClient(verify=client_context()))
+        return BedrockUpstream(settings.aws_region, timeout=settings.model_call_timeout_seconds)
+    return AnthropicUpstream(settings.anthropic_base_url, settings.anthropic_api_key,
+                             timeout=settings.model_call_timeout_seconds)
 
 
-def build_model_client(settings: AgentSettings, sdk: Any) -> AnthropicModelClient:
-    """The ModelClient, with a wall-clock deadline per call that covers the SDK's own retries."""
+def build_model_client(settings: AgentSettings, socket: Path) -> AnthropicModelClient:
+    """The native loop's ModelClient of the relay at `socket`, with a wall-clock deadline per call that covers
+    the SDK's own retries."""
+    sdk = relay_sdk(socket, max_retries=settings.model_sdk_max_retries)
     retries = settings.model_sdk_max_retries
     deadline = settings.model_call_timeout_seconds * (retries + 1) + _SDK_MAX_BACKOFF * retries
     return AnthropicModelClient(sdk, call_timeout=settings.model_call_timeout_seconds, call_deadline=deadline,
@@ -68,7 +68,7 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
     if settings.sandbox == "off":
         log.warning("BGAGENT_SANDBOX=off: the model's commands run UNSANDBOXED as %s, with the host's files and "
                     "network; every task is marked sandbox=off", getpass.getuser())
-    sdk = build_sdk(settings)
+    upstream = build_upstream(settings)
     loop = asyncio.get_running_loop()
     host = None
     try:
@@ -82,7 +82,8 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
                 contexts=S3ContextStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 publisher=EventBridgePublisher(await aws.client("events"), settings.names.event_bus),
                 host=host,
-                model=build_model_client(settings, sdk),
+                upstream=upstream,
+                relay_client=functools.partial(build_model_client, settings),
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),
                 attachments=S3AttachmentStore(await aws.client("s3"), settings.names.artifacts_bucket),
@@ -101,4 +102,4 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
     finally:
         if host is not None:
             await host.aclose()
-        await sdk.close()
+        await upstream.aclose()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
-
-from agent.attachments import estimated_tokens
-from agent.budget import CHARS_PER_TOKEN
 
 EPHEMERAL = {"type": "ephemeral"}
 ELIDED = "[older tool output elided to keep the conversation within the model's context window]"
@@ -31,20 +27,6 @@ def cached_tools(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return tools
 
 
-def _size(value: Any) -> int:
-    """Characters the budget counts: the JSON text, with an image or PDF at its estimated tokens instead of its
-    base64 length (which would count a 500 KB image as ~340,000 tokens)."""
-    if isinstance(value, list):
-        return 2 + sum(_size(v) + 1 for v in value)
-    if isinstance(value, dict):
-        tokens = estimated_tokens(value)
-        if tokens is not None:
-            return tokens * CHARS_PER_TOKEN
-        if isinstance(value.get("content"), list):
-            return _size({k: v for k, v in value.items() if k != "content"}) + _size(value["content"])
-    return len(json.dumps(value, ensure_ascii=False))
-
-
 class Conversation:
     """The messages of one run, alternating user and assistant, starting with the task prompt."""
 
@@ -52,7 +34,6 @@ class Conversation:
         # Attachments follow the prompt that refers to them, in the first message.
         first = [{"type": "text", "text": user_prompt}, *(attachments or [])]
         self.messages: list[dict[str, Any]] = [{"role": "user", "content": first}]
-        self._sent = 0  # messages already sent in a request
 
     def add_assistant(self, content: list[dict[str, Any]]) -> None:
         """Append the model's reply."""
@@ -69,18 +50,12 @@ class Conversation:
         else:
             self.add_user([{"type": "text", "text": text}])
 
-    def unsent_chars(self, system: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
-        """Characters not yet sent: everything on the first call, then the new messages."""
-        fresh = _size(self.messages[self._sent:])
-        return fresh + (_size(system) + _size(tools) if self._sent == 0 else 0)
-
     def request_messages(self) -> list[dict[str, Any]]:
         """A copy of the messages with a rolling cache breakpoint on the last user block.
 
         Each request marks its newest block; the next request finds that prefix in the cache
         and only the turn added since is written.
         """
-        self._sent = len(self.messages)
         messages = copy.deepcopy(self.messages)
         messages[-1]["content"][-1]["cache_control"] = EPHEMERAL
         return messages

@@ -37,6 +37,8 @@ class ModelClient(Protocol):
     async def create(self, *, model: str, max_tokens: int, system: list[dict[str, Any]],
                      tools: list[dict[str, Any]], messages: list[dict[str, Any]]) -> ModelReply: ...
 
+    async def aclose(self) -> None: ...
+
 
 class _Transient(Exception):
     """A failure worth another attempt (429, 5xx, 529 overloaded, timeouts, connection errors)."""
@@ -107,6 +109,10 @@ class AnthropicModelClient:
         except _Transient as exc:
             raise ModelUnavailable(f"the model API kept failing after {self._attempts} attempts: {exc}") from exc
         raise AssertionError("unreachable")
+
+    async def aclose(self) -> None:
+        """Close the SDK's connections."""
+        await self._sdk.close()
 
     async def _once(self, **request: Any) -> ModelReply:
         try:

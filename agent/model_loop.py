@@ -1,21 +1,24 @@
-"""The agent loop: call the model, run the tools it asks for, repeat, within the turn and dollar caps."""
+"""The native engine: call the model through the task's relay, run the tools it asks for, repeat.
+
+The relay enforces the turn cap and the budget (a refused call ends the loop; the runner classifies it from
+the meter); the loop only keeps the conversation within the context window.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from agent.budget import Budget
 from agent.conversation import Conversation, cached_system, cached_tools
+from agent.engines.protocol import EngineJob, EngineOutcome
 from agent.errors import Cancelled, ModelAuthFailed, ModelNotServed, ModelRefused, ModelUnavailable
 from agent.model_client import ModelClient, ModelReply
 from agent.pricing import Usage
+from agent.relay.meter import CallRecord
 from agent.tools.protocol import Tools
 from shared.llm.lifecycle import replacement_for
 
 CUT_OFF_NOTE = "Your reply was cut off at the output token limit. Continue where you left off."
-StopKind = Literal["finished", "turn_cap", "budget", "model_error", "model_unavailable", "model_auth"]
 
 
 def where_to_change_model(model_id: str) -> str:
@@ -24,143 +27,88 @@ def where_to_change_model(model_id: str) -> str:
             "model (bgagent repo onboard OWNER/NAME --model ID) or the platform default (BGAGENT_DEFAULT_MODEL_ID)")
 
 
-@dataclass(frozen=True)
-class TurnRecord:
-    """One model call and the tool calls it asked for."""
-
-    turn: int
-    tools: list[str]
-    usage: Usage
-    model_seconds: float
-    other_seconds: float  # the agent's own time in this turn: tools, bookkeeping, events
-
-
 @dataclass
 class LoopResult:
-    """How the loop ended, what the model said last, and what it cost."""
+    """The model part of a run, whatever the engine: how it ended, what the model said last, what it cost."""
 
-    stop: StopKind
+    stop: str  # finished, turn_cap, budget, or error
     summary: str
     usage: Usage
     cost_usd: float
     error: str | None = None
-    records: list[TurnRecord] = field(default_factory=list)
-    transcript: list[dict[str, Any]] = field(default_factory=list)  # the conversation's messages
-
-    @property
-    def turns(self) -> int:
-        return len(self.records)
+    records: list[CallRecord] = field(default_factory=list)  # every metered call, side calls included
+    transcript: list[dict[str, Any]] = field(default_factory=list)  # the main model's conversation
+    turns: int = 0
+    error_code: str | None = None
 
 
 class LoopObserver(Protocol):
-    """Hears about progress (the event trail); must not raise for trail failures."""
-
-    async def turn_finished(self, record: TurnRecord, total: Usage, cost_usd: float) -> None: ...
+    """Hears about refused commands (the event trail); must not raise for trail failures."""
 
     async def command_refused(self, tool: str, tool_input: dict[str, Any], reason: str) -> None: ...
 
 
-class Inbox(Protocol):
-    """Messages for the model that arrived while it worked (the owner's nudges)."""
-
-    async def collect(self) -> list[str]: ...
-
-
 @dataclass(frozen=True)
 class LoopLimits:
-    """The turn cap and when to start eliding old tool output."""
+    """When to start eliding old tool output."""
 
-    max_turns: int
     context_window_tokens: int = 200_000
     elide_at_fraction: float = 0.75
 
 
 class ModelLoop:
-    """Drives one conversation to its end; caps are checked before every call, never after."""
+    """The native engine: drives one conversation to its end, each call through the relay."""
 
-    def __init__(self, model: ModelClient, tools: Tools, observer: LoopObserver, budget: Budget,
-                 limits: LoopLimits, *, stop_requested: Callable[[], bool], clock: Callable[[], float] = time.monotonic,
-                 inbox: Inbox | None = None):
+    def __init__(self, model: ModelClient, tools: Tools, observer: LoopObserver, limits: LoopLimits, *,
+                 workdir: str, max_tokens: int):
         self._model = model
         self._tools = tools
         self._observer = observer
-        self._budget = budget
         self._limits = limits
-        self._stop_requested = stop_requested
-        self._clock = clock
-        self._inbox = inbox
+        self._workdir = workdir
+        self._max_tokens = max_tokens  # the relay clamps it to what the budget has left
         self.last_text = ""  # what the model said in its newest reply: the reason of a gated command
 
-    def _check_stop(self) -> None:
-        if self._stop_requested():
-            raise Cancelled("the task was stopped")
-
-    async def run(self, *, model_id: str, system_prompt: str, user_prompt: str, workdir: str,
-                  attachments: list[dict[str, Any]] | None = None) -> LoopResult:
-        """Run until the model stops asking for tools, or a cap or error ends the run."""
-        system, tools = cached_system(system_prompt, workdir), cached_tools(self._tools.definitions())
-        conversation = Conversation(user_prompt, attachments)
-        result = LoopResult("finished", "", Usage(), 0.0, transcript=conversation.messages)
+    async def run(self, job: EngineJob) -> EngineOutcome:
+        """Run until the model stops asking for tools, or a refused or failed call ends the run."""
+        system, tools = cached_system(job.system_prompt, self._workdir), cached_tools(self._tools.definitions())
+        conversation = Conversation(job.user_prompt, job.attachments)
+        summary, last_prompt = "", 0
         while True:
-            self._check_stop()
-            for note in await self._inbox.collect() if self._inbox is not None else []:
+            _check_stop(job)
+            for note in await job.inbox.collect() if job.inbox is not None else []:
                 conversation.add_note(note)
-            started = self._clock()
-            max_tokens = self._allowance(result, conversation, system, tools)
-            if max_tokens is None:
-                return result
+            if last_prompt > self._limits.context_window_tokens * self._limits.elide_at_fraction:
+                conversation.elide_old_tool_results()
             try:
-                reply = await self._model.create(model=model_id, max_tokens=max_tokens, system=system, tools=tools,
-                                                 messages=conversation.request_messages())
+                reply = await self._model.create(model=job.model_id, max_tokens=self._max_tokens, system=system,
+                                                 tools=tools, messages=conversation.request_messages())
             except ModelNotServed as exc:
-                return self._ended(result, "model_unavailable", f"{exc}; {where_to_change_model(model_id)}")
+                return EngineOutcome(False, summary, f"{exc}; {where_to_change_model(job.model_id)}",
+                                     "MODEL_UNAVAILABLE")
             except (ModelRefused, ModelUnavailable) as exc:
-                return self._ended(result, "model_auth" if isinstance(exc, ModelAuthFailed) else "model_error",
-                                   str(exc))
-            model_seconds = self._clock() - started
-            calls = self._absorb(reply, result, conversation)
+                return EngineOutcome(False, summary, str(exc),
+                                     "MODEL_AUTH" if isinstance(exc, ModelAuthFailed) else "MODEL_ERROR")
+            last_prompt = reply.usage.prompt_tokens
+            calls = self._absorb(reply, conversation)
+            summary = self.last_text or summary
             if calls:
-                conversation.add_user(await self._run_tools(calls))
+                conversation.add_user(await self._run_tools(calls, job))
             elif reply.stop_reason == "max_tokens":
                 conversation.add_user([{"type": "text", "text": CUT_OFF_NOTE}])
-            record = TurnRecord(result.turns + 1, [c["name"] for c in calls], reply.usage, model_seconds,
-                                self._clock() - started - model_seconds)
-            await self._observer.turn_finished(record, result.usage, result.cost_usd)
-            # The agent's own time in the turn includes writing its progress event.
-            result.records.append(replace(record, other_seconds=self._clock() - started - model_seconds))
-            if not calls and reply.stop_reason != "max_tokens":
-                return result
+            else:
+                return EngineOutcome(True, summary)
 
-    def _allowance(self, result: LoopResult, conversation: Conversation, system: list[dict[str, Any]],
-                   tools: list[dict[str, Any]]) -> int | None:
-        """max_tokens for the next call; None (with the result marked) when a cap forbids the call."""
-        if result.turns >= self._limits.max_turns:
-            self._ended(result, "turn_cap", f"the turn cap of {self._limits.max_turns} was reached before the "
-                                            "model finished")
-            return None
-        last_prompt = result.records[-1].usage.prompt_tokens if result.records else 0
-        if last_prompt > self._limits.context_window_tokens * self._limits.elide_at_fraction:
-            if conversation.elide_old_tool_results():
-                self._budget.invalidate_cache()
-        max_tokens = self._budget.max_tokens_for_next(conversation.unsent_chars(system, tools))
-        if max_tokens is None:
-            self._ended(result, "budget", f"stopped before the next model call, which could cross the budget of "
-                                          f"${self._budget.limit_usd:.2f} (spent ${self._budget.spent_usd:.4f})")
-        return max_tokens
-
-    def _absorb(self, reply: ModelReply, result: LoopResult, conversation: Conversation) -> list[dict[str, Any]]:
-        """Account for a reply and add it to the conversation; return its tool calls."""
-        cost = self._budget.record(reply.usage)
-        result.usage, result.cost_usd = result.usage + reply.usage, result.cost_usd + cost
+    def _absorb(self, reply: ModelReply, conversation: Conversation) -> list[dict[str, Any]]:
+        """Add a reply to the conversation; return its tool calls."""
         conversation.add_assistant(reply.content)
-        text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
-        result.summary, self.last_text = text or result.summary, text
+        self.last_text = "\n".join(b["text"] for b in reply.content if b.get("type") == "text" and b["text"].strip())
         return [b for b in reply.content if b.get("type") == "tool_use"]
 
-    async def _run_tools(self, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _run_tools(self, calls: list[dict[str, Any]], job: EngineJob) -> list[dict[str, Any]]:
         results = []
         for call in calls:
-            self._check_stop()
+            _check_stop(job)
             outcome = await self._tools.call(call["name"], call.get("input") or {})
             if outcome.refusal:
                 await self._observer.command_refused(call["name"], call.get("input") or {}, outcome.refusal)
@@ -170,7 +118,7 @@ class ModelLoop:
             results.append(block)
         return results
 
-    @staticmethod
-    def _ended(result: LoopResult, stop: StopKind, error: str) -> LoopResult:
-        result.stop, result.error = stop, error
-        return result
+
+def _check_stop(job: EngineJob) -> None:
+    if job.stop_requested():
+        raise Cancelled("the task was stopped")

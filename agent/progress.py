@@ -6,8 +6,8 @@ import logging
 import time
 from typing import Any, Callable, Mapping, Protocol, cast
 
-from agent.model_loop import TurnRecord
 from agent.pricing import Usage
+from agent.relay.meter import CallRecord
 from shared.aws.errors import StoreUnavailable
 from shared.observability.redaction import redact, redact_value
 from shared.tasks.event_types import EventType
@@ -53,11 +53,13 @@ class Progress:
             # The trail is for people watching; a lost progress event must not fail the run.
             log.warning("could not write %s event: %s", event_type, exc)
 
-    async def turn_finished(self, record: TurnRecord, total: Usage, cost_usd: float) -> None:
-        """Record a finished turn; written now if the last turn event is old enough, else kept for flush()."""
-        log.info("turn %d done: tools %s, $%.4f so far", record.turn, ", ".join(record.tools) or "none", cost_usd)
+    async def turn_finished(self, record: CallRecord, total: Usage) -> None:
+        """Record a finished turn (a relay's main-model call); written now if the last turn event is old enough,
+        else kept for flush()."""
+        log.info("turn %d done: tools %s, $%.4f so far", record.turn, ", ".join(record.tools) or "none",
+                 record.total_usd)
         self._pending_turn = {"turn": record.turn, "tools": record.tools, "tokens": vars(total).copy(),
-                              "cost_usd": round(cost_usd, 6)}
+                              "cost_usd": round(record.total_usd, 6)}
         now = self._clock()
         if self._last_turn_at is None or now - self._last_turn_at >= self._min_interval:
             self._last_turn_at = now

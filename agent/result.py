@@ -13,9 +13,6 @@ from shared.observability.redaction import redact
 from shared.tasks.models import Task
 
 _SUMMARY_LIMIT = 4_000
-# How the model loop stopped, as the error codes the platform classifies for users.
-_ERROR_CODES = {"turn_cap": "MAX_TURNS_REACHED", "budget": "BUDGET_EXCEEDED", "model_error": "MODEL_ERROR",
-                "model_unavailable": "MODEL_UNAVAILABLE", "model_auth": "MODEL_AUTH"}
 _EVENT_SUMMARY_LIMIT = 2_000  # EventBridge details stay far below 256 KB
 
 
@@ -71,7 +68,7 @@ class RunOutcome:
     def _error_code(self) -> str | None:
         if not self.error:
             return None
-        return self.error_code or (_ERROR_CODES.get(self.loop.stop) if self.loop else None)
+        return self.error_code or (self.loop.error_code if self.loop else None)
 
     def finished_event(self, task: Task) -> AgentFinished:
         """The AgentFinished detail for the finalizer."""

@@ -6,15 +6,16 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from agent.approvals import ApprovalGate, ApprovalWaiter
+from agent.approvals import ApprovalGate, ApprovalWaiter, RuleCheck
 from agent.attachments import AttachmentSource, attachment_blocks
-from agent.budget import Budget
 from agent.delivery import Deliverer, Delivery
 from agent.egress_approvals import EgressAsker
+from agent.engines.protocol import EngineJob, EngineOutcome
 from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
 from agent.gates import ApprovalGates, DeliveryGates, OpenGates
 from agent.guard import TaskGuard, TaskRows
@@ -22,9 +23,12 @@ from agent.iteration import IterationDeliverer
 from agent.memory import RunFacts, remember, remember_review
 from agent.model_client import ModelClient
 from agent.model_loop import LoopLimits, LoopResult, ModelLoop
+from agent.model_run import ModelSession
 from agent.nudges import NudgeInbox
 from agent.progress import EventTrail, Progress
 from agent.pull_request import DeliveryHost
+from agent.relay.meter import RelayLimits
+from agent.relay.upstream import Upstream
 from agent.repo_cache import repo_cache_from
 from agent.result import RunOutcome
 from agent.review import ReviewDeliverer
@@ -91,7 +95,8 @@ class AgentDeps:
     contexts: ContextSource
     publisher: Publisher
     host: DeliveryHost
-    model: ModelClient
+    upstream: Upstream  # the model provider, with the credential: only the task's relay talks to it
+    relay_client: Callable[[Path], ModelClient]  # the native loop's client of the relay at that socket
     memory: MemoryStore | None = None
     trajectories: TrajectoryStore | None = None
     attachments: AttachmentSource | None = None
@@ -213,7 +218,7 @@ class AgentRunner:
             context = await self._load_context(task)
             price = _price(context)  # first: an unpriced model costs no clone and no setup run
             workspace = await self._prepare(task, context, progress)
-            outcome.loop = await self._model_loop(task, context, workspace, progress, price)
+            outcome.loop = await self._run_model(task, context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
                 outcome.trajectory_key = await self._deps.trajectories.put(
@@ -289,8 +294,33 @@ class AgentRunner:
                             lifecycle=False)
         return quota
 
-    async def _model_loop(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
-                          price: ModelPrice) -> LoopResult:
+    async def _run_model(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
+                         price: ModelPrice) -> LoopResult:
+        """The engine's session behind the task's relay, which meters every call and enforces the limits."""
+        s = self._settings
+        entry = find_model(context.model_id)
+        limits = RelayLimits(model_id=provider_model_id(context.model_id, s.model_provider),
+                             max_turns=context.max_turns, max_budget_usd=context.max_budget_usd,
+                             max_output_tokens=min(s.model_max_tokens, entry.max_output) if entry
+                             else s.model_max_tokens, min_output_tokens=s.min_output_tokens)
+        try:
+            blocks = await attachment_blocks(self._deps.attachments, context.attachments)
+        except (ClientError, BotoCoreError) as exc:
+            raise ContextUnavailable(f"could not read the task's attachments: {exc}") from exc
+        async with ModelSession(self._deps.upstream, limits, price, progress) as session:
+            job = EngineJob(model_id=limits.model_id, system_prompt=context.system_prompt,
+                            user_prompt=context.user_prompt, attachments=blocks, task_type=context.task_type,
+                            mcp_servers=dict(context.mcp_servers or {}),
+                            approval=self._bash_approval(task, context, session.last_text),
+                            inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
+                            stop_requested=self.guard.is_stopped)
+            # The place a second engine plugs in: it gets the job (and the relay's socket) and returns an outcome.
+            outcome = await self._native(task, context, ws, progress, session.socket, limits.max_output_tokens, job)
+        return session.result(outcome)
+
+    async def _native(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress, socket: Path,
+                      max_tokens: int, job: EngineJob) -> EngineOutcome:
+        """The native engine: our loop with a bash and an editor tool, its model calls through the relay."""
         s = self._settings
         policy = CommandPolicy(ws.repo, context.default_branch, home=ws.home, extra_roots=[ws.tmp, ws.home],
                                read_only=context.task_type == "pr_review")
@@ -304,22 +334,23 @@ class AgentRunner:
                              lambda: said[0].last_text if said else "", target="editor")
         toolbox = Toolbox([bash, editor], output_limit=s.tool_output_max_chars)
         entry = find_model(context.model_id)
-        budget = Budget(price, context.max_budget_usd,
-                        max_tokens=min(s.model_max_tokens, entry.max_output) if entry else s.model_max_tokens,
-                        min_output_tokens=s.min_output_tokens)
         window = min(s.context_window_tokens, entry.context_window) if entry else s.context_window_tokens
-        loop = ModelLoop(self._deps.model, toolbox, progress, budget,
-                         LoopLimits(context.max_turns, window, s.elide_at_fraction),
-                         stop_requested=self.guard.is_stopped,
-                         inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None)
-        said.append(loop)
+        client = self._deps.relay_client(socket)
         try:
-            blocks = await attachment_blocks(self._deps.attachments, context.attachments)
-        except (ClientError, BotoCoreError) as exc:
-            raise ContextUnavailable(f"could not read the task's attachments: {exc}") from exc
-        return await loop.run(model_id=provider_model_id(context.model_id, s.model_provider),
-                              system_prompt=context.system_prompt, user_prompt=context.user_prompt,
-                              workdir=str(ws.repo), attachments=blocks)
+            loop = ModelLoop(client, toolbox, progress, LoopLimits(window, s.elide_at_fraction), workdir=str(ws.repo),
+                             max_tokens=max_tokens)
+            said.append(loop)
+            return await loop.run(job)
+        finally:
+            await client.aclose()
+
+    def _bash_approval(self, task: Task, context: HydratedContext, reason: Callable[[], str]) -> RuleCheck | None:
+        """The repo's bash rules for an engine that runs commands itself (the native loop gates its tools)."""
+        waiter = self._waiter(task)
+        if waiter is None or not any("bash" in r.applies_to for r in context.approval_rules):
+            return None
+        return RuleCheck(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
+                         reason=reason)
 
     def _gated(self, tool: Tool, task: Task, context: HydratedContext, reason: Callable[[], str], *,
                target: GateTarget = "bash") -> Tool:

@@ -37,5 +37,5 @@ def trajectory_document(context: HydratedContext, loop: LoopResult) -> dict[str,
         "prompt_version": context.prompt_version, "system": context.system_prompt,
         "messages": loop.transcript, "stop": loop.stop, "error": loop.error, "cost_usd": loop.cost_usd,
         "usage": asdict(loop.usage) if hasattr(loop.usage, "__dataclass_fields__") else vars(loop.usage),
-        "turns": [asdict(r) for r in loop.records],
+        "turns": [asdict(r) for r in loop.records],  # every metered call (is_turn: the main model's)
     }))

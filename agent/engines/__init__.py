@@ -1,1 +1,1 @@
-"""The engines that drive a task's agent inside its sandbox (claude-code here; the native loop is agent/model_loop)."""
+"""The engines that drive a task's model session (native loop, Claude Code) behind one protocol."""

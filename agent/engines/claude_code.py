@@ -36,6 +36,7 @@ from agent.engines.cli_config import (
 from agent.engines.hooks import SessionHooks
 from agent.engines.protocol import EngineJob, EngineOutcome
 from agent.engines.transport import Pending, SandboxTransport
+from agent.errors import Cancelled
 from agent.sandbox.protocol import Sandbox, SessionSpec
 from agent.settings import AgentSettings
 from shared.observability.redaction import redact
@@ -97,7 +98,8 @@ class ClaudeCodeEngine:
                    "Stop": [HookMatcher(hooks=[hooks.stop], timeout=_HOOK_TIMEOUT)]})
 
     async def run(self, job: EngineJob) -> EngineOutcome:
-        """Run the job to its end; never raises for what the CLI does, and stops it on cancel."""
+        """Run the job to its end; never raises for what the CLI does; Cancelled once `stop_requested` (the CLI
+        and everything it started are gone by then)."""
         pending = Pending()
         hooks = SessionHooks(job, pending)
         options = self.options(job, hooks)
@@ -107,14 +109,13 @@ class ClaudeCodeEngine:
         client = ClaudeSDKClient(options, transport=transport)
         watcher = asyncio.create_task(_stop_when(job, transport))
         try:
-            return await self._converse(client, job, transport, hooks)
+            return await self._converse(client, job, transport)
         finally:
             watcher.cancel()
             await _bounded(client.disconnect())
             await transport.close()
 
-    async def _converse(self, client: ClaudeSDKClient, job: EngineJob, transport: SandboxTransport,
-                        hooks: SessionHooks) -> EngineOutcome:
+    async def _converse(self, client: ClaudeSDKClient, job: EngineJob, transport: SandboxTransport) -> EngineOutcome:
         last_text, result = "", None
         try:
             await client.connect()
@@ -122,13 +123,13 @@ class ClaudeCodeEngine:
             async for message in client.receive_response():
                 if isinstance(message, AssistantMessage):
                     text = "".join(b.text for b in message.content if isinstance(b, TextBlock))
-                    last_text = hooks.last_text = text or last_text
+                    last_text = text or last_text
                 elif isinstance(message, ResultMessage):
                     result = message
         except Exception as exc:  # whatever the CLI did wrong, the run ends classified below, never raising
             log.warning("the Claude Code session failed: %s", exc)
         if transport.stopped is not None:
-            return EngineOutcome(False, last_text, error=f"stopped: {transport.stopped}")
+            raise Cancelled(transport.stopped)
         if result is None:
             why = transport.failure or "the Claude Code CLI ended without a result"
             tail = transport.stderr_tail()

@@ -31,7 +31,6 @@ class SessionHooks:
     def __init__(self, job: EngineJob, pending: Pending):
         self._job = job
         self._pending = pending
-        self.last_text = ""  # the model's newest words: why a held command is asked for
 
     async def pre_tool_use(self, data: Any, tool_use_id: str | None, context: HookContext) -> Any:
         """Refuse background work; hold a Bash command matching an approval rule until its owner decides."""
@@ -42,7 +41,7 @@ class SessionHooks:
         if name != "Bash" or self._job.approval is None or not isinstance(command, str):
             return {}
         with self._pending.hold():
-            refusal = await self._job.approval(command, self.last_text)
+            refusal = await self._job.approval(command)
         return _deny(refusal) if refusal is not None else {}
 
     async def post_tool_use(self, data: Any, tool_use_id: str | None, context: HookContext) -> Any:

@@ -1,46 +1,55 @@
-"""What the runner hands an engine, and what it gets back."""
+"""What an engine is given and what it gives back; the runner owns the relay, meter, events and classification.
+
+Usage, cost, turns, agent.turn events and the trajectory come from the relay, never from the engine.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from shared.repos.mcp import McpServer
 
 
 class BashApproval(Protocol):
-    """The repo's approval rules for a Bash command (`reason`: the model's last words): None to run it, else
-    what the model is told instead (agent/engines/approval.py RuleApproval)."""
+    """The repo's approval rules for a shell command: None once it may run (held for the owner if a rule
+    matches), else the refusal the model is shown."""
 
-    async def __call__(self, command: str, reason: str) -> str | None: ...
+    async def __call__(self, command: str, /) -> str | None: ...
 
 
 class Inbox(Protocol):
-    """The owner's nudges not yet delivered (each returned once)."""
+    """Messages for the model that arrived while it worked (the owner's nudges)."""
 
     async def collect(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
 class EngineJob:
-    """One task's work for an engine."""
+    """One task's session as an engine runs it."""
 
-    model_id: str  # the provider's model id
+    model_id: str                      # the provider's model id
     system_prompt: str
     user_prompt: str
-    attachments: list[dict[str, Any]] = field(default_factory=list)  # content blocks of the first message
-    task_type: str = "new_task"  # pr_review: no Write/Edit
-    mcp_servers: dict[str, McpServer] = field(default_factory=dict)
-    approval: BashApproval | None = None
-    inbox: Inbox | None = None
-    stop_requested: Callable[[], bool] = lambda: False
+    attachments: list[dict[str, Any]]  # content blocks for the first message
+    task_type: str                     # pr_review: no Write/Edit
+    mcp_servers: dict[str, McpServer]
+    approval: BashApproval | None
+    inbox: Inbox | None
+    stop_requested: Callable[[], bool]
 
 
 @dataclass
 class EngineOutcome:
-    """How the engine ended; usage, cost and turns come from the relay, not from here."""
+    """How the session ended, as the engine saw it."""
 
-    finished: bool  # the engine ended by itself (not crashed, not refused by a limit, not stopped)
-    summary: str
-    error: str | None = None  # readable; AGENT_CRASHED carries the CLI's last stderr lines (redacted)
-    error_code: str | None = None  # AGENT_CRASHED, MODEL_AUTH, MODEL_UNAVAILABLE, MODEL_ERROR
+    finished: bool                     # the engine ended by itself (not crashed, not refused by a limit)
+    summary: str                       # the model's last text
+    error: str | None = None           # readable; AGENT_CRASHED carries the CLI's last stderr lines (redacted)
+    error_code: str | None = None      # AGENT_CRASHED, MODEL_AUTH, … (limits are classified from the meter)
+
+
+class Engine(Protocol):
+    """Runs one job to its end; raises Cancelled when `stop_requested` turns true."""
+
+    async def run(self, job: EngineJob) -> EngineOutcome: ...

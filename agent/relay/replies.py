@@ -33,6 +33,7 @@ class Reply:
         self.stop_reason: str | None = None
         self.usage: Usage | None = None
         self.broken = False  # something in it could not be read
+        self.failed = False  # the provider ended the stream with an error event (passed on to the client)
 
     @property
     def tools(self) -> list[str]:
@@ -70,7 +71,7 @@ class StreamReader(Reply):
         while not self.broken and b"\n\n" in self._buffer:
             event, self._buffer = self._buffer.split(b"\n\n", 1)
             self._read(event)
-            if not self.broken:
+            if not self.broken or self.failed:
                 ready.append(event + b"\n\n")
         if len(self._buffer) > EVENT_LIMIT:
             self.broken = True
@@ -109,7 +110,7 @@ class StreamReader(Reply):
         elif kind == "message_stop":
             self.ended = True
         elif kind == "error":
-            self.broken = True
+            self.broken = self.failed = True
 
     def _delta(self, delta: dict[str, Any], index: Any) -> None:
         if not isinstance(index, int) or not 0 <= index < len(self.content):

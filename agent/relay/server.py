@@ -101,16 +101,18 @@ class ModelRelay:
             return False
         head = parse_head(raw)
         keep = not any(v.lower() == b"close" for v in head.values("connection"))
+        consumed = False  # a request whose body was not read leaves the connection unusable
         try:
-            method, target, _ = head.start.split(" ", 2)
+            method, target, _ = _start_line(head.start)
             path, _, query = target.partition("?")
             body = await _read_body(reader, head)
+            consumed = True
             if method != "POST" or path not in _PATHS:
-                raise _Answered(404, "not_found_error", f"bgagent: {method} {path} is not served here")
+                raise _Answered(404, "not_found_error", f"bgagent: {method} {path[:200]} is not served here")
             await self._forward(writer, path, query, head, body)
         except _Answered as answered:
             await _send_whole(writer, answered.status, error_body(answered.kind, str(answered)))
-            return keep and answered.status != 413
+            return keep and consumed
         return keep
 
     async def _forward(self, writer: asyncio.StreamWriter, path: str, query: str, head: Head, raw: bytes) -> None:
@@ -138,8 +140,15 @@ class ModelRelay:
         if reply.status != 200:
             self.meter.release(call)
             return await self._pass(writer, reply)
-        read = await (self._stream(writer, reply) if call.body.get("stream") else self._whole(writer, reply))
-        await self._settle(call, read)
+        read = StreamReader() if call.body.get("stream") else Reply()
+        try:
+            if isinstance(read, StreamReader):
+                await self._stream(writer, reply, read)
+            else:
+                await self._whole(writer, reply, read)
+        finally:
+            # Also when the client went away mid-reply: the provider may have charged it, so it is never dropped.
+            await self._settle(call, read)
 
     async def _send(self, path: str, query: str, headers: dict[str, str], body: dict[str, Any]) -> UpstreamReply:
         try:
@@ -155,8 +164,8 @@ class ModelRelay:
             raise _Answered(502, "api_error", f"bgagent: {exc}") from exc
         await _send_whole(writer, reply.status, data, reply.headers)
 
-    async def _whole(self, writer: asyncio.StreamWriter, reply: UpstreamReply) -> Reply:
-        read, data = Reply(), b""
+    async def _whole(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: Reply) -> None:
+        data = b""
         try:
             data = await _read_all(reply)
             read.read_message(data)
@@ -167,10 +176,8 @@ class ModelRelay:
                                                       "it was charged at its worst case"))
         else:
             await _send_whole(writer, 200, data, reply.headers)
-        return read
 
-    async def _stream(self, writer: asyncio.StreamWriter, reply: UpstreamReply) -> StreamReader:
-        read = StreamReader()
+    async def _stream(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: StreamReader) -> None:
         writer.write(_status_line(200, {**reply.headers, "transfer-encoding": "chunked"}))
         try:
             async for chunk in reply.chunks:
@@ -184,12 +191,11 @@ class ModelRelay:
             await reply.close()
         if not read.broken:
             read.finish()
-        if read.broken:
+        if read.broken and not read.failed:  # the provider's own error event was passed on as it came
             await _send_chunk(writer, b"event: error\ndata: " + error_body(
                 "api_error", "bgagent: the model's reply could not be read; it was charged at its worst case")
                 + b"\n\n")
         await _send_chunk(writer, b"")
-        return read
 
     async def _settle(self, call: Admission, read: Reply) -> None:
         usage = None if read.broken else read.usage
@@ -200,6 +206,13 @@ class ModelRelay:
             self._messages = [*call.body.get("messages", []), {"role": "assistant", "content": read.content}]
         if self._on_call is not None:
             await self._on_call(record)
+
+
+def _start_line(start: str) -> tuple[str, str, str]:
+    parts = start.split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _Answered(400, "invalid_request_error", "bgagent: a malformed request line")
+    return parts[0], parts[1], parts[2]
 
 
 async def _read_body(reader: asyncio.StreamReader, head: Head) -> bytes:

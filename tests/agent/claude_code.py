@@ -53,8 +53,10 @@ class EngineWorld:
         return model
 
     def job(self, model: str = MODEL, **fields: Any) -> EngineJob:
-        return EngineJob(model_id=model, system_prompt="You are bgagent.", user_prompt=fields.pop("prompt", "Do it."),
-                         **fields)
+        defaults: dict[str, Any] = {"system_prompt": "You are bgagent.", "user_prompt": "Do it.", "attachments": [],
+                                    "task_type": "new_task", "mcp_servers": {}, "approval": None, "inbox": None,
+                                    "stop_requested": lambda: False}
+        return EngineJob(model_id=model, **{**defaults, **fields})
 
     def requests(self) -> list[dict[str, Any]]:
         """The model requests that reached the provider: {body, headers}."""

@@ -6,13 +6,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from agent.engines.approval import RuleApproval
+from agent.approvals import ApprovalWaiter, RuleCheck
 from agent.engines.cli_config import DISALLOWED_TOOLS
 from agent.engines.hooks import BACKGROUND_REFUSED
+from agent.errors import Cancelled
 from agent.sandbox.limits import processes_of, task_uid
 from shared.steering.models import Approval, ApprovalKind, ApprovalRule
 from tests.agent.claude_code import EngineWorld, engine_world, last_user_text, needs_cli, served_fake
@@ -102,7 +103,9 @@ async def test_a_background_command_is_refused(world: EngineWorld) -> None:
 async def test_a_command_matching_a_rule_waits_for_its_owner(world: EngineWorld, verdict: str) -> None:
     model = world.script([Turn.tool_use("Bash", {"command": HELD}, text="I need requests."), Turn.text("Done.")])
     decider = HeldDecision()
-    job = world.job(model, approval=RuleApproval([RULE], pre_approved=set(), waiter=decider))
+    check = RuleCheck([RULE], pre_approved=set(), waiter=cast(ApprovalWaiter, decider),
+                      reason=lambda: "I need requests.")
+    job = world.job(model, approval=check)
     run = asyncio.create_task(world.engine.run(job))
 
     await until(lambda: decider.asked)
@@ -153,8 +156,8 @@ async def test_cancel_stops_the_cli_and_every_process_it_started(patient_world: 
     assert processes_of(uid) > 0
     stopped_at = time.monotonic()
     stop.set()
-    outcome = await asyncio.wait_for(run, 30)
+    with pytest.raises(Cancelled, match="stopped"):
+        await asyncio.wait_for(run, 30)
 
     assert time.monotonic() - stopped_at < 10
-    assert not outcome.finished and outcome.error and "stopped" in outcome.error
     await until(lambda: processes_of(uid) == 0, timeout=10)

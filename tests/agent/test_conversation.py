@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.conversation import ELIDED, Conversation, cached_system, cached_tools
+from agent.relay.estimate import request_size
 
 
 def tool_turn(conversation: Conversation, n: int) -> None:
@@ -29,13 +30,17 @@ def test_the_breakpoint_rolls_and_the_stored_history_stays_clean() -> None:
     assert all("cache_control" not in b for m in conversation.messages for b in m["content"])
 
 
-def test_unsent_characters_cover_the_prompt_then_only_what_is_new() -> None:
+def test_a_request_grows_by_only_what_is_new() -> None:
     conversation = Conversation("task")
     system, tools = cached_system("s" * 100, "/w"), cached_tools([{"name": "bash"}])
-    assert conversation.unsent_chars(system, tools) > 100
-    conversation.request_messages()
+
+    def chars() -> int:
+        return request_size({"system": system, "tools": tools, "messages": conversation.request_messages()})
+
+    first = chars()
+    assert first > 100
     tool_turn(conversation, 1)
-    assert 0 < conversation.unsent_chars(system, tools) < 200
+    assert 0 < chars() - first < 200
 
 
 def test_old_tool_results_are_elided_keeping_the_newest() -> None:

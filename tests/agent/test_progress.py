@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from agent.model_loop import TurnRecord
 from agent.pricing import Usage
 from agent.progress import Progress
+from agent.relay.meter import CallRecord
 from shared.observability.redaction import register_secret
 
 SECRET = "ghp_progressSecret0123456789abcdefXYZ"
@@ -22,15 +22,15 @@ class MemoryTrail:
         self.events.append((event_type, dict(metadata or {})))
 
 
-def turn(n: int) -> TurnRecord:
-    return TurnRecord(n, ["bash"], Usage(input=1), 0.1, 0.01)
+def turn(n: int, total_usd: float = 0.0) -> CallRecord:
+    return CallRecord(n, "m", True, n, Usage(input=1), 0.01, total_usd, ["bash"], "tool_use", 0.1)
 
 
 async def test_turn_events_are_rate_limited_and_the_last_is_flushed() -> None:
     trail, now = MemoryTrail(), [0.0]
     progress = Progress(trail, "t1", min_interval=2.0, max_events=200, stopped=lambda: False, clock=lambda: now[0])
     for n in range(1, 11):  # ten fast turns, 0.5 s apart
-        await progress.turn_finished(turn(n), Usage(input=n), n / 100)
+        await progress.turn_finished(turn(n, n / 100), Usage(input=n))
         now[0] += 0.5
     await progress.flush()
     turns = [meta["turn"] for kind, meta in trail.events if kind == "agent.turn"]
@@ -43,7 +43,7 @@ async def test_slow_turns_each_get_an_event() -> None:
     trail, now = MemoryTrail(), [0.0]
     progress = Progress(trail, "t1", min_interval=2.0, max_events=200, stopped=lambda: False, clock=lambda: now[0])
     for n in range(1, 6):
-        await progress.turn_finished(turn(n), Usage(), 0.0)
+        await progress.turn_finished(turn(n), Usage())
         now[0] += 3.0
     assert len(trail.events) == 5
 
@@ -52,7 +52,7 @@ async def test_the_trail_is_bounded_but_keeps_room_for_the_lifecycle_events() ->
     trail = MemoryTrail()
     progress = Progress(trail, "t1", min_interval=0.0, max_events=50, stopped=lambda: False)
     for n in range(500):
-        await progress.turn_finished(turn(n), Usage(), 0.0)
+        await progress.turn_finished(turn(n), Usage())
         await progress.command_refused("bash", {"command": "rm -rf /"}, "no")
     await progress.emit("agent.pushed", {})
     await progress.emit("agent.finished", {})

@@ -37,6 +37,7 @@ def served() -> Iterator[tuple[FakeAnthropic, str]]:
     fake.add_scenario("unpriced-model", [Turn.text("never")])
     fake.add_scenario("broken-plain", [Turn.broken("garbled")])
     fake.add_scenario("broken-stream", [Turn.broken("cut")])
+    fake.add_scenario("overloaded-stream", [Turn.broken("overloaded")])
     fake.add_scenario("thinking", [Turn.text("thought")])
     with fake.serve() as url:
         yield fake, url
@@ -245,13 +246,15 @@ async def test_the_clients_key_stays_behind_and_the_real_key_never_comes_back(re
 @pytest.mark.parametrize(("model", "stream", "error"), [
     ("broken-plain", False, anthropic.InternalServerError),
     ("broken-stream", True, anthropic.APIStatusError),
+    ("overloaded-stream", True, anthropic.APIStatusError),
 ])
 async def test_a_reply_without_readable_usage_fails_and_is_charged_its_worst_case(
         served: tuple[FakeAnthropic, str], model: str, stream: bool, error: type[Exception]) -> None:
     async for r in _relayed(served, model_id=model):
         with pytest.raises(error) as info:
             await r.ask(model=model, stream=stream, max_tokens=2000)
-        assert "could not be read" in str(info.value)
+        # The provider's own mid-stream error is passed on as it came; otherwise the relay says what happened.
+        assert ("overloaded_error" if model == "overloaded-stream" else "could not be read") in str(info.value)
         [record] = r.records
         # Never uncounted: at least every output token it was allowed, at the output price.
         assert record.cost_usd >= 2000 * PRICE.output / MTOK and r.meter.cost_usd == record.cost_usd
@@ -272,3 +275,13 @@ async def test_concurrent_calls_cannot_cross_the_budget_together(served: tuple[F
                                                max_tokens=4096) for n in range(12)), return_exceptions=True)
         refused = [x for x in results if isinstance(x, anthropic.BadRequestError)]
         assert refused and r.meter.cost_usd <= 0.03
+
+
+async def test_a_malformed_request_is_answered_and_the_connection_closed(relayed: Relayed) -> None:
+    reader, writer = await asyncio.open_unix_connection(str(relayed.socket))
+    writer.write(b"POST /v1/messages\r\ncontent-length: 2\r\n\r\n{}")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)  # read to the end: the relay closes the connection
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"malformed request line" in answer
+    assert relayed.fake.requests == []

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from agent.approvals import ApprovalGate, ApprovalWaiter
-from agent.budget import Budget
+from agent.approvals import ApprovalGate, ApprovalWaiter, RuleCheck
+from agent.engines.protocol import BashApproval
 from agent.errors import Cancelled
 from agent.guard import TaskGuard
 from agent.model_client import ModelReply
-from agent.model_loop import LoopLimits, ModelLoop
+from agent.model_loop import ModelLoop
 from agent.nudges import NudgeInbox
 from agent.tools.protocol import ToolResult
 from shared.steering.models import ApprovalRule, Nudge
@@ -21,7 +21,7 @@ from shared.steering.resume import resume_task
 from shared.tasks.models import Task
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
-from tests.agent.test_model_loop import SONNET, EchoTools, Recorder, ScriptedModel
+from tests.agent.test_model_loop import ScriptedModel, job, make_loop
 from tests.fakes.collaborators import RecordingBus
 from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
@@ -104,6 +104,24 @@ async def test_an_undecided_request_expires_as_a_denial_by_the_agent_itself():
     assert store.tasks[task.task_id].status == S.RUNNING
 
 
+async def test_an_engine_that_runs_commands_itself_asks_the_same_rules():
+    store = InMemoryTaskStore()
+    approvals = InMemoryApprovals(store)
+    task = await _running(store)
+    check = RuleCheck([INSTALLS], pre_approved=set(), waiter=_waiter(store, approvals, task),
+                      reason=lambda: "Claude Code wants requests")
+    approval: BashApproval = check  # what the Claude Code engine's PreToolUse hook asks
+    assert await approval("ls -la") is None and approvals.rows == {}
+    allowed, decided = await asyncio.gather(approval("pip install requests"),
+                                            _decide_when_asked(store, approvals, "approved"))
+    assert allowed is None and decided.reason == "Claude Code wants requests"
+    approvals.rows.clear()
+    refused, _ = await asyncio.gather(approval("pip install x"),
+                                      _decide_when_asked(store, approvals, "denied", "no new dependencies"))
+    assert refused is not None and "no new dependencies" in refused and "Command not run" in refused
+    assert store.tasks[task.task_id].status == S.RUNNING
+
+
 async def test_unmatched_and_pre_approved_commands_run_without_asking():
     store = InMemoryTaskStore()
     approvals, bash = InMemoryApprovals(store), CountingBash()
@@ -144,9 +162,8 @@ async def test_the_heartbeat_goes_on_while_awaiting_approval_and_stops_at_cancel
     assert guard.is_stopped()
 
 
-def _loop(model: ScriptedModel, inbox: NudgeInbox) -> ModelLoop:
-    return ModelLoop(model, EchoTools(), Recorder(), Budget(SONNET, None, max_tokens=4096, min_output_tokens=100),
-                     LoopLimits(3), stop_requested=lambda: False, inbox=inbox)
+def _loop(model: ScriptedModel) -> ModelLoop:
+    return make_loop(model, max_turns=3)[0]  # the relay's turn cap ends the run after three calls
 
 
 async def test_a_nudge_reaches_the_next_request_once_marked_as_from_the_owner():
@@ -155,9 +172,9 @@ async def test_a_nudge_reaches_the_next_request_once_marked_as_from_the_owner():
     task = await _running(store)
     inbox = NudgeInbox(nudges, task.task_id)
     model = ScriptedModel()
-    loop = _loop(model, inbox)
+    loop = _loop(model)
     await nudges.add(Nudge(task_id=task.task_id, user_id="alice", message="use httpx please"))
-    await loop.run(model_id="m", system_prompt="s", user_prompt="p", workdir="/w")
+    await loop.run(job(inbox=inbox))
     texts = [[b.get("text", "") for m in call["messages"] for b in m["content"] if b.get("type") == "text"]
              for call in model.calls]
     carrying = [i for i, t in enumerate(texts) if any("use httpx please" in x for x in t)]
@@ -179,8 +196,8 @@ async def test_a_nudge_arriving_mid_run_joins_the_tool_results_message():
             return await super().create(**request)
 
     model = NudgingModel(replies=[])
-    loop = _loop(model, NudgeInbox(nudges, task.task_id))
-    await loop.run(model_id="m", system_prompt="s", user_prompt="p", workdir="/w")
+    loop = _loop(model)
+    await loop.run(job(inbox=NudgeInbox(nudges, task.task_id)))
     third = model.calls[2]["messages"][-1]
     assert third["role"] == "user" and third["content"][0]["type"] == "tool_result"
     assert "stop and summarise" in third["content"][-1]["text"]

@@ -12,7 +12,8 @@ also for every later step. Past the end of the script: end_turn "Done.".
 
 `"stream": true` answers the same reply as server-sent events (tests/doubles/anthropic_stream.py).
 A reply turn with `fault` set answers an unreadable response instead: "cut" ends the stream
-before message_delta, "garbled" sends a body that is not JSON (streamed: an event that is not).
+before message_delta, "garbled" sends a body that is not JSON (streamed: an event that is not),
+"overloaded" ends a stream with the API's mid-stream `error` event (a whole reply: a 529).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Turn:
     message: str = ""
     retry_after: str | None = None
     times: int | None = 1  # error turns only; None = fail on every call from here on
-    fault: Literal["cut", "garbled"] | None = None  # reply turns only: an unreadable response
+    fault: Literal["cut", "garbled", "overloaded"] | None = None  # reply turns only: an unreadable response
 
     @property
     def is_error(self) -> bool:
@@ -84,8 +85,8 @@ class Turn:
         return cls.reply(blocks + [{"type": "tool_use", "name": name, "input": input}], "tool_use", usage)
 
     @classmethod
-    def broken(cls, fault: Literal["cut", "garbled"], text: str = "This reply breaks off.") -> Turn:
-        """A text reply whose response cannot be read: the stream is cut, or the body is garbled."""
+    def broken(cls, fault: Literal["cut", "garbled", "overloaded"], text: str = "This reply breaks off.") -> Turn:
+        """A text reply whose response cannot be read: the stream is cut, the body garbled, or it fails midway."""
         return cls(content=({"type": "text", "text": text},), fault=fault)
 
     @classmethod
@@ -360,6 +361,8 @@ class FakeAnthropic:
             return StreamingResponse(_stream(message, turn.fault), media_type="text/event-stream; charset=utf-8")
         if turn.fault == "garbled":
             return Response(b'{"id": "msg_', media_type="application/json")
+        if turn.fault == "overloaded":
+            return _error(529, "Overloaded")
         return JSONResponse(message)
 
     def _build_app(self) -> FastAPI:
@@ -416,5 +419,8 @@ async def _stream(message: dict[str, Any], fault: str | None) -> Any:
     events = list(message_events(message, cut=fault == "cut"))
     if fault == "garbled":
         events[-2:] = [b'event: message_delta\ndata: {"type":"message_del\n\n']
+    if fault == "overloaded":
+        error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+        events[2:] = [f"event: error\ndata: {json.dumps(error)}\n\n".encode()]
     for event in events:
         yield event

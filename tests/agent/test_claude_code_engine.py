@@ -71,3 +71,20 @@ async def test_no_request_from_the_sandbox_carries_a_key_but_the_placeholder(wor
         assert secret not in sent and secret.encode().hex() not in sent
     # The relay, not the sandbox, adds the credential the provider checks.
     assert all(r["headers"].get("x-api-key") == UPSTREAM_KEY for r in world.requests())
+
+
+async def test_attachments_are_content_of_the_first_message(world: EngineWorld) -> None:
+    pixel = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": pixel}}
+    note = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "the spec"},
+            "title": "spec.txt"}
+    model = world.script([Turn.text("Seen.")])
+    outcome = await world.engine.run(world.job(model, attachments=[image, note], user_prompt="Look at these."))
+
+    assert outcome.finished
+    first = world.requests()[0]["body"]["messages"][0]["content"]
+    kinds = [b.get("type") for b in first]
+    assert "image" in kinds and "document" in kinds
+    assert kinds.index("image") < kinds.index("document") < max(i for i, b in enumerate(first)
+                                                                  if (b.get("text") or "").strip() == "Look at these.")
+    assert next(b for b in first if b.get("type") == "image")["source"]["data"] == pixel

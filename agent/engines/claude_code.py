@@ -87,8 +87,12 @@ class ClaudeCodeEngine:
 
     def options(self, job: EngineJob, hooks: SessionHooks) -> ClaudeAgentOptions:
         """What the SDK tells the CLI: the model, prompt, locked tools, MCP servers and the runtime's hooks."""
+        env = cli_env(bash_timeout_seconds=self._settings.bash_timeout_seconds, retries=self._settings.model_retries)
         return ClaudeAgentOptions(
             model=job.model_id, permission_mode="bypassPermissions",
+            # The pins again as command-line settings (above every file of the repository's), where no mount
+            # namespace can show the managed settings file (two-user, off).
+            settings=managed_settings(env, job.task_type),
             system_prompt={"type": "preset", "preset": "claude_code", "append": job.system_prompt},
             disallowed_tools=disallowed_tools(job.task_type), setting_sources=["user", "project", "local"],
             mcp_servers=mcp_config(job.mcp_servers),  # type: ignore[arg-type]

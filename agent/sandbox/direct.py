@@ -9,8 +9,6 @@ limits; every task says `sandbox: "off"`.
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 from agent.process import ChildSetup, ProcessResult, run_process, with_data_fd
@@ -18,7 +16,6 @@ from agent.sandbox.errors import SandboxUnavailable
 from agent.sandbox.protocol import SandboxMode, SessionSpec
 from agent.sandbox.session import ProcessSession, start_session
 
-log = logging.getLogger(__name__)
 _FORWARDER = Path(__file__).with_name("forward.py")
 
 
@@ -39,8 +36,11 @@ class DirectSandbox:
                                  output_limit=output_limit, child=with_data_fd(self._child, data_fd))
 
     async def start(self, spec: SessionSpec) -> ProcessSession:
-        """The session as the command user; its sockets forwarded on the shared loopback (no namespace here)."""
-        _install_etc(spec.etc_files)
+        """The session as the command user; its sockets forwarded on the shared loopback (no namespace here).
+
+        Without a mount namespace `spec.etc_files` cannot be shown to the session alone (the host's /etc is
+        never written): the session must not depend on them.
+        """
         argv = spec.argv
         if spec.sockets:
             if self._python is None:
@@ -52,14 +52,3 @@ class DirectSandbox:
     async def close(self) -> None:
         return None
 
-
-def _install_etc(files: dict[str, str]) -> None:
-    """Without a mount namespace a session's /etc files are the host's: written when the runtime may (root)."""
-    for relative, text in files.items():
-        target = Path("/etc") / relative
-        try:
-            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            target.write_text(text)
-            os.chmod(target, 0o644)
-        except OSError as exc:
-            log.warning("could not write %s for the session (%s); it runs without it", target, exc)

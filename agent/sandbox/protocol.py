@@ -40,7 +40,8 @@ class SessionSpec:
     env: dict[str, str] = field(default_factory=dict)  # on top of the sandbox's own allowlisted environment
     sockets: dict[int, Path] = field(default_factory=dict)  # unix socket (host) served on 127.0.0.1:PORT inside
     readonly: tuple[Path, ...] = ()  # extra directories shown read-only at their own path (the CLI's)
-    etc_files: dict[str, str] = field(default_factory=dict)  # path under /etc -> text, read-only (managed settings)
+    # path under /etc -> text, read-only (managed settings); only a sandbox with a mount namespace can show them
+    etc_files: dict[str, str] = field(default_factory=dict)
 
 
 class SandboxSession(Protocol):

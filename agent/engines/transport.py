@@ -68,7 +68,13 @@ class SandboxTransport(Transport):
             self._stderr_task = asyncio.create_task(self._read_stderr(self._session))
 
     async def _read_stderr(self, session: SandboxSession) -> None:
-        while line := await session.stderr.readline():
+        while True:
+            try:
+                line = await session.stderr.readline()
+            except ValueError:  # a line past the reader's limit: keep its head, go on
+                line = b"[an over-long line]"
+            if not line:
+                return
             self._stderr.append(line.decode("utf-8", "replace").rstrip()[:_STDERR_LINE_CHARS])
 
     async def write(self, data: str) -> None:

@@ -89,3 +89,15 @@ async def test_a_model_error_maps_to_the_platform_classification(patient_world: 
     assert not outcome.finished and outcome.error_code == code, outcome
     assert outcome.error is not None and said in outcome.error
     assert time.monotonic() - started < 30
+
+
+async def test_a_cli_killed_mid_session_is_a_crash(patient_world: EngineWorld) -> None:
+    world = patient_world
+    model = world.script([Turn.tool_use("Bash", {"command": "echo bye >&2; kill -9 $PPID; sleep 5"}),
+                          Turn.text("never")])
+    started = time.monotonic()
+    outcome = await world.engine.run(world.job(model))
+
+    assert not outcome.finished and outcome.error_code == "AGENT_CRASHED", outcome
+    assert outcome.error is not None and "exited with status" in outcome.error
+    assert time.monotonic() - started < 30

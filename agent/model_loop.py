@@ -38,6 +38,7 @@ class LoopResult:
     error: str | None = None
     records: list[CallRecord] = field(default_factory=list)  # every metered call, side calls included
     transcript: list[dict[str, Any]] = field(default_factory=list)  # the main model's conversation
+    system: list[dict[str, Any]] = field(default_factory=list)  # its system blocks, as the relay saw them
     turns: int = 0
     error_code: str | None = None
 

@@ -59,9 +59,9 @@ class ModelSession:
     def result(self, outcome: EngineOutcome) -> LoopResult:
         """The run's model part: a limit the meter hit classifies it, whatever the engine made of the refusal."""
         meter = self.meter
-        _, messages = self.relay.transcript()
+        system, messages = self.relay.transcript()
         result = LoopResult("finished", outcome.summary, meter.usage, meter.cost_usd, records=self.records,
-                            transcript=messages, turns=meter.turns)
+                            transcript=messages, system=system, turns=meter.turns)
         if meter.stopped in LIMIT_CODES:
             result.stop, result.error, result.error_code = meter.stopped, meter.stop_message, \
                 LIMIT_CODES[meter.stopped]

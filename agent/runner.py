@@ -307,6 +307,8 @@ class AgentRunner:
                          price: ModelPrice) -> LoopResult:
         """The engine's session behind the task's relay, which meters every call and enforces the limits."""
         s = self._settings
+        if context.engine != "native":  # never a silent fall back to another engine than the task names
+            raise AgentError(f"the {context.engine} engine is not part of this agent runtime")
         entry = find_model(context.model_id)
         limits = RelayLimits(model_id=provider_model_id(context.model_id, s.model_provider),
                              max_turns=context.max_turns, max_budget_usd=context.max_budget_usd,

@@ -35,6 +35,7 @@ def trajectory_document(context: HydratedContext, loop: LoopResult) -> dict[str,
     return cast(dict[str, Any], redact_value({
         "task_id": context.task_id, "repo": context.repo, "model_id": context.model_id,
         "prompt_version": context.prompt_version, "system": context.system_prompt,
+        "system_blocks": loop.system,  # what the engine actually sent (Claude Code adds its own)
         "messages": loop.transcript, "stop": loop.stop, "error": loop.error, "cost_usd": loop.cost_usd,
         "usage": asdict(loop.usage) if hasattr(loop.usage, "__dataclass_fields__") else vars(loop.usage),
         "turns": [asdict(r) for r in loop.records],  # every metered call (is_turn: the main model's)

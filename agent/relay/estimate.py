@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -33,9 +34,19 @@ def size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False))
 
 
+def unmarked(value: Any) -> Any:
+    """A copy without `cache_control` (where a client puts its cache breakpoints is not conversation)."""
+    if isinstance(value, list):
+        return [unmarked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: unmarked(v) for k, v in value.items() if k != "cache_control"}
+    return copy.deepcopy(value)
+
+
 def stream_key(body: dict[str, Any]) -> str:
-    """Which conversation a request continues: its model, system prompt and tools (sub-agents differ in these)."""
-    digest = hashlib.sha256(json.dumps([body.get("system"), body.get("tools")], sort_keys=True,
+    """Which conversation a request continues: its model, system prompt and tools (sub-agents differ in these),
+    wherever its cache breakpoints sit."""
+    digest = hashlib.sha256(json.dumps(unmarked([body.get("system"), body.get("tools")]), sort_keys=True,
                                        default=str).encode()).hexdigest()[:16]
     return f"{body.get('model')}:{digest}"
 

@@ -93,6 +93,7 @@ class Meter:
         self.turns = 0
         self.stopped: StopKind | None = None
         self.stop_message: str | None = None
+        self.refused = 0  # calls refused, for whatever reason
         self._closed: str | None = None
         self._seq = itertools.count(1)
         self._reserved: dict[int, float] = {}
@@ -106,6 +107,13 @@ class Meter:
 
     def admit(self, body: dict[str, Any]) -> Admission:
         """Check the call against the limits and clamp its max_tokens (and thinking budget); CallRefused if not."""
+        try:
+            return self._admit(body)
+        except CallRefused:
+            self.refused += 1
+            raise
+
+    def _admit(self, body: dict[str, Any]) -> Admission:
         if self._closed is not None:
             raise CallRefused(f"{PREFIX}the task has ended ({self._closed}); no more model calls")
         model, asked = body.get("model"), body.get("max_tokens")

@@ -7,6 +7,7 @@ leaves `usage` None: the relay then charges the call's worst case and fails it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from agent.pricing import Usage
@@ -64,18 +65,18 @@ class StreamReader(Reply):
         self._json: dict[int, str] = {}
         self.ended = False  # message_stop seen
 
-    def feed(self, data: bytes) -> list[bytes]:
-        """Complete, readable events to pass on; stops at the first one that cannot be read (`broken`)."""
-        self._buffer += data.replace(b"\r\n", b"\n")
-        ready: list[bytes] = []
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Complete, readable events to pass on, each read as it is taken (so `ended` is set before the last one
+        is passed on); stops at the first one that cannot be read (`broken`)."""
+        # Line ends may be CRLF, and a chunk may end between the CR and the LF.
+        self._buffer = (self._buffer + data).replace(b"\r\n", b"\n")
         while not self.broken and b"\n\n" in self._buffer:
             event, self._buffer = self._buffer.split(b"\n\n", 1)
             self._read(event)
             if not self.broken or self.failed:
-                ready.append(event + b"\n\n")
+                yield event + b"\n\n"
         if len(self._buffer) > EVENT_LIMIT:
             self.broken = True
-        return ready
 
     def finish(self) -> None:
         """The stream ended: without a final usage (or with bytes left over) the reply is unreadable."""
@@ -83,7 +84,7 @@ class StreamReader(Reply):
             self.broken = True
 
     def _read(self, event: bytes) -> None:
-        data = b"".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
+        data = b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
         if not data:
             return  # a comment or keep-alive
         try:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 import logging
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from agent.relay.errors import UpstreamUnreachable
+from agent.relay.estimate import unmarked
 from agent.relay.meter import Admission, CallRecord, CallRefused, Meter
 from agent.relay.replies import Reply, StreamReader
 from agent.relay.upstream import Upstream, UpstreamReply
@@ -76,8 +76,8 @@ class ModelRelay:
             self._server = None
 
     def transcript(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(system blocks, messages incl. the last reply) of the newest main-model call."""
-        return copy.deepcopy(self._system), copy.deepcopy(self._messages)
+        """(system blocks, messages incl. the last reply) of the newest main-model call, without cache markers."""
+        return unmarked(self._system), unmarked(self._messages)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._open.add(writer)
@@ -141,14 +141,23 @@ class ModelRelay:
             self.meter.release(call)
             return await self._pass(writer, reply)
         read = StreamReader() if call.body.get("stream") else Reply()
+        settled = False
+
+        async def settle() -> None:
+            """Once: before the client sees the end of the reply, so the meter has it by then."""
+            nonlocal settled
+            if not settled:
+                settled = True
+                await self._settle(call, read)
+
         try:
             if isinstance(read, StreamReader):
-                await self._stream(writer, reply, read)
+                await self._stream(writer, reply, read, settle)
             else:
-                await self._whole(writer, reply, read)
+                await self._whole(writer, reply, read, settle)
         finally:
             # Also when the client went away mid-reply: the provider may have charged it, so it is never dropped.
-            await self._settle(call, read)
+            await settle()
 
     async def _send(self, path: str, query: str, headers: dict[str, str], body: dict[str, Any]) -> UpstreamReply:
         try:
@@ -164,24 +173,29 @@ class ModelRelay:
             raise _Answered(502, "api_error", f"bgagent: {exc}") from exc
         await _send_whole(writer, reply.status, data, reply.headers)
 
-    async def _whole(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: Reply) -> None:
+    async def _whole(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: Reply,
+                     settle: Callable[[], Awaitable[None]]) -> None:
         data = b""
         try:
             data = await _read_all(reply)
             read.read_message(data)
         except UpstreamUnreachable:
             read.broken = True
+        await settle()
         if read.broken:
             await _send_whole(writer, 502, error_body("api_error", "bgagent: the model's reply could not be read; "
                                                       "it was charged at its worst case"))
         else:
             await _send_whole(writer, 200, data, reply.headers)
 
-    async def _stream(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: StreamReader) -> None:
+    async def _stream(self, writer: asyncio.StreamWriter, reply: UpstreamReply, read: StreamReader,
+                      settle: Callable[[], Awaitable[None]]) -> None:
         writer.write(_status_line(200, {**reply.headers, "transfer-encoding": "chunked"}))
         try:
             async for chunk in reply.chunks:
                 for event in read.feed(chunk):
+                    if read.ended or read.failed:  # its last event: metered before the client sees it
+                        await settle()
                     await _send_chunk(writer, event)
                 if read.broken:
                     break
@@ -191,6 +205,7 @@ class ModelRelay:
             await reply.close()
         if not read.broken:
             read.finish()
+        await settle()
         if read.broken and not read.failed:  # the provider's own error event was passed on as it came
             await _send_chunk(writer, b"event: error\ndata: " + error_body(
                 "api_error", "bgagent: the model's reply could not be read; it was charged at its worst case")
@@ -205,7 +220,10 @@ class ModelRelay:
             self._system = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
             self._messages = [*call.body.get("messages", []), {"role": "assistant", "content": read.content}]
         if self._on_call is not None:
-            await self._on_call(record)
+            try:
+                await self._on_call(record)
+            except Exception:  # the trail is for people watching: it must not fail a call that is paid for
+                log.exception("could not report model call %d", record.seq)
 
 
 def _start_line(start: str) -> tuple[str, str, str]:

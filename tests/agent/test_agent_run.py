@@ -326,6 +326,16 @@ async def test_a_task_that_asks_for_it_gets_its_trajectory_in_s3(world):
                                              Key=task.trajectory_key)["Body"].read()
     doc = __import__("json").loads(body)
     assert doc["task_id"] == task_id and len(doc["turns"]) == task.turns
+    assert doc["system_blocks"][0]["text"] == doc["system"]  # the native loop's prompt, as the relay saw it
     assert any(b.get("type") == "tool_use" for m in doc["messages"] if isinstance(m["content"], list)
                for b in m["content"])
     assert "ghp_" not in body.decode()
+
+
+async def test_an_engine_this_runtime_lacks_is_never_replaced_by_the_native_loop(world: AgentWorld) -> None:
+    task = await world.seed(model_id="fake-edit", engine="claude-code")
+    report = await run_agent(world.settings(task.task_id))
+    row = await world.task(task.task_id)
+    assert report.exit_code == 1 and row.agent_status == "error"
+    assert "the claude-code engine is not part of this agent runtime" in (row.error_message or "")
+    assert world.anthropic.requests_for("fake-edit") == []

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agent.pricing import ModelPrice, Usage
-from agent.relay.estimate import input_bound, request_size
+from agent.relay.estimate import input_bound, request_size, stream_key
 from agent.relay.meter import Admission, CallRefused, Meter, PriceBook, RelayLimits
 from shared.llm.lookup import price_for
 
@@ -97,3 +97,12 @@ def test_calls_in_flight_hold_back_their_worst_case() -> None:
     assert second.body["max_tokens"] < 8192 and first.reserved_usd + second.reserved_usd <= 0.2
     m.release(first)
     assert m.turns == 1 and m.admit(body(10)).body["max_tokens"] > second.body["max_tokens"]
+
+
+def test_a_conversation_is_known_by_its_model_system_and_tools_not_its_cache_markers() -> None:
+    system = [{"type": "text", "text": "be careful"}]
+    plain = {**body(10), "system": system}
+    marked = {**body(20), "system": [{**system[0], "cache_control": {"type": "ephemeral"}}]}
+    assert stream_key(plain) == stream_key(marked)
+    assert stream_key({**plain, "system": "a sub-agent"}) != stream_key(plain)
+    assert stream_key({**plain, "model": "other"}) != stream_key(plain)

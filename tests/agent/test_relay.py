@@ -19,7 +19,7 @@ from agent.pricing import MTOK, ModelPrice, Usage
 from agent.relay.client import RELAY_API_KEY, relay_sdk
 from agent.relay.meter import CallRecord, Meter, PriceBook, RelayLimits
 from agent.relay.server import ModelRelay
-from agent.relay.upstream import AnthropicUpstream
+from agent.relay.upstream import AnthropicUpstream, BedrockUpstream
 from tests.doubles import FakeAnthropic, Turn
 from tests.doubles.scenarios import FAKE_LOOP, FAKE_MODEL_PRICE, install_default_scenarios
 
@@ -54,15 +54,15 @@ class Relayed:
 
     async def ask(self, model: str = FAKE_LOOP, *, max_tokens: int = 1024, stream: bool = False,
                   messages: list[dict[str, Any]] | None = None, **extra: Any) -> Any:
-        request = dict(model=model, max_tokens=max_tokens, system=SYSTEM, tools=TOOLS,
-                       messages=messages or [{"role": "user", "content": "loop please"}], **extra)
+        request = {"model": model, "max_tokens": max_tokens, "system": SYSTEM, "tools": TOOLS,
+                   "messages": messages or [{"role": "user", "content": "loop please"}], **extra}
         if stream:
             async with self.sdk.messages.stream(**request) as events:
                 return await events.get_final_message()
         return await self.sdk.messages.create(**request)
 
 
-async def _relayed(served: tuple[FakeAnthropic, str], **limits: Any) -> AsyncIterator[Relayed]:
+async def _relayed(served: tuple[FakeAnthropic, str], listener: Any = None, **limits: Any) -> AsyncIterator[Relayed]:
     fake, url = served
     fake.reset()
     values: dict[str, Any] = dict(model_id=FAKE_LOOP, max_turns=50, max_budget_usd=None, max_output_tokens=4096,
@@ -73,6 +73,8 @@ async def _relayed(served: tuple[FakeAnthropic, str], **limits: Any) -> AsyncIte
 
     async def on_call(record: CallRecord) -> None:
         records.append(record)
+        if listener is not None:
+            await listener(record)
 
     upstream = AnthropicUpstream(url, REAL_KEY, timeout=30)
     relay = ModelRelay(meter, upstream, on_call=on_call)
@@ -107,7 +109,7 @@ def _usage(u: Any) -> Usage:
 @pytest.mark.parametrize("stream", [False, True])
 async def test_every_call_is_metered_exactly_from_its_reply(relayed: Relayed, stream: bool) -> None:
     first = await relayed.ask(stream=stream)
-    second = await relayed.ask(stream=stream, cache_control={"type": "ephemeral"})
+    second = await relayed.ask(stream=stream, system=[{**SYSTEM[0], "cache_control": {"type": "ephemeral"}}])
     assert first.stop_reason == "tool_use" and first.content[-1].input == {"command": "echo turn"}
     total = _usage(first.usage) + _usage(second.usage)
     assert total.output > 0 and relayed.meter.usage == total and relayed.meter.turns == 2
@@ -266,6 +268,8 @@ async def test_a_body_over_the_limit_is_refused_with_413(relayed: Relayed) -> No
     response = await _raw(relayed.socket, "POST", "/v1/messages", content=json.dumps(big).encode(),
                           headers={"content-type": "application/json"})
     assert response.status_code == 413 and response.json()["error"]["type"] == "request_too_large"
+    head = await _raw(relayed.socket, "POST", "/v1/messages", json={}, headers={"x-filler": "y" * (65 << 10)})
+    assert head.status_code == 413 and "head is too large" in head.json()["error"]["message"]
     assert relayed.fake.requests == []
 
 
@@ -285,3 +289,22 @@ async def test_a_malformed_request_is_answered_and_the_connection_closed(relayed
     writer.close()
     assert answer.startswith(b"HTTP/1.1 400 ") and b"malformed request line" in answer
     assert relayed.fake.requests == []
+
+
+async def test_bedrock_serves_no_token_counting_and_needs_no_network_to_say_so() -> None:
+    upstream = BedrockUpstream("us-east-1", timeout=5)
+    try:
+        reply = await upstream.send("/v1/messages/count_tokens", "beta=true", {}, {"model": "m", "messages": []})
+        body = b"".join([chunk async for chunk in reply.chunks])
+    finally:
+        await upstream.aclose()
+    assert reply.status == 404 and json.loads(body)["error"]["type"] == "not_found_error"
+
+
+async def test_a_failing_listener_never_fails_a_paid_call(served: tuple[FakeAnthropic, str]) -> None:
+    async def broken(record: CallRecord) -> None:
+        raise RuntimeError("the event store is down")  # the runner's listener writes events; here it fails
+
+    async for r in _relayed(served, broken):
+        reply = await r.ask(stream=True)
+        assert reply.stop_reason == "tool_use" and r.meter.turns == 1 and r.meter.cost_usd > 0

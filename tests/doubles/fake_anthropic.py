@@ -160,12 +160,11 @@ def _validate(body: Any) -> str | None:
     problem = _thinking_problem(body.get("thinking"), body["max_tokens"])
     if problem:
         return problem
+    turns = _turns(messages)
+    if isinstance(turns, str):
+        return turns
     pending: set[str] = set()
-    for i, msg in enumerate(messages):
-        expected = "user" if i % 2 == 0 else "assistant"
-        if not isinstance(msg, dict) or msg.get("role") != expected:
-            return f"messages.{i}.role: roles must alternate between \"user\" and \"assistant\", starting with \"user\""
-        blocks = msg.get("content") if isinstance(msg.get("content"), list) else []
+    for i, _, blocks in turns:
         results = {b.get("tool_use_id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"}
         if results - pending:
             return (f"messages.{i}: unexpected `tool_use_id` found in `tool_result` blocks: "
@@ -176,11 +175,33 @@ def _validate(body: Any) -> str | None:
                     f"after: {', '.join(sorted(map(str, pending - results)))}. Each `tool_use` block must have a "
                     "corresponding `tool_result` block in the next message.")
         pending = {b.get("id") for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"}
-        for j, block in enumerate(blocks):
+    for i, msg in enumerate(messages):
+        for j, block in enumerate(msg["content"] if isinstance(msg["content"], list) else []):
             problem = _media_problem(block) if isinstance(block, dict) else None
             if problem:
                 return f"messages.{i}.content.{j}.{problem}"
     return None
+
+
+def _turns(messages: list[Any]) -> list[tuple[int, str, list[Any]]] | str:
+    """The conversation's turns as the API reads them: system-role messages set aside, consecutive messages of one
+    role combined into one turn (index of its first message, role, blocks); or the API's error text."""
+    turns: list[tuple[int, str, list[Any]]] = []
+    for i, msg in enumerate(messages):
+        role = msg.get("role") if isinstance(msg, dict) else None
+        if role not in ("user", "assistant", "system") or "content" not in msg:
+            return f"messages.{i}.role: Input should be 'user', 'assistant' or 'system'"
+        content = msg["content"]
+        blocks = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        if role == "system":
+            continue
+        if turns and turns[-1][1] == role:
+            turns[-1][2].extend(blocks)
+        else:
+            turns.append((i, role, list(blocks)))
+    if not turns or turns[0][1] != "user":
+        return "messages.0.role: the first message must use the \"user\" role"
+    return turns
 
 
 def _thinking_problem(thinking: Any, max_tokens: int) -> str | None:

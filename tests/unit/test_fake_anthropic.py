@@ -183,8 +183,9 @@ def test_auth_and_unknown_model(served: tuple[FakeAnthropic, str], client: anthr
 
 
 @pytest.mark.parametrize("messages", [
-    [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
+    [{"role": "user", "content": "a"}, {"role": "robot", "content": "b"}],
     [{"role": "assistant", "content": "a"}],
+    [{"role": "system", "content": "only instructions"}],
     [{"role": "user", "content": "a"},
      {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "bash", "input": {}}]},
      {"role": "user", "content": "forgot the tool_result"}],
@@ -302,3 +303,17 @@ def test_broken_replies_cannot_be_read(served: tuple[FakeAnthropic, str]) -> Non
     with pytest.raises(ValueError):
         json.loads(garbled_stream.split("data: ")[-1])
     assert "message_stop" not in garbled_stream
+
+
+def test_consecutive_turns_combine_and_system_messages_are_accepted(client: anthropic.Anthropic) -> None:
+    # What Claude Code sends: the prompt after a reminder in its own user message, then a system-role message.
+    messages = [{"role": "user", "content": "<system-reminder>x</system-reminder>"},
+                {"role": "user", "content": [{"type": "text", "text": "Add notes"}]},
+                {"role": "system", "content": "Be brief."}]
+    reply = _ask(client, FAKE_EDIT, messages)
+    assert reply.stop_reason == "tool_use"
+    tool = reply.content[-1]
+    answered = [*messages, {"role": "assistant", "content": [b.model_dump() for b in reply.content]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": "ok"}]},
+                {"role": "user", "content": "and a nudge"}]
+    assert _ask(client, FAKE_EDIT, answered).content[-1].name == "str_replace_based_edit_tool"

@@ -307,7 +307,7 @@ class AgentRunner:
                          price: ModelPrice) -> LoopResult:
         """The engine's session behind the task's relay, which meters every call and enforces the limits."""
         s = self._settings
-        if context.engine != "native":  # never a silent fall back to another engine than the task names
+        if context.engine not in ("native", "claude-code"):  # never a silent fall back to another engine
             raise AgentError(f"the {context.engine} engine is not part of this agent runtime")
         entry = find_model(context.model_id)
         limits = RelayLimits(model_id=provider_model_id(context.model_id, s.model_provider),

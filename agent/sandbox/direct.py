@@ -47,7 +47,9 @@ class DirectSandbox:
                 raise SandboxUnavailable("a session's forwarded sockets need a system python3 under /usr")
             pairs = [str(x) for port, path in sorted(spec.sockets.items()) for x in (port, path)]
             argv = [self._python, "-I", "-S", str(_FORWARDER), *pairs, "--", *argv]
-        return await start_session(argv, cwd=self._repo, env={**self._env, **spec.env}, child=self._child)
+        own = self.mode == "two-user" and self._child.user is not None  # that uid runs nothing but the task
+        return await start_session(argv, cwd=self._repo, env={**self._env, **spec.env}, child=self._child,
+                                   sweep_uid=self._child.user if own else None)
 
     async def close(self) -> None:
         return None

@@ -3,16 +3,20 @@ mount namespace the pins hold as command-line settings (the host's /etc is never
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from agent.errors import Cancelled
 from agent.sandbox.factory import SandboxConfig, SandboxFactory
+from agent.sandbox.limits import processes_of
 from tests.agent.claude_code import EngineWorld, engine_world, needs_cli, served_fake, tool_results
 from tests.doubles import FakeAnthropic
 from tests.doubles.fake_anthropic import Turn
@@ -49,3 +53,20 @@ async def test_the_cli_runs_as_the_command_user_and_the_pins_hold(world: EngineW
     assert said.startswith(f"{COMMAND_UID}\nhttp://127.0.0.1:3129\n")
     assert "from-a-helper" not in world.tap.sent().decode("utf-8", "replace")
     assert not Path("/etc/claude-code/managed-settings.json").exists()
+
+
+async def test_cancel_kills_what_the_cli_started_even_outside_its_process_group(world: EngineWorld) -> None:
+    model = world.script([Turn.tool_use("Bash", {"command": "setsid sleep 300 & touch started; sleep 300"})])
+    stop = asyncio.Event()
+    run = asyncio.create_task(world.engine.run(world.job(model, stop_requested=stop.is_set)))
+    deadline = time.monotonic() + 30
+    while not (world.ws.repo / "started").exists():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    stop.set()
+    with pytest.raises(Cancelled):
+        await asyncio.wait_for(run, 30)
+    deadline = time.monotonic() + 10
+    while processes_of(COMMAND_UID):
+        assert time.monotonic() < deadline, "a process of the command user outlived the session"
+        await asyncio.sleep(0.05)

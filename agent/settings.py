@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import GitHubSettings, PlatformSettings
@@ -91,3 +91,10 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _idle_above_a_command(self) -> AgentSettings:
+        if self.claude_code_idle_seconds <= self.bash_timeout_seconds:
+            raise ValueError("BGAGENT_CLAUDE_CODE_IDLE_SECONDS must exceed BGAGENT_BASH_TIMEOUT_SECONDS: a command "
+                             "may run silently that long")
+        return self

@@ -35,3 +35,5 @@ def test_the_engine_settings_come_from_the_agents_and_refuse_an_idle_limit_below
     assert (engine.bash_timeout_seconds, engine.idle_seconds, engine.model_retries) == (90, 200, 1)
     with pytest.raises(ValueError, match="idle limit"):
         ClaudeCodeSettings(cli=Path("/opt/claude"), bash_timeout_seconds=120, idle_seconds=60)
+    with pytest.raises(ValueError, match="BGAGENT_CLAUDE_CODE_IDLE_SECONDS must exceed"):
+        AgentSettings(task_id="t", bash_timeout_seconds=600)

@@ -85,8 +85,7 @@ class SandboxFactory:
         mode = self.config.mode
         if mode == "off":
             log.warning("SANDBOX OFF: commands run unsandboxed as the runtime's user, with its network")
-            return DirectSandbox("off", request.paths.repo, request.env, child_setup(self.config.limits),
-                                 python=sandbox_python())
+            return DirectSandbox("off", request.paths.repo, request.env, child_setup(self.config.limits))
         if mode == "two-user":
             return self._two_user(request)
         return await self._bwrap(request, on_egress)
@@ -100,7 +99,7 @@ class SandboxFactory:
         hand_over([request.paths.repo, request.paths.home, request.paths.tmp], uid)
         request.paths.repo.parent.chmod(0o711)  # the command user may pass through, not list
         return DirectSandbox("two-user", request.paths.repo, request.env,
-                             child_setup(self.config.limits, switch_to=uid, own_uid=True), python=sandbox_python())
+                             child_setup(self.config.limits, switch_to=uid, own_uid=True))
 
     async def _bwrap(self, request: TaskSandboxRequest, on_egress: OnEgress) -> Sandbox:
         if shutil.which("bwrap") is None:

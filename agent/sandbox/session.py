@@ -22,9 +22,11 @@ class ProcessSession:
     kills every process it has, since without a pid namespace a child may have left the group (setsid).
     """
 
-    def __init__(self, proc: asyncio.subprocess.Process, *, sweep_uid: int | None = None):
+    def __init__(self, proc: asyncio.subprocess.Process, *, sweep_uid: int | None = None,
+                 servers: tuple[asyncio.Server, ...] = ()):
         self._proc = proc
         self._sweep_uid = sweep_uid
+        self._servers = servers  # what the runtime serves the session (its sockets on loopback), closed with it
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.stdin: asyncio.StreamWriter = proc.stdin
         self.stdout: asyncio.StreamReader = proc.stdout
@@ -49,6 +51,8 @@ class ProcessSession:
             pass
         if self._sweep_uid is not None:
             _kill_all_of(self._sweep_uid)
+        for server in self._servers:
+            server.close()
         try:
             await asyncio.wait_for(self._proc.wait(), _STOP_WAIT)
         except TimeoutError:
@@ -65,11 +69,11 @@ def _kill_all_of(uid: int, proc: Path = Path("/proc")) -> None:
 
 
 async def start_session(argv: list[str], *, cwd: Path, env: dict[str, str], child: ChildSetup,
-                        sweep_uid: int | None = None) -> ProcessSession:
+                        sweep_uid: int | None = None, servers: tuple[asyncio.Server, ...] = ()) -> ProcessSession:
     """Start argv with pipes on stdin, stdout and stderr, the child's user and limits applied."""
     as_user: dict[str, Any] = {} if child.user is None else {
         "user": child.user, "group": child.group, "extra_groups": []}
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, env=env, start_new_session=True, preexec_fn=child.before_exec, limit=_STREAM_LIMIT,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, **as_user)
-    return ProcessSession(proc, sweep_uid=sweep_uid)
+    return ProcessSession(proc, sweep_uid=sweep_uid, servers=servers)

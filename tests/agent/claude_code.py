@@ -100,8 +100,8 @@ async def engine_world(tmp_path: Path, served_fake: tuple[FakeAnthropic, str], f
                          min_output_tokens=100)
     upstream = AnthropicUpstream(url, UPSTREAM_KEY, timeout=30)
     relay = ModelRelay(Meter(limits, PriceBook(MODEL, PRICE)), upstream)
-    folder = Path(tempfile.mkdtemp(prefix="relay-"))  # a unix socket's path has at most 107 bytes
-    folder.chmod(0o755)
+    # Private to the runtime (0700) as the runner's is; a unix socket's path has at most 107 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="relay-"))
     await relay.start(folder / "relay.sock")
     tap = SocketTap(folder / "relay.sock")
     socket = folder / "tap.sock"

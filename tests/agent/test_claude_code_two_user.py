@@ -1,5 +1,6 @@
-"""The claude-code engine in the ECS image's `two-user` sandbox: the CLI runs as the command user, and without a
-mount namespace the pins hold as command-line settings (the host's /etc is never written)."""
+"""The claude-code engine in the ECS image's `two-user` sandbox: the CLI runs as the command user and reaches the
+relay (whose socket only the runtime may reach) on loopback; without a mount namespace the pins hold as
+command-line settings (the host's /etc is never written)."""
 
 from __future__ import annotations
 

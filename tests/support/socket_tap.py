@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from agent.sandbox.loopback import pipe
+
 
 class SocketTap:
     """Listens on `path`, forwards each connection to `target`, keeps what the clients sent."""
@@ -32,8 +34,8 @@ class SocketTap:
         record = bytearray()
         self._sent.append(record)
         up_reader, up_writer = await asyncio.open_unix_connection(str(self._target))
-        both = [asyncio.create_task(_pipe(reader, up_writer, record)),
-                asyncio.create_task(_pipe(up_reader, writer, None))]
+        both = [asyncio.create_task(pipe(reader, up_writer, seen=record)),
+                asyncio.create_task(pipe(up_reader, writer))]
         self._tasks.update(both)
         await asyncio.gather(*both, return_exceptions=True)
         self._tasks.difference_update(both)
@@ -46,16 +48,3 @@ class SocketTap:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
 
-
-async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, record: bytearray | None) -> None:
-    try:
-        while data := await src.read(65536):
-            if record is not None:
-                record += data
-            dst.write(data)
-            await dst.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        with contextlib.suppress(ConnectionError, OSError):
-            dst.close()

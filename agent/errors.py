@@ -73,3 +73,7 @@ class NotApproved(AgentError):
     """The task's owner denied (or let expire) a step the task cannot go on without: the push, setup, tests."""
 
     code = "NOT_APPROVED"
+
+
+class EngineNotInstalled(AgentError):
+    """The task's engine is not installed on this agent host (the gateway refuses such tasks where it knows)."""

@@ -16,7 +16,15 @@ from agent.attachments import AttachmentSource, attachment_blocks
 from agent.delivery import Deliverer, Delivery
 from agent.egress_approvals import EgressAsker
 from agent.engines.protocol import EngineJob, EngineOutcome
-from agent.errors import AgentError, Cancelled, ContextUnavailable, ModelNotPriced, NotStarted, SetupFailed
+from agent.errors import (
+    AgentError,
+    Cancelled,
+    ContextUnavailable,
+    EngineNotInstalled,
+    ModelNotPriced,
+    NotStarted,
+    SetupFailed,
+)
 from agent.gates import ApprovalGates, DeliveryGates, OpenGates
 from agent.guard import TaskGuard, TaskRows
 from agent.iteration import IterationDeliverer
@@ -48,6 +56,7 @@ from agent.work_import import ChangeLimits
 from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
+from shared.engines import claude_code_cli, unavailable
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.githost.status_comment import try_post_status
@@ -299,7 +308,7 @@ class AgentRunner:
                          price: ModelPrice) -> LoopResult:
         """The engine's session behind the task's relay, which meters every call and enforces the limits."""
         s = self._settings
-        if context.engine != "native":  # never a silent fall back to another engine than the task names
+        if context.engine not in ("native", "claude-code"):  # never a silent fall back to another engine
             raise AgentError(f"the {context.engine} engine is not part of this agent runtime")
         entry = find_model(context.model_id)
         limits = RelayLimits(model_id=provider_model_id(context.model_id, s.model_provider),
@@ -317,8 +326,10 @@ class AgentRunner:
                             approval=self._bash_approval(task, context, session.last_text),
                             inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
                             stop_requested=self.guard.is_stopped)
-            # The place a second engine plugs in: it gets the job (and the relay's socket) and returns an outcome.
-            outcome = await self._native(task, context, ws, progress, session, limits.max_output_tokens, job)
+            if context.engine == "claude-code":
+                outcome = await self._claude_code(ws, session.socket, job)
+            else:
+                outcome = await self._native(task, context, ws, progress, session, limits.max_output_tokens, job)
         return session.result(outcome)
 
     async def _native(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
@@ -344,6 +355,17 @@ class AgentRunner:
             return await loop.run(job)
         finally:
             await client.aclose()
+
+    async def _claude_code(self, ws: Workspace, socket: Path, job: EngineJob) -> EngineOutcome:
+        """The claude-code engine: the Claude Code CLI inside the task's sandbox, the relay's socket bound in."""
+        cli = claude_code_cli()
+        if cli is None:
+            raise EngineNotInstalled(unavailable("claude-code") or "the claude-code engine is not installed")
+        assert ws.sandbox is not None  # the workspace is opened with its sandbox before the engine runs
+        # Imported here: claude-agent-sdk is the optional `claude-code` extra, absent where only native runs.
+        from agent.engines.claude_code import ClaudeCodeEngine, ClaudeCodeSettings
+
+        return await ClaudeCodeEngine(ws.sandbox, socket, ClaudeCodeSettings.from_agent(self._settings, cli)).run(job)
 
     def _bash_approval(self, task: Task, context: HydratedContext, reason: Callable[[], str]) -> RuleCheck | None:
         """The repo's bash rules for an engine that runs commands itself (the native loop gates its tools)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import GitHubSettings, PlatformSettings
@@ -79,6 +79,11 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     sandbox_file_size_mb: int = Field(2048, ge=16)
     sandbox_output_max_mb: int = Field(64, ge=1)
 
+    # The claude-code engine (agent/engines/): no output and no decision pending for this long is a hung CLI
+    # (above the Bash timeout, which a silent command may use whole); the CLI's own retries of a model call.
+    claude_code_idle_seconds: float = Field(300.0, gt=0)
+    claude_code_model_retries: int = Field(4, ge=0)
+
     event_min_interval_seconds: float = Field(2.0, ge=0)
     max_events: int = Field(200, ge=20)
 
@@ -86,3 +91,10 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _idle_above_a_command(self) -> AgentSettings:
+        if self.claude_code_idle_seconds <= self.bash_timeout_seconds:
+            raise ValueError("BGAGENT_CLAUDE_CODE_IDLE_SECONDS must exceed BGAGENT_BASH_TIMEOUT_SECONDS: a command "
+                             "may run silently that long")
+        return self

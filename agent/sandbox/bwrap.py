@@ -9,14 +9,17 @@ where a forwarder to the egress proxy listens when the repository allows any hos
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Protocol, Sequence
 
 from agent.process import ChildSetup, ProcessResult, run_process, with_data_fd
-from agent.sandbox.protocol import SandboxLimits, SandboxMode, SandboxPaths
+from agent.sandbox.protocol import SandboxLimits, SandboxMode, SandboxPaths, SessionSpec
+from agent.sandbox.session import ProcessSession, start_session
 
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt")
 _ETC = ("alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "pki", "crypto-policies", "hosts",
@@ -26,6 +29,7 @@ _ETC = ("alternatives", "ssl", "ca-certificates", "ca-certificates.conf", "pki",
 EGRESS_SOCKET = "/run/bgagent/egress.sock"
 FORWARDER = "/run/bgagent/forward.py"
 PROXY_PORT = 3128
+FORWARD_SCRIPT = Path(__file__).with_name("forward.py")
 
 
 def _system_binds(etc: Path) -> list[str]:
@@ -37,7 +41,8 @@ def _system_binds(etc: Path) -> list[str]:
             args += ["--ro-bind", path, path]
     args += ["--ro-bind", str(etc), "/etc"]
     for mountpoint in sorted(p for p in etc.iterdir() if p.is_dir() and not p.is_symlink()):
-        args += ["--ro-bind", f"/etc/{mountpoint.name}", f"/etc/{mountpoint.name}"]
+        if any(fnmatch.fnmatch(mountpoint.name, pattern) for pattern in _ETC):  # else the runtime's own (a session's)
+            args += ["--ro-bind", f"/etc/{mountpoint.name}", f"/etc/{mountpoint.name}"]
     return args
 
 
@@ -90,14 +95,25 @@ def _identity(drop_to: int | None) -> tuple[list[str], list[str]]:
     return unshare, drop
 
 
+def socket_inside(port: int) -> str:
+    """Where a session's socket forwarded to 127.0.0.1:PORT is bound inside the sandbox."""
+    return f"/run/bgagent/port-{port}.sock"
+
+
 def bwrap_argv(paths: SandboxPaths, *, etc: Path, readonly: Sequence[str], limits: SandboxLimits,
-               drop_to: int | None, egress: tuple[Path, Path] | None) -> list[str]:
-    """The bwrap command line, ending with what runs before the command itself."""
+               drop_to: int | None, egress: tuple[Path, Path] | None,
+               sockets: dict[int, Path] | None = None) -> list[str]:
+    """The bwrap command line, ending with what runs before the command itself.
+
+    `sockets`: a session's own unix sockets (the model relay's), bound in for the forwarder.
+    """
     unshare, drop = _identity(drop_to)
+    sockets = sockets or {}
     args = ["bwrap", *unshare, "--die-with-parent", "--new-session", "--hostname", "bgagent-sandbox",
             "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
             *_system_binds(etc)]
-    targets = [*(Path(p) for p in readonly), paths.home, paths.repo, *([Path(EGRESS_SOCKET)] if egress else [])]
+    targets = [*(Path(p) for p in readonly), paths.home, paths.repo,
+               *([Path(EGRESS_SOCKET)] if egress or sockets else [])]
     args += _traversable_parents(targets)  # an operator's toolchain under /root or /work must be reachable too
     for path in readonly:
         args += ["--ro-bind-try", path, path]
@@ -105,6 +121,10 @@ def bwrap_argv(paths: SandboxPaths, *, etc: Path, readonly: Sequence[str], limit
     if egress is not None:
         socket, forwarder = egress
         args += ["--bind", str(socket), EGRESS_SOCKET, "--ro-bind", str(forwarder), FORWARDER]
+    for port, socket in sorted(sockets.items()):
+        args += ["--bind", str(socket), socket_inside(port)]
+    if sockets and egress is None:
+        args += ["--ro-bind", str(FORWARD_SCRIPT), FORWARDER]
     return [*args, "--chdir", str(paths.repo), "--", *drop]
 
 
@@ -113,26 +133,59 @@ class BwrapSandbox:
 
     mode: SandboxMode = "bwrap"
 
-    def __init__(self, prefix: list[str], env: dict[str, str], child: ChildSetup, *,
-                 python: str | None, closer: "Closer | None" = None):
-        self._prefix = prefix
+    def __init__(self, argv: "partial[list[str]]", env: dict[str, str], child: ChildSetup, *,
+                 python: str | None, egress: bool, closer: "Closer | None" = None):
+        self._argv = argv  # bwrap_argv with the task's layout; a session adds its own sockets and /etc
+        self._prefix = argv()
         self._env = env
         self._child = child
-        self._python = python  # set when the forwarder to the egress proxy runs before each command
+        self._python = python  # the sandbox's python, for the forwarder to the egress proxy and a session's sockets
+        self._egress = egress
         self._closer = closer
+
+    def _forwarded(self, inner: list[str], sockets: dict[int, Path]) -> list[str]:
+        pairs = [str(PROXY_PORT), EGRESS_SOCKET] if self._egress else []
+        for port in sorted(sockets):
+            pairs += [str(port), socket_inside(port)]
+        if not pairs:
+            return inner
+        if self._python is None:
+            raise RuntimeError("a forwarded socket needs the sandbox's python")
+        return [self._python, "-I", "-S", FORWARDER, *pairs, "--", *inner]
 
     async def run(self, command: str, *, timeout: float, output_limit: int,
                   data_fd: int | None = None) -> ProcessResult:
-        inner = ["bash", "-c", command]
-        if self._python:
-            inner = [self._python, "-I", "-S", FORWARDER, str(PROXY_PORT), EGRESS_SOCKET, *inner]
+        inner = self._forwarded(["bash", "-c", command], {})
         return await run_process([*self._prefix, *inner], cwd=Path("/"), env=self._env, timeout=timeout,
                                  output_limit=output_limit, child=with_data_fd(self._child, data_fd))
+
+    async def start(self, spec: SessionSpec) -> ProcessSession:
+        """The session's program in a sandbox like every command's, with its sockets, directories and /etc files."""
+        etc = self._argv.keywords["etc"]
+        if spec.etc_files:
+            etc = _etc_with(etc, spec.etc_files)
+        prefix = self._argv(etc=etc, sockets=spec.sockets,
+                            readonly=[*self._argv.keywords["readonly"], *map(str, spec.readonly)])
+        return await start_session([*prefix, *self._forwarded(spec.argv, spec.sockets)], cwd=Path("/"),
+                                   env={**self._env, **spec.env}, child=self._child)
 
     async def close(self) -> None:
         if self._closer is not None:
             await self._closer.close()
             self._closer = None
+
+
+def _etc_with(etc: Path, files: dict[str, str]) -> Path:
+    """A copy of the task's /etc with a session's own files added (read-only inside, like the rest)."""
+    session = etc.with_name(f"{etc.name}-session")
+    shutil.rmtree(session, ignore_errors=True)
+    shutil.copytree(etc, session, symlinks=True)
+    for relative, text in files.items():
+        target = session / relative
+        target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(0o644)
+    return session
 
 
 class Closer(Protocol):

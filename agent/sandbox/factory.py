@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
@@ -106,18 +107,18 @@ class SandboxFactory:
         uid = task_uid(request.task_id, self.config.uid_base) if os.geteuid() == 0 else None
         hand_over([request.paths.repo, request.paths.home], uid)
         env = {**request.env, "TMPDIR": "/tmp"}
-        proxy, python, egress = None, None, None
+        proxy, python, egress = None, sandbox_python(), None
         if request.allowlist or request.on_unlisted is not None:
             proxy, python = await self._egress_proxy(request, on_egress)
             egress = (proxy.socket_path, proxy.install(Path(__file__).with_name("forward.py")))
             env |= _proxy_env(f"http://127.0.0.1:{PROXY_PORT}")
         readonly = [p for p in (*self.config.readonly_paths, *request.readonly_paths) if os.path.isabs(p)]
         etc = build_etc(request.paths.repo.parent / "etc")
-        prefix = bwrap_argv(request.paths, etc=etc, readonly=readonly, limits=self.config.limits, drop_to=uid,
-                            egress=egress)
+        argv = partial(bwrap_argv, request.paths, etc=etc, readonly=readonly, limits=self.config.limits, drop_to=uid,
+                       egress=egress)
         # As root the uid changes inside the sandbox (setpriv); the limits are set on bwrap and inherited.
         child = child_setup(self.config.limits, own_uid=uid is not None)
-        sandbox = BwrapSandbox(prefix, env, child, python=python, closer=proxy)
+        sandbox = BwrapSandbox(argv, env, child, python=python, egress=egress is not None, closer=proxy)
         await self._probe(sandbox)
         return sandbox
 

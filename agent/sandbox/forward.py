@@ -1,7 +1,8 @@
-"""Runs inside the sandbox (stdlib only): forwards 127.0.0.1:PORT to the egress proxy's socket, then execs the command.
+"""Runs inside the sandbox (stdlib only): forwards 127.0.0.1:PORT to a unix socket bound in, then execs the command.
 
-Usage: python3 -I -S forward.py PORT SOCKET COMMAND... — the listener is ready before the command
-starts, and it dies with the sandbox's pid namespace when the command ends.
+Usage: python3 -I -S forward.py PORT SOCKET [PORT SOCKET ...] -- COMMAND... — one listener per pair (the
+egress proxy's socket, the model relay's), all ready before the command starts; they die with the
+sandbox's pid namespace when the command ends.
 """
 
 import os
@@ -37,19 +38,28 @@ def _serve(listener: socket.socket, path: str) -> None:
             threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
 
 
-def main() -> None:
-    port, path, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+def _listen(port: int) -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
     listener.listen(64)
+    return listener
+
+
+def main() -> None:
+    split = sys.argv.index("--")
+    pairs, command = sys.argv[1:split], sys.argv[split + 1:]
+    listeners = [(_listen(int(port)), path) for port, path in zip(pairs[::2], pairs[1::2], strict=True)]
     if os.fork() == 0:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)  # the command's output pipe must close when the command ends
-        _serve(listener, path)
+        for listener, path in listeners[1:]:
+            threading.Thread(target=_serve, args=(listener, path), daemon=True).start()
+        _serve(*listeners[0])
         os._exit(0)
-    listener.close()
+    for listener, _ in listeners:
+        listener.close()
     os.execvp(command[0], command)
 
 

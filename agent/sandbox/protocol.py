@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -31,6 +32,35 @@ class SandboxPaths:
     tmp: Path
 
 
+@dataclass(frozen=True)
+class SessionSpec:
+    """A long-lived program in the task's sandbox (an engine's CLI), talking to the runtime over stdio."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # on top of the sandbox's own allowlisted environment
+    sockets: dict[int, Path] = field(default_factory=dict)  # unix socket (host) served on 127.0.0.1:PORT inside
+    readonly: tuple[Path, ...] = ()  # extra directories shown read-only at their own path (the CLI's)
+    # path under /etc -> text, read-only (managed settings); only a sandbox with a mount namespace can show them
+    etc_files: dict[str, str] = field(default_factory=dict)
+
+
+class SandboxSession(Protocol):
+    """A running session: its pipes, and a stop that takes every process it started with it."""
+
+    stdin: asyncio.StreamWriter
+    stdout: asyncio.StreamReader
+    stderr: asyncio.StreamReader
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
+
+    async def stop(self) -> None:
+        """Kill the program and all its children (idempotent)."""
+        ...
+
+
 class Sandbox(Protocol):
     """Runs a shell command of the model or the repository, contained."""
 
@@ -43,6 +73,10 @@ class Sandbox(Protocol):
         `data_fd`: a descriptor the runtime opened for the command to write data to (binary, unbounded by
         `output_limit`); the command finds it open under the same number.
         """
+        ...
+
+    async def start(self, spec: SessionSpec) -> SandboxSession:
+        """Start `spec.argv` in the clone, contained as every command is, with stdin/stdout/stderr piped."""
         ...
 
     async def close(self) -> None:

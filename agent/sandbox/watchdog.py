@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.process import ProcessResult
-from agent.sandbox.protocol import Sandbox
+from agent.sandbox.protocol import Sandbox, SandboxSession, SessionSpec
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ class WatchedSandbox:
             return dataclasses.replace(result, stopped=f"{reason} after this command. Delete files the task does "
                                                        "not need before going on")
         return result
+
+    async def start(self, spec: SessionSpec) -> SandboxSession:
+        """A session is not watched command by command: only a capped filesystem bounds an engine's CLI."""
+        return await self._inner.start(spec)
 
     async def _grown_past_limits(self, *, growing_only: bool = True) -> str | None:
         started = time.monotonic()

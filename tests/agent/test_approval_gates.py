@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import ipaddress
 import json
 import shlex
-import threading
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -26,7 +23,9 @@ from shared.tasks.classification import classify
 from shared.tasks.outbox import Outbox
 from shared.tasks.states import TaskStatus as S
 from tests.agent.conftest import AgentWorld, git
-from tests.agent.test_sandbox_escape import ALLOWED_BODY, _Hello
+from tests.support.escape_probes import ALLOWED_BODY, allowed_server
+
+__all__ = ["allowed_server"]
 from tests.agent.test_steering import _decide_when_asked, _running, _waiter
 from tests.doubles import Turn
 from tests.fakes.collaborators import RecordingBus
@@ -153,17 +152,9 @@ async def _approve_egress(world: AgentWorld, task_id: str) -> None:
     raise AssertionError("no egress request appeared")
 
 
-@pytest.fixture
-def hello_server() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-
-
 async def test_egress_ask_in_the_real_sandbox_refuses_then_lets_the_retry_through_once_approved(
-        world: AgentWorld, hello_server: int):
-    url = f"http://ask.test:{hello_server}/"
+        world: AgentWorld, allowed_server: int):
+    url = f"http://ask.test:{allowed_server}/"
     retries = ("import time, urllib.request as u, urllib.error as e\nfor i in range(150):\n    try:\n"
                f"        print('ok', u.urlopen({url!r}, timeout=5).read().decode()); break\n"
                "    except e.HTTPError as x:\n        print('refused', x.code); time.sleep(0.1)\n")
@@ -183,7 +174,7 @@ async def test_egress_ask_in_the_real_sandbox_refuses_then_lets_the_retry_throug
     assert "refused 403" in output and f"ok {ALLOWED_BODY}" in output
     assert await world.approvals.pending_for_task(task.task_id) == []  # decided; only ever one for the host:
     events = [e.metadata for e in await world.events(task.task_id) if e.event_type == "approval.requested"]
-    assert [(m["kind"], m["command"]) for m in events] == [("egress", f"connect to ask.test:{hello_server}")]
+    assert [(m["kind"], m["command"]) for m in events] == [("egress", f"connect to ask.test:{allowed_server}")]
     verdicts = [m["verdict"] for e in await world.events(task.task_id) if e.event_type == "sandbox.egress"
                 for m in [e.metadata]]
     assert verdicts == ["refused", "allowed"]

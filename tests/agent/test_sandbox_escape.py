@@ -7,92 +7,26 @@ workspace changed, the run went on to deliver its work, and the allowlisted host
 
 from __future__ import annotations
 
-import http.server
-import ipaddress
 import json
 import os
-import socket
-import subprocess
-import threading
-import uuid
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from agent.bootstrap import run_agent
-from agent.sandbox.egress_policy import system_resolver
-from agent.sandbox.factory import SandboxFactory, config_from
+from agent.sandbox.factory import config_from
 from tests.agent.conftest import GITHUB_TOKEN, AgentWorld
 from tests.doubles.scenarios import ESCAPE_FINAL_TEXT, FAKE_ESCAPE, escape_turns
+from tests.support.escape_probes import (
+    ALLOWED_BODY,
+    ENV_SECRET,
+    HOME_SECRET,
+    allowed_host_factory,
+    allowed_server,
+    loopback_listener,
+    planted_home_file,
+    secret_process,
+)
 
-HOME_SECRET = "ssh-key-" + uuid.uuid4().hex
-ENV_SECRET = "sk-ant-api03-" + uuid.uuid4().hex
-ALLOWED_BODY = "hello-from-the-allowlisted-host"
-
-
-class _Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-        body = ALLOWED_BODY.encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def allowed_server() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-
-
-@pytest.fixture
-def loopback_listener() -> Iterator[tuple[int, list[bytes]]]:
-    """A listener of the test on loopback that records whatever reaches it."""
-    received: list[bytes] = []
-    sock = socket.create_server(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except OSError:
-                continue
-            received.append(conn.recv(100) or b"(connected)")
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield sock.getsockname()[1], received
-    stop.set()
-    thread.join()
-    sock.close()
-
-
-@pytest.fixture
-def secret_process() -> Iterator[int]:
-    """Another process that holds a secret in its environment, as the runtime or a service would."""
-    proc = subprocess.Popen(["sleep", "300"], env={"ANTHROPIC_API_KEY": ENV_SECRET})
-    yield proc.pid
-    proc.kill()
-    proc.wait()
-
-
-@pytest.fixture
-def planted_home_file() -> Iterator[Path]:
-    """A credential-like file in the stack user's real home."""
-    path = Path.home() / f".bgagent-escape-test-{uuid.uuid4().hex[:8]}"
-    path.write_text(HOME_SECRET)
-    yield path
-    path.unlink()
-
+__all__ = ["allowed_server", "loopback_listener", "planted_home_file", "secret_process"]
 
 def _leaks(text: str) -> list[str]:
     secrets = (HOME_SECRET, ENV_SECRET, GITHUB_TOKEN)
@@ -111,14 +45,7 @@ async def test_every_escape_fails_and_the_run_goes_on(
     task = await world.seed(model_id=FAKE_ESCAPE, max_turns=30, egress_allowlist=[f"allowed.test:{allowed_server}"])
     settings = world.settings(task.task_id, sandbox_max_processes=64, sandbox_output_max_mb=8,
                               bash_timeout_seconds=30)
-
-    async def resolver(host: str, port: int) -> list[str]:
-        # Only this test's name maps to loopback, and only this test's address rule admits loopback.
-        return ["127.0.0.1"] if host == "allowed.test" else await system_resolver(host, port)
-
-    factory = SandboxFactory(config_from(settings), resolver=resolver,
-                             address_allowed=lambda ip: ip == ipaddress.ip_address("127.0.0.1"))
-    report = await run_agent(settings, sandboxes=factory)
+    report = await run_agent(settings, sandboxes=allowed_host_factory(config_from(settings)))
 
     assert report.exit_code == 0, report.error
     requests = world.anthropic.requests_for(FAKE_ESCAPE)

@@ -86,11 +86,6 @@ async def list_repos(target: OperatorTarget) -> list[RepoConfig]:
     return sorted(rows, key=lambda r: r.repo.lower())
 
 
-async def get_repo(target: OperatorTarget, repo: str) -> RepoConfig | None:
-    async with dynamodb(target) as ddb:
-        return await DynamoRepoStore(ddb, target.names.repos_table).get(repo)
-
-
 async def offboard_repo(target: OperatorTarget, repo: str) -> RepoConfig | None:
     """Mark a repository removed (new tasks are refused); None if it was never onboarded."""
     async with dynamodb(target) as ddb:

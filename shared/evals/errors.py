@@ -1,0 +1,33 @@
+"""Errors of evaluation runs: store outcomes and bad input."""
+
+from __future__ import annotations
+
+
+class EvalError(Exception):
+    """Base of evaluation errors."""
+
+
+class EvalNotFound(EvalError):
+    def __init__(self, eval_id: str):
+        super().__init__(f"evaluation run {eval_id} not found")
+        self.eval_id = eval_id
+
+
+class EvalChanged(EvalError):
+    """A conditional write found the run changed since it was read (another driver or a cancel won)."""
+
+
+class AttemptAlreadyCounted(EvalError):
+    """The attempt was counted before: a redelivered or repeated end is not counted twice."""
+
+
+class EndpointExists(EvalError):
+    def __init__(self, name: str):
+        super().__init__(f"model endpoint {name} is already registered")
+        self.name = name
+
+
+class EndpointNotFound(EvalError):
+    def __init__(self, name: str):
+        super().__init__(f"model endpoint {name} not found")
+        self.name = name

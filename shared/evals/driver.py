@@ -118,7 +118,7 @@ class EvalDriver:
         try:
             created = await self.tasks.create(task, announce=[TaskSubmitted(task_id=task.task_id,
                                                                             user_id=task.user_id)])
-            await self._outbox.flush(created)
+            await self._outbox.flush_quietly(created)
         except IdempotencyConflict as exc:
             existing = await self.tasks.get(exc.task_id)
             if existing is None:

@@ -31,3 +31,11 @@ class EndpointNotFound(EvalError):
     def __init__(self, name: str):
         super().__init__(f"model endpoint {name} not found")
         self.name = name
+
+
+class InvalidCases(EvalError):
+    """A dataset with cases at fault: each problem names the field (`cases.3.test_patch`) and the case."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__(f"{len(problems)} problem(s) in the cases, first: {problems[0][0]}: {problems[0][1]}")
+        self.problems = problems

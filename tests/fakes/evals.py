@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from shared.aws.pagination import InvalidToken
-from shared.evals.errors import AttemptAlreadyCounted, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EndpointExists, EvalChanged
 from shared.evals.models import AttemptRecord, CaseRow, EvalRun
+from shared.llm.endpoints import ModelEndpoint
 
 
 class InMemoryEvals:
@@ -67,3 +68,23 @@ class InMemoryEvals:
     async def attempts(self, eval_id: str, *, first: int = 0, last: int | None = None) -> list[AttemptRecord]:
         done = self.counted.get(eval_id, {})
         return [done[key] for key in sorted(done) if key[0] >= first and (last is None or key[0] <= last)]
+
+
+class InMemoryEndpoints:
+    def __init__(self) -> None:
+        self.rows: dict[str, ModelEndpoint] = {}
+
+    async def create(self, endpoint: ModelEndpoint) -> ModelEndpoint:
+        if endpoint.name in self.rows:
+            raise EndpointExists(endpoint.name)
+        self.rows[endpoint.name] = endpoint
+        return endpoint
+
+    async def get(self, name: str) -> ModelEndpoint | None:
+        return self.rows.get(name)
+
+    async def list(self) -> list[ModelEndpoint]:
+        return [self.rows[n] for n in sorted(self.rows)]
+
+    async def delete(self, name: str) -> ModelEndpoint | None:
+        return self.rows.pop(name, None)

@@ -77,7 +77,8 @@ class Hydrator:
                 await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is not onboarded")
                 return
             cap = await self._cap(task.user_id)
-            waiting = await self._store.oldest_queued(task.user_id, limit=1)
+            # An evaluation attempt holds no slot of its owner's, so it never waits behind the owner's tasks.
+            waiting = [] if task.eval_id else await self._store.oldest_queued(task.user_id, limit=1)
             if waiting and (waiting[0].created_at, waiting[0].task_id) < (task.created_at, task.task_id):
                 # Older tasks are waiting for a slot: queue behind them instead of jumping ahead.
                 await self._queue(task, cap, "older tasks of this user are queued")

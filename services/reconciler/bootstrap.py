@@ -32,5 +32,6 @@ async def build_reconciler(settings: ReconcilerSettings, clients: AwsClients) ->
     schedules = ScheduleRunner(DynamoScheduleStore(ddb, settings.names.schedules_table), store,
                                DynamoRepoStore(ddb, settings.names.repos_table), bus,
                                DynamoPullOutcomeStore(ddb, settings.names.pull_outcomes_table))
-    evals = EvalDriver(DynamoEvalStore(ddb, settings.names.evals_table, settings.names.eval_items_table), store, bus)
+    evals = EvalDriver(DynamoEvalStore(ddb, settings.names.evals_table, settings.names.eval_items_table), store, bus,
+                       max_running=settings.eval_max_running)
     return Reconciler(store, metrics, settings, repairs, schedules, evals)

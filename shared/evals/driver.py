@@ -15,7 +15,7 @@ from typing import Callable
 
 from shared.clock import parse_time, stamp
 from shared.evals.cases import attempt_idempotency_key
-from shared.evals.errors import AttemptAlreadyCounted, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EvalCapReached, EvalChanged
 from shared.evals.models import EvalRun
 from shared.evals.outcome import attempt_record
 from shared.evals.store import EvalStore, next_version
@@ -47,6 +47,8 @@ class EvalDriver:
     evals: EvalStore
     tasks: TaskStore
     bus: EventPublisher
+    # Evaluation attempts running at once on the whole platform (BGAGENT_EVAL_MAX_RUNNING).
+    max_running: int = 16
     clock: Callable[[], datetime] = _now
     # How long one call may wait for a run's pacing (rate_per_s) before leaving the rest to the next call.
     max_pacing_wait_s: float = 5.0
@@ -81,9 +83,11 @@ class EvalDriver:
             if run.settings.rate_per_s:
                 changes["next_start_at"] = stamp(self.clock() + timedelta(seconds=1 / run.settings.rate_per_s))
             try:
-                run = await self.evals.replace(run, next_version(run, **changes))
+                run = await self.evals.claim(run, next_version(run, **changes), cap=self.max_running)
             except EvalChanged:
                 continue  # another driver claimed it: look again
+            except EvalCapReached:
+                return run  # the platform's eval places are taken: the next count or tick starts it
             await self._start(run, slot)
         return await self.evals.get(eval_id)
 

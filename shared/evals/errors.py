@@ -17,6 +17,10 @@ class EvalChanged(EvalError):
     """A conditional write found the run changed since it was read (another driver or a cancel won)."""
 
 
+class EvalCapReached(EvalError):
+    """Every place the platform gives evaluation attempts is taken: the claim waits for one to be counted."""
+
+
 class AttemptAlreadyCounted(EvalError):
     """The attempt was counted before: a redelivered or repeated end is not counted twice."""
 

@@ -10,11 +10,13 @@ from shared.aws.dynamo import from_item, serialize, to_item, values
 from shared.aws.guarded import error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.clock import utcnow
-from shared.evals.errors import AttemptAlreadyCounted, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EvalCapReached, EvalChanged
 from shared.evals.models import RUNNING, AttemptRecord, CaseRow, EvalRun
 from shared.tasks.dynamo_writes import Cancellation
 
 _BATCH = 25
+# The platform's count of evaluation attempts started and not yet counted, on an item of its own.
+PLACES_KEY = "#platform"
 
 
 def case_sk(index: int) -> str:
@@ -46,9 +48,16 @@ class EvalStore(Protocol):
     async def replace(self, run: EvalRun, new: EvalRun) -> EvalRun:
         """Write `new` only while the stored run is still `run`'s version; EvalChanged otherwise."""
 
+    async def claim(self, run: EvalRun, new: EvalRun, *, cap: int) -> EvalRun:
+        """`replace`, taking one of the platform's `cap` places for evaluation attempts in the same
+        transaction: EvalCapReached when all are taken."""
+
     async def count(self, run: EvalRun, new: EvalRun, record: AttemptRecord) -> EvalRun:
-        """Record the attempt and write `new` in one transaction: AttemptAlreadyCounted if it was
-        recorded before, EvalChanged if the run moved since `run` was read."""
+        """Record the attempt, write `new` and give back its place in one transaction: AttemptAlreadyCounted
+        if it was recorded before, EvalChanged if the run moved since `run` was read."""
+
+    async def places_taken(self) -> int:
+        """Evaluation attempts started and not yet counted, on the whole platform."""
 
     async def cases(self, eval_id: str, *, start: int = 0, limit: int = 100) -> list[CaseRow]:
         """Cases from index `start`, in order."""
@@ -116,6 +125,31 @@ class DynamoEvalStore:
             raise EvalChanged(f"evaluation run {run.eval_id} changed since it was read") from exc
         return new
 
+    def _places(self, delta: int, cap: int | None = None) -> dict[str, Any]:
+        update: dict[str, Any] = {
+            "TableName": self._runs, "Key": {"eval_id": serialize(PLACES_KEY)},
+            "UpdateExpression": "ADD places :d", "ExpressionAttributeValues": values({":d": delta})}
+        if cap is not None:
+            update["ConditionExpression"] = "attribute_not_exists(places) OR places < :cap"
+            update["ExpressionAttributeValues"] = values({":d": delta, ":cap": cap})
+        return update
+
+    async def claim(self, run: EvalRun, new: EvalRun, *, cap: int) -> EvalRun:
+        try:
+            await self._ddb.transact_write_items(TransactItems=[
+                {"Put": self._put_run(run, new)}, {"Update": self._places(1, cap)}])
+        except ClientError as exc:
+            why = Cancellation.of(exc, "claim an attempt")
+            if why.failed(0) or why.conflicted:
+                raise EvalChanged(f"evaluation run {run.eval_id} changed since it was read") from exc
+            raise EvalCapReached(f"the platform runs {cap} evaluation attempts at most") from exc
+        return new
+
+    async def places_taken(self) -> int:
+        resp = await self._ddb.get_item(TableName=self._runs, Key={"eval_id": serialize(PLACES_KEY)},
+                                        ConsistentRead=True)
+        return int(from_item(resp.get("Item", {})).get("places", 0))
+
     async def count(self, run: EvalRun, new: EvalRun, record: AttemptRecord) -> EvalRun:
         item = {"eval_id": run.eval_id, "sk": attempt_sk(record.case_index, record.attempt),
                 **record.model_dump(mode="json")}
@@ -123,7 +157,7 @@ class DynamoEvalStore:
             await self._ddb.transact_write_items(TransactItems=[
                 {"Put": {"TableName": self._items, "Item": to_item(item),
                          "ConditionExpression": "attribute_not_exists(sk)"}},
-                {"Put": self._put_run(run, new)}])
+                {"Put": self._put_run(run, new)}, {"Update": self._places(-1)}])
         except ClientError as exc:
             if Cancellation.of(exc, "count an attempt").failed(0):
                 raise AttemptAlreadyCounted(f"attempt {record.attempt} of {record.case_id} was counted") from exc

@@ -6,7 +6,7 @@ import pytest
 
 from shared.aws.clients import AwsClients
 from shared.aws.pagination import InvalidToken
-from shared.evals.errors import AttemptAlreadyCounted, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EvalCapReached, EvalChanged
 from shared.evals.models import AttemptRecord, CaseRow, EvalRun, RunSettings
 from shared.evals.store import DynamoEvalStore, next_version
 from tests.fakes.evals import InMemoryEvals
@@ -80,3 +80,18 @@ async def test_an_attempt_is_counted_once(evals):
     assert [(a.case_index, a.attempt) for a in await evals.attempts(r.eval_id)] == [(0, 1), (1, 2)]
     assert [a.duration_s for a in await evals.attempts(r.eval_id, first=1, last=1)] == [3.5]
     assert await evals.attempts(r.eval_id, first=2) == []
+
+
+async def test_claims_take_the_platforms_places_and_counts_give_them_back(evals):
+    r = await evals.create(run("ev-e"), rows(3))
+    before = await evals.places_taken()
+    a = await evals.claim(r, next_version(r, next_slot=1, in_flight={"0": ""}), cap=before + 2)
+    b = await evals.claim(a, next_version(a, next_slot=2, in_flight={"0": "", "1": ""}), cap=before + 2)
+    with pytest.raises(EvalCapReached):  # every place taken: nothing written
+        await evals.claim(b, next_version(b, next_slot=3), cap=before + 2)
+    assert (await evals.get(r.eval_id)).next_slot == 2 and await evals.places_taken() == before + 2
+    with pytest.raises(EvalChanged):
+        await evals.claim(a, next_version(a, next_slot=9), cap=before + 10)
+    assert await evals.places_taken() == before + 2
+    await evals.count(b, next_version(b, in_flight={"1": ""}, counted=1), record(0, 1))
+    assert await evals.places_taken() == before + 1

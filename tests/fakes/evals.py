@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from shared.aws.pagination import InvalidToken
-from shared.evals.errors import AttemptAlreadyCounted, EndpointExists, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EndpointExists, EvalCapReached, EvalChanged
 from shared.evals.models import AttemptRecord, CaseRow, EvalRun
 from shared.llm.endpoints import ModelEndpoint
 
@@ -15,6 +15,7 @@ class InMemoryEvals:
         self.runs: dict[str, EvalRun] = {}
         self.case_rows: dict[str, dict[int, CaseRow]] = {}
         self.counted: dict[str, dict[tuple[int, int], AttemptRecord]] = {}
+        self.places = 0
 
     async def create(self, run: EvalRun, cases: Sequence[CaseRow]) -> EvalRun:
         self.case_rows.setdefault(run.eval_id, {}).update({c.index: c for c in cases})
@@ -52,6 +53,17 @@ class InMemoryEvals:
         self.runs[run.eval_id] = new
         return new
 
+    async def claim(self, run: EvalRun, new: EvalRun, *, cap: int) -> EvalRun:
+        self._check(run)
+        if self.places >= cap:
+            raise EvalCapReached(f"the platform runs {cap} evaluation attempts at most")
+        self.places += 1
+        self.runs[run.eval_id] = new
+        return new
+
+    async def places_taken(self) -> int:
+        return self.places
+
     async def count(self, run: EvalRun, new: EvalRun, record: AttemptRecord) -> EvalRun:
         done = self.counted.setdefault(run.eval_id, {})
         if (record.case_index, record.attempt) in done:
@@ -59,6 +71,7 @@ class InMemoryEvals:
         self._check(run)
         done[(record.case_index, record.attempt)] = record
         self.runs[run.eval_id] = new
+        self.places -= 1
         return new
 
     async def cases(self, eval_id: str, *, start: int = 0, limit: int = 100) -> list[CaseRow]:

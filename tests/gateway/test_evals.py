@@ -173,7 +173,8 @@ TRAJECTORY = {
                                           {"type": "tool_use", "id": "tu1", "name": "bash",
                                            "input": {"command": "cat app.py"}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu1",
-                                      "content": [{"type": "text", "text": "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789"}]}]},
+                                      "content": [{"type": "text",
+                                                   "text": "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789"}]}]},
         {"role": "assistant", "content": [{"type": "text", "text": "Done."}]}],
 }
 
@@ -203,4 +204,5 @@ async def test_rollouts_in_anthropic_and_openai_format(gw):
     call = openai[0]["messages"][2]["tool_calls"][0]
     assert call["id"] == "tu1" and call["function"]["name"] == "bash"
     assert json.loads(call["function"]["arguments"]) == {"command": "cat app.py"}
-    assert openai[0]["messages"][3]["tool_call_id"] == "tu1" and openai[0]["messages"][0]["content"] == "You are bgagent."
+    assert openai[0]["messages"][3]["tool_call_id"] == "tu1"
+    assert openai[0]["messages"][0]["content"] == "You are bgagent."

@@ -131,3 +131,21 @@ async def test_cancelling_a_run_cancels_running_attempts_and_keeps_finished_ones
     counted = {a.task_id: a.classification for a in await d.evals.attempts(eval_id)}
     assert counted == {first.task_id: "PASSED", **{t: "CANCELLED" for t in running}}
     assert len(d.tasks.tasks) == 3 and (await d.evals.get(eval_id)).status == "cancelled"
+
+
+async def test_the_platforms_eval_cap_bounds_every_run_together():
+    d = driver(max_running=3)
+    first = await start(d, 4, concurrency=2)
+    second = await start(d, 4, concurrency=2)
+    assert len(live(d)) == 3 and await d.evals.places_taken() == 3
+    (done,) = [t for t in live(d) if t.eval_id == first][:1]
+    await d.count(await finish(d.tasks, done.task_id))
+    assert len(live(d)) == 3  # the freed place went to the next attempt of the same run
+    await d.repair_all()
+    assert len(live(d)) == 3
+    while live(d):
+        await d.count(await finish(d.tasks, live(d)[0].task_id))
+        await d.repair_all()  # a run waiting for a place starts on the next tick
+        assert len(live(d)) <= 3
+    assert {(await d.evals.get(e)).status for e in (first, second)} == {"completed"}
+    assert await d.evals.places_taken() == 0

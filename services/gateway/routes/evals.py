@@ -58,7 +58,7 @@ def _store(d: GatewayDeps) -> EvalStore:
 
 
 def driver(d: GatewayDeps) -> EvalDriver:
-    return EvalDriver(_store(d), d.tasks, d.bus)
+    return EvalDriver(_store(d), d.tasks, d.bus, max_running=d.settings.eval_max_running)
 
 
 async def _owned(d: GatewayDeps, eval_id: str, user_id: str) -> EvalRun:

@@ -14,6 +14,7 @@ from services.gateway.middleware import BodyLimit, RequestContext, error_respons
 from services.gateway.routes import (
     evals,
     github,
+    model_endpoints,
     refusals,
     schedules,
     signed_webhooks,
@@ -57,7 +58,8 @@ def create_app(d: GatewayDeps) -> FastAPI:
                   generate_unique_id_function=openapi.operation_id)
     app.state.deps = d
     for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
-                   github.router, schedules.router, evals.router, ui_login.router):
+                   github.router, schedules.router, evals.router,
+                   model_endpoints.router, ui_login.router):
         app.include_router(router)
     panel.install(app)
     # Added last = outermost: the request id exists before the body limit can answer.

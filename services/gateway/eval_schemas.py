@@ -8,19 +8,28 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway.schemas import Pagination
 from shared.engines import Engine
+from shared.evals.cases import EvalCase
 from shared.evals.models import (
     AttemptRecord,
     Attempts,
     CaseRow,
     Concurrency,
-    EndpointName,
     EvalRun,
     MaxCostUsd,
     RatePerSecond,
 )
-from shared.tasks.fields import MaxBudgetUsd, MaxTurns, ModelId
+from shared.repos.models import REPO_PATTERN
+from shared.tasks.fields import EndpointName, MaxBudgetUsd, MaxTurns, ModelId
 
 MAX_CASES = 5_000
+
+
+def _case_schema() -> dict[str, Any]:
+    """A case as the document shows it (the route checks each one itself, to name the case it refuses)."""
+    schema = EvalCase.model_json_schema()
+    schema["properties"]["repo"]["pattern"] = REPO_PATTERN.pattern
+    schema["properties"]["base"]["pattern"] = "^[0-9a-f]{7,40}$"
+    return schema
 
 
 class CreateEvalRequest(BaseModel):
@@ -28,9 +37,8 @@ class CreateEvalRequest(BaseModel):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     # Each case is checked by the route, so a refusal names the case by index and id (docs/api.md).
-    cases: list[dict[str, Any]] = Field(..., min_length=1, max_length=MAX_CASES,
-                                        description="the dataset: {id, repo, base, task, test_patch, test_command, "
-                                                    "gold_patch?, setup_command?, timeout_s?, tags?} each")
+    cases: list[dict[str, Any]] = Field(..., min_length=1, max_length=MAX_CASES, description="the dataset",
+                                        json_schema_extra={"items": _case_schema()})
     engine: Engine | None = Field(None, description="native, claude-code or oracle; default: the platform's")
     model_id: ModelId | None = None
     model_endpoint: EndpointName | None = None

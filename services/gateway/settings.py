@@ -28,7 +28,8 @@ class GatewaySettings(PlatformSettings, TaskDefaults, GitHubSettings):
     max_task_body_bytes: int = Field(4_718_592, ge=1024)
     # An evaluation run carries its whole dataset (patches included): 1,000 cases fit in 16 MiB.
     eval_max_body_bytes: int = Field(16_777_216, ge=1024)
-    # User ids with the operator role (model endpoints), comma-separated; also the `bgagent-admins` group.
+    # User ids with the operator role (model endpoints), comma-separated (`*`: every user, the embedded stack's
+    # default); also members of the `bgagent-admins` Cognito group.
     admin_users: str = ""
     # Per user and per gateway process: requests that create or change something.
     rate_limit_per_second: float = Field(20.0, gt=0)

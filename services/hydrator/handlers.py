@@ -18,6 +18,7 @@ from shared.githost.models import Issue, PullContext
 from shared.githost.protocol import GitHost
 from shared.githost.status_comment import try_post_status
 from shared.hydration.context import ContextStore, HydratedContext
+from shared.llm.endpoints import UNPRICED, EndpointStore, ModelEndpoint
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import lifecycle_warning, today_utc
 from shared.llm.lookup import price_for
@@ -49,8 +50,10 @@ class Hydrator:
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
                  bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None):
+                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None,
+                 endpoints: EndpointStore | None = None):
         self._attachments = attachments
+        self._endpoints = endpoints
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -152,7 +155,9 @@ class Hydrator:
         issue = await self._issue(task)
         pull = await self._pull(task)
         chosen = effective(task, repo, s)
-        price = _model_price(chosen.model_id, chosen.model_prices)
+        endpoint = await self._endpoint(task)
+        price = _endpoint_price(endpoint, chosen.model_id, chosen.model_prices) if endpoint else \
+            _model_price(chosen.model_id, chosen.model_prices)
         memory = await self._recall(task.repo)
         attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=chosen.model_id, token_budget=s.context_token_budget,
@@ -171,8 +176,17 @@ class Hydrator:
             issue_title=issue.title if issue else None, github_token_secret=repo.github_token_secret,
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
-            egress=repo.egress, approve_push=repo.approve_push,
+            egress=repo.egress, approve_push=repo.approve_push, model_endpoint=endpoint.ref if endpoint else None,
         )
+
+    async def _endpoint(self, task: Task) -> ModelEndpoint | None:
+        """The registered endpoint the task names; a name no longer registered fails the task readably."""
+        if not task.model_endpoint:
+            return None
+        found = await self._endpoints.get(task.model_endpoint) if self._endpoints is not None else None
+        if found is None:
+            raise HydrationFailed("MODEL_UNAVAILABLE", f"model endpoint {task.model_endpoint} is not registered")
+        return found
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:
         if not task.attachments:
@@ -232,6 +246,14 @@ def _model_price(model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
         return price_for(model_id, overrides)
     except ModelCatalogError as exc:
         raise HydrationFailed("MODEL_UNAVAILABLE", str(exc)) from exc
+
+
+def _endpoint_price(endpoint: ModelEndpoint, model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
+    """An endpoint's own price, else the catalog's for a model it knows, else (practically) nothing."""
+    try:
+        return endpoint.model_price() or price_for(model_id, overrides)
+    except ModelCatalogError:
+        return UNPRICED
 
 
 def _classified(exc: GitHostError, what: str) -> HydrationFailed:

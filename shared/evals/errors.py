@@ -25,18 +25,6 @@ class AttemptAlreadyCounted(EvalError):
     """The attempt was counted before: a redelivered or repeated end is not counted twice."""
 
 
-class EndpointExists(EvalError):
-    def __init__(self, name: str):
-        super().__init__(f"model endpoint {name} is already registered")
-        self.name = name
-
-
-class EndpointNotFound(EvalError):
-    def __init__(self, name: str):
-        super().__init__(f"model endpoint {name} not found")
-        self.name = name
-
-
 class InvalidCases(EvalError):
     """A dataset with cases at fault: each problem names the field (`cases.3.test_patch`) and the case."""
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.clock import new_id, utcnow
 from shared.engines import DEFAULT_ENGINE, Engine
-from shared.tasks.fields import MaxBudgetUsd, MaxTurns, ModelId
+from shared.tasks.fields import EndpointName, MaxBudgetUsd, MaxTurns, ModelId
 
 # The sparse RunningIndex holds running runs only: the reconciler repairs them on every tick.
 RUNNING = "running"
@@ -19,7 +19,6 @@ Attempts = Annotated[int, Field(ge=1, le=10)]
 Concurrency = Annotated[int, Field(ge=1, le=64)]
 RatePerSecond = Annotated[float, Field(ge=0.01, le=50)]
 MaxCostUsd = Annotated[float, Field(gt=0, le=100_000)]
-EndpointName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 # Classifications that are not a reward: listed, never in pass@k.
 NOT_SCORED = frozenset({"GRADER_ERROR", "CANCELLED"})
 

@@ -10,9 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.aws.dynamo import from_item, serialize, to_item
 from shared.aws.guarded import error_code
 from shared.clock import utcnow
-from shared.evals.errors import EndpointExists
-from shared.evals.models import EndpointName
-from shared.llm.prices import PriceBand
+from shared.llm.errors import EndpointExists
+from shared.llm.prices import ModelPrice, PriceBand
+from shared.tasks.fields import EndpointName
+
+# A price cannot be 0 (PriceBand): an endpoint without one, for a model the catalog does not know, is priced at
+# this, which rounds every task's cost to $0.00.
+UNPRICED = ModelPrice(input=1e-9, output=1e-9)
+
+
+class EndpointRef(BaseModel):
+    """What the agent's model relay needs of an endpoint: where, and which secret holds the key (not the key)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str
+    base_url: str
+    key_secret: str
 
 
 class ModelEndpoint(BaseModel):
@@ -26,6 +40,14 @@ class ModelEndpoint(BaseModel):
     price: PriceBand | None = None  # per million tokens; none: the calls cost 0
     created_by: str
     created_at: str = Field(default_factory=utcnow)
+
+    @property
+    def ref(self) -> EndpointRef:
+        return EndpointRef(name=self.name, base_url=self.base_url, key_secret=self.key_secret)
+
+    def model_price(self) -> ModelPrice | None:
+        """The endpoint's own price, as the agent budgets with it."""
+        return ModelPrice(**self.price.model_dump()) if self.price else None
 
 
 class EndpointStore(Protocol):

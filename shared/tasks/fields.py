@@ -17,6 +17,7 @@ TaskDescription = Annotated[str, Field(min_length=1, max_length=10_000)]
 IssueNumber = Annotated[int, Field(ge=1)]
 PrNumber = Annotated[int, Field(ge=1)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200)]
+EndpointName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]  # a registered model endpoint
 
 
 def bounds(field: Any) -> tuple[Any, Any]:
@@ -43,3 +44,5 @@ class TaskFields(BaseModel):
     max_turns: MaxTurns | None = Field(None, description=f"default: the repo's setting, else {DEFAULT_MAX_TURNS}")
     max_budget_usd: MaxBudgetUsd | None = None
     model_id: ModelId | None = None
+    model_endpoint: EndpointName | None = Field(None, description="a registered model endpoint the model calls go "
+                                                "to (see GET /v1/model-endpoints)")

@@ -167,6 +167,8 @@ def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
     readable = [refs.secrets[name] for name in access.secrets if name in refs.secrets]
     if "github" in access.secrets:
         readable.append(refs.secret_prefix("github"))  # per-repository tokens (RepoConfig.github_token_secret)
+    if "anthropic" in access.secrets:
+        readable.append(refs.secret_prefix("endpoints"))  # model endpoints' keys, read by the agent's model relay
     if readable:
         statements.append(_allow("ReadSecrets", ("secretsmanager:GetSecretValue",), readable))
     if access.webhook_secrets:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from shared.aws.pagination import InvalidToken
-from shared.evals.errors import AttemptAlreadyCounted, EndpointExists, EvalCapReached, EvalChanged
+from shared.evals.errors import AttemptAlreadyCounted, EvalCapReached, EvalChanged
 from shared.evals.models import AttemptRecord, CaseRow, EvalRun
 from shared.llm.endpoints import ModelEndpoint
+from shared.llm.errors import EndpointExists
 
 
 class InMemoryEvals:

@@ -38,6 +38,9 @@ EXPECTED = {
     ("GET", "/v1/evals/{eval_id}"): {200, 400, 401, 404, 500, 503},
     ("DELETE", "/v1/evals/{eval_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
     ("GET", "/v1/evals/{eval_id}/rollouts"): {200, 400, 401, 404, 500, 503},
+    ("POST", "/v1/model-endpoints"): {201, 400, 401, 403, 409, 413, 429, 500, 503},
+    ("GET", "/v1/model-endpoints"): {200, 400, 401, 500, 503},
+    ("DELETE", "/v1/model-endpoints/{name}"): {200, 400, 401, 403, 404, 429, 500, 503},
 }
 
 
@@ -79,6 +82,9 @@ OPERATIONS = {
     ("GET", "/v1/evals/{eval_id}"): "get_eval",
     ("DELETE", "/v1/evals/{eval_id}"): "cancel_eval",
     ("GET", "/v1/evals/{eval_id}/rollouts"): "get_eval_rollouts",
+    ("POST", "/v1/model-endpoints"): "create_model_endpoint",
+    ("GET", "/v1/model-endpoints"): "list_model_endpoints",
+    ("DELETE", "/v1/model-endpoints/{name}"): "delete_model_endpoint",
 }
 
 

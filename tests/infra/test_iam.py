@@ -65,6 +65,7 @@ PREFIX_SCOPED = {
     f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/evals/*",
     ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*"),
+    ARN.format("secretsmanager", f"secret:bgagent/{S}/endpoints/*"),
     ARN.format("ecs", f"task/{S}/*"),
     *[ARN.format("logs", f"log-group:/bgagent/{S}/{image}:log-stream:*") for image in (*SERVICES, "agent")],
 }
@@ -211,8 +212,9 @@ def test_secrets_are_readable_only_by_the_components_that_use_them(deployed):
     anthropic = ARN.format("secretsmanager", f"secret:bgagent/{S}/anthropic-api-key-AbC123")
     per_repo = ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*")
     webhooks = ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*")
+    endpoints = ARN.format("secretsmanager", f"secret:bgagent/{S}/endpoints/*")  # model endpoints' keys
     expected = {"gateway": {webhooks}, "hydrator": {github, per_repo}, "finalizer": {github, per_repo},
-                "agent": {github, per_repo, anthropic}, "dispatcher": set(), "reconciler": set()}
+                "agent": {github, per_repo, anthropic, endpoints}, "dispatcher": set(), "reconciler": set()}
     for component, secrets in expected.items():
         assert _resources(_statements(deployed, f"{S}-{component}-task"), "secretsmanager:") == secrets, component
     injected = {"hydrator": {github}, "finalizer": {github}, "agent": {github, anthropic}}

@@ -26,6 +26,7 @@ from services.gateway.eval_schemas import (
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
 from services.gateway.refusals import EvalNotRunning, InvalidField, InvalidRequest, NoSuchEval, Unavailable
 from services.gateway.schemas import Pagination
+from services.gateway.submission import check_model_endpoint
 from shared.aws.guarded import S3_ANSWERS, error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.engines import DEFAULT_ENGINE
@@ -103,9 +104,7 @@ async def _keep_cases(d: GatewayDeps, eval_id: str, cases: list[EvalCase]) -> No
 async def create_eval(body: CreateEvalRequest, caller: Writer, d: Deps, response: Response) -> EvalResponse:
     store = _store(d)
     cases = await _checked_cases(d, body)
-    if body.model_endpoint is not None and d.model_endpoints is not None \
-            and await d.model_endpoints.get(body.model_endpoint) is None:
-        raise InvalidField("model_endpoint", f"no model endpoint named {body.model_endpoint} is registered")
+    await check_model_endpoint(d, body.model_endpoint)
     settings = RunSettings(**body.model_dump(exclude={"name", "cases", "engine"}),
                            engine=body.engine or DEFAULT_ENGINE)
     run = EvalRun(user_id=caller.user_id, name=body.name, settings=settings, case_count=len(cases))

@@ -57,3 +57,16 @@ def unknown_repos(cases: Sequence[EvalCase], known: Iterable[str]) -> None:
 def case_rows(cases: Sequence[EvalCase]) -> list[CaseRow]:
     """What the driver keeps of each case (no hidden tests, no gold patch)."""
     return [CaseRow(index=i, case_id=c.id, repo=c.repo, task=c.task, tags=c.tags) for i, c in enumerate(cases)]
+
+
+def base_pairs(cases: Sequence[EvalCase]) -> list[tuple[str, str]]:
+    """Each distinct (repository, base commit) of a dataset, in the order the cases name them."""
+    return list(dict.fromkeys((c.repo, c.base) for c in cases))
+
+
+def missing_bases(cases: Sequence[EvalCase], missing: set[tuple[str, str]]) -> None:
+    """InvalidCases naming every case whose base commit its repository lacks."""
+    problems = [(_field(i, ["base"]), f'case "{c.id}": {c.repo} has no commit {c.base}')
+                for i, c in enumerate(cases) if (c.repo, c.base) in missing]
+    if problems:
+        raise InvalidCases(problems[:MAX_PROBLEMS])

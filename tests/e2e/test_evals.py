@@ -10,12 +10,13 @@ import uuid
 import pytest
 
 from tests.doubles.scenarios import FAKE_NOOP
+from tests.support.git import git
 
 pytestmark = pytest.mark.e2e
 
 
-def _case(i: int, repo: str) -> dict:
-    return {"id": f"c{i}", "repo": repo, "base": "0" * 40, "task": f"look at part {i}",
+def _case(i: int, repo: str, base: str) -> dict:
+    return {"id": f"c{i}", "repo": repo, "base": base, "task": f"look at part {i}",
             "test_patch": "diff --git a/t.py b/t.py\n", "test_command": "true"}
 
 
@@ -30,10 +31,12 @@ def _wait_run(c, eval_id: str, timeout: float = 120) -> dict:
 
 def test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once(platform):
     user, repo = f"eval-{uuid.uuid4().hex[:6]}", f"acme/eval-{uuid.uuid4().hex[:6]}"
-    platform.add_repo(repo)
+    base = git("rev-parse", "main", cwd=platform.add_repo(repo)).strip()
     with platform.client(user) as c:
+        missing = c.post("/v1/evals", json={"name": "e2e", "cases": [_case(0, repo, "0" * 40)]})
+        assert missing.status_code == 400 and missing.json()["error"]["details"][0]["field"] == "cases.0.base"
         resp = c.post("/v1/evals", json={"name": "e2e", "model_id": FAKE_NOOP, "concurrency": 2,
-                                         "cases": [_case(i, repo) for i in range(3)]})
+                                         "cases": [_case(i, repo, base) for i in range(3)]})
         assert resp.status_code == 201, resp.text
         assert resp.json()["data"]["submitted"] == 2  # the rest waits for a place
         eval_id = resp.json()["data"]["eval_id"]

@@ -10,6 +10,7 @@ from shared.evals.cases import case_key
 from shared.evals.driver import EvalDriver
 from shared.evals.results import pass_at_k
 from shared.tasks.states import TaskStatus as S
+from tests.fakes.collaborators import FakeGitHost
 from tests.support.evals import finish
 
 BASE = "3f2c9e1a"
@@ -206,3 +207,18 @@ async def test_rollouts_in_anthropic_and_openai_format(gw):
     assert json.loads(call["function"]["arguments"]) == {"command": "cat app.py"}
     assert openai[0]["messages"][3]["tool_call_id"] == "tu1"
     assert openai[0]["messages"][0]["content"] == "You are bgagent."
+
+
+async def test_a_base_the_repository_lacks_is_400_naming_the_case(gw):
+    git = FakeGitHost()
+    git.commits["acme/app"] = {BASE + "0" * 32, "abcdef0" + "1" * 33}
+    gw.deps.git = git
+    async with gw.client("alice") as c:
+        resp = await c.post("/v1/evals", json={"name": "n", "cases": [case(0), case(1, base="abcdef0"),
+                                                                      case(2, base="1234567")]})
+        assert resp.status_code == 400, resp.text
+        details = {d["field"]: d["message"] for d in resp.json()["error"]["details"]}
+        assert details == {"cases.2.base": 'case "case-2": acme/app has no commit 1234567'}
+        assert gw.deps.evals.runs == {}
+        git.down = True  # a host that cannot tell now: the attempts' hydration checks instead
+        assert (await c.post("/v1/evals", json={"name": "n", "cases": [case(2, base="1234567")]})).status_code == 201

@@ -33,11 +33,12 @@ from shared.engines import DEFAULT_ENGINE
 from shared.evals.cases import EvalCase, case_key
 from shared.evals.driver import EvalDriver
 from shared.evals.errors import InvalidCases
-from shared.evals.intake import case_rows, parse_cases, unknown_repos
+from shared.evals.intake import base_pairs, case_rows, missing_bases, parse_cases, unknown_repos
 from shared.evals.models import AttemptRecord, EvalRun, RunSettings
 from shared.evals.results import results
 from shared.evals.rollouts import rollout_line
 from shared.evals.store import EvalStore
+from shared.githost.errors import GitHostError
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.tasks.limits import effective
@@ -45,6 +46,7 @@ from shared.tasks.limits import effective
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
 _EVAL_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _PUT_AT_ONCE = 32  # cases written to the artifacts bucket concurrently
+_ASK_AT_ONCE = 16  # base commits asked about concurrently
 _NDJSON = "application/x-ndjson"
 _ROLLOUTS_DOC: dict[int | str, dict[str, Any]] = {200: {
     "description": "`application/x-ndjson`: one rollout per counted attempt (case order, then attempt) — the one "
@@ -76,6 +78,7 @@ async def _checked_cases(d: GatewayDeps, body: CreateEvalRequest) -> list[EvalCa
         cases = parse_cases(body.cases, engine=body.engine)
         repos = {name: await d.repos.get(name) for name in sorted({c.repo for c in cases})}
         unknown_repos(cases, [name for name, config in repos.items() if config is not None and config.active])
+        missing_bases(cases, await _missing_bases(d, base_pairs(cases)[:d.settings.eval_base_checks]))
     except InvalidCases as exc:
         raise InvalidRequest(f"the dataset is not valid: {exc}", details=[
             {"field": field, "message": message} for field, message in exc.problems]) from exc
@@ -88,6 +91,24 @@ async def _checked_cases(d: GatewayDeps, body: CreateEvalRequest) -> list[EvalCa
             except ModelCatalogError as exc:
                 raise InvalidField("model_id", str(exc)) from exc
     return cases
+
+
+async def _missing_bases(d: GatewayDeps, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (repository, base) pairs the git host says do not exist; one it cannot tell about now is let through
+    (its attempts fail at hydration with BASE_NOT_FOUND)."""
+    if d.git is None or not pairs:
+        return set()
+    git, gate = d.git, asyncio.Semaphore(_ASK_AT_ONCE)
+
+    async def lacks(repo: str, base: str) -> bool:
+        async with gate:
+            try:
+                return not await git.has_commit(repo, base)
+            except GitHostError:
+                return False
+
+    found = await asyncio.gather(*(lacks(repo, base) for repo, base in pairs))
+    return {pair for pair, missing in zip(pairs, found, strict=True) if missing}
 
 
 async def _keep_cases(d: GatewayDeps, eval_id: str, cases: list[EvalCase]) -> None:

@@ -54,3 +54,7 @@ def test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once(
         again = c.get(f"/v1/evals/{eval_id}").json()["data"]
         assert again["counted"] == 3 and again["results"]["attempts_counted"] == 3
         assert len([t for t in c.get("/v1/tasks", params={"limit": 100}).json()["data"] if t["repo"] == repo]) == 3
+        # Every attempt saved its trajectory: the rollouts carry each conversation.
+        rollouts = [json.loads(line) for line in c.get(f"/v1/evals/{eval_id}/rollouts").text.splitlines()]
+        assert sorted(r["case_id"] for r in rollouts) == ["c0", "c1", "c2"]
+        assert all(r["messages"] and r["model_id"] == FAKE_NOOP for r in rollouts), rollouts

@@ -16,6 +16,9 @@ from tests.e2e.test_orchestration import (  # noqa: F401  (collected again, here
     test_injected_drift_is_corrected_by_one_tick,
     test_over_the_cap_tasks_queue_and_run_in_order,
 )
+from tests.e2e.test_evals import (  # noqa: F401
+    test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once,
+)
 from tests.e2e.test_walking_skeleton import (  # noqa: F401
     test_a_model_that_refuses_every_call_fails_the_task_readably,
     test_a_task_reaches_completed_with_a_pull_request,

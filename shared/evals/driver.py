@@ -57,11 +57,12 @@ class EvalDriver:
     def __post_init__(self) -> None:
         self._outbox = Outbox(self.tasks, self.bus)
 
-    async def advance(self, eval_id: str) -> EvalRun | None:
-        """Start every attempt the run may start now; mark it completed once everything is counted."""
-        waited = 0.0
+    async def advance(self, eval_id: str, run: EvalRun | None = None) -> EvalRun | None:
+        """Start every attempt the run may start now; mark it completed once everything is counted. `run`: the
+        run as this driver last wrote it, saving a read (a stale one only costs a failed condition)."""
+        waited, known = 0.0, run
         for _ in range(_RETRIES * 100):
-            run = await self.evals.get(eval_id)
+            run, known = known or await self.evals.get(eval_id), None
             if run is None or run.status != "running":
                 return run
             if finished(run):
@@ -88,7 +89,7 @@ class EvalDriver:
                 continue  # another driver claimed it: look again
             except EvalCapReached:
                 return run  # the platform's eval places are taken: the next count or tick starts it
-            await self._start(run, slot)
+            known = await self._start(run, slot)
         return await self.evals.get(eval_id)
 
     def _pacing(self, run: EvalRun) -> float:
@@ -103,8 +104,8 @@ class EvalDriver:
         log.info("evaluation run completed", extra={"eval_id": run.eval_id, "counted": run.counted})
         return done
 
-    async def _start(self, run: EvalRun, slot: int) -> Task | None:
-        """Create the slot's task (once, whoever asks) and note its id on the run."""
+    async def _start(self, run: EvalRun, slot: int) -> EvalRun | None:
+        """Create the slot's task (once, whoever asks) and note its id on the run; the run as last written."""
         index, attempt = run.place(slot)
         found = await self.evals.cases(run.eval_id, start=index, limit=1)
         if not found or found[0].index != index:
@@ -128,25 +129,28 @@ class EvalDriver:
             if existing is None:
                 return None  # not readable yet: the next repair finds it under the same key
             created = existing
-        await self._note(run.eval_id, slot, created)
-        return created
+        return await self._note(run, slot, created)
 
-    async def _note(self, eval_id: str, slot: int, task: Task) -> None:
+    async def _note(self, run: EvalRun | None, slot: int, task: Task) -> EvalRun | None:
         """Put the task's id on its slot; a run cancelled meanwhile cancels the task it just made."""
+        eval_id, current = task.eval_id or "", run
         for _ in range(_RETRIES):
-            run = await self.evals.get(eval_id)
-            if run is None or run.in_flight.get(str(slot)) != "":
+            current = current or await self.evals.get(eval_id)
+            if current is None or current.in_flight.get(str(slot)) != "":
                 break  # counted already, or noted by another driver
             try:
-                run = await self.evals.replace(run, next_version(run, in_flight={**run.in_flight,
-                                                                                 str(slot): task.task_id}))
+                current = await self.evals.replace(current, next_version(
+                    current, in_flight={**current.in_flight, str(slot): task.task_id}))
                 break
             except EvalChanged:
-                continue
-        if run is not None and run.status == "cancelled":
+                current = None
+        if current is not None and current.status == "cancelled":
             await self.cancel_task(task)
-        elif task.status.is_terminal:
+            return None
+        if task.status.is_terminal:
             await self.count(task)
+            return None
+        return current
 
     async def count(self, task: Task) -> bool:
         """Count a terminal attempt (False when it was counted before), then start what that frees."""
@@ -163,16 +167,17 @@ class EvalDriver:
             new = next_version(run, in_flight=in_flight, counted=run.counted + 1,
                                cost_usd=round(run.cost_usd + record.cost_usd, 6))
             try:
-                await self.evals.count(run, new, record)
+                latest: EvalRun | None = await self.evals.count(run, new, record)
                 counted = True
                 log.info("evaluation attempt counted", extra={"eval_id": run.eval_id, "task_id": task.task_id,
                                                               "classification": record.classification})
                 break
             except AttemptAlreadyCounted:
+                latest = None
                 break
             except EvalChanged:
                 continue
-        await self.advance(task.eval_id)
+        await self.advance(task.eval_id, latest if counted else None)
         return counted
 
     async def cancel(self, run: EvalRun) -> EvalRun:
@@ -212,7 +217,10 @@ class EvalDriver:
     async def repair(self, run: EvalRun) -> None:
         """What a crash or a lost event left: slots claimed without a task, ends not counted; then advance."""
         for slot, task_id in list(run.in_flight.items()):
-            task = await self.tasks.get(task_id) if task_id else await self._start(run, int(slot))
+            if not task_id:
+                await self._start(run, int(slot))  # made under its key if it was, noted, counted if it ended
+                continue
+            task = await self.tasks.get(task_id)
             if task is not None and task.status.is_terminal:
                 await self.count(task)
         await self.advance(run.eval_id)

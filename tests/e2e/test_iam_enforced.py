@@ -9,15 +9,15 @@ from __future__ import annotations
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT
+from tests.e2e.test_evals import (  # noqa: F401
+    test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once,
+)
 from tests.e2e.test_orchestration import (  # noqa: F401  (collected again, here under enforced IAM)
     test_a_killed_agent_is_finalized_failed_by_the_safety_net,
     test_cancel_while_queued_and_while_submitted,
     test_cancel_while_running_stops_the_agent,
     test_injected_drift_is_corrected_by_one_tick,
     test_over_the_cap_tasks_queue_and_run_in_order,
-)
-from tests.e2e.test_evals import (  # noqa: F401
-    test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once,
 )
 from tests.e2e.test_walking_skeleton import (  # noqa: F401
     test_a_model_that_refuses_every_call_fails_the_task_readably,

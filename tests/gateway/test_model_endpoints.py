@@ -69,6 +69,8 @@ async def test_tasks_and_runs_name_only_registered_endpoints(gw):
         task = {"repo": "acme/app", "task_description": "x", "model_id": "my-finetune-7", "model_endpoint": "my-rl"}
         refused = await c.post("/v1/tasks", json=task)
         assert refused.status_code == 400 and refused.json()["error"]["details"][0]["field"] == "model_endpoint"
+        schedule = await c.post("/v1/schedules", json={"name": "s", "cron": "0 3 * * *", **task})
+        assert schedule.status_code == 400 and schedule.json()["error"]["details"][0]["field"] == "model_endpoint"
         run = {"name": "n", "model_endpoint": "my-rl", "cases": [
             {"id": "a", "repo": "acme/app", "base": "abcdef1", "task": "t", "test_patch": "p", "test_command": "c"}]}
         assert (await c.post("/v1/evals", json=run)).status_code == 400

@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from shared.aws.errors import StoreUnavailable
 from shared.evals.cases import case_key
 from shared.evals.driver import EvalDriver
 from shared.evals.results import pass_at_k
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeGitHost
+from tests.fakes.tasks import InMemoryTaskStore
 from tests.support.evals import finish
 
 BASE = "3f2c9e1a"
@@ -222,3 +224,27 @@ async def test_a_base_the_repository_lacks_is_400_naming_the_case(gw):
         assert gw.deps.evals.runs == {}
         git.down = True  # a host that cannot tell now: the attempts' hydration checks instead
         assert (await c.post("/v1/evals", json={"name": "n", "cases": [case(2, base="1234567")]})).status_code == 201
+
+
+class TasksDown(InMemoryTaskStore):
+    """The tasks table refusing writes for a while."""
+
+    down = True
+
+    async def create(self, task, *, announce=()):
+        if self.down:
+            raise StoreUnavailable("transact_write_items: ServiceUnavailable")
+        return await super().create(task, announce=announce)
+
+
+async def test_a_run_whose_first_attempts_cannot_start_is_created_and_started_by_the_next_repair(gw):
+    gw.deps.tasks = TasksDown()
+    async with gw.client("alice") as c:
+        resp = await c.post("/v1/evals", json=body(2))
+        assert resp.status_code == 201, resp.text
+        eval_id = resp.json()["data"]["eval_id"]
+    assert gw.tasks.tasks == {}
+    gw.tasks.down = False
+    await driver(gw).repair_all()
+    assert sorted(t.case_id for t in gw.tasks.tasks.values()) == ["case-0", "case-1"]
+    assert all(t.eval_id == eval_id for t in gw.tasks.tasks.values())

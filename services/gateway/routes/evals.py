@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from typing import Annotated, Any, AsyncIterator, Literal, cast
 
@@ -27,6 +28,7 @@ from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_head
 from services.gateway.refusals import EvalNotRunning, InvalidField, InvalidRequest, NoSuchEval, Unavailable
 from services.gateway.schemas import Pagination
 from services.gateway.submission import check_model_endpoint
+from shared.aws.errors import StoreUnavailable
 from shared.aws.guarded import S3_ANSWERS, error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
 from shared.engines import DEFAULT_ENGINE
@@ -43,6 +45,7 @@ from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import vet_model
 from shared.tasks.limits import effective
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
 _EVAL_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _PUT_AT_ONCE = 32  # cases written to the artifacts bucket concurrently
@@ -131,7 +134,11 @@ async def create_eval(body: CreateEvalRequest, caller: Writer, d: Deps, response
     run = EvalRun(user_id=caller.user_id, name=body.name, settings=settings, case_count=len(cases))
     await _keep_cases(d, run.eval_id, cases)  # before the run exists: an attempt never misses its case
     await store.create(run, case_rows(cases))
-    started = await driver(d).advance(run.eval_id) or run
+    try:
+        started = await driver(d).advance(run.eval_id) or run
+    except StoreUnavailable:  # the run exists: the reconciler's next tick starts its attempts
+        log.warning("evaluation run created, its first attempts left to the reconciler", extra={"eval_id": run.eval_id})
+        started = run
     response.headers["Location"] = f"/v1/evals/{run.eval_id}"
     return EvalResponse(data=EvalView.of(started))
 

@@ -1,4 +1,4 @@
-"""The reconciler's periodic repair, driven by ReconcileTick."""
+"""The reconciler: periodic repair (ReconcileTick), and counting evaluation attempts as their tasks end."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from services.reconciler.repairs import StuckTaskRepairs
 from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.evals.driver import EvalDriver
-from shared.events.models import ReconcileTick, TaskCancelled, TaskCompleted, TaskDetail, TaskFailed, TaskTimedOut
+from shared.events.models import ReconcileTick, TaskCancelled, TaskCompleted, TaskFailed, TaskTerminal, TaskTimedOut
 from shared.messaging.routing import routing_table
 from shared.observability.metric_names import DRIFT_CORRECTIONS
 from shared.observability.metrics import MetricsSink
@@ -35,9 +35,10 @@ class Reconciler:
     async def on_tick(self, event: ReconcileTick) -> None:
         await self.tick()
 
-    async def on_task_ended(self, event: TaskDetail) -> None:
-        """An evaluation attempt ended: count it (once, however often the event comes) and start what it frees."""
-        if self._evals is None:
+    async def on_task_ended(self, event: TaskTerminal | TaskCancelled) -> None:
+        """An evaluation attempt ended: count it (once, however often the event comes) and start what it frees.
+        Other tasks' ends are not read (an attempt whose event lost its eval_id is counted by the next tick)."""
+        if self._evals is None or event.eval_id is None:
             return
         task = await self._store.get(event.task_id)
         if task is not None and task.eval_id is not None:

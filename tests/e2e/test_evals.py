@@ -48,7 +48,7 @@ def test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once(
         # Every end delivered again, three times over: nothing is counted twice, no attempt is made again.
         entries = [{"Source": "bgagent", "DetailType": "TaskCompleted", "EventBusName": platform.names.event_bus,
                     "Detail": json.dumps({"version": 1, "task_id": t["task_id"], "user_id": user,
-                                          "status": "COMPLETED"})} for t in tasks] * 3
+                                          "status": "COMPLETED", "eval_id": eval_id})} for t in tasks] * 3
         platform.boto("events").put_events(Entries=entries)  # nine: PutEvents takes up to ten
         platform.wait_for_queue("reconciler")
         again = c.get(f"/v1/evals/{eval_id}").json()["data"]

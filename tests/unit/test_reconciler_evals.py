@@ -28,7 +28,7 @@ async def test_every_redelivered_end_is_counted_once_and_starts_the_next_attempt
     for _ in range(3):
         (task,) = [t for t in d.tasks.tasks.values() if not t.status.is_terminal]
         done = await finish(d.tasks, task.task_id)
-        event = TaskCompleted(task_id=done.task_id, user_id=done.user_id, status="COMPLETED")
+        event = TaskCompleted(task_id=done.task_id, user_id=done.user_id, status="COMPLETED", eval_id=done.eval_id)
         for _ in range(3):  # delivered three times
             await handle(rec, event)
     counted = await d.evals.get(run.eval_id)

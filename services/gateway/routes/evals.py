@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import re
 from typing import Annotated, Any, AsyncIterator, Literal, cast
 
@@ -24,32 +22,18 @@ from services.gateway.eval_schemas import (
     EvalView,
     Results,
 )
+from services.gateway.eval_submission import driver, eval_store, submit_eval
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
-from services.gateway.refusals import EvalNotRunning, InvalidField, InvalidRequest, NoSuchEval, Unavailable
+from services.gateway.refusals import EvalNotRunning, InvalidRequest, NoSuchEval
 from services.gateway.schemas import Pagination
-from services.gateway.submission import check_model_endpoint
-from shared.aws.errors import StoreUnavailable
 from shared.aws.guarded import S3_ANSWERS, error_code
 from shared.aws.pagination import InvalidToken, decode_token, encode_token
-from shared.engines import DEFAULT_ENGINE
-from shared.evals.cases import EvalCase, case_key
-from shared.evals.driver import EvalDriver
-from shared.evals.errors import InvalidCases
-from shared.evals.intake import base_pairs, case_rows, missing_bases, parse_cases, unknown_repos
-from shared.evals.models import AttemptRecord, EvalRun, RunSettings
+from shared.evals.models import AttemptRecord, EvalRun
 from shared.evals.results import results
 from shared.evals.rollouts import rollout_line
-from shared.evals.store import EvalStore
-from shared.githost.errors import GitHostError
-from shared.llm.errors import ModelCatalogError
-from shared.llm.lifecycle import vet_model
-from shared.tasks.limits import effective
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/evals", tags=["evals"])
 _EVAL_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_PUT_AT_ONCE = 32  # cases written to the artifacts bucket concurrently
-_ASK_AT_ONCE = 16  # base commits asked about concurrently
 _NDJSON = "application/x-ndjson"
 _ROLLOUTS_DOC: dict[int | str, dict[str, Any]] = {200: {
     "description": "`application/x-ndjson`: one rollout per counted attempt (case order, then attempt) — the one "
@@ -57,68 +41,12 @@ _ROLLOUTS_DOC: dict[int | str, dict[str, Any]] = {200: {
     "content": {_NDJSON: {"schema": {"type": "string"}}}}}
 
 
-def _store(d: GatewayDeps) -> EvalStore:
-    if d.evals is None:
-        raise Unavailable("evaluation runs are not configured on this gateway")
-    return d.evals
-
-
-def driver(d: GatewayDeps) -> EvalDriver:
-    return EvalDriver(_store(d), d.tasks, d.bus, max_running=d.settings.eval_max_running)
-
-
 async def _owned(d: GatewayDeps, eval_id: str, user_id: str) -> EvalRun:
     """Another user's run answers exactly like a missing one: 404 EVAL_NOT_FOUND."""
-    found = await _store(d).get(eval_id) if _EVAL_ID.match(eval_id) else None
+    found = await eval_store(d).get(eval_id) if _EVAL_ID.match(eval_id) else None
     if found is None or found.user_id != user_id:
         raise NoSuchEval(f"evaluation run {eval_id[:64]} not found")
     return found
-
-
-async def _checked_cases(d: GatewayDeps, body: CreateEvalRequest) -> list[EvalCase]:
-    """Every case valid, on an onboarded repository, with the run's model usable there; 400 naming each fault."""
-    try:
-        cases = parse_cases(body.cases, engine=body.engine)
-        repos = {name: await d.repos.get(name) for name in sorted({c.repo for c in cases})}
-        unknown_repos(cases, [name for name, config in repos.items() if config is not None and config.active])
-        missing_bases(cases, await _missing_bases(d, base_pairs(cases)[:d.settings.eval_base_checks]))
-    except InvalidCases as exc:
-        raise InvalidRequest(f"the dataset is not valid: {exc}", details=[
-            {"field": field, "message": message} for field, message in exc.problems]) from exc
-    if body.model_endpoint is None and body.engine != "oracle":  # an endpoint's models are priced by it
-        for config in repos.values():
-            assert config is not None
-            chosen = effective(body, config, d.settings)
-            try:
-                vet_model(chosen.model_id, chosen.model_prices, today=d.today())
-            except ModelCatalogError as exc:
-                raise InvalidField("model_id", str(exc)) from exc
-    return cases
-
-
-async def _missing_bases(d: GatewayDeps, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (repository, base) pairs the git host says do not exist; one it cannot tell about now is let through
-    (its attempts fail at hydration with BASE_NOT_FOUND)."""
-    if d.git is None or not pairs:
-        return set()
-    git, gate = d.git, asyncio.Semaphore(_ASK_AT_ONCE)
-
-    async def lacks(repo: str, base: str) -> bool:
-        async with gate:
-            try:
-                return not await git.has_commit(repo, base)
-            except GitHostError:
-                return False
-
-    found = await asyncio.gather(*(lacks(repo, base) for repo, base in pairs))
-    return {pair for pair, missing in zip(pairs, found, strict=True) if missing}
-
-
-async def _keep_cases(d: GatewayDeps, eval_id: str, cases: list[EvalCase]) -> None:
-    """Each whole case (hidden tests included) in the artifacts bucket, where only grading reads it."""
-    for start in range(0, len(cases), _PUT_AT_ONCE):
-        await asyncio.gather(*(d.attachments.put(case_key(eval_id, c.id), c.model_dump_json().encode(),
-                                                 "application/json") for c in cases[start:start + _PUT_AT_ONCE]))
 
 
 @router.post("", status_code=201, response_model=EvalResponse, summary="Start an evaluation run",
@@ -126,21 +54,9 @@ async def _keep_cases(d: GatewayDeps, eval_id: str, cases: list[EvalCase]) -> No
              responses={**errors(*AUTHENTICATED, *WRITES),
                         201: {"description": "Created", "headers": success_headers(Location="the run's URL")}})
 async def create_eval(body: CreateEvalRequest, caller: Writer, d: Deps, response: Response) -> EvalResponse:
-    store = _store(d)
-    cases = await _checked_cases(d, body)
-    await check_model_endpoint(d, body.model_endpoint)
-    settings = RunSettings(**body.model_dump(exclude={"name", "cases", "engine"}),
-                           engine=body.engine or DEFAULT_ENGINE)
-    run = EvalRun(user_id=caller.user_id, name=body.name, settings=settings, case_count=len(cases))
-    await _keep_cases(d, run.eval_id, cases)  # before the run exists: an attempt never misses its case
-    await store.create(run, case_rows(cases))
-    try:
-        started = await driver(d).advance(run.eval_id) or run
-    except StoreUnavailable:  # the run exists: the reconciler's next tick starts its attempts
-        log.warning("evaluation run created, its first attempts left to the reconciler", extra={"eval_id": run.eval_id})
-        started = run
+    run = await submit_eval(d, body, caller.user_id)
     response.headers["Location"] = f"/v1/evals/{run.eval_id}"
-    return EvalResponse(data=EvalView.of(started))
+    return EvalResponse(data=EvalView.of(run))
 
 
 @router.get("", response_model=EvalListResponse, summary="List your evaluation runs, newest first",
@@ -148,7 +64,7 @@ async def create_eval(body: CreateEvalRequest, caller: Writer, d: Deps, response
 async def list_evals(caller: Caller, d: Deps, limit: Annotated[int, Query(ge=1, le=100)] = 20,
                      next_token: Annotated[str | None, Query(max_length=2048)] = None) -> EvalListResponse:
     try:
-        rows, token = await _store(d).list_for_user(caller.user_id, limit=limit, next_token=next_token)
+        rows, token = await eval_store(d).list_for_user(caller.user_id, limit=limit, next_token=next_token)
     except InvalidToken as exc:
         raise InvalidRequest("next_token is not valid for this listing") from exc
     return EvalListResponse(data=[EvalView.of(r) for r in rows],
@@ -183,7 +99,7 @@ async def get_eval(eval_id: str, caller: Caller, d: Deps, limit: Annotated[int, 
                    next_token: Annotated[str | None, Query(max_length=2048)] = None) -> EvalDetailResponse:
     run = await _owned(d, eval_id, caller.user_id)
     start = _page_start(eval_id, next_token)
-    store = _store(d)
+    store = eval_store(d)
     counted = await store.attempts(eval_id)
     cases = await store.cases(eval_id, start=start, limit=limit)
     by_case: dict[int, list[AttemptView]] = {}
@@ -209,7 +125,7 @@ async def cancel_eval(eval_id: str, caller: Writer, d: Deps) -> EvalResponse:
     if run.status != "running":
         raise EvalNotRunning(f"evaluation run {eval_id} is already {run.status}")
     cancelled = await driver(d).cancel(run)
-    return EvalResponse(data=EvalView.of(await _store(d).get(eval_id) or cancelled))
+    return EvalResponse(data=EvalView.of(await eval_store(d).get(eval_id) or cancelled))
 
 
 async def _trajectory(d: GatewayDeps, task_id: str) -> dict[str, Any] | None:
@@ -241,5 +157,5 @@ async def _rollouts(d: GatewayDeps, run: EvalRun, records: list[AttemptRecord],
 async def get_eval_rollouts(eval_id: str, caller: Caller, d: Deps,
                             format: Literal["anthropic", "openai"] = "anthropic") -> StreamingResponse:
     run = await _owned(d, eval_id, caller.user_id)
-    records = await _store(d).attempts(eval_id)
+    records = await eval_store(d).attempts(eval_id)
     return StreamingResponse(_rollouts(d, run, records, format), media_type=_NDJSON)

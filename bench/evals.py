@@ -3,13 +3,15 @@
     .venv/bin/python -m bench.evals [--cases 200] [--concurrency 8]
 
 Prints the run's wall time, each attempt's time from its creation to its end (submission, admission, hydration,
-the instant agent, finalization and counting), the hand-off (an attempt counted → the next one created), and
-attempts per second. Clone and test time are the grading's (the oracle engine), not measured here.
+the instant agent, finalization), the driver's hand-off in two parts — an attempt's end → counted (the event hop
+to the reconciler and the counting transaction, from its log) and counted → the next attempt created — and attempts
+per second. Clone and test time are the grading's (the oracle engine), not measured here.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 from bench.common import bench_platform, machine, summary
@@ -42,13 +44,23 @@ def run(cases: int, concurrency: int) -> dict:
                 token = page["pagination"]["next_token"]
                 if not token:
                     break
+        counted = {}
+        for line in (p.stack.logs_dir / "reconciler.log").read_text().splitlines():
+            if '"evaluation attempt counted"' in line:
+                entry = json.loads(line)
+                counted[entry["task_id"]] = entry["ts"]
     attempt = [_ms(t["created_at"], t["completed_at"]) for t in tasks]
-    created = sorted(t["created_at"] for t in tasks)
-    completed = sorted(t["completed_at"] for t in tasks)
-    # The k-th attempt created after the first `concurrency` took the place the k-th finished one gave back.
-    handoff = [_ms(completed[k], created[concurrency + k]) for k in range(len(created) - concurrency)]
+    created = sorted(parse_time(t["created_at"]) for t in tasks)
+    to_counted = [_ms(t["completed_at"], counted[t["task_id"]]) for t in tasks if t["task_id"] in counted]
+    # Each counting starts the next attempt: the first one created after it (none for the last ones).
+    handoff = []
+    for ts in sorted(parse_time(v) for v in counted.values()):
+        following = [c for c in created if c >= ts]
+        if following:
+            handoff.append((following[0] - ts).total_seconds() * 1000)
     statuses = {s: sum(1 for t in tasks if t["status"] == s) for s in {t["status"] for t in tasks}}
-    return {"wall": wall, "attempt": attempt, "handoff": handoff, "statuses": statuses, "run": run}
+    return {"wall": wall, "attempt": attempt, "to_counted": to_counted, "handoff": handoff, "statuses": statuses,
+            "run": run}
 
 
 def main() -> None:
@@ -61,7 +73,8 @@ def main() -> None:
     print(f"cases: {args.cases} x 1 attempt (concurrency {args.concurrency}), tasks: {r['statuses']}, "
           f"counted: {r['run']['counted']}, status: {r['run']['status']}")
     print(f"attempt created -> ended (ms):   {summary(r['attempt'])}")
-    print(f"attempt counted -> next created (ms): {summary(r['handoff'])}")
+    print(f"attempt ended -> counted (ms):   {summary(r['to_counted'])}")
+    print(f"counted -> next attempt created (ms): {summary(r['handoff'])}")
     print(f"wall: {r['wall']:.1f} s, {args.cases / r['wall']:.2f} attempts/s; "
           f"bound by concurrency alone: {args.concurrency / (sum(r['attempt']) / len(r['attempt']) / 1000):.2f}/s")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from shared.clock import parse_time, stamp
+from shared.clock import new_id, parse_time, stamp
 from shared.evals.cases import attempt_idempotency_key
 from shared.evals.errors import AttemptAlreadyCounted, EvalCapReached, EvalChanged
 from shared.evals.models import EvalRun
@@ -79,8 +79,9 @@ class EvalDriver:
                 await asyncio.sleep(wait)
                 waited += wait
                 continue
+            # The attempt's task id is chosen with the claim: whoever creates the task later uses it.
             slot = run.next_slot
-            changes: dict = {"next_slot": slot + 1, "in_flight": {**run.in_flight, str(slot): ""}}
+            changes: dict = {"next_slot": slot + 1, "in_flight": {**run.in_flight, str(slot): new_id()}}
             if run.settings.rate_per_s:
                 changes["next_start_at"] = stamp(self.clock() + timedelta(seconds=1 / run.settings.rate_per_s))
             try:
@@ -105,7 +106,8 @@ class EvalDriver:
         return done
 
     async def _start(self, run: EvalRun, slot: int) -> EvalRun | None:
-        """Create the slot's task (once, whoever asks) and note its id on the run; the run as last written."""
+        """Create the slot's task under the id its claim chose (once, whoever asks); the run as this driver knows it,
+        None when the task has ended or been cancelled meanwhile (the count or cancel read it again)."""
         index, attempt = run.place(slot)
         found = await self.evals.cases(run.eval_id, start=index, limit=1)
         if not found or found[0].index != index:
@@ -114,7 +116,8 @@ class EvalDriver:
         case, s = found[0], run.settings
         fields: dict = {"engine": s.engine} if "engine" in Task.model_fields else {}
         task = Task.new(
-            user_id=run.user_id, repo=case.repo, task_description=case.task, channel_source="eval",
+            task_id=run.in_flight[str(slot)], user_id=run.user_id, repo=case.repo, task_description=case.task,
+            channel_source="eval",
             channel_metadata={"eval_id": run.eval_id, "eval_name": run.name, SLOT: slot},
             idempotency_key=attempt_idempotency_key(run.eval_id, case.case_id, attempt),
             eval_id=run.eval_id, case_id=case.case_id, attempt=attempt, model_id=s.model_id,
@@ -129,28 +132,14 @@ class EvalDriver:
             if existing is None:
                 return None  # not readable yet: the next repair finds it under the same key
             created = existing
-        return await self._note(run, slot, created)
-
-    async def _note(self, run: EvalRun | None, slot: int, task: Task) -> EvalRun | None:
-        """Put the task's id on its slot; a run cancelled meanwhile cancels the task it just made."""
-        eval_id, current = task.eval_id or "", run
-        for _ in range(_RETRIES):
-            current = current or await self.evals.get(eval_id)
-            if current is None or current.in_flight.get(str(slot)) != "":
-                break  # counted already, or noted by another driver
-            try:
-                current = await self.evals.replace(current, next_version(
-                    current, in_flight={**current.in_flight, str(slot): task.task_id}))
-                break
-            except EvalChanged:
-                current = None
-        if current is not None and current.status == "cancelled":
-            await self.cancel_task(task)
+        latest = await self.evals.get(run.eval_id)  # a cancel that came after the claim did not see this task
+        if latest is not None and latest.status == "cancelled":
+            await self.cancel_task(created)
             return None
-        if task.status.is_terminal:
-            await self.count(task)
+        if created.status.is_terminal:
+            await self.count(created)
             return None
-        return current
+        return latest
 
     async def count(self, task: Task) -> bool:
         """Count a terminal attempt (False when it was counted before), then start what that frees."""
@@ -217,11 +206,10 @@ class EvalDriver:
     async def repair(self, run: EvalRun) -> None:
         """What a crash or a lost event left: slots claimed without a task, ends not counted; then advance."""
         for slot, task_id in list(run.in_flight.items()):
-            if not task_id:
-                await self._start(run, int(slot))  # made under its key if it was, noted, counted if it ended
-                continue
             task = await self.tasks.get(task_id)
-            if task is not None and task.status.is_terminal:
+            if task is None:
+                await self._start(run, int(slot))  # claimed, not created: create it (a repeat finds it)
+            elif task.status.is_terminal:
                 await self.count(task)
         await self.advance(run.eval_id)
 

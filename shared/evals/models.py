@@ -52,7 +52,7 @@ class EvalRun(BaseModel):
     case_count: int
     # Attempt slots are numbered case by case: slot s is attempt s % k + 1 of case s // k.
     next_slot: int = 0
-    # Started and not yet counted: slot (as text) → task id ("" between the claim and the task's creation).
+    # Claimed and not yet counted: slot (as text) → the id its task has (or will have: chosen with the claim).
     in_flight: dict[str, str] = Field(default_factory=dict)
     counted: int = 0
     cost_usd: float = 0.0

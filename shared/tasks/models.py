@@ -113,8 +113,8 @@ class Task(BaseModel):
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,
             issue_number: int | None = None, **fields: Any) -> "Task":
-        """A fresh SUBMITTED task with its id and branch name."""
-        task_id = new_id()
+        """A fresh SUBMITTED task with its id (a new one unless the caller chose it beforehand) and branch name."""
+        task_id = fields.pop("task_id", None) or new_id()
         title = task_description or (f"issue-{issue_number}" if issue_number else "task")
         branch = fields.pop("branch_name", None) or f"bgagent/{task_id}/{slugify(title)}"
         return cls(task_id=task_id, user_id=user_id, repo=repo, task_description=task_description,

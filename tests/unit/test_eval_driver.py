@@ -67,12 +67,13 @@ async def test_a_redelivered_end_is_counted_once():
 async def test_a_claim_lost_before_its_task_was_made_is_repaired_once():
     d = driver()
     run = await d.evals.create(new_run(3, concurrency=2), case_rows(3))
-    # A driver claimed slot 0 and died before creating its task.
-    await d.evals.replace(run, next_version(run, next_slot=1, in_flight={"0": ""}))
+    # A driver claimed slot 0 (choosing its task's id) and died before creating the task.
+    await d.evals.replace(run, next_version(run, next_slot=1, in_flight={"0": "01JCLAIMED0000000000000000"}))
     await d.repair_all()
     await d.repair_all()
     tasks = sorted(d.tasks.tasks.values(), key=lambda t: t.case_id or "")
     assert [(t.case_id, t.attempt) for t in tasks] == [("case-0", 1), ("case-1", 1)]
+    assert tasks[0].task_id == "01JCLAIMED0000000000000000"
     assert set((await d.evals.get(run.eval_id)).in_flight.values()) == {t.task_id for t in tasks}
 
 
@@ -149,3 +150,26 @@ async def test_the_platforms_eval_cap_bounds_every_run_together():
         assert len(live(d)) <= 3
     assert {(await d.evals.get(e)).status for e in (first, second)} == {"completed"}
     assert await d.evals.places_taken() == 0
+
+
+class CancelledWhileCreating(InMemoryTaskStore):
+    """The run is cancelled after an attempt was claimed and before its task exists."""
+
+    driver: EvalDriver | None = None
+
+    async def create(self, task, *, announce=()):
+        if self.driver is not None:
+            d, self.driver = self.driver, None
+            await d.cancel(await d.evals.get(task.eval_id))
+        return await super().create(task, announce=announce)
+
+
+async def test_a_cancel_between_an_attempts_claim_and_its_task_still_cancels_that_task():
+    tasks = CancelledWhileCreating()
+    d = EvalDriver(InMemoryEvals(), tasks, RecordingBus())
+    tasks.driver = d
+    eval_id = await start(d, 3, concurrency=1)
+    (only,) = d.tasks.tasks.values()
+    assert only.status == S.CANCELLED and len(d.tasks.tasks) == 1
+    assert [a.classification for a in await d.evals.attempts(eval_id)] == ["CANCELLED"]
+    assert (await d.evals.get(eval_id)).status == "cancelled" and await d.evals.places_taken() == 0

@@ -144,6 +144,16 @@ class ApiClient:
     def revoke_webhook(self, webhook_id: str) -> dict:
         return self.call("DELETE", f"/v1/webhooks/{_seg(webhook_id)}")[0]["data"]
 
+    # model endpoints (operators register and remove them)
+    def create_model_endpoint(self, body: dict) -> dict:
+        return self.call("POST", "/v1/model-endpoints", body=body)[0]["data"]
+
+    def list_model_endpoints(self) -> list[dict]:
+        return self.call("GET", "/v1/model-endpoints")[0]["data"]
+
+    def delete_model_endpoint(self, name: str) -> dict:
+        return self.call("DELETE", f"/v1/model-endpoints/{_seg(name)}")[0]["data"]
+
     # schedules
     def create_schedule(self, body: dict) -> dict:
         return self.call("POST", "/v1/schedules", body=body)[0]["data"]

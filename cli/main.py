@@ -10,7 +10,20 @@ from typing import Sequence
 
 from rich.markup import escape
 
-from cli.commands import account, evals, local, panel, pulls, repos, schedules, steering, tasks, users, webhooks
+from cli.commands import (
+    account,
+    evals,
+    local,
+    model_endpoints,
+    panel,
+    pulls,
+    repos,
+    schedules,
+    steering,
+    tasks,
+    users,
+    webhooks,
+)
 from cli.config import DEFAULT_PROFILE, check_profile_name
 from cli.context import Context
 from cli.errors import EXIT_FAILURE, EXIT_USAGE, ApiError, CliError
@@ -41,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="NAME", help="the profile of config.json to use (env BGAGENT_PROFILE)")
     parser.add_argument("--version", action="version", version="bgagent 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (account, tasks, steering, pulls, webhooks, schedules, evals, repos, users, local, panel):
+    for group in (account, tasks, steering, pulls, webhooks, schedules, evals, repos, users, local, panel,
+                  model_endpoints):
         group.register(sub)
     _accept_profile_anywhere(sub)
     return parser

@@ -24,6 +24,8 @@ class PlatformSettings(BaseSettings):
     xray_daemon_address: str | None = Field(
         None, validation_alias=AliasChoices("AWS_XRAY_DAEMON_ADDRESS", "BGAGENT_XRAY_DAEMON_ADDRESS"))
     default_max_concurrency: int = Field(3, ge=1, le=1000)
+    # Evaluation attempts running at once on the whole platform (they take no user's slots).
+    eval_max_running: int = Field(16, ge=1, le=10_000)
 
     @property
     def names(self) -> ResourceNames:

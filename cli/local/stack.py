@@ -124,6 +124,8 @@ class EmbeddedStack:
         })
         # The agents' repository mirrors outlive each task (set it empty to clone every task from scratch).
         env.setdefault("BGAGENT_REPO_CACHE_DIR", str(c.state_dir / "repo-cache"))
+        # Whoever can mint tokens with the local issuer operates this stack (model endpoints, for one).
+        env.setdefault("BGAGENT_ADMIN_USERS", "*")
         if self.demo_model_url:
             prices = {**json.loads(env.get("BGAGENT_MODEL_PRICES") or "{}"), DEMO_MODEL_ID: DEMO_PRICE}
             env.update({"ANTHROPIC_BASE_URL": self.demo_model_url, "ANTHROPIC_API_KEY": DEMO_API_KEY,

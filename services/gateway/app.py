@@ -12,7 +12,9 @@ from services.gateway import openapi
 from services.gateway.deps import GatewayDeps
 from services.gateway.middleware import BodyLimit, RequestContext, error_response
 from services.gateway.routes import (
+    evals,
     github,
+    model_endpoints,
     refusals,
     schedules,
     signed_webhooks,
@@ -56,12 +58,14 @@ def create_app(d: GatewayDeps) -> FastAPI:
                   generate_unique_id_function=openapi.operation_id)
     app.state.deps = d
     for router in (tasks.router, streams.router, steering.router, signed_webhooks.router, webhooks.router,
-                   github.router, schedules.router, ui_login.router):
+                   github.router, schedules.router, evals.router,
+                   model_endpoints.router, ui_login.router):
         app.include_router(router)
     panel.install(app)
     # Added last = outermost: the request id exists before the body limit can answer.
     task_routes = {("POST", "/v1/tasks"): d.settings.max_task_body_bytes,
-                   ("POST", "/v1/webhooks/tasks"): d.settings.max_task_body_bytes}
+                   ("POST", "/v1/webhooks/tasks"): d.settings.max_task_body_bytes,
+                   ("POST", "/v1/evals"): d.settings.eval_max_body_bytes}
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, larger=task_routes)
     app.add_middleware(RequestContext)
     openapi.install(app)

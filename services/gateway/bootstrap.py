@@ -19,9 +19,11 @@ from services.gateway.ui.sessions import DynamoUiSessions
 from shared.attachments.store import S3AttachmentStore
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
+from shared.evals.store import DynamoEvalStore
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.githost.local import LocalGitHost
+from shared.llm.endpoints import DynamoEndpointStore
 from shared.llm.lifecycle import configured_model_notices
 from shared.observability.redaction import register_secret
 from shared.pull_outcomes.store import DynamoPullOutcomeStore
@@ -95,6 +97,8 @@ async def build_deps(settings: GatewaySettings, clients: AwsClients) -> GatewayD
         ui_sessions=DynamoUiSessions(ddb, settings.names.idempotency_table),
         recorded_pulls=LocalGitHost(repos, ddb, settings.names.pulls_table),
         git=build_git_host(settings, ddb, settings.names),
+        evals=DynamoEvalStore(ddb, settings.names.evals_table, settings.names.eval_items_table),
+        model_endpoints=DynamoEndpointStore(ddb, settings.names.model_endpoints_table),
     )
 
 

@@ -21,9 +21,11 @@ from services.gateway.ui.sessions import UiSessionStore
 from services.gateway.ui.steering import Steering
 from shared.attachments.store import AttachmentStore
 from shared.auth.local_issuer import LocalIssuer
+from shared.evals.store import EvalStore
 from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest
 from shared.githost.protocol import GitHost
+from shared.llm.endpoints import EndpointStore
 from shared.llm.lifecycle import today_utc
 from shared.pull_outcomes.store import PullOutcomeStore
 from shared.repos.store import RepoStore
@@ -76,6 +78,10 @@ class GatewayDeps:
     git: GitHost | None = None
     # The panel's reads of evaluation runs (the views of GET /v1/evals…); None: its pages say they are not installed.
     eval_views: EvalViews | None = None
+    # Evaluation runs (their cases and counted attempts); None: the evals routes answer 503.
+    evals: EvalStore | None = None
+    # Registered model endpoints; None: none can be registered or named.
+    model_endpoints: EndpointStore | None = None
 
 
 async def deps(request: Request) -> GatewayDeps:

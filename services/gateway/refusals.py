@@ -118,6 +118,32 @@ class NoSuchSchedule(Refused):
     code = "SCHEDULE_NOT_FOUND"
 
 
+class NoSuchEval(Refused):
+    """An evaluation run that does not exist, or is another user's (which answers the same)."""
+
+    code = "EVAL_NOT_FOUND"
+
+
+class EvalNotRunning(Refused):
+    """Cancelling a run that is already completed or cancelled."""
+
+    code = "EVAL_NOT_RUNNING"
+
+
+class NoSuchModelEndpoint(Refused):
+    code = "MODEL_ENDPOINT_NOT_FOUND"
+
+
+class ModelEndpointTaken(Refused):
+    code = "MODEL_ENDPOINT_EXISTS"
+
+
+class Forbidden(Refused):
+    """An operator's route called by someone without the operator role."""
+
+    code = "FORBIDDEN"
+
+
 class RepoNotOnboarded(Refused):
     code = "REPO_NOT_ONBOARDED"
 

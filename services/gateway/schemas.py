@@ -99,6 +99,10 @@ class TaskView(BaseModel):
     attachments: list[AttachmentRef] | None = Field(
         None, description="what was attached, stored in the artifacts bucket")
     schedule_id: str | None = Field(None, description="the schedule that created the task")
+    eval_id: str | None = Field(None, description="the evaluation run of which this task is an attempt")
+    case_id: str | None = Field(None, description="the evaluation case this attempt works on")
+    attempt: int | None = Field(None, description="which of the case's attempts this is (1…k)")
+    model_endpoint: str | None = Field(None, description="the registered model endpoint the model calls go to")
     sandbox: Literal["on", "off"] | None = Field(
         None, description='"off" when the operator ran the agent\'s commands unsandboxed (BGAGENT_SANDBOX=off)')
     error_code: str | None = None

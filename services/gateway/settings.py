@@ -26,6 +26,14 @@ class GatewaySettings(PlatformSettings, TaskDefaults, GitHubSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     # Task creation carries up to 3 MB of inline attachments, base64-encoded: its own, larger limit.
     max_task_body_bytes: int = Field(4_718_592, ge=1024)
+    # An evaluation run carries its whole dataset (patches included): 1,000 cases fit in 16 MiB.
+    eval_max_body_bytes: int = Field(16_777_216, ge=1024)
+    # How many distinct (repository, base) pairs of a dataset the git host is asked about at submission; the
+    # rest are checked when their attempts are hydrated.
+    eval_base_checks: int = Field(200, ge=0)
+    # User ids with the operator role (model endpoints), comma-separated (`*`: every user, the embedded stack's
+    # default); also members of the `bgagent-admins` Cognito group.
+    admin_users: str = ""
     # Per user and per gateway process: requests that create or change something.
     rate_limit_per_second: float = Field(20.0, gt=0)
     rate_limit_burst: int = Field(40, ge=1)

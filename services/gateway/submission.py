@@ -51,6 +51,7 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
         raise RepoNotOnboarded(body.repo)
     if repo.local_path and body.issue_number is not None:
         raise InvalidField("issue_number", f"{body.repo} is a local repository: it has no issues; describe the task")
+    await check_model_endpoint(d, body.model_endpoint)
     model_id, warnings = vet_task_model(d, body, repo)
     engine = vet_task_engine(d, body, repo)
     # A description is copied into prompts, events, commits and PRs: secrets this process knows (webhook
@@ -61,8 +62,8 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
         await check_pull_access(d, repo, body.pr_number, user_id)
     task = Task.new(user_id=user_id, repo=body.repo, task_description=description,
                     issue_number=body.issue_number, max_turns=body.max_turns, max_budget_usd=body.max_budget_usd,
-                    model_id=body.model_id, engine=engine, channel_source=channel_source,
-                    channel_metadata=channel_metadata, idempotency_key=idempotency_key,
+                    model_id=body.model_id, model_endpoint=body.model_endpoint, engine=engine,
+                    channel_source=channel_source, channel_metadata=channel_metadata, idempotency_key=idempotency_key,
                     save_trajectory=body.save_trajectory, warnings=warnings or None,
                     pre_approved_rules=body.pre_approved_rules,
                     task_type=body.task_type or "new_task", pr_number=body.pr_number,
@@ -83,10 +84,18 @@ async def submit_task(d: GatewayDeps, *, user_id: str, body: CreateTaskRequest, 
     return Submission(created, replayed=False)
 
 
+async def check_model_endpoint(d: GatewayDeps, name: str | None) -> None:
+    """A named model endpoint must be registered: 400 naming model_endpoint otherwise."""
+    if name is not None and (d.model_endpoints is None or await d.model_endpoints.get(name) is None):
+        raise InvalidField("model_endpoint", f"no model endpoint named {name} is registered")
+
+
 def vet_task_model(d: GatewayDeps, body: CreateTaskRequest | TaskTemplate, repo: RepoConfig) -> tuple[str, list[str]]:
     """The model the task will run (its own, the repo's, the platform's) and its warnings; refused when it
-    is past its end of life or has no price."""
+    is past its end of life or has no price (unless a model endpoint serves it: its prices are its own)."""
     chosen = effective(body, repo, d.settings)
+    if body.model_endpoint is not None:
+        return chosen.model_id, []
     try:
         return chosen.model_id, vet_model(chosen.model_id, chosen.model_prices, today=d.today())
     except ModelCatalogError as exc:

@@ -10,6 +10,7 @@ from shared.aws.clients import AwsClients
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
+from shared.llm.endpoints import DynamoEndpointStore
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.metrics import EmfMetrics
 from shared.observability.redaction import register_secret
@@ -32,4 +33,5 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
         memory=DynamoMemoryStore(ddb, names.memory_table),
         metrics=EmfMetrics("hydrator"),
         attachments=AttachmentResolver(S3AttachmentStore(s3, names.artifacts_bucket), UrlFetcher()),
+        endpoints=DynamoEndpointStore(ddb, names.model_endpoints_table),
     )

@@ -18,6 +18,7 @@ from shared.githost.models import Issue, PullContext
 from shared.githost.protocol import GitHost
 from shared.githost.status_comment import try_post_status
 from shared.hydration.context import ContextStore, HydratedContext
+from shared.llm.endpoints import UNPRICED, EndpointStore, ModelEndpoint
 from shared.llm.errors import ModelCatalogError
 from shared.llm.lifecycle import lifecycle_warning, today_utc
 from shared.llm.lookup import price_for
@@ -49,8 +50,10 @@ class Hydrator:
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
                  bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None):
+                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None,
+                 endpoints: EndpointStore | None = None):
         self._attachments = attachments
+        self._endpoints = endpoints
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -77,7 +80,8 @@ class Hydrator:
                 await self._fail(task, "REPO_NOT_ONBOARDED", f"repository {task.repo} is not onboarded")
                 return
             cap = await self._cap(task.user_id)
-            waiting = await self._store.oldest_queued(task.user_id, limit=1)
+            # An evaluation attempt holds no slot of its owner's, so it never waits behind the owner's tasks.
+            waiting = [] if task.eval_id else await self._store.oldest_queued(task.user_id, limit=1)
             if waiting and (waiting[0].created_at, waiting[0].task_id) < (task.created_at, task.task_id):
                 # Older tasks are waiting for a slot: queue behind them instead of jumping ahead.
                 await self._queue(task, cap, "older tasks of this user are queued")
@@ -156,7 +160,9 @@ class Hydrator:
         missing = s.engine_unavailable(chosen.engine)
         if missing is not None:
             raise HydrationFailed("ENGINE_UNAVAILABLE", missing)
-        price = _model_price(chosen.model_id, chosen.model_prices)
+        endpoint = await self._endpoint(task)
+        price = _endpoint_price(endpoint, chosen.model_id, chosen.model_prices) if endpoint else \
+            _model_price(chosen.model_id, chosen.model_prices)
         memory = await self._recall(task.repo)
         attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=chosen.model_id, token_budget=s.context_token_budget,
@@ -176,7 +182,17 @@ class Hydrator:
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
             egress=repo.egress, approve_push=repo.approve_push, engine=chosen.engine, mcp_servers=repo.mcp_servers,
+            model_endpoint=endpoint.ref if endpoint else None,
         )
+
+    async def _endpoint(self, task: Task) -> ModelEndpoint | None:
+        """The registered endpoint the task names; a name no longer registered fails the task readably."""
+        if not task.model_endpoint:
+            return None
+        found = await self._endpoints.get(task.model_endpoint) if self._endpoints is not None else None
+        if found is None:
+            raise HydrationFailed("MODEL_UNAVAILABLE", f"model endpoint {task.model_endpoint} is not registered")
+        return found
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:
         if not task.attachments:
@@ -236,6 +252,14 @@ def _model_price(model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
         return price_for(model_id, overrides)
     except ModelCatalogError as exc:
         raise HydrationFailed("MODEL_UNAVAILABLE", str(exc)) from exc
+
+
+def _endpoint_price(endpoint: ModelEndpoint, model_id: str, overrides: dict[str, ModelPrice]) -> ModelPrice:
+    """An endpoint's own price, else the catalog's for a model it knows, else (practically) nothing."""
+    try:
+        return endpoint.model_price() or price_for(model_id, overrides)
+    except ModelCatalogError:
+        return UNPRICED
 
 
 def _classified(exc: GitHostError, what: str) -> HydrationFailed:

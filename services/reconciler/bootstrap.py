@@ -10,6 +10,8 @@ from services.reconciler.schedules import ScheduleRunner
 from services.reconciler.settings import ReconcilerSettings
 from shared.aws.clients import AwsClients
 from shared.compute.factory import build_compute
+from shared.evals.driver import EvalDriver
+from shared.evals.store import DynamoEvalStore
 from shared.events.bus import EventBridgePublisher
 from shared.observability.metrics import EmfMetrics
 from shared.pull_outcomes.store import DynamoPullOutcomeStore
@@ -30,4 +32,6 @@ async def build_reconciler(settings: ReconcilerSettings, clients: AwsClients) ->
     schedules = ScheduleRunner(DynamoScheduleStore(ddb, settings.names.schedules_table), store,
                                DynamoRepoStore(ddb, settings.names.repos_table), bus,
                                DynamoPullOutcomeStore(ddb, settings.names.pull_outcomes_table))
-    return Reconciler(store, metrics, settings, repairs, schedules)
+    evals = EvalDriver(DynamoEvalStore(ddb, settings.names.evals_table, settings.names.eval_items_table), store, bus,
+                       max_running=settings.eval_max_running)
+    return Reconciler(store, metrics, settings, repairs, schedules, evals)

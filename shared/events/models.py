@@ -45,6 +45,7 @@ class TaskHydrated(TaskDetail):
 class TaskCancelled(TaskDetail):
     detail_type: ClassVar[str] = "TaskCancelled"
     reason: str | None = None
+    eval_id: str | None = None  # an evaluation attempt's run: the reconciler counts it
 
 
 class AgentFinished(TaskDetail):
@@ -67,6 +68,7 @@ class TaskTerminal(TaskDetail):
     status: str
     error_code: str | None = None
     pr_url: str | None = None
+    eval_id: str | None = None  # an evaluation attempt's run: the reconciler counts it
 
 
 class TaskCompleted(TaskTerminal):

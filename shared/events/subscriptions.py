@@ -12,15 +12,19 @@ from shared.events.models import (
     ReconcileTick,
     SlotReleased,
     TaskCancelled,
+    TaskCompleted,
+    TaskFailed,
     TaskHydrated,
     TaskSubmitted,
+    TaskTimedOut,
 )
 
 CONSUMES: dict[str, tuple[type[BaseModel], ...]] = {
     "hydrator": (TaskSubmitted, SlotReleased),
     "dispatcher": (TaskHydrated, TaskCancelled),
     "finalizer": (AgentFinished, ComputeSessionStopped, EcsTaskStateChange),
-    "reconciler": (ReconcileTick,),
+    # The reconciler also drives evaluation runs: each attempt's end is counted and frees a place for the next.
+    "reconciler": (ReconcileTick, TaskCompleted, TaskFailed, TaskTimedOut, TaskCancelled),
 }
 
 

@@ -128,6 +128,13 @@ class GitHubHost:
             return None
         return int(data.get("ahead_by", 0))
 
+    async def has_commit(self, repo: str, sha: str) -> bool:
+        try:  # comparing the commit with itself: 404 when the repository lacks it
+            await self._request("GET", f"/repos/{repo}/compare/{sha}...{sha}")
+        except GitHostNotFound:
+            return False
+        return True
+
     async def get_pull(self, repo: str, number: int) -> PullRequest:
         return _pull((await self._request("GET", f"/repos/{repo}/pulls/{number}")).json())
 

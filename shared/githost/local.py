@@ -95,6 +95,10 @@ class LocalGitHost:
         count = await asyncio.to_thread(_git, path, "rev-list", "--count", f"refs/heads/{base}..refs/heads/{head}")
         return int(count) if count is not None else None
 
+    async def has_commit(self, repo: str, sha: str) -> bool:
+        path = await self._path(repo)
+        return await asyncio.to_thread(_git, path, "cat-file", "-e", f"{sha}^{{commit}}") is not None
+
     async def get_pull(self, repo: str, number: int) -> PullRequest:
         found = [p for p in await self._list(repo) if p.number == number]
         if not found:

@@ -22,6 +22,9 @@ class GitHost(Protocol):
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         """How many commits `head` has that `base` lacks; None when `head` does not exist."""
 
+    async def has_commit(self, repo: str, sha: str) -> bool:
+        """Whether the repository holds the commit; GitHostError when the host cannot tell now."""
+
     async def get_pull(self, repo: str, number: int) -> PullRequest: ...
 
     async def pull_context(self, repo: str, number: int, *, max_items: int = 100) -> PullContext:

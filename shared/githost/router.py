@@ -52,6 +52,9 @@ class GitHostRouter:
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         return await (await self._host(repo)).commits_ahead(repo, base=base, head=head)
 
+    async def has_commit(self, repo: str, sha: str) -> bool:
+        return await (await self._host(repo)).has_commit(repo, sha)
+
     async def get_pull(self, repo: str, number: int) -> PullRequest:
         return await (await self._host(repo)).get_pull(repo, number)
 

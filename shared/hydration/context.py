@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.attachments.models import AttachmentRef
 from shared.aws.guarded import S3_ANSWERS, GuardedClient
 from shared.engines import DEFAULT_ENGINE, Engine
+from shared.llm.endpoints import EndpointRef
 from shared.llm.prices import ModelPrice
 from shared.repos.mcp import McpServers
 from shared.steering.models import ApprovalRule
@@ -32,6 +33,8 @@ class HydratedContext(BaseModel):
     prompt_version: str
     model_id: str
     model_price: ModelPrice | None = None  # resolved by the hydrator: operator prices, else the catalog's
+    # A registered endpoint the model calls go to (its key is read by the agent's relay, never the sandbox).
+    model_endpoint: EndpointRef | None = None
     max_turns: int
     max_budget_usd: float | None = None
     setup_command: str | None = None

@@ -25,3 +25,11 @@ class ModelRetired(ModelCatalogError):
         super().__init__(f"model {model_id!r} reached its end of life on {end_of_life.isoformat()}; "
                          f"use {replacement!r} instead")
         self.model_id, self.end_of_life, self.replacement = model_id, end_of_life, replacement
+
+
+class EndpointExists(Exception):
+    """A model endpoint of that name is registered already."""
+
+    def __init__(self, name: str):
+        super().__init__(f"model endpoint {name} is already registered")
+        self.name = name

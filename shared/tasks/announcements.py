@@ -20,7 +20,7 @@ Notice = Callable[[Task, Mapping[str, Any]], EventDetail]
 
 def _terminal(kind: type) -> Notice:
     return lambda t, _meta: kind(task_id=t.task_id, user_id=t.user_id, status=t.status.value,
-                                 error_code=t.error_code, pr_url=t.pr_url)
+                                 error_code=t.error_code, pr_url=t.pr_url, eval_id=t.eval_id)
 
 
 # Entering a state announces this; a new state with a notice is one more row.
@@ -28,7 +28,8 @@ NOTICES: dict[S, Notice] = {
     S.COMPLETED: _terminal(TaskCompleted),
     S.FAILED: _terminal(TaskFailed),
     S.TIMED_OUT: _terminal(TaskTimedOut),
-    S.CANCELLED: lambda t, meta: TaskCancelled(task_id=t.task_id, user_id=t.user_id, reason=meta.get("reason")),
+    S.CANCELLED: lambda t, meta: TaskCancelled(task_id=t.task_id, user_id=t.user_id, reason=meta.get("reason"),
+                                               eval_id=t.eval_id),
 }
 
 

@@ -18,6 +18,7 @@ TaskDescription = Annotated[str, Field(min_length=1, max_length=10_000)]
 IssueNumber = Annotated[int, Field(ge=1)]
 PrNumber = Annotated[int, Field(ge=1)]
 ModelId = Annotated[str, Field(min_length=1, max_length=200)]
+EndpointName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]  # a registered model endpoint
 
 
 def _task_engine(value: object) -> object:
@@ -58,3 +59,5 @@ class TaskFields(BaseModel):
     model_id: ModelId | None = None
     engine: TaskEngine | None = Field(None, description="native or claude-code; default: the repo's engine, "
                                       "else the platform's (BGAGENT_DEFAULT_ENGINE, native unless set)")
+    model_endpoint: EndpointName | None = Field(None, description="a registered model endpoint the model calls go "
+                                                "to (see GET /v1/model-endpoints)")

@@ -44,7 +44,7 @@ class Task(BaseModel):
     issue_number: int | None = None
     task_description: str | None = None
     branch_name: str
-    channel_source: Literal["api", "webhook", "github", "cli", "schedule", "ui"] = "api"
+    channel_source: Literal["api", "webhook", "github", "cli", "schedule", "ui", "eval"] = "api"
     channel_metadata: dict[str, Any] | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None
@@ -89,6 +89,19 @@ class Task(BaseModel):
     review_url: str | None = None
     review_comment_count: int | None = None
     status_comment_id: int | None = None  # the one GitHub status comment of a GitHub-triggered task
+    # An evaluation attempt: its run, its case and which of the case's k attempts it is.
+    eval_id: str | None = None
+    case_id: str | None = None
+    attempt: int | None = None
+    model_endpoint: str | None = None  # a registered Anthropic-compatible endpoint the model calls go to
+    # The grade of an evaluation attempt, written by the agent before it announces AgentFinished.
+    reward: int | None = None
+    grade: Literal["passed", "failed", "grader_error"] | None = None
+    tests_passed: int | None = None
+    tests_failed: int | None = None
+    grade_output_tail: str | None = None
+    grade_error: str | None = None
+    diff_key: str | None = None
     # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
     outbox: dict[str, OutboxEntry] | None = None
     outbox_pending: str | None = None
@@ -102,8 +115,8 @@ class Task(BaseModel):
     @classmethod
     def new(cls, *, user_id: str, repo: str, task_description: str | None = None,
             issue_number: int | None = None, **fields: Any) -> "Task":
-        """A fresh SUBMITTED task with its id and branch name."""
-        task_id = new_id()
+        """A fresh SUBMITTED task with its id (a new one unless the caller chose it beforehand) and branch name."""
+        task_id = fields.pop("task_id", None) or new_id()
         title = task_description or (f"issue-{issue_number}" if issue_number else "task")
         branch = fields.pop("branch_name", None) or f"bgagent/{task_id}/{slugify(title)}"
         return cls(task_id=task_id, user_id=user_id, repo=repo, task_description=task_description,

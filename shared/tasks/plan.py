@@ -50,7 +50,8 @@ def plan_transition(
         raise TransitionConflict(current, target, f"expected {sorted(s.value for s in expected)}")
     if not can_transition(current.status, target):
         raise TransitionConflict(current, target, "transition not allowed")
-    acquire = acquires_slot(target)
+    # An evaluation attempt takes none of its owner's slots: its run and the platform's eval cap bound it.
+    acquire = acquires_slot(target) and current.channel_source != "eval"
     if acquire and max_active is None:
         raise ValueError("admission needs max_active")
     now = utcnow()

@@ -141,6 +141,16 @@ def build_topology(names: ResourceNames, *, warm: bool = False) -> Topology:
             Index("DueIndex", n("due"), n("next_run_at")),  # sparse: active schedules only
         ), grants={"gateway": OWN, "reconciler": APPEND},  # the reconciler runs due schedules
               index_grants={"gateway": ("UserIndex",), "reconciler": ("DueIndex",)}),
+        # Evaluation runs: the gateway creates and cancels them, the reconciler's driver starts and counts attempts.
+        Table("evals", names.evals_table, n("eval_id"), indexes=(
+            Index("UserIndex", n("user_id"), n("created_at")),
+            Index("RunningIndex", n("running"), n("created_at")),  # sparse: running runs only
+        ), grants=each(("gateway", "reconciler"), WRITE),
+              index_grants={"gateway": ("UserIndex",), "reconciler": ("RunningIndex",)}),
+        Table("eval_items", names.eval_items_table, n("eval_id"), n("sk"),  # cases (c#…) and counted attempts (a#…)
+              grants={"gateway": (*APPEND, "dynamodb:BatchWriteItem"), "reconciler": APPEND}),
+        Table("model_endpoints", names.model_endpoints_table, n("name"),
+              grants={"gateway": OWN + SCAN, **each(("hydrator", "reconciler"), READ)}),
         # Nudges and approval decisions are written in one transaction with a check on the task's status.
         Table("nudges", names.nudges_table, s, n("nudge_id"), grants=each(("gateway", "agent"), WRITE)),
         Table("approvals", names.approvals_table, s, n("approval_id"),

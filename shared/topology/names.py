@@ -56,6 +56,19 @@ class ResourceNames:
         return self._n("schedules")
 
     @property
+    def evals_table(self) -> str:
+        return self._n("evals")
+
+    @property
+    def eval_items_table(self) -> str:
+        """Each evaluation run's cases and counted attempts."""
+        return self._n("eval-items")
+
+    @property
+    def model_endpoints_table(self) -> str:
+        return self._n("model-endpoints")
+
+    @property
     def nudges_table(self) -> str:
         return self._n("nudges")
 

@@ -52,7 +52,10 @@ class Access:
 
 
 ACCESS: dict[str, Access] = {
-    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
+    # Evaluation runs: the gateway keeps each case (hidden tests included) and reads attempts' trajectories.
+    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject"),
+                               "evals/": ("s3:PutObject",), "trajectories/": ("s3:GetObject",)},
+                      webhook_secrets=True),
     "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
     "dispatcher": Access(consumes_queue=True, sessions=True, runs_agent=True),
     "finalizer": Access(consumes_queue=True, secrets=("github",)),
@@ -164,6 +167,8 @@ def task_role_policy(role: str, refs: Refs, *, xray: bool) -> dict:
     readable = [refs.secrets[name] for name in access.secrets if name in refs.secrets]
     if "github" in access.secrets:
         readable.append(refs.secret_prefix("github"))  # per-repository tokens (RepoConfig.github_token_secret)
+    if "anthropic" in access.secrets:
+        readable.append(refs.secret_prefix("endpoints"))  # model endpoints' keys, read by the agent's model relay
     if readable:
         statements.append(_allow("ReadSecrets", ("secretsmanager:GetSecretValue",), readable))
     if access.webhook_secrets:

@@ -37,6 +37,7 @@ async def host(request, tmp_path):
         fake = FakeGitHost()
         fake.add_repo(REPO)
         fake.ahead[(REPO, "feature")] = 1
+        fake.commits[REPO] = {git("rev-parse", "feature", cwd=bare).strip()}
         yield fake
     elif request.param == "github":
         github = FakeGitHub(token="ghp_contract")
@@ -61,6 +62,12 @@ async def test_a_repository_and_how_far_a_branch_is_ahead(host):
     assert await host.commits_ahead(REPO, base="main", head="no-such-branch") is None
     with pytest.raises(GitHostNotFound):
         await host.get_repository("acme/missing")
+
+
+async def test_whether_a_repository_holds_a_commit(host, tmp_path):
+    sha = git("rev-parse", "feature", cwd=tmp_path / "app.git").strip()
+    assert await host.has_commit(REPO, sha) and await host.has_commit(REPO, sha[:12])
+    assert not await host.has_commit(REPO, "0" * 40)
 
 
 async def test_a_pull_request_is_found_by_its_branch_and_updated(host):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT
+from tests.e2e.test_evals import (  # noqa: F401
+    test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once,
+)
 from tests.e2e.test_orchestration import (  # noqa: F401  (collected again, here under enforced IAM)
     test_a_killed_agent_is_finalized_failed_by_the_safety_net,
     test_cancel_while_queued_and_while_submitted,

@@ -71,6 +71,7 @@ class FakeGitHost:
         self.issues: dict[tuple[str, int], Issue] = {}
         self.pulls: dict[str, list[PullRequest]] = {}
         self.ahead: dict[tuple[str, str], int] = {}
+        self.commits: dict[str, set[str]] = {}  # repo → full commit ids it holds
         self.down = False
         self.issues_down = False
 
@@ -121,6 +122,10 @@ class FakeGitHost:
     async def commits_ahead(self, repo: str, *, base: str, head: str) -> int | None:
         self._check()
         return self.ahead.get((repo, head))
+
+    async def has_commit(self, repo: str, sha: str) -> bool:
+        self._check()
+        return any(c.startswith(sha) for c in self.commits.get(repo, ()))
 
 
 class FakePullHost(FakeGitHost):

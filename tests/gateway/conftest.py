@@ -20,6 +20,7 @@ from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryAttachments, InMemoryPullOutcomes, InMemoryRepos, RecordingBus
+from tests.fakes.evals import InMemoryEndpoints, InMemoryEvals
 from tests.fakes.schedules import InMemorySchedules
 from tests.fakes.steering import InMemoryApprovals, InMemoryNudges
 from tests.fakes.tasks import InMemoryTaskStore
@@ -90,6 +91,8 @@ def build_gateway(issuer: LocalIssuer, *, tasks=None, repos=None, webhooks=None,
         github_secret=github_secret_source(config, cached),
         local_issuer=issuer,
         ui_sessions=InMemoryUiSessions(),
+        evals=InMemoryEvals(),
+        model_endpoints=InMemoryEndpoints(),
     )
     return Gateway(create_app(deps), deps, issuer, bus, raw_secrets)
 

@@ -33,6 +33,14 @@ EXPECTED = {
     ("PATCH", "/v1/schedules/{schedule_id}"): {200, 400, 401, 403, 404, 413, 422, 429, 500, 503},
     ("DELETE", "/v1/schedules/{schedule_id}"): {200, 400, 401, 404, 429, 500, 503},
     ("POST", "/v1/ui/login-links"): {201, 400, 401, 413, 429, 500, 503},
+    ("POST", "/v1/evals"): {201, 400, 401, 413, 429, 500, 503},
+    ("GET", "/v1/evals"): {200, 400, 401, 500, 503},
+    ("GET", "/v1/evals/{eval_id}"): {200, 400, 401, 404, 500, 503},
+    ("DELETE", "/v1/evals/{eval_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
+    ("GET", "/v1/evals/{eval_id}/rollouts"): {200, 400, 401, 404, 500, 503},
+    ("POST", "/v1/model-endpoints"): {201, 400, 401, 403, 409, 413, 429, 500, 503},
+    ("GET", "/v1/model-endpoints"): {200, 400, 401, 500, 503},
+    ("DELETE", "/v1/model-endpoints/{name}"): {200, 400, 401, 403, 404, 429, 500, 503},
 }
 
 
@@ -69,6 +77,14 @@ OPERATIONS = {
     ("PATCH", "/v1/schedules/{schedule_id}"): "update_schedule",
     ("DELETE", "/v1/schedules/{schedule_id}"): "delete_schedule",
     ("POST", "/v1/ui/login-links"): "create_login_link",
+    ("POST", "/v1/evals"): "create_eval",
+    ("GET", "/v1/evals"): "list_evals",
+    ("GET", "/v1/evals/{eval_id}"): "get_eval",
+    ("DELETE", "/v1/evals/{eval_id}"): "cancel_eval",
+    ("GET", "/v1/evals/{eval_id}/rollouts"): "get_eval_rollouts",
+    ("POST", "/v1/model-endpoints"): "create_model_endpoint",
+    ("GET", "/v1/model-endpoints"): "list_model_endpoints",
+    ("DELETE", "/v1/model-endpoints/{name}"): "delete_model_endpoint",
 }
 
 
@@ -90,7 +106,8 @@ async def test_every_route_is_documented_with_its_status_codes(gw):
         assert {int(s) for s in operation["responses"]} == statuses, (method, path)
         for status, response in operation["responses"].items():
             content = response["content"]
-            schema = (content.get("application/json") or content["text/event-stream"])["schema"]
+            schema = (content.get("application/json") or content.get("text/event-stream")
+                      or content["application/x-ndjson"])["schema"]
             if int(status) >= 400:
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
             assert "X-Request-Id" in response["headers"]

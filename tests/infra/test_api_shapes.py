@@ -138,4 +138,6 @@ def test_each_rule_pattern_matches_the_events_its_consumer_handles(deployed):
             assert matcher.matches_event(event), (rule.name, detail_type)
             assert not matcher.matches_event({**event, "detail-type": "SomethingElse"})
             if pattern["source"] == ["bgagent"]:
-                assert detail_type in SAMPLE_EVENT_TYPES | {"TaskHydrated", "TaskCancelled"}
+                # The task ends: the reconciler counts evaluation attempts from them.
+                assert detail_type in SAMPLE_EVENT_TYPES | {"TaskHydrated", "TaskCancelled", "TaskCompleted",
+                                                            "TaskFailed", "TaskTimedOut"}

@@ -26,7 +26,8 @@ QUEUE = {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttrib
 PUBLISH = {"events:PutEvents"}
 CHECK = {"dynamodb:ConditionCheckItem"}
 EXPECTED_TASK_ACTIONS = {
-    "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject",
+    "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem",
+                                                "s3:PutObject", "s3:GetObject",
                                                 "s3:DeleteObject", "secretsmanager:CreateSecret",
                                                 "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
@@ -39,12 +40,12 @@ EXPECTED_TASK_ACTIONS = {
 }
 EXPECTED_TABLES = {
     "gateway": {"tasks", "task_events", "user_concurrency", "repos", "webhooks", "idempotency", "schedules", "pulls",
-                "nudges", "approvals", "pull_outcomes"},
-    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory", "pulls"},
+                "nudges", "approvals", "pull_outcomes", "evals", "eval_items", "model_endpoints"},
+    "hydrator": {"tasks", "task_events", "user_concurrency", "repos", "memory", "pulls", "model_endpoints"},
     "dispatcher": {"tasks", "task_events", "user_concurrency"},
     "finalizer": {"tasks", "task_events", "user_concurrency", "memory", "repos", "pulls", "pull_outcomes"},
     "reconciler": {"tasks", "task_events", "user_concurrency", "repos", "idempotency", "schedules", "approvals",
-                   "pull_outcomes"},
+                   "pull_outcomes", "evals", "eval_items", "model_endpoints"},
     "agent": {"tasks", "task_events", "memory", "repos", "pulls", "nudges", "approvals"},
 }
 PULL = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
@@ -61,9 +62,10 @@ BUCKET = f"arn:aws:s3:::{TOPOLOGY.bucket_name}"
 # Resources scoped by a trailing wildcard under a specific prefix: object prefixes, secret-name prefixes,
 # the tasks of one ECS cluster, the streams of one log group.
 PREFIX_SCOPED = {
-    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*",
+    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/evals/*",
     ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*"),
+    ARN.format("secretsmanager", f"secret:bgagent/{S}/endpoints/*"),
     ARN.format("ecs", f"task/{S}/*"),
     *[ARN.format("logs", f"log-group:/bgagent/{S}/{image}:log-stream:*") for image in (*SERVICES, "agent")],
 }
@@ -131,9 +133,10 @@ def test_roles_touch_only_their_tables_and_those_tables_indexes(deployed, compon
 
 EXPECTED_INDEXES = {"gateway": {"tasks/index/UserStatusIndex", "tasks/index/UserCreatedIndex",
                                  "webhooks/index/UserIndex", "schedules/index/UserIndex",
-                                 "approvals/index/PendingIndex"},
+                                 "approvals/index/PendingIndex", "evals/index/UserIndex"},
                     "hydrator": {"tasks/index/UserStatusIndex"},
-                    "reconciler": {"tasks/index/StatusIndex", "tasks/index/OutboxIndex", "schedules/index/DueIndex"},
+                    "reconciler": {"tasks/index/StatusIndex", "tasks/index/OutboxIndex", "schedules/index/DueIndex",
+                                   "evals/index/RunningIndex"},
                     "dispatcher": set(), "finalizer": set(), "agent": set()}
 
 
@@ -168,8 +171,9 @@ def test_only_the_gateway_writes_webhooks_and_idempotency_and_only_it_and_the_re
         repos = ARN.format("dynamodb", f"table/{ResourceNames(S).repos_table}")
         assert repos not in writes, "no service writes repos: operators (CLI, Blueprint) do"
         assert ("dynamodb:Scan" in _actions(statements)) == (component in ("reconciler", "gateway"))
-        if component == "gateway":  # the web panel's list of repositories, and nothing else
-            assert _resources(statements, "dynamodb:Scan") == {repos}
+        if component == "gateway":  # the web panel's list of repositories and the model endpoints, nothing else
+            endpoints = ARN.format("dynamodb", f"table/{ResourceNames(S).model_endpoints_table}")
+            assert _resources(statements, "dynamodb:Scan") == {repos, endpoints}
 
 
 @pytest.mark.parametrize("component", list(EXPECTED_TASK_ACTIONS))
@@ -194,7 +198,9 @@ def test_artifacts_prefixes_and_model_arns(deployed):
     agent, hydrator = _statements(deployed, f"{S}-agent-task"), _statements(deployed, f"{S}-hydrator-task")
     assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*"}
     gateway = _statements(deployed, f"{S}-gateway-task")
-    assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*"}  # attachments only
+    # attachments; evaluation cases (written) and attempts' trajectories (read, for rollouts)
+    assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/evals/*",
+                                          f"{BUCKET}/trajectories/*"}
     reads = {r for s in agent if "s3:GetObject" in s["Action"] for r in s["Resource"]}
     writes = {r for s in agent if "s3:PutObject" in s["Action"] for r in s["Resource"]}
     assert (reads, writes) == ({f"{BUCKET}/tasks/*"}, {f"{BUCKET}/trajectories/*"})
@@ -206,8 +212,9 @@ def test_secrets_are_readable_only_by_the_components_that_use_them(deployed):
     anthropic = ARN.format("secretsmanager", f"secret:bgagent/{S}/anthropic-api-key-AbC123")
     per_repo = ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*")
     webhooks = ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*")
+    endpoints = ARN.format("secretsmanager", f"secret:bgagent/{S}/endpoints/*")  # model endpoints' keys
     expected = {"gateway": {webhooks}, "hydrator": {github, per_repo}, "finalizer": {github, per_repo},
-                "agent": {github, per_repo, anthropic}, "dispatcher": set(), "reconciler": set()}
+                "agent": {github, per_repo, anthropic, endpoints}, "dispatcher": set(), "reconciler": set()}
     for component, secrets in expected.items():
         assert _resources(_statements(deployed, f"{S}-{component}-task"), "secretsmanager:") == secrets, component
     injected = {"hydrator": {github}, "finalizer": {github}, "agent": {github, anthropic}}

@@ -34,18 +34,21 @@ def test_bootstrap_is_repeatable(stack):
     assert again == stack.queue_urls
 
 
-@pytest.mark.parametrize("detail_type,service", [
-    ("TaskSubmitted", "hydrator"), ("SlotReleased", "hydrator"), ("TaskHydrated", "dispatcher"),
-    ("TaskCancelled", "dispatcher"), ("AgentFinished", "finalizer"), ("ReconcileTick", "reconciler"),
+@pytest.mark.parametrize("detail_type,services", [
+    ("TaskSubmitted", {"hydrator"}), ("SlotReleased", {"hydrator"}), ("TaskHydrated", {"dispatcher"}),
+    # A cancellation stops the agent (dispatcher) and ends an evaluation attempt (reconciler).
+    ("TaskCancelled", {"dispatcher", "reconciler"}), ("AgentFinished", {"finalizer"}),
+    ("ReconcileTick", {"reconciler"}), ("TaskCompleted", {"reconciler"}),
 ])
-def test_rules_route_each_detail_type_to_its_consumer_only(stack, detail_type, service):
+def test_rules_route_each_detail_type_to_its_consumers_only(stack, detail_type, services):
     events, sqs = stack.boto("events"), stack.boto("sqs")
     events.put_events(Entries=[{"Source": "bgagent", "DetailType": detail_type,
                                 "Detail": json.dumps({"task_id": "t1"}), "EventBusName": stack.names.event_bus}])
-    msgs = _receive(sqs, stack.queue_urls[service])
-    assert len(msgs) == 1
-    body = json.loads(msgs[0]["Body"])
-    assert body["detail-type"] == detail_type and body["detail"]["task_id"] == "t1"
+    for service in services:
+        msgs = _receive(sqs, stack.queue_urls[service])
+        assert len(msgs) == 1
+        body = json.loads(msgs[0]["Body"])
+        assert body["detail-type"] == detail_type and body["detail"]["task_id"] == "t1"
     for other, url in stack.queue_urls.items():
-        if other != service:
+        if other not in services:
             assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []

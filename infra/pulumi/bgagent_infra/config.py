@@ -115,6 +115,7 @@ class StackConfig(_Model):
     model_prices: dict[str, ModelPrice] = {}  # BGAGENT_MODEL_PRICES: prices of models the catalog lacks
     bedrock_model_arns: list[str] = []
     default_max_concurrency: int = Field(3, ge=1, le=1000)
+    eval_max_running: int = Field(16, ge=1, le=10_000)  # evaluation attempts started, not yet counted
     services: dict[str, ServiceSize] = {}
     agent: AgentSize = AgentSize()
     # run_task: one Fargate task started per coding task (30-70 s pending first); warm: idle agents take them.

@@ -39,6 +39,7 @@ def _platform(config: StackConfig, refs: EnvRefs) -> dict[str, str]:
         "AWS_REGION": refs.region,
         "BGAGENT_LOG_LEVEL": config.log_level,
         "BGAGENT_DEFAULT_MAX_CONCURRENCY": str(config.default_max_concurrency),
+        "BGAGENT_EVAL_MAX_RUNNING": str(config.eval_max_running),
     }
 
 

@@ -37,6 +37,10 @@ class Identity(pulumi.ComponentResource):
             refresh_token_validity=30,
             token_validity_units={"id_token": "minutes", "access_token": "minutes", "refresh_token": "days"},
             opts=child)
+        # Members may register and remove model endpoints (the gateway reads the ID token's cognito:groups).
+        self.operators = aws.cognito.UserGroup(
+            f"{name}-operators", name="bgagent-admins", user_pool_id=self.user_pool.id,
+            description="bgagent operators: model endpoints", opts=child)
         self.issuer = pulumi.Output.all(account, self.user_pool.id).apply(
             lambda a: f"https://cognito-idp.{a[0].region}.amazonaws.com/{a[1]}")
         self.jwks_url = self.issuer.apply(lambda issuer: f"{issuer}/.well-known/jwks.json")

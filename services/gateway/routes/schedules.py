@@ -23,7 +23,7 @@ from services.gateway.schedule_schemas import (
     template_of,
 )
 from services.gateway.schemas import Pagination
-from services.gateway.submission import check_pull_access, vet_task_engine, vet_task_model
+from services.gateway.submission import check_model_endpoint, check_pull_access, vet_task_engine, vet_task_model
 from shared.aws.pagination import InvalidToken
 from shared.clock import stamp, utcnow
 from shared.observability.redaction import redact
@@ -64,6 +64,7 @@ async def _check_task(d: GatewayDeps, template: TaskTemplate, user_id: str) -> N
     config = await d.repos.get(template.repo)
     if config is None or not config.active:
         raise RepoNotOnboarded(template.repo)
+    await check_model_endpoint(d, template.model_endpoint)
     vet_task_model(d, template, config)
     vet_task_engine(d, template, config)
     await check_pull_access(d, config, template.pr_number, user_id)

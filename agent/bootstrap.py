@@ -8,7 +8,9 @@ import getpass
 import logging
 import signal
 from pathlib import Path
+from typing import Awaitable, Callable
 
+from agent.errors import ModelEndpointUnavailable
 from agent.model_client import AnthropicModelClient
 from agent.relay.client import relay_sdk
 from agent.relay.upstream import AnthropicUpstream, BedrockUpstream, Upstream
@@ -18,9 +20,11 @@ from agent.settings import AgentSettings
 from agent.trajectory import S3TrajectoryStore
 from shared.attachments.store import S3AttachmentStore
 from shared.aws.clients import AwsClients
+from shared.aws.secrets import SecretsManagerStore, SecretStore
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
+from shared.llm.endpoints import EndpointRef
 from shared.memory.store import DynamoMemoryStore
 from shared.observability.redaction import register_secret
 from shared.steering.approvals import DynamoApprovalStore
@@ -46,6 +50,17 @@ def build_upstream(settings: AgentSettings) -> Upstream:
         return BedrockUpstream(settings.aws_region, timeout=settings.model_call_timeout_seconds)
     return AnthropicUpstream(settings.anthropic_base_url, settings.anthropic_api_key,
                              timeout=settings.model_call_timeout_seconds)
+
+
+def endpoint_upstreams(settings: AgentSettings, secrets: SecretStore) -> Callable[[EndpointRef], Awaitable[Upstream]]:
+    """A registered endpoint's upstream, its key read from the secrets store when a task names it."""
+    async def build(ref: EndpointRef) -> Upstream:
+        key = await secrets.get(ref.key_secret)
+        if not key:
+            raise ModelEndpointUnavailable(f"model endpoint {ref.name!r}: its key secret is missing; register the "
+                                           "endpoint again (bgagent model-endpoint add)")
+        return AnthropicUpstream(ref.base_url, key, timeout=settings.model_call_timeout_seconds)
+    return build
 
 
 def build_model_client(settings: AgentSettings, socket: Path) -> AnthropicModelClient:
@@ -83,6 +98,8 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
                 publisher=EventBridgePublisher(await aws.client("events"), settings.names.event_bus),
                 host=host,
                 upstream=upstream,
+                endpoint_upstream=endpoint_upstreams(settings,
+                                                     SecretsManagerStore(await aws.client("secretsmanager"))),
                 relay_client=functools.partial(build_model_client, settings),
                 memory=DynamoMemoryStore(ddb, settings.names.memory_table),
                 trajectories=S3TrajectoryStore(await aws.client("s3"), settings.names.artifacts_bucket),

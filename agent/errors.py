@@ -77,3 +77,9 @@ class NotApproved(AgentError):
 
 class EngineNotInstalled(AgentError):
     """The task's engine is not installed on this agent host (the gateway refuses such tasks where it knows)."""
+
+
+class ModelEndpointUnavailable(AgentError):
+    """The task names a model endpoint whose key cannot be read (the secret is gone, or no secrets store)."""
+
+    code = "MODEL_AUTH"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Coroutine, Literal, Protocol, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Coroutine, Literal, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,6 +22,7 @@ from agent.errors import (
     Cancelled,
     ContextUnavailable,
     EngineNotInstalled,
+    ModelEndpointUnavailable,
     ModelNotPriced,
     NotStarted,
     SetupFailed,
@@ -61,6 +63,7 @@ from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.githost.status_comment import try_post_status
 from shared.hydration.context import HydratedContext
+from shared.llm.endpoints import EndpointRef
 from shared.llm.errors import UnknownModel
 from shared.llm.lookup import find_model, price_for, provider_model_id
 from shared.llm.prices import ModelPrice
@@ -106,6 +109,8 @@ class AgentDeps:
     host: DeliveryHost
     upstream: Upstream  # the model provider, with the credential: only the task's relay talks to it
     relay_client: Callable[[Path], ModelClient]  # the native loop's client of the relay at that socket
+    # A registered model endpoint's upstream (its key read from the secrets store); None: endpoints unavailable.
+    endpoint_upstream: Callable[[EndpointRef], Awaitable[Upstream]] | None = None
     memory: MemoryStore | None = None
     trajectories: TrajectoryStore | None = None
     attachments: AttachmentSource | None = None
@@ -319,7 +324,7 @@ class AgentRunner:
             blocks = await attachment_blocks(self._deps.attachments, context.attachments)
         except (ClientError, BotoCoreError) as exc:
             raise ContextUnavailable(f"could not read the task's attachments: {exc}") from exc
-        async with ModelSession(self._deps.upstream, limits, price, progress) as session:
+        async with self._upstream(context) as upstream, ModelSession(upstream, limits, price, progress) as session:
             job = EngineJob(model_id=limits.model_id, system_prompt=context.system_prompt,
                             user_prompt=context.user_prompt, attachments=blocks, task_type=context.task_type,
                             mcp_servers=dict(context.mcp_servers or {}),
@@ -331,6 +336,21 @@ class AgentRunner:
             else:
                 outcome = await self._native(task, context, ws, progress, session, limits.max_output_tokens, job)
         return session.result(outcome)
+
+    @contextlib.asynccontextmanager
+    async def _upstream(self, context: HydratedContext) -> AsyncIterator[Upstream]:
+        """The provider the task's relay forwards to: the deployment's, or the task's registered model endpoint."""
+        ref = context.model_endpoint
+        if ref is None:
+            yield self._deps.upstream
+            return
+        if self._deps.endpoint_upstream is None:
+            raise ModelEndpointUnavailable(f"model endpoint {ref.name!r}: this agent runtime cannot read endpoint keys")
+        upstream = await self._deps.endpoint_upstream(ref)
+        try:
+            yield upstream
+        finally:
+            await upstream.aclose()
 
     async def _native(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress,
                       session: ModelSession, max_tokens: int, job: EngineJob) -> EngineOutcome:

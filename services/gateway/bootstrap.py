@@ -8,7 +8,6 @@ from typing import Awaitable, Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.gateway.adapters.event_reader import DynamoEventReader
-from services.gateway.adapters.secrets import CachedSecrets, SecretsManagerStore, SecretStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore
 from services.gateway.auth import JwtVerifier, LocalJwks, RemoteJwks
 from services.gateway.deps import GatewayDeps
@@ -19,6 +18,7 @@ from services.gateway.ui.sessions import DynamoUiSessions
 from shared.attachments.store import S3AttachmentStore
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
 from shared.aws.clients import AwsClients
+from shared.aws.secrets import CachedSecrets, SecretsManagerStore, SecretStore
 from shared.evals.store import DynamoEvalStore
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host

@@ -9,7 +9,6 @@ from typing import Annotated, Awaitable, Callable, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.gateway.adapters.secrets import SecretStore
 from services.gateway.adapters.webhooks import WebhookStore
 from services.gateway.auth import JwtVerifier, Principal
 from services.gateway.ratelimit import RateLimiter
@@ -21,6 +20,7 @@ from services.gateway.ui.sessions import UiSessionStore
 from services.gateway.ui.steering import Steering
 from shared.attachments.store import AttachmentStore
 from shared.auth.local_issuer import LocalIssuer
+from shared.aws.secrets import SecretStore
 from shared.evals.store import EvalStore
 from shared.events.bus import EventPublisher
 from shared.githost.models import PullRequest

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from services.gateway.adapters.secrets import CachedSecrets
 from services.gateway.app import create_app
 from services.gateway.auth import JwtVerifier, LocalJwks
 from services.gateway.bootstrap import github_secret_source
@@ -18,6 +17,7 @@ from services.gateway.ratelimit import RateLimiter
 from services.gateway.settings import GatewaySettings
 from services.gateway.streaming import FeedHub, StreamSlots
 from shared.auth.local_issuer import AUDIENCE, LocalIssuer
+from shared.aws.secrets import CachedSecrets
 from shared.repos.models import RepoConfig
 from tests.fakes.collaborators import InMemoryAttachments, InMemoryPullOutcomes, InMemoryRepos, RecordingBus
 from tests.fakes.evals import InMemoryEndpoints, InMemoryEvals

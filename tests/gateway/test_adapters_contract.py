@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.adapters.errors import WebhookAlreadyRevoked, WebhookNotFound
-from services.gateway.adapters.secrets import CachedSecrets, SecretsManagerStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore, Webhook
 from shared.aws.clients import AwsClients
 from shared.aws.pagination import InvalidToken, encode_token
+from shared.aws.secrets import CachedSecrets, SecretsManagerStore
 from tests.gateway.fakes import InMemorySecrets, InMemoryWebhooks
 from tests.support.aws import make_stack
 

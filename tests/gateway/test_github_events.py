@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from services.gateway.adapters.secrets import CachedSecrets
+from shared.aws.secrets import CachedSecrets
 from shared.events.models import TaskSubmitted
 from shared.repos.models import GitHubTrigger, RepoConfig
 from tests.fakes.collaborators import InMemoryRepos

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from services.gateway.adapters.secrets import SecretsManagerStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore
 from shared.aws.clients import AwsClients
 from shared.aws.pagination import encode_token
+from shared.aws.secrets import SecretsManagerStore
 from shared.events.models import SlotReleased, TaskCancelled
 from shared.repos.models import RepoConfig
 from shared.repos.store import DynamoRepoStore

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from services.gateway.adapters.secrets import SecretsManagerStore
 from services.gateway.adapters.webhooks import DynamoWebhookStore
 from shared.aws.clients import AwsClients
+from shared.aws.secrets import SecretsManagerStore
 from shared.observability.logging import JsonFormatter
 from tests.gateway.conftest import GITHUB_SECRET, build_gateway
 from tests.gateway.signing import issue_labeled, signed_github, signed_webhook

@@ -1,4 +1,4 @@
-"""Secrets Manager: where webhook secrets live. Values are registered for redaction as soon as they are held."""
+"""Secrets Manager (webhook secrets, model endpoint keys): values are registered for redaction once held."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse
 
 from services.gateway.refusals import Unavailable
 from services.gateway.ui import evals
+from services.gateway.ui.eval_views_api import ApiEvalViews
 from services.gateway.ui.panel import SignedIn, Viewer, render
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -19,9 +20,11 @@ _Id = Annotated[str, Query(max_length=200)]
 
 
 def _views(who: Viewer) -> evals.EvalViews:
-    if who.deps.eval_views is None:
+    if who.deps.eval_views is not None:
+        return who.deps.eval_views
+    if who.deps.evals is None:
         raise Unavailable("evaluation runs are not installed in this gateway")
-    return who.deps.eval_views
+    return ApiEvalViews(who.deps)
 
 
 @router.get("/evals")

@@ -43,7 +43,7 @@ class Task(BaseModel):
     issue_number: int | None = None
     task_description: str | None = None
     branch_name: str
-    channel_source: Literal["api", "webhook", "github", "cli", "schedule", "ui"] = "api"
+    channel_source: Literal["api", "webhook", "github", "cli", "schedule", "ui", "eval"] = "api"
     channel_metadata: dict[str, Any] | None = None
     max_turns: int | None = None
     max_budget_usd: float | None = None
@@ -90,6 +90,18 @@ class Task(BaseModel):
     # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
     outbox: dict[str, OutboxEntry] | None = None
     outbox_pending: str | None = None
+    # An evaluation attempt (channel_source "eval"): its run, case and attempt number.
+    eval_id: str | None = None
+    case_id: str | None = None
+    attempt: int | None = None
+    # Its grade, written by the agent before AgentFinished (agent/evals/grader.py); reward 1 = hidden tests passed.
+    reward: int | None = None
+    grade: Literal["passed", "failed", "grader_error"] | None = None
+    tests_passed: int | None = None
+    tests_failed: int | None = None
+    grade_output_tail: str | None = None  # the test command's last lines, redacted
+    grade_error: str | None = None  # why the attempt could not be graded (grader_error)
+    diff_key: str | None = None  # the attempt's diff (base..work) in the artifacts bucket
 
     @model_validator(mode="after")
     def _tests_from_test_passed(self) -> "Task":

@@ -29,7 +29,7 @@ EXPECTED_TASK_ACTIONS = {
     "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject",
                                                 "s3:DeleteObject", "secretsmanager:CreateSecret",
                                                 "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"},
-    "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
+    "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
                                                    "ecs:ListTasks", "ecs:TagResource", "iam:PassRole"},
     "finalizer": ROWS | QUEUE | PUBLISH | XRAY | {"secretsmanager:GetSecretValue"},
@@ -62,6 +62,7 @@ BUCKET = f"arn:aws:s3:::{TOPOLOGY.bucket_name}"
 # the tasks of one ECS cluster, the streams of one log group.
 PREFIX_SCOPED = {
     f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*",
+    f"{BUCKET}/evals/*", f"{BUCKET}/diffs/*",
     ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*"),
     ARN.format("ecs", f"task/{S}/*"),
@@ -192,12 +193,14 @@ def test_dispatcher_runs_only_the_agent_and_passes_only_its_roles(deployed):
 
 def test_artifacts_prefixes_and_model_arns(deployed):
     agent, hydrator = _statements(deployed, f"{S}-agent-task"), _statements(deployed, f"{S}-hydrator-task")
-    assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*"}
+    assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}
+    assert {r for s in hydrator if "s3:PutObject" in s["Action"] for r in s["Resource"]} == {f"{BUCKET}/tasks/*"}
     gateway = _statements(deployed, f"{S}-gateway-task")
     assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*"}  # attachments only
     reads = {r for s in agent if "s3:GetObject" in s["Action"] for r in s["Resource"]}
     writes = {r for s in agent if "s3:PutObject" in s["Action"] for r in s["Resource"]}
-    assert (reads, writes) == ({f"{BUCKET}/tasks/*"}, {f"{BUCKET}/trajectories/*"})
+    assert reads == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}  # evals/: an attempt's case, read after the run
+    assert writes == {f"{BUCKET}/trajectories/*", f"{BUCKET}/diffs/*"}
     assert _resources(agent, "bedrock:") == {BEDROCK_ARN}
 
 

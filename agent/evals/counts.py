@@ -13,7 +13,7 @@ _UNITTEST_RAN = re.compile(r"^Ran (\d+) tests? in ", re.MULTILINE)
 _UNITTEST_FAILED = re.compile(r"^FAILED \(([^)]*)\)", re.MULTILINE)
 
 
-def test_counts(output: str) -> tuple[int | None, int | None]:
+def count_tests(output: str) -> tuple[int | None, int | None]:
     """(passed, failed) from pytest's summary line or unittest's report; (None, None) when neither is there."""
     summaries = _PYTEST.findall(output)
     if summaries:

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Literal
 
-from agent.evals.counts import test_counts
+from agent.evals.counts import count_tests
 from agent.evals.patches import apply_patch, patch_paths, restore_paths, tail
 from agent.process import ProcessResult
 from agent.progress import Progress
@@ -90,7 +90,7 @@ class Grader:
             if not setup.ok:
                 return Grade("failed", 0, output_tail=_tail(setup, "setup command"))
         result = await sandbox.run(case.test_command, timeout=case.timeout_s, output_limit=65_536)
-        passed, failed = test_counts(result.output)
+        passed, failed = count_tests(result.output)
         return Grade("passed" if result.ok else "failed", 1 if result.ok else 0, passed, failed,
                      _tail(result, "test command", timeout=case.timeout_s))
 

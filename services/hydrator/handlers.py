@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from services.hydrator.evals import CaseUnavailable, attempt_fields
 from services.hydrator.pr_prompt import review_feedback
 from services.hydrator.prompt import build_prompt
 from services.hydrator.pulls import iteration_ahead, not_iterable
@@ -11,6 +12,7 @@ from services.hydrator.settings import HydratorSettings
 from services.hydrator.url_attachments import AttachmentResolver
 from shared.attachments.errors import AttachmentFetchFailed
 from shared.attachments.models import AttachmentRef
+from shared.evals.case_source import CaseSource
 from shared.events.bus import EventPublisher
 from shared.events.models import SlotReleased, TaskHydrated, TaskSubmitted
 from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
@@ -49,8 +51,10 @@ class Hydrator:
 
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
                  bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
-                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None):
+                 metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None,
+                 cases: CaseSource | None = None):
         self._attachments = attachments
+        self._cases = cases
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -152,7 +156,11 @@ class Hydrator:
         pull = await self._pull(task)
         chosen = effective(task, repo, s)
         price = _model_price(chosen.model_id, chosen.model_prices)
-        memory = await self._recall(task.repo)
+        try:
+            attempt = await attempt_fields(task, repo, self._cases)
+        except CaseUnavailable as exc:
+            raise HydrationFailed("EVAL_CASE_UNAVAILABLE", str(exc)) from exc
+        memory = [] if attempt else await self._recall(task.repo)  # evaluation attempts stay independent
         attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=chosen.model_id, token_budget=s.context_token_budget,
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget,
@@ -171,7 +179,7 @@ class Hydrator:
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
             egress=repo.egress, approve_push=repo.approve_push,
-        )
+        ).model_copy(update=attempt)
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:
         if not task.attachments:

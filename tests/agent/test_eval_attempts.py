@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.bootstrap import run_agent
-from shared.evals.cases import EvalCase, case_key
+from shared.evals.cases import EvalCase
 from shared.tasks.models import Task
 from tests.agent.conftest import AgentWorld, git
 from tests.doubles import Turn
@@ -43,24 +43,9 @@ def case_repo(root: Path) -> tuple[Path, str, str, str]:
     return bare, base, gold, tests
 
 
-async def seed_attempt(world: AgentWorld, bare: Path, case: EvalCase, *, engine: str = "oracle",
-                       model_id: str = "fake-edit", max_turns: int = 10) -> Task:
-    eval_id = f"ev-{uuid.uuid4().hex[:8]}"
-    world.stack.boto("s3").put_object(Bucket=world.stack.names.artifacts_bucket, Key=case_key(eval_id, case.id),
-                                      Body=case.model_dump_json().encode())
-    return await world.seed(model_id=model_id, max_turns=max_turns, clone_url=str(bare), description=case.task,
-                            evaluation=True, base_commit=case.base, eval_id=eval_id, case_id=case.id,
-                            engine=engine, setup_command=case.setup_command)
-
-
 def make_case(base: str, *, gold: str | None, tests: str, case_id: str = "calc-add") -> EvalCase:
     return EvalCase(id=case_id, repo="acme/app", base=base, task="add() subtracts: make it add.",
                     test_patch=tests, test_command=TEST_COMMAND, gold_patch=gold, timeout_s=60)
-
-
-def stored_diff(world: AgentWorld, key: str) -> str:
-    body = world.stack.boto("s3").get_object(Bucket=world.stack.names.artifacts_bucket, Key=key)["Body"]
-    return body.read().decode()
 
 
 def assert_nothing_left_the_attempt(world: AgentWorld, bare: Path, task: Task) -> None:
@@ -81,7 +66,7 @@ def applied(bare: Path, tmp: Path, base: str, patch: str) -> str:
 async def test_the_oracle_with_the_right_fix_is_rewarded_and_its_diff_is_stored(world: AgentWorld,
                                                                                 tmp_path: Path) -> None:
     bare, base, gold, tests = case_repo(tmp_path / "src")
-    task = await seed_attempt(world, bare, make_case(base, gold=gold, tests=tests))
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests))
     report = await run_agent(world.settings(task.task_id))
     assert report.exit_code == 0, report.error
 
@@ -90,7 +75,7 @@ async def test_the_oracle_with_the_right_fix_is_rewarded_and_its_diff_is_stored(
     assert (row.tests_passed, row.tests_failed) == (3, 0), row.grade_output_tail
     assert row.cost_usd == 0 and row.turns == 0 and world.anthropic.requests == []
     assert row.diff_key == f"diffs/{task.task_id}.patch"
-    assert applied(bare, tmp_path, base, stored_diff(world, row.diff_key)) == CALC_FIXED
+    assert applied(bare, tmp_path, base, world.artifact(row.diff_key)) == CALC_FIXED
     assert_nothing_left_the_attempt(world, bare, task)
     events = {e.event_type: e.metadata for e in await world.events(task.task_id)}
     assert events["agent.graded"]["reward"] == 1 and events["agent.diff"]["files"] == 1
@@ -102,7 +87,7 @@ async def test_the_oracle_with_the_right_fix_is_rewarded_and_its_diff_is_stored(
 async def test_a_wrong_fix_gets_reward_zero_with_the_failing_counts(world: AgentWorld, tmp_path: Path) -> None:
     bare, base, gold, tests = case_repo(tmp_path / "src")
     wrong = gold.replace("+    return a + b", "+    return a * b")
-    task = await seed_attempt(world, bare, make_case(base, gold=wrong, tests=tests))
+    task = await world.seed_attempt(bare, make_case(base, gold=wrong, tests=tests))
     await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
     assert (row.reward, row.grade, row.agent_status) == (0, "failed", "success")
@@ -112,16 +97,16 @@ async def test_a_wrong_fix_gets_reward_zero_with_the_failing_counts(world: Agent
 
 async def test_an_empty_gold_patch_leaves_the_tests_failing_at_base(world: AgentWorld, tmp_path: Path) -> None:
     bare, base, _gold, tests = case_repo(tmp_path / "src")
-    task = await seed_attempt(world, bare, make_case(base, gold="", tests=tests))
+    task = await world.seed_attempt(bare, make_case(base, gold="", tests=tests))
     await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
-    assert (row.reward, row.grade) == (0, "failed") and stored_diff(world, row.diff_key or "") == ""
+    assert (row.reward, row.grade) == (0, "failed") and world.artifact(row.diff_key or "") == ""
 
 
 async def test_a_test_patch_that_does_not_apply_is_a_grader_error(world: AgentWorld, tmp_path: Path) -> None:
     bare, base, gold, _tests = case_repo(tmp_path / "src")
     broken = gold.replace("-    return a - b", "-    return a / b")  # context the base does not have
-    task = await seed_attempt(world, bare, make_case(base, gold=gold, tests=broken))
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=broken))
     await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
     assert (row.reward, row.grade) == (0, "grader_error")
@@ -131,7 +116,7 @@ async def test_a_test_patch_that_does_not_apply_is_a_grader_error(world: AgentWo
 async def test_a_gold_patch_that_does_not_apply_fails_the_attempt_ungraded(world: AgentWorld,
                                                                            tmp_path: Path) -> None:
     bare, base, gold, tests = case_repo(tmp_path / "src")
-    task = await seed_attempt(world, bare, make_case(base, gold=gold.replace("a - b", "a // b"), tests=tests))
+    task = await world.seed_attempt(bare, make_case(base, gold=gold.replace("a - b", "a // b"), tests=tests))
     report = await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
     assert report.exit_code == 1 and row.error_code == "GOLD_PATCH_FAILED"
@@ -159,7 +144,7 @@ async def test_the_hidden_tests_never_reach_the_model_and_its_fix_is_graded(worl
     bare, base, gold, tests = case_repo(tmp_path / "src")
     model = f"fake-eval-probe-{uuid.uuid4().hex[:6]}"
     world.anthropic.add_scenario(model, probe_turns())
-    task = await seed_attempt(world, bare, make_case(base, gold=gold, tests=tests), engine="native", model_id=model)
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests), engine="native", model_id=model)
     report = await run_agent(world.settings(task.task_id))
     assert report.exit_code == 0, report.error
 
@@ -170,13 +155,13 @@ async def test_the_hidden_tests_never_reach_the_model_and_its_fix_is_graded(worl
     assert "commits: 1" in probe and "test_visible.py" in probe and "test_hidden" not in probe
     row = await world.task(task.task_id)
     assert (row.reward, row.grade, row.tests_passed) == (1, "passed", 3)
-    assert applied(bare, tmp_path, base, stored_diff(world, row.diff_key or "")) == CALC_FIXED
+    assert applied(bare, tmp_path, base, world.artifact(row.diff_key or "")) == CALC_FIXED
     assert_nothing_left_the_attempt(world, bare, task)
 
 
 async def test_an_attempt_stopped_by_its_turn_cap_is_not_graded(world: AgentWorld, tmp_path: Path) -> None:
     bare, base, gold, tests = case_repo(tmp_path / "src")
-    task = await seed_attempt(world, bare, make_case(base, gold=gold, tests=tests), engine="native",
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests), engine="native",
                               model_id="fake-loop", max_turns=2)
     report = await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)

@@ -290,9 +290,10 @@ class AgentRunner:
                                                 limits=ChangeLimits(s.max_change_mb << 20, s.max_change_files),
                                                 root=quota.root)
         if context.evaluation:  # the case's base only: nothing newer (its fix, its tests) reaches the sandbox
+            if not context.base_commit:
+                raise ContextUnavailable("the evaluation attempt's context names no base commit")
             context.base_commit = await workspace.clone_at(context.clone_url, s.github_token,
-                                                           commit=context.base_commit or "HEAD",
-                                                           branch=context.branch_name)
+                                                           commit=context.base_commit, branch=context.branch_name)
             continued = False
         else:
             continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,

@@ -18,6 +18,7 @@ from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
 GRADE_TAIL_LINES = 40
+GRADE_TAIL_CHARS = 8_000  # the task row stays far below DynamoDB's 400 KB
 GRADE_BRANCH = "bgagent-grade"
 GradeKind = Literal["passed", "failed", "grader_error"]
 
@@ -106,7 +107,7 @@ def _how(result: ProcessResult) -> str:
 
 
 def _tail(result: ProcessResult, what: str, *, timeout: float | None = None) -> str:
-    text = "\n".join(result.output.rstrip().splitlines()[-GRADE_TAIL_LINES:])
+    text = "\n".join(result.output.rstrip().splitlines()[-GRADE_TAIL_LINES:])[-GRADE_TAIL_CHARS:]
     if result.timed_out:
         text += f"\n[the {what} timed out after {timeout:g} s]" if timeout else f"\n[the {what} timed out]"
     elif result.stopped:

@@ -53,6 +53,8 @@ class EvalAttempt:
 
     async def oracle(self, task: Task, context: HydratedContext) -> LoopResult:
         """The case's reference patch applied in the task's sandbox, as a run without model calls ($0)."""
+        if not context.evaluation:
+            raise EvalCaseUnavailable("the oracle engine runs only evaluation attempts")
         case = await self._case(context)
         if case.gold_patch is None:
             raise EvalCaseUnavailable(f"case {case.id!r} has no gold_patch: the oracle engine needs one")

@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.bootstrap import run_agent
 from shared.evals.cases import EvalCase
 from shared.tasks.models import Task
@@ -139,12 +141,14 @@ def tool_results(requests: list[dict[str, Any]]) -> list[str]:
             for block in (m["content"] if isinstance(m["content"], list) else []) if block.get("type") == "tool_result"]
 
 
-async def test_the_hidden_tests_never_reach_the_model_and_its_fix_is_graded(world: AgentWorld,
-                                                                            tmp_path: Path) -> None:
+@pytest.mark.parametrize("base_chars", [40, 12], ids=["full-base", "abbreviated-base"])
+async def test_the_hidden_tests_never_reach_the_model_and_its_fix_is_graded(world: AgentWorld, tmp_path: Path,
+                                                                            base_chars: int) -> None:
     bare, base, gold, tests = case_repo(tmp_path / "src")
     model = f"fake-eval-probe-{uuid.uuid4().hex[:6]}"
     world.anthropic.add_scenario(model, probe_turns())
-    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests), engine="native", model_id=model)
+    case = make_case(base[:base_chars], gold=gold, tests=tests)
+    task = await world.seed_attempt(bare, case, engine="native", model_id=model)
     report = await run_agent(world.settings(task.task_id))
     assert report.exit_code == 0, report.error
 
@@ -154,7 +158,7 @@ async def test_the_hidden_tests_never_reach_the_model_and_its_fix_is_graded(worl
     assert "objects-with-marker: 0" in probe and "files-with-marker: 0" in probe, probe
     assert "commits: 1" in probe and "test_visible.py" in probe and "test_hidden" not in probe
     row = await world.task(task.task_id)
-    assert (row.reward, row.grade, row.tests_passed) == (1, "passed", 3)
+    assert (row.reward, row.grade, row.tests_passed) == (1, "passed", 3), row.grade_output_tail
     assert applied(bare, tmp_path, base, world.artifact(row.diff_key or "")) == CALC_FIXED
     assert_nothing_left_the_attempt(world, bare, task)
 
@@ -169,3 +173,11 @@ async def test_an_attempt_stopped_by_its_turn_cap_is_not_graded(world: AgentWorl
     assert (row.reward, row.grade) == (0, None) and row.diff_key
     assert "agent.graded" not in [e.event_type for e in await world.events(task.task_id)]
     assert_nothing_left_the_attempt(world, bare, task)
+
+
+async def test_the_oracle_refuses_an_ordinary_task(world: AgentWorld, tmp_path: Path) -> None:
+    task = await world.seed(engine="oracle")
+    report = await run_agent(world.settings(task.task_id))
+    row = await world.task(task.task_id)
+    assert report.exit_code == 1 and "only evaluation attempts" in (row.error_message or "")
+    assert row.reward is None and world.pulls_for(task.branch_name) == []

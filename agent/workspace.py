@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from agent.errors import PushRejected, WorkspaceError
+from agent.errors import BaseNotFound, PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
 from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
@@ -191,6 +191,8 @@ class Workspace:
         env = token_config(url, token)
         full = commit if _FULL_SHA.match(commit) else await self._resolve(url, env, commit)
         failed = await self._fetch_into_new(url, env, borrow=None, refspecs=(f"{full}:refs/heads/{branch}",))
+        if failed is not None and any(s in failed for s in ("not our ref", "couldn't find remote ref")):
+            raise BaseNotFound(f"{clean_url(url)} has no commit {commit}")
         if failed is not None:
             raise WorkspaceError(f"fetching commit {commit} of {clean_url(url)} failed: {failed}")
         await self._must(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")
@@ -211,7 +213,7 @@ class Workspace:
         if not fetched.ok:
             raise WorkspaceError(f"cloning {clean_url(url)} failed: {_tail(fetched.output)}")
         if not found.ok:
-            raise WorkspaceError(f"{clean_url(url)} has no commit {commit}")
+            raise BaseNotFound(f"{clean_url(url)} has no commit {commit}")
         return found.output.strip()
 
     async def fresh_clone(self, commit: str, *, branch: str) -> None:

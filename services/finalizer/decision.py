@@ -31,7 +31,7 @@ _AGENT_ERROR_CODES = {
     "SANDBOX_UNAVAILABLE",
     "MODEL_AUTH",
     "NOT_APPROVED",
-    "GOLD_PATCH_FAILED", "EVAL_CASE_UNAVAILABLE",  # evaluation attempts
+    "GOLD_PATCH_FAILED", "EVAL_CASE_UNAVAILABLE", "BASE_NOT_FOUND",  # evaluation attempts
 }
 
 

@@ -99,9 +99,6 @@ class TaskView(BaseModel):
     schedule_id: str | None = Field(None, description="the schedule that created the task")
     sandbox: Literal["on", "off"] | None = Field(
         None, description='"off" when the operator ran the agent\'s commands unsandboxed (BGAGENT_SANDBOX=off)')
-    eval_id: str | None = Field(None, description="the evaluation run of an attempt (channel_source eval)")
-    case_id: str | None = None
-    attempt: int | None = None
     reward: int | None = Field(None, description="an attempt's reward: 1 when the case's hidden tests passed, else 0")
     grade: Literal["passed", "failed", "grader_error"] | None = Field(
         None, description="an attempt's grade (absent: it ended before grading, reward 0)")

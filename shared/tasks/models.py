@@ -87,21 +87,22 @@ class Task(BaseModel):
     review_url: str | None = None
     review_comment_count: int | None = None
     status_comment_id: int | None = None  # the one GitHub status comment of a GitHub-triggered task
-    # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
-    outbox: dict[str, OutboxEntry] | None = None
-    outbox_pending: str | None = None
-    # An evaluation attempt (channel_source "eval"): its run, case and attempt number.
+    # An evaluation attempt: its run, its case and which of the case's k attempts it is.
     eval_id: str | None = None
     case_id: str | None = None
     attempt: int | None = None
-    # Its grade, written by the agent before AgentFinished (agent/evals/grader.py); reward 1 = hidden tests passed.
+    model_endpoint: str | None = None  # a registered Anthropic-compatible endpoint the model calls go to
+    # The grade of an evaluation attempt, written by the agent before it announces AgentFinished.
     reward: int | None = None
     grade: Literal["passed", "failed", "grader_error"] | None = None
     tests_passed: int | None = None
     tests_failed: int | None = None
-    grade_output_tail: str | None = None  # the test command's last lines, redacted
-    grade_error: str | None = None  # why the attempt could not be graded (grader_error)
-    diff_key: str | None = None  # the attempt's diff (base..work) in the artifacts bucket
+    grade_output_tail: str | None = None
+    grade_error: str | None = None
+    diff_key: str | None = None
+    # Events announced by a transition and not yet published; `outbox_pending` keys the sparse OutboxIndex.
+    outbox: dict[str, OutboxEntry] | None = None
+    outbox_pending: str | None = None
 
     @model_validator(mode="after")
     def _tests_from_test_passed(self) -> "Task":

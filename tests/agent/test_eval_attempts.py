@@ -181,3 +181,14 @@ async def test_the_oracle_refuses_an_ordinary_task(world: AgentWorld, tmp_path: 
     row = await world.task(task.task_id)
     assert report.exit_code == 1 and "only evaluation attempts" in (row.error_message or "")
     assert row.reward is None and world.pulls_for(task.branch_name) == []
+
+
+@pytest.mark.parametrize("base", ["0123456789abcdef0123456789abcdef01234567", "0123456789ab"])
+async def test_a_base_the_repository_lacks_fails_the_attempt_as_base_not_found(world: AgentWorld, tmp_path: Path,
+                                                                               base: str) -> None:
+    bare, _base, gold, tests = case_repo(tmp_path / "src")
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests))
+    report = await run_agent(world.settings(task.task_id))
+    row = await world.task(task.task_id)
+    assert report.exit_code == 1 and row.error_code == "BASE_NOT_FOUND" and base in (row.error_message or "")
+    assert (row.reward, row.grade) == (0, None)

@@ -4,6 +4,7 @@ tests are applied (inside the sandbox), the case's setup and test commands run; 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Literal
 
@@ -33,6 +34,7 @@ class Grade:
     tests_failed: int | None = None
     output_tail: str | None = None
     error: str | None = None
+    test_seconds: float | None = None  # the test command's own time (not written on the task row)
 
     def changes(self) -> dict[str, Any]:
         """The grade fields of the task row (absent values left out)."""
@@ -58,6 +60,7 @@ class Grader:
 
     async def grade(self, case: EvalCase, base: str, diff: bytes) -> Grade:
         """The attempt's diff and the case's hidden tests on a new clone at `base`, in a new sandbox."""
+        started = time.monotonic()
         await self._ws.fresh_clone(base, branch=GRADE_BRANCH)
         self._ws.sandbox = sandbox = await self._open()
         try:
@@ -68,7 +71,8 @@ class Grader:
         log.info("graded: %s (reward %d)", grade.grade, grade.reward)
         await self._progress.emit("agent.graded", {
             "grade": grade.grade, "reward": grade.reward, "tests_passed": grade.tests_passed,
-            "tests_failed": grade.tests_failed, "error": grade.error, "tail": grade.output_tail})
+            "tests_failed": grade.tests_failed, "error": grade.error, "tail": grade.output_tail,
+            "seconds": round(time.monotonic() - started, 3), "test_seconds": grade.test_seconds})
         return grade
 
     async def _grade_in(self, sandbox: Sandbox, case: EvalCase, diff: bytes) -> Grade:
@@ -90,10 +94,12 @@ class Grader:
             setup = await sandbox.run(case.setup_command, timeout=self._setup_timeout, output_limit=65_536)
             if not setup.ok:
                 return Grade("failed", 0, output_tail=_tail(setup, "setup command"))
+        started = time.monotonic()
         result = await sandbox.run(case.test_command, timeout=case.timeout_s, output_limit=65_536)
         passed, failed = count_tests(result.output)
         return Grade("passed" if result.ok else "failed", 1 if result.ok else 0, passed, failed,
-                     _tail(result, "test command", timeout=case.timeout_s))
+                     _tail(result, "test command", timeout=case.timeout_s),
+                     test_seconds=round(time.monotonic() - started, 3))
 
 
 def _error(reason: str) -> Grade:

@@ -7,9 +7,9 @@ import pytest
 
 from evals.starter.build import build_suite
 from shared.aws.dynamo import to_item
+from shared.evals.cases import case_key
 from shared.events.bus import bus_entry
 from shared.events.models import TaskSubmitted
-from shared.evals.cases import case_key
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
 from tests.doubles.scenarios import FAKE_NOOP

@@ -221,7 +221,7 @@ class AgentRunner:
             price = None if oracle else _price(context)  # first: an unpriced model costs no clone and no setup run
             workspace = await self._prepare(task, context, progress)
             attempt = self._attempt(task, context, workspace, progress)
-            if price is None:
+            if price is None:  # the oracle: the case's reference patch, no model
                 outcome.loop = await attempt.oracle(task, context)
             else:
                 outcome.loop = await self._model_loop(task, context, workspace, progress, price)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from agent.delivery import Delivery
 from agent.errors import WorkspaceError
 from agent.evals.diffs import DiffStore
@@ -48,6 +50,9 @@ class EvalDeliverer:
             delivery.diff_key = await self._diffs.put(task.task_id, delivery.diff)
         except WorkspaceError as exc:
             delivery.error, delivery.error_code = str(exc), getattr(exc, "code", None)
+            return delivery
+        except (BotoCoreError, ClientError) as exc:
+            delivery.error = f"could not store the attempt's diff in the artifacts bucket: {exc}"
             return delivery
         log.info("evaluation attempt: %d bytes of diff stored at %s", len(delivery.diff), delivery.diff_key)
         await self._progress.emit("agent.diff", {"diff_key": delivery.diff_key, "bytes": len(delivery.diff),

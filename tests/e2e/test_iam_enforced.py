@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT
+from tests.e2e.test_eval_attempts import (  # noqa: F401  (collected again, here under enforced IAM)
+    test_an_attempt_is_graded_and_completes_with_its_diff_and_nothing_pushed,
+)
 from tests.e2e.test_orchestration import (  # noqa: F401  (collected again, here under enforced IAM)
     test_a_killed_agent_is_finalized_failed_by_the_safety_net,
     test_cancel_while_queued_and_while_submitted,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 from pathlib import Path
@@ -192,3 +193,15 @@ async def test_a_base_the_repository_lacks_fails_the_attempt_as_base_not_found(w
     row = await world.task(task.task_id)
     assert report.exit_code == 1 and row.error_code == "BASE_NOT_FOUND" and base in (row.error_message or "")
     assert (row.reward, row.grade) == (0, None)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs the runtime to be root")
+async def test_the_oracle_is_graded_in_the_two_user_sandbox_too(world: AgentWorld, tmp_path: Path) -> None:
+    bare, base, gold, tests = case_repo(tmp_path / "src")
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests))
+    # Under the system temp dir, as in the image: pytest's own tmp_path is private to root.
+    settings = world.settings(task.task_id, sandbox="two-user", sandbox_command_uid=64_322, workspace_dir=None)
+    report = await run_agent(settings)
+    assert report.exit_code == 0, report.error
+    row = await world.task(task.task_id)
+    assert (row.reward, row.grade, row.tests_passed) == (1, "passed", 3), row.grade_output_tail

@@ -231,7 +231,7 @@ class AgentRunner:
                     task.task_id, trajectory_document(context, outcome.loop))
             await progress.flush()
             if context.evaluation:
-                await self._evaluate(attempt, task, context, outcome)
+                await attempt.finish(task, context, outcome)
                 return outcome
             deliverer = _DELIVERERS.get(context.task_type, Deliverer)
             outcome.delivery = await deliverer(
@@ -258,17 +258,6 @@ class AgentRunner:
         return EvalAttempt(ws, self._deps.cases, self._deps.diffs, progress,
                            lambda: self._open_sandbox(task, context, ws, progress),
                            git_timeout=s.git_timeout_seconds, setup_timeout=s.setup_timeout_seconds)
-
-    async def _evaluate(self, attempt: EvalAttempt, task: Task, context: HydratedContext,
-                        outcome: RunOutcome) -> None:
-        """Instead of a push and a pull request: the attempt's diff stored, then its grade."""
-        assert outcome.loop is not None
-        if context.task_type != "new_task":
-            raise ContextUnavailable("an evaluation attempt is a new task, never a pull request's")
-        outcome.delivery = delivery = await attempt.deliver(task, context, outcome.loop)
-        outcome.error = "; ".join(e for e in (outcome.loop.error, delivery.error) if e) or None
-        outcome.error_code = delivery.error_code
-        outcome.grade = await attempt.grade(context, delivery, finished=not outcome.error)
 
     async def _load_context(self, task: Task) -> HydratedContext:
         if not task.context_key:

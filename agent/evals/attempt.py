@@ -16,6 +16,7 @@ from agent.evals.grader import NOT_GRADED, Grade, Grader
 from agent.model_loop import LoopResult
 from agent.pricing import Usage
 from agent.progress import Progress
+from agent.result import RunOutcome
 from agent.sandbox.protocol import Sandbox
 from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
@@ -66,6 +67,16 @@ class EvalAttempt:
         if not outcome.finished:
             raise ReferencePatchFailed(outcome.error or "the oracle did not finish")
         return LoopResult(stop="finished", summary=outcome.summary, usage=Usage(), cost_usd=0.0)
+
+    async def finish(self, task: Task, context: HydratedContext, outcome: RunOutcome) -> None:
+        """Instead of a push and a pull request: the attempt's diff stored, then its grade, on `outcome`."""
+        assert outcome.loop is not None
+        if context.task_type != "new_task":
+            raise EvalCaseUnavailable("an evaluation attempt is a new task, never a pull request's")
+        outcome.delivery = delivery = await self.deliver(task, context, outcome.loop)
+        outcome.error = "; ".join(e for e in (outcome.loop.error, delivery.error) if e) or None
+        outcome.error_code = delivery.error_code
+        outcome.grade = await self.grade(context, delivery, finished=not outcome.error)
 
     async def deliver(self, task: Task, context: HydratedContext, loop: LoopResult) -> EvalDelivery:
         """The work committed in the runtime's repository and its diff stored: never pushed."""

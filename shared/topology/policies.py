@@ -52,7 +52,8 @@ class Access:
 
 
 ACCESS: dict[str, Access] = {
-    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject")}, webhook_secrets=True),
+    "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject"),
+                               "diffs/": ("s3:GetObject",)}, webhook_secrets=True),
     "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",), "evals/": ("s3:GetObject",)},
                        secrets=("github",)),
     "dispatcher": Access(consumes_queue=True, sessions=True, runs_agent=True),

@@ -40,6 +40,8 @@ def test_an_attempt_is_graded_and_completes_with_its_diff_and_nothing_pushed(pla
     assert git("branch", "--list", "--format=%(refname:short)", cwd=repo_dir).split() == ["main"]
     with platform.client("evan") as c:
         events = c.get(f"/v1/tasks/{task.task_id}/events", params={"limit": 100}).json()["data"]
+        diff = c.get(f"/v1/tasks/{task.task_id}/diff")
+    assert diff.status_code == 200 and diff.content == b"", "the model changed nothing: an empty diff"
     assert [e["metadata"]["grade"] for e in events if e["event_type"] == "agent.graded"] == ["failed"]
     memory = platform.boto("dynamodb").scan(TableName=platform.names.memory_table)["Items"]
     assert not [m for m in memory if m.get("repo", {}).get("S") == case.repo], "attempts leave no memory"

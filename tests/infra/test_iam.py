@@ -27,7 +27,7 @@ PUBLISH = {"events:PutEvents"}
 CHECK = {"dynamodb:ConditionCheckItem"}
 EXPECTED_TASK_ACTIONS = {
     "gateway": ROWS | CHECK | PUBLISH | XRAY | {"dynamodb:DeleteItem", "dynamodb:Scan", "s3:PutObject",
-                                                "s3:DeleteObject", "secretsmanager:CreateSecret",
+                                                "s3:DeleteObject", "s3:GetObject", "secretsmanager:CreateSecret",
                                                 "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"},
     "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
@@ -196,7 +196,9 @@ def test_artifacts_prefixes_and_model_arns(deployed):
     assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}
     assert {r for s in hydrator if "s3:PutObject" in s["Action"] for r in s["Resource"]} == {f"{BUCKET}/tasks/*"}
     gateway = _statements(deployed, f"{S}-gateway-task")
-    assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*"}  # attachments only
+    assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/diffs/*"}
+    # it writes attachments only, and reads only attempts' diffs
+    assert {r for s in gateway if "s3:GetObject" in s["Action"] for r in s["Resource"]} == {f"{BUCKET}/diffs/*"}
     reads = {r for s in agent if "s3:GetObject" in s["Action"] for r in s["Resource"]}
     writes = {r for s in agent if "s3:PutObject" in s["Action"] for r in s["Resource"]}
     assert reads == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}  # evals/: an attempt's case, read after the run

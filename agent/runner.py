@@ -222,7 +222,7 @@ class AgentRunner:
             workspace = await self._prepare(task, context, progress)
             attempt = self._attempt(task, context, workspace, progress)
             if price is None:  # the oracle: the case's reference patch, no model
-                outcome.loop = await attempt.oracle(task, context)
+                outcome.loop = await attempt.oracle(context)
             else:
                 outcome.loop = await self._model_loop(task, context, workspace, progress, price)
             outcome.summary = outcome.loop.summary

@@ -42,7 +42,7 @@ class ReferencePatchFailed(AgentError):
 
 @dataclass
 class EvalAttempt:
-    """The evaluation steps of one run, on the task's workspace."""
+    """The evaluation steps of one attempt, on its task's workspace."""
 
     workspace: Workspace
     cases: CaseSource | None
@@ -52,7 +52,7 @@ class EvalAttempt:
     git_timeout: float
     setup_timeout: float
 
-    async def oracle(self, task: Task, context: HydratedContext) -> LoopResult:
+    async def oracle(self, context: HydratedContext) -> LoopResult:
         """The case's reference patch applied in the task's sandbox, as a run without model calls ($0)."""
         if not context.evaluation:
             raise EvalCaseUnavailable("the oracle engine runs only evaluation attempts")

@@ -1,1 +1,1 @@
-"""What drives a task's agent: bgagent's own loop, the Claude Code CLI, or (evaluation only) the oracle."""
+"""The engines that drive a task's model session (native loop, Claude Code) behind one protocol."""

@@ -1,34 +1,38 @@
-"""The job an engine is given and what it reports; usage, cost and turns come from the model relay, not from it."""
+"""What an engine is given and what it gives back; the runner owns the relay, meter, events and classification.
+
+Usage, cost, turns, agent.turn events and the trajectory come from the relay, never from the engine.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from shared.repos.mcp import McpServer
 
 
 class BashApproval(Protocol):
-    """The repository's approval rules for a command, held for the task's owner."""
+    """The repo's approval rules for a shell command: None once it may run (held for the owner if a rule
+    matches), else the refusal the model is shown."""
 
-    def __call__(self, command: str) -> Awaitable[str | None]: ...
+    async def __call__(self, command: str, /) -> str | None: ...
 
 
 class Inbox(Protocol):
-    """Nudges the task's owner sent while it runs."""
+    """Messages for the model that arrived while it worked (the owner's nudges)."""
 
     async def collect(self) -> list[str]: ...
 
 
 @dataclass(frozen=True)
 class EngineJob:
-    """Everything an engine needs to work on one task."""
+    """One task's session as an engine runs it."""
 
-    model_id: str  # the provider's model id
+    model_id: str                      # the provider's model id
     system_prompt: str
     user_prompt: str
-    attachments: list[dict]  # content blocks for the first message
-    task_type: str  # pr_review: no Write/Edit
+    attachments: list[dict[str, Any]]  # content blocks for the first message
+    task_type: str                     # pr_review: no Write/Edit
     mcp_servers: dict[str, McpServer]
     approval: BashApproval | None
     inbox: Inbox | None
@@ -37,9 +41,15 @@ class EngineJob:
 
 @dataclass
 class EngineOutcome:
-    """How an engine ended."""
+    """How the session ended, as the engine saw it."""
 
-    finished: bool  # the engine ended by itself (not crashed, not refused by a limit)
-    summary: str  # the model's last text
-    error: str | None = None  # readable
-    error_code: str | None = None  # AGENT_CRASHED, MODEL_AUTH, … (limits are classified from the meter)
+    finished: bool                     # the engine ended by itself (not crashed, not refused by a limit)
+    summary: str                       # the model's last text
+    error: str | None = None           # readable; AGENT_CRASHED carries the CLI's last stderr lines (redacted)
+    error_code: str | None = None      # AGENT_CRASHED, MODEL_AUTH, … (limits are classified from the meter)
+
+
+class Engine(Protocol):
+    """Runs one job to its end; raises Cancelled when `stop_requested` turns true."""
+
+    async def run(self, job: EngineJob) -> EngineOutcome: ...

@@ -91,8 +91,8 @@ def task_detail(task: dict) -> str:
         ("review", task.get("review_url") and f"{task['review_url']} ({task.get('review_comment_count') or 0} "
          "inline comments)"),
         ("summary", escape(task.get("agent_summary") or "")),
+        *_grade_rows(task),
     ]
-    rows += _grade_rows(task)
     rows += _failure_rows(task)
     shown = [(label, str(value)) for label, value in rows if value not in (None, "")]
     width = max(len(label) for label, _ in shown)

@@ -166,7 +166,7 @@ class Hydrator:
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget,
                               pull=pull)
         pr = pull.pull if pull else None
-        return HydratedContext(
+        context = HydratedContext(
             task_id=task.task_id, repo=task.repo, clone_url=info.clone_url,
             default_branch=pr.base if pr else info.default_branch, branch_name=pr.head if pr else task.branch_name,
             task_type=task.task_type, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
@@ -179,7 +179,8 @@ class Hydrator:
             save_trajectory=task.save_trajectory, attachments=attachments, approval_rules=repo.approval_rules,
             egress_allowlist=repo.egress_allowlist, sandbox_readonly_paths=repo.sandbox_readonly_paths,
             egress=repo.egress, approve_push=repo.approve_push,
-        ).model_copy(update=attempt)
+        )
+        return context.model_copy(update=attempt)  # an evaluation attempt's base and setup, else nothing
 
     async def _resolve_attachments(self, task: Task) -> list[AttachmentRef]:
         if not task.attachments:

@@ -1,6 +1,6 @@
 """An oracle evaluation run on the embedded stack: wall time, and where each attempt's time goes.
 
-    .venv/bin/python -m bench.evals [--cases 200] [--concurrency 8]
+    .venv/bin/python -m bench.evals_oracle [--cases 200] [--concurrency 8]
 
 The starter suite's repositories are built and onboarded as local repositories; its ten cases are repeated
 (ids made unique) to `--cases`, and one run of `--cases` × 1 attempt with the oracle engine goes through

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from agent.errors import ModelEndpointUnavailable
+from agent.evals.diffs import S3DiffStore
 from agent.model_client import AnthropicModelClient
 from agent.relay.client import relay_sdk
 from agent.relay.upstream import AnthropicUpstream, BedrockUpstream, Upstream
@@ -21,6 +22,7 @@ from agent.trajectory import S3TrajectoryStore
 from shared.attachments.store import S3AttachmentStore
 from shared.aws.clients import AwsClients
 from shared.aws.secrets import SecretsManagerStore, SecretStore
+from shared.evals.case_source import S3CaseSource
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
@@ -107,6 +109,8 @@ async def run_agent(settings: AgentSettings, sandboxes: SandboxFactory | None = 
                 sandboxes=sandboxes,  # None: the runner opens the sandbox the settings describe
                 nudges=DynamoNudgeStore(SteeringTables(ddb, settings.names)),
                 approvals=DynamoApprovalStore(SteeringTables(ddb, settings.names)),
+                cases=S3CaseSource(await aws.client("s3"), settings.names.artifacts_bucket),
+                diffs=S3DiffStore(await aws.client("s3"), settings.names.artifacts_bucket),
             )
             runner = AgentRunner(settings, deps)
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -32,6 +32,7 @@ class Delivery:
     comment: PostedComment | None = None  # the task's one comment on its PR (iterations)
     review: PostedReview | None = None  # the submitted review (reviews)
     summary: str | None = None  # replaces the model's reply as the task's summary (reviews)
+    diff_key: str | None = None  # an evaluation attempt's diff in the artifacts bucket (nothing is pushed)
 
 
 class Deliverer:

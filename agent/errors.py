@@ -35,6 +35,12 @@ class PushRejected(WorkspaceError):
     code = "PUSH_REJECTED"
 
 
+class BaseNotFound(WorkspaceError):
+    """The repository has no commit an evaluation case names as its base."""
+
+    code = "BASE_NOT_FOUND"
+
+
 class SetupFailed(AgentError):
     """The repository's setup command failed."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent.delivery import Delivery
+from agent.evals.grader import NOT_GRADED, Grade
 from agent.model_loop import LoopResult
 from agent.pricing import Usage
 from shared.events.models import AgentFinished
@@ -37,6 +38,8 @@ class RunOutcome:
     loop: LoopResult | None = None
     delivery: Delivery | None = None
     trajectory_key: str | None = None
+    evaluation: bool = False  # an evaluation attempt: graded (reward 0 when it ended before grading)
+    grade: Grade | None = None
 
     @property
     def status(self) -> Literal["success", "error"]:
@@ -63,6 +66,9 @@ class RunOutcome:
             "review_comment_count": delivery.review.comment_count if delivery and delivery.review else None,
             "status_comment_id": delivery.comment.id if delivery and delivery.comment else None,
         }
+        if self.evaluation:
+            changes.update((self.grade or NOT_GRADED).changes(),
+                           diff_key=delivery.diff_key if delivery else None)
         return {k: v for k, v in changes.items() if v is not None}
 
     def _error_code(self) -> str | None:

@@ -27,6 +27,8 @@ from agent.errors import (
     NotStarted,
     SetupFailed,
 )
+from agent.evals.attempt import EvalAttempt
+from agent.evals.diffs import DiffStore
 from agent.gates import ApprovalGates, DeliveryGates, OpenGates
 from agent.guard import TaskGuard, TaskRows
 from agent.iteration import IterationDeliverer
@@ -43,7 +45,7 @@ from agent.repo_cache import repo_cache_from
 from agent.result import RunOutcome
 from agent.review import ReviewDeliverer
 from agent.sandbox.factory import SandboxFactory, TaskSandboxRequest, config_from
-from agent.sandbox.protocol import SandboxPaths
+from agent.sandbox.protocol import Sandbox, SandboxPaths
 from agent.sandbox.quota import WorkspaceQuota, open_quota
 from agent.sandbox.reporting import EgressTrail
 from agent.sandbox.watchdog import QuotaLimits
@@ -59,6 +61,7 @@ from agent.workspace import Workspace
 from shared.aws.errors import StoreUnavailable
 from shared.clock import utcnow
 from shared.engines import claude_code_cli, unavailable
+from shared.evals.case_source import CaseSource
 from shared.events.errors import PublishFailed
 from shared.events.models import EventDetail
 from shared.githost.status_comment import try_post_status
@@ -117,6 +120,8 @@ class AgentDeps:
     sandboxes: SandboxFactory | None = None  # None: the one the settings describe
     nudges: NudgeStore | None = None
     approvals: ApprovalStore | None = None
+    cases: CaseSource | None = None  # evaluation attempts: the run's cases (base, reference patch, hidden tests)
+    diffs: DiffStore | None = None  # evaluation attempts: where their diffs are kept
 
 
 @dataclass
@@ -194,7 +199,7 @@ class AgentRunner:
         except StoreUnavailable as exc:
             # Still announce the end: the finalizer then decides without waiting for the heartbeat to lapse.
             log.error("could not write the result: %s", exc)
-        if self._deps.memory is not None:
+        if self._deps.memory is not None and not outcome.evaluation:  # attempts stay independent
             await remember(self._deps.memory, task, await self._facts(outcome), summary=outcome.summary)
         loop = outcome.loop
         await progress.emit("agent.finished", {"outcome": outcome.status, "error": outcome.error,
@@ -231,14 +236,23 @@ class AgentRunner:
         outcome = RunOutcome()
         try:
             context = await self._load_context(task)
-            price = _price(context)  # first: an unpriced model costs no clone and no setup run
+            outcome.evaluation = context.evaluation
+            oracle = context.engine == "oracle"
+            price = None if oracle else _price(context)  # first: an unpriced model costs no clone and no setup run
             workspace = await self._prepare(task, context, progress)
-            outcome.loop = await self._run_model(task, context, workspace, progress, price)
+            attempt = self._attempt(task, context, workspace, progress)
+            if price is None:  # the oracle: the case's reference patch, no model
+                outcome.loop = await attempt.oracle(context)
+            else:
+                outcome.loop = await self._run_model(task, context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
                 outcome.trajectory_key = await self._deps.trajectories.put(
                     task.task_id, trajectory_document(context, outcome.loop))
             await progress.flush()
+            if context.evaluation:
+                await attempt.finish(task, context, outcome)
+                return outcome
             deliverer = _DELIVERERS.get(context.task_type, Deliverer)
             outcome.delivery = await deliverer(
                 workspace, self._deps.host, progress, token=self._settings.github_token,
@@ -259,6 +273,12 @@ class AgentRunner:
             outcome.error = f"internal error in the agent: {type(exc).__name__}: {exc}"
         return outcome
 
+    def _attempt(self, task: Task, context: HydratedContext, ws: Workspace, progress: Progress) -> EvalAttempt:
+        s = self._settings
+        return EvalAttempt(ws, self._deps.cases, self._deps.diffs, progress,
+                           lambda: self._open_sandbox(task, context, ws, progress),
+                           git_timeout=s.git_timeout_seconds, setup_timeout=s.setup_timeout_seconds)
+
     async def _load_context(self, task: Task) -> HydratedContext:
         if not task.context_key:
             raise ContextUnavailable("the task has no hydrated context (context_key is empty)")
@@ -274,19 +294,23 @@ class AgentRunner:
         s = self._settings
         self._quota = quota = await self._open_quota(task, progress)
         self._workspace = workspace = Workspace(task.task_id, base_dir=s.workspace_dir, tool_path=s.tool_path,
-                                                git_timeout=s.git_timeout_seconds, cache=repo_cache_from(s),
+                                                git_timeout=s.git_timeout_seconds,
+                                                cache=None if context.evaluation else repo_cache_from(s),
                                                 limits=ChangeLimits(s.max_change_mb << 20, s.max_change_files),
                                                 root=quota.root)
-        continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
-                                          default_branch=context.default_branch)
+        if context.evaluation:  # the case's base only: nothing newer (its fix, its tests) reaches the sandbox
+            if not context.base_commit:
+                raise ContextUnavailable("the evaluation attempt's context names no base commit")
+            context.base_commit = await workspace.clone_at(context.clone_url, s.github_token,
+                                                           commit=context.base_commit, branch=context.branch_name)
+            continued = False
+        else:
+            continued = await workspace.clone(context.clone_url, s.github_token, branch=context.branch_name,
+                                              default_branch=context.default_branch)
         log.info("cloned %s on %s branch %s; model %s, at most %d turns, budget %s", context.repo,
                  "existing" if continued else "new", context.branch_name, context.model_id, context.max_turns,
                  f"${context.max_budget_usd:.2f}" if context.max_budget_usd is not None else "none")
-        trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
-        workspace.sandbox = quota.guard(await self._sandboxes.open(TaskSandboxRequest(
-            task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
-            allowlist=context.egress_allowlist, on_unlisted=self._egress_asker(task, context),
-            readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail))
+        workspace.sandbox = await self._open_sandbox(task, context, workspace, progress)
         if context.setup_command:
             await self._gates(task, context, workspace).script("setup", context.setup_command)
             result = await workspace.run_script(context.setup_command, timeout=s.setup_timeout_seconds)
@@ -295,6 +319,17 @@ class AgentRunner:
                 tail = redact("\n".join(result.output.rstrip().splitlines()[-20:]))
                 raise SetupFailed(f"the setup command failed ({how}): {tail}")
         return workspace
+
+    async def _open_sandbox(self, task: Task, context: HydratedContext, workspace: Workspace,
+                            progress: Progress) -> Sandbox:
+        """The task's sandbox on the workspace, within its quota (an evaluation's grading opens a second one)."""
+        assert self._quota is not None  # opened first, with the workspace
+        trail = EgressTrail(lambda kind, metadata: progress.emit(kind, metadata, lifecycle=False))
+        asker = None if context.evaluation else self._egress_asker(task, context)  # nobody answers in a run
+        return self._quota.guard(await self._sandboxes.open(TaskSandboxRequest(
+            task.task_id, SandboxPaths(workspace.repo, workspace.home, workspace.tmp), workspace.tool_env(),
+            allowlist=context.egress_allowlist, on_unlisted=asker,
+            readonly_paths=[*context.sandbox_readonly_paths, *workspace.sandbox_readonly]), trail))
 
     async def _open_quota(self, task: Task, progress: Progress) -> WorkspaceQuota:
         """The workspace root held to its total size and file count, and an event saying how."""

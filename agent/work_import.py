@@ -30,7 +30,10 @@ _OUTPUT_LIMIT = 65_536
 # staging repository is new each time, in the task's home (not the size-capped /tmp), and removed after. Its
 # index starts as a copy of the clone's own (warm: only changed files are hashed; checkStat=minimal because the
 # runtime's hand-over to the command user changed every file's owner and ctime), or, when that index is missing,
-# unusable or hides files (assume-unchanged, skip-worktree), from the base commit with every file hashed.
+# unusable or hides files (assume-unchanged, skip-worktree), from the base commit with every file hashed. The
+# copy keeps the index's time cut to the whole second: checkStat=minimal compares seconds and sizes only, so a
+# same-size edit in the second the index was written is found by git's racy-entry check alone, which reads
+# again every file whose time is not before the index's.
 _STAGE = r"""set -eu
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_CONFIG_PARAMETERS="'core.hooksPath=/dev/null' 'core.fsmonitor=false' 'core.checkStat=minimal'"
@@ -45,6 +48,7 @@ export GIT_AUTHOR_NAME=bgagent GIT_AUTHOR_EMAIL=bgagent@invalid
 export GIT_COMMITTER_NAME=bgagent GIT_COMMITTER_EMAIL=bgagent@invalid
 warm() {
   [ -f .git/index ] && cp .git/index "$g/index" 2>/dev/null || return 1
+  touch -d "@$(stat -c %Y .git/index)" "$g/index" 2>/dev/null || return 1
   ! git ls-files -v 2>/dev/null | grep -q '^[a-zS]' || return 1
   git add --all 2>/dev/null && tree=$(git write-tree 2>/dev/null)
 }

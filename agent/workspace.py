@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from agent.errors import PushRejected, WorkspaceError
+from agent.errors import BaseNotFound, PushRejected, WorkspaceError
 from agent.process import ProcessResult, run_process
 from agent.repo_cache import MirrorLease, RepoCache
 from agent.sandbox.protocol import Sandbox
 from agent.sandbox.quota import workspace_root
 from agent.work_import import ChangeLimits, StagedWork, stage_work
+from shared.clock import new_id
 from shared.observability.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ _SAFE_GIT = ["-c", "core.hooksPath=/dev/null", "-c", "credential.helper=", "-c",
              "-c", "core.attributesFile=/dev/null", "-c", "protocol.ext.allow=never", "-c", "http.sslVerify=true",
              "-c", "safe.directory=*"]
 _OUTPUT_LIMIT = 65_536
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 def _tail(text: str, lines: int = 15) -> str:
@@ -166,22 +169,70 @@ class Workspace:
         if failed is not None:
             raise WorkspaceError(f"cloning {clean_url(url)} failed: {failed}")
 
-    async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None) -> str | None:
-        """A new runtime repository, fetched; why it failed, or None."""
+    async def _fetch_into_new(self, url: str, env: dict[str, str], *, borrow: Path | None,
+                              refspecs: tuple[str, ...] = ()) -> str | None:
+        """A new runtime repository, fetched (every branch, or only `refspecs`); why it failed, or None."""
         shutil.rmtree(self.git_dir, ignore_errors=True)
         await self._must("preparing the repository", "init", "--quiet", "--bare", "--template=")
         _add_config(self.git_dir / "config", clean_url(url), more="[gc]\n\tauto = 0\n")
         if borrow is not None:
             (self.git_dir / "objects" / "info" / "alternates").write_text(f"{borrow}\n")
-        fetched = await self.git("fetch", "--quiet", "origin", extra_env=env)
+        only = ("--no-tags", *refspecs) if refspecs else ()
+        fetched = await self.git("fetch", "--quiet", "origin", *only, extra_env=env)
         self.git_dir.chmod(0o711)  # a command user may read the objects (two-user mode), never list or write
         if fetched.ok:
             return None
         return "timed out" if fetched.timed_out else _tail(fetched.output)
 
-    async def _sandbox_clone(self, url: str, branch: str, default_branch: str) -> None:
+    async def clone_at(self, url: str, token: str | None, *, commit: str, branch: str) -> str:
+        """Only `commit` and its history (nothing newer: an evaluation's future fix and hidden tests live there),
+        on `branch`, and the sandbox's clone of it; the full commit id. No repository cache: its mirror holds
+        every branch and is visible to the sandbox."""
+        env = token_config(url, token)
+        full = commit if _FULL_SHA.match(commit) else await self._resolve(url, env, commit)
+        failed = await self._fetch_into_new(url, env, borrow=None, refspecs=(f"{full}:refs/heads/{branch}",))
+        if failed is not None and any(s in failed for s in ("not our ref", "couldn't find remote ref")):
+            raise BaseNotFound(f"{clean_url(url)} has no commit {commit}")
+        if failed is not None:
+            raise WorkspaceError(f"fetching commit {commit} of {clean_url(url)} failed: {failed}")
+        await self._must(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        await self._sandbox_clone(clean_url(url), branch, None)
+        return full
+
+    async def _resolve(self, url: str, env: dict[str, str], commit: str) -> str:
+        """An abbreviated commit id made whole in a scratch repository (removed after: it holds every branch)."""
+        scratch = self._spool / "resolve"
+        try:
+            await self.any_git("init", "--quiet", "--bare", "--template=", str(scratch))
+            where = {"GIT_DIR": str(scratch), **env}
+            fetched = await self.any_git("fetch", "--quiet", "--no-tags", clean_url(url), "+refs/heads/*:refs/heads/*",
+                                         extra_env=where)
+            found = await self.any_git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}", extra_env=where)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if not fetched.ok:
+            raise WorkspaceError(f"cloning {clean_url(url)} failed: {_tail(fetched.output)}")
+        if not found.ok:
+            raise BaseNotFound(f"{clean_url(url)} has no commit {commit}")
+        return found.output.strip()
+
+    async def fresh_clone(self, commit: str, *, branch: str) -> None:
+        """A new `repo/`, `home/` and `tmp/` at `commit` of the runtime's repository, with nothing a command wrote
+        before (grading); the task's sandbox must be closed."""
+        if self.sandbox is not None:
+            raise WorkspaceError("the task's sandbox is still open")
+        for path in self.root.iterdir():  # what the sandbox (its files too) and its commands made; not ours
+            if path not in (self.git_dir, self._spool) and path.name != "lost+found":
+                _remove_tree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        self.home.mkdir()
+        self.tmp.mkdir()
+        await self._must(f"starting {branch}", "update-ref", f"refs/heads/{branch}", commit)
+        url = (await self.git("config", "--get", "remote.origin.url")).output.strip()
+        await self._sandbox_clone(url, branch, None)
+
+    async def _sandbox_clone(self, url: str, branch: str, default_branch: str | None) -> None:
         """`repo/` with its own `.git`, borrowing the runtime's objects, laid out as `git clone` would (the default
-        branch local too); made before any command runs."""
+        branch local too; None: `branch` alone); made before any command runs."""
         dot_git = self.repo / ".git"
         self.repo.mkdir()
         env = {"GIT_DIR": str(dot_git), "GIT_WORK_TREE": str(self.repo)}
@@ -200,7 +251,7 @@ class Workspace:
                           "+refs/remotes/origin/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*",
                           f"+refs/heads/{branch}:refs/heads/{branch}",
                           *([f"+refs/remotes/origin/{default_branch}:refs/heads/{default_branch}"]
-                            if default_branch != branch else []))
+                            if default_branch not in (None, branch) else []))
         await sandbox_git(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")
         await sandbox_git(f"checking out {branch}", "reset", "--quiet", "--hard")
 
@@ -226,6 +277,17 @@ class Workspace:
         await self._must(f"checking out {branch}", "symbolic-ref", "HEAD", f"refs/heads/{branch}")  # what we push
         log.info("committed %d file(s), %d bytes of new content", work.files, work.new_bytes)
         return True
+
+    async def diff(self, base: str, head: str) -> bytes:
+        """The change base..head as a patch `git apply` takes (binary files included), from the runtime's own
+        objects; no external diff, no text conversion."""
+        out = self._spool / f"diff-{new_id()}.patch"
+        try:
+            await self._must("writing the diff", "diff", "--binary", "--full-index", "--no-ext-diff", "--no-textconv",
+                             "--no-renames", f"--output={out}", base, head)
+            return out.read_bytes()
+        finally:
+            out.unlink(missing_ok=True)
 
     async def commits_ahead(self, default_branch: str) -> int:
         """How many commits the branch has that the remote `default_branch` (or branch) lacks."""
@@ -272,16 +334,21 @@ class Workspace:
 
     def remove(self) -> None:
         """Delete the whole workspace, read-only files and directories included."""
-        def make_writable(func, path, _exc_info):  # type: ignore[no-untyped-def]
-            try:
-                os.chmod(os.path.dirname(path), stat.S_IRWXU)
-                if not os.path.islink(path):  # chmod follows links: never onto a host file a command linked to
-                    os.chmod(path, stat.S_IRWXU)
-                func(path)
-            except OSError:
-                pass  # gone already, or truly undeletable: nothing more to do
-
-        shutil.rmtree(self.root, onerror=make_writable)
+        _remove_tree(self.root)
         if self._lease is not None:
             self._lease.release()
             self._lease = None
+
+
+def _remove_tree(root: Path) -> None:
+    """Delete a directory a command may have written, read-only files and directories included."""
+    def make_writable(func, path, _exc_info):  # type: ignore[no-untyped-def]
+        try:
+            os.chmod(os.path.dirname(path), stat.S_IRWXU)
+            if not os.path.islink(path):  # chmod follows links: never onto a host file a command linked to
+                os.chmod(path, stat.S_IRWXU)
+            func(path)
+        except OSError:
+            pass  # gone already, or truly undeletable: nothing more to do
+
+    shutil.rmtree(root, onerror=make_writable)

@@ -94,6 +94,7 @@ def task_detail(task: dict) -> str:
         ("review", task.get("review_url") and f"{task['review_url']} ({task.get('review_comment_count') or 0} "
          "inline comments)"),
         ("summary", escape(task.get("agent_summary") or "")),
+        *_grade_rows(task),
     ]
     return labelled(rows + _failure_rows(task))
 
@@ -135,6 +136,23 @@ def _test_rows(task: dict) -> list[tuple[str, Any]]:
         return [("tests", tests_failed(task)),
                 ("test output", escape(task.get("test_output_tail") or ""))]
     return [("tests", {"passed": "[green]passed[/]", "not_run": "not run"}.get(tests or "", None))]
+
+
+def _grade_rows(task: dict) -> list[tuple[str, Any]]:
+    """An evaluation attempt's grade by the hidden tests, and where its diff is kept."""
+    if not task.get("eval_id") and task.get("reward") is None:
+        return []
+    grade = task.get("grade")
+    shown = {"passed": "[green]passed[/]", "failed": "[red bold]failed[/]",
+             "grader_error": "[yellow]grader error[/]"}.get(grade or "", "not graded")
+    counts = (f" · {task.get('tests_passed')} passed, {task.get('tests_failed')} failed"
+              if task.get("tests_passed") is not None else "")
+    return [("attempt", task.get("eval_id") and f"{escape(task['eval_id'])} · case "
+             f"{escape(str(task.get('case_id')))} · #{task.get('attempt')}"),
+            ("grade", f"{shown} · reward {task.get('reward')}{counts}" if task.get("reward") is not None else None),
+            ("grade error", escape(task.get("grade_error") or "")),
+            ("grade output", escape(task.get("grade_output_tail") or "") if grade == "failed" else None),
+            ("diff", escape(task.get("diff_key") or ""))]
 
 
 def _failure_rows(task: dict) -> list[tuple[str, Any]]:

@@ -91,7 +91,7 @@ class Finalizer:
 
     async def _remember(self, task: Task) -> None:
         """A fallback episode, so the next task on the repo knows how this one went; the agent's wins."""
-        if self._memory is None:
+        if self._memory is None or task.channel_source == "eval":  # evaluation attempts stay independent
             return
         text = episode_text(task.status.value, commits=task.commit_count, files_changed=None,
                             tests_passed={"passed": True, "failed": False}.get(task.tests or ""),
@@ -111,6 +111,8 @@ class Finalizer:
     async def _evidence(self, task: Task) -> Evidence:
         if task.task_type == "pr_review":
             return Evidence(task.pr_url, task.pr_number, 0)  # a review changes nothing on the branch
+        if task.channel_source == "eval":
+            return Evidence(None, None, task.commit_count)  # an attempt pushes nothing: its diff is an artifact
         try:
             pull = await self._git.find_pull(task.repo, task.branch_name)
             repo = await self._git.get_repository(task.repo)

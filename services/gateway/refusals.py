@@ -110,6 +110,12 @@ class NoSuchTask(Refused):
     code = "TASK_NOT_FOUND"
 
 
+class NoDiff(Refused):
+    """The task keeps no diff: only evaluation attempts do (any other task's change is on its branch and PR)."""
+
+    code = "DIFF_NOT_FOUND"
+
+
 class NoSuchWebhook(Refused):
     code = "WEBHOOK_NOT_FOUND"
 

@@ -105,6 +105,14 @@ class TaskView(BaseModel):
     model_endpoint: str | None = Field(None, description="the registered model endpoint the model calls go to")
     sandbox: Literal["on", "off"] | None = Field(
         None, description='"off" when the operator ran the agent\'s commands unsandboxed (BGAGENT_SANDBOX=off)')
+    reward: int | None = Field(None, description="an attempt's reward: 1 when the case's hidden tests passed, else 0")
+    grade: Literal["passed", "failed", "grader_error"] | None = Field(
+        None, description="an attempt's grade (absent: it ended before grading, reward 0)")
+    tests_passed: int | None = Field(None, description="hidden tests passed, where the output said")
+    tests_failed: int | None = None
+    grade_output_tail: str | None = Field(None, description="the last lines of the grading run, redacted")
+    grade_error: str | None = Field(None, description="why an attempt could not be graded (grader_error)")
+    diff_key: str | None = Field(None, description="S3 key of an attempt's diff (attempts push nothing)")
     error_code: str | None = None
     error_message: str | None = None
     error_classification: ErrorClassification | None = None

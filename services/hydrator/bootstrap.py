@@ -7,6 +7,7 @@ from services.hydrator.settings import HydratorSettings
 from services.hydrator.url_attachments import AttachmentResolver, UrlFetcher
 from shared.attachments.store import S3AttachmentStore
 from shared.aws.clients import AwsClients
+from shared.evals.case_source import S3CaseSource
 from shared.events.bus import EventBridgePublisher
 from shared.githost.factory import build_git_host
 from shared.hydration.context import S3ContextStore
@@ -34,4 +35,5 @@ async def build_hydrator(settings: HydratorSettings, clients: AwsClients) -> Hyd
         metrics=EmfMetrics("hydrator"),
         attachments=AttachmentResolver(S3AttachmentStore(s3, names.artifacts_bucket), UrlFetcher()),
         endpoints=DynamoEndpointStore(ddb, names.model_endpoints_table),
+        cases=S3CaseSource(s3, names.artifacts_bucket),
     )

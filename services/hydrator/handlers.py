@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from services.hydrator.evals import CaseUnavailable, attempt_fields
 from services.hydrator.pr_prompt import review_feedback
 from services.hydrator.prompt import build_prompt
 from services.hydrator.pulls import iteration_ahead, not_iterable
@@ -11,6 +12,7 @@ from services.hydrator.settings import HydratorSettings
 from services.hydrator.url_attachments import AttachmentResolver
 from shared.attachments.errors import AttachmentFetchFailed
 from shared.attachments.models import AttachmentRef
+from shared.evals.case_source import CaseSource
 from shared.events.bus import EventPublisher
 from shared.events.models import SlotReleased, TaskHydrated, TaskSubmitted
 from shared.githost.errors import GitHostAuthError, GitHostError, GitHostNotFound, GitHostUnavailable
@@ -51,9 +53,10 @@ class Hydrator:
     def __init__(self, store: TaskStore, repos: RepoStore, git: GitHost, contexts: ContextStore,
                  bus: EventPublisher, settings: HydratorSettings, memory: MemoryStore | None = None,
                  metrics: MetricsSink | None = None, attachments: AttachmentResolver | None = None,
-                 endpoints: EndpointStore | None = None):
+                 endpoints: EndpointStore | None = None, cases: CaseSource | None = None):
         self._attachments = attachments
         self._endpoints = endpoints
+        self._cases = cases
         self._memory = memory
         self._metrics = metrics or NullMetrics()
         self._store = store
@@ -163,13 +166,17 @@ class Hydrator:
         endpoint = await self._endpoint(task)
         price = _endpoint_price(endpoint, chosen.model_id, chosen.model_prices) if endpoint else \
             _model_price(chosen.model_id, chosen.model_prices)
-        memory = await self._recall(task.repo)
+        try:
+            attempt = await attempt_fields(task, repo, self._cases)
+        except CaseUnavailable as exc:
+            raise HydrationFailed("EVAL_CASE_UNAVAILABLE", str(exc)) from exc
+        memory = [] if attempt else await self._recall(task.repo)  # evaluation attempts stay independent
         attachments = await self._resolve_attachments(task)
         prompt = build_prompt(task, repo, issue, model_id=chosen.model_id, token_budget=s.context_token_budget,
                               base_system=s.system_prompt, memory=memory, memory_budget=s.memory_token_budget,
                               pull=pull)
         pr = pull.pull if pull else None
-        return HydratedContext(
+        context = HydratedContext(
             task_id=task.task_id, repo=task.repo, clone_url=info.clone_url,
             default_branch=pr.base if pr else info.default_branch, branch_name=pr.head if pr else task.branch_name,
             task_type=task.task_type, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
@@ -184,6 +191,7 @@ class Hydrator:
             egress=repo.egress, approve_push=repo.approve_push, engine=chosen.engine, mcp_servers=repo.mcp_servers,
             model_endpoint=endpoint.ref if endpoint else None,
         )
+        return context.model_copy(update=attempt)  # an evaluation attempt's base and setup, else nothing
 
     async def _endpoint(self, task: Task) -> ModelEndpoint | None:
         """The registered endpoint the task names; a name no longer registered fails the task readably."""

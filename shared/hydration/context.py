@@ -56,6 +56,12 @@ class HydratedContext(BaseModel):
     review_feedback: list[str] = []  # the PR's newest review comments: learnings once the agent acts on them
     engine: Engine = DEFAULT_ENGINE  # resolved by the hydrator: task > repo > platform
     mcp_servers: McpServers = {}  # the repository's MCP servers (claude-code only)
+    # An evaluation attempt: it starts at `base_commit`, reads and writes no memory, pushes nothing, and is
+    # graded by the case's hidden tests (which never enter this context).
+    evaluation: bool = False
+    base_commit: str | None = None
+    eval_id: str | None = None
+    case_id: str | None = None
 
 
 class ContextStore(Protocol):

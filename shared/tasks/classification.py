@@ -33,6 +33,18 @@ _TABLE: dict[str, ErrorClassification] = {
         remedy="Attach a public https URL that answers within 10 s with at most 10 MB of an accepted type "
                "(png, jpeg, gif, webp, text, markdown, csv, json, pdf), or attach the file inline.",
         retryable=True),
+    "BASE_NOT_FOUND": ErrorClassification(
+        category="input", title="The repository has no commit the case names as its base",
+        remedy="Fix the case's base (a commit of the repository's history) or fetch the repository, then run again.",
+        retryable=False),
+    "GOLD_PATCH_FAILED": ErrorClassification(
+        category="input", title="The case's reference patch does not apply",
+        remedy="Fix the case's gold_patch so that `git apply` takes it at the case's base, then run again.",
+        retryable=False),
+    "EVAL_CASE_UNAVAILABLE": ErrorClassification(
+        category="platform", title="The evaluation case could not be read",
+        remedy="Run the evaluation again; if it keeps failing, look at the agent's logs for this task id.",
+        retryable=True),
     "HYDRATION_TIMEOUT": ErrorClassification(
         category="platform", title="Task context took too long to assemble",
         remedy="Submit again; check the hydrator's health and GitHub latency.", retryable=True),

@@ -9,6 +9,7 @@ EventType = Literal[
     "model.deprecated", "hydration.degraded", "compute.stop_requested",
     "agent.started", "agent.turn", "agent.command_refused", "agent.tests", "agent.pushed", "agent.pull_request",
     "agent.finished", "sandbox.egress", "workspace.limits",
+    "agent.diff", "agent.graded",  # an evaluation attempt: its diff stored, its grade by the hidden tests
     "nudge.received", "nudge.delivered",
     "approval.requested", "approval.approved", "approval.denied", "approval.expired",
 ]

@@ -85,6 +85,23 @@ def _finished(m: Meta) -> Words:
                  f"{money(m.get('cost_usd'))}"), *error]
 
 
+def _diff(m: Meta) -> Words:
+    return [Part(f"diff stored ({plural(m.get('files') or 0, 'file')}, {m.get('bytes')} bytes) · "),
+            _value(m.get("diff_key"))]
+
+
+def _graded(m: Meta) -> Words:
+    grade = str(m.get("grade"))
+    role: Role = "good" if grade == "passed" else "warn" if grade == "grader_error" else "bad"
+    counts = (f" · {m.get('tests_passed')} passed, {m.get('tests_failed')} failed"
+              if m.get("tests_passed") is not None else "")
+    words = [Part("graded "), Part(grade, role), Part(f" · reward {m.get('reward')}{counts}")]
+    if m.get("error"):
+        return [*words, Part(" · "), _value(m["error"])]
+    tail = "\n".join((m.get("tail") or "").splitlines()[-TESTS_TAIL_SHOWN:])
+    return [*words, *([Part(tail, "detail")] if tail and grade != "passed" else [])]
+
+
 def _deprecated(m: Meta) -> Words:
     return [Part("warning", "warn"), Part(" "), _value("; ".join(str(w) for w in m.get("warnings") or []))]
 
@@ -134,7 +151,8 @@ def _decided(verdict_word: str) -> Callable[[Meta], Words]:
 WORDS: dict[str, Callable[[Meta], Words]] = {
     "transition": _transition, "agent.started": _started, "agent.turn": _turn, "agent.tests": _tests,
     "agent.command_refused": _refused, "agent.pushed": _pushed, "agent.pull_request": _pull_request,
-    "agent.finished": _finished, "model.deprecated": _deprecated, "hydration.degraded": _degraded,
+    "agent.finished": _finished, "agent.diff": _diff, "agent.graded": _graded, "model.deprecated": _deprecated,
+    "hydration.degraded": _degraded,
     "compute.stop_requested": _stop_requested, "sandbox.egress": _egress, "workspace.limits": _limits,
     "nudge.received": _nudge_received, "nudge.delivered": _nudge_delivered,
     "approval.requested": _approval_requested, "approval.approved": _decided("approved"),

@@ -52,15 +52,20 @@ class Access:
 
 
 ACCESS: dict[str, Access] = {
-    # Evaluation runs: the gateway keeps each case (hidden tests included) and reads attempts' trajectories.
+    # Evaluation runs: the gateway keeps each case (hidden tests included), reads attempts' trajectories (rollouts)
+    # and their diffs.
     "gateway": Access(objects={"tasks/*/attachments/": ("s3:PutObject", "s3:DeleteObject"),
-                               "evals/": ("s3:PutObject",), "trajectories/": ("s3:GetObject",)},
+                               "evals/": ("s3:PutObject",), "trajectories/": ("s3:GetObject",),
+                               "diffs/": ("s3:GetObject",)},
                       webhook_secrets=True),
-    "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",)}, secrets=("github",)),
+    "hydrator": Access(consumes_queue=True, objects={"tasks/": ("s3:PutObject",), "evals/": ("s3:GetObject",)},
+                       secrets=("github",)),
     "dispatcher": Access(consumes_queue=True, sessions=True, runs_agent=True),
     "finalizer": Access(consumes_queue=True, secrets=("github",)),
     "reconciler": Access(consumes_queue=True, sessions=True),  # schedules create tasks: see their tables' grants
-    "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",)},
+    # evals/: an attempt's case (its reference patch for the oracle; its hidden tests once the agent is done)
+    "agent": Access(objects={"tasks/": ("s3:GetObject",), "trajectories/": ("s3:PutObject",),
+                             "evals/": ("s3:GetObject",), "diffs/": ("s3:PutObject",)},
                     secrets=("github", "anthropic"), invokes_models=True, event_types=("AgentFinished",),
                     takes_sessions=True),
 }

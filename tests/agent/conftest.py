@@ -13,6 +13,7 @@ import pytest
 
 from agent.settings import AgentSettings
 from shared.aws.clients import AwsClients
+from shared.evals.cases import EvalCase, case_key
 from shared.hydration.context import HydratedContext, S3ContextStore
 from shared.llm.prices import ModelPrice
 from shared.steering.approvals import DynamoApprovalStore
@@ -109,6 +110,21 @@ class AgentWorld:
         if running:
             task = await store.transition(task.task_id, TaskStatus.RUNNING)
         return task
+
+    async def seed_attempt(self, clone_url: Path, case: EvalCase, *, engine: str = "oracle",
+                           model_id: str = "fake-edit", max_turns: int = 10) -> Task:
+        """An evaluation attempt at RUNNING: its case stored where its run keeps it, its context as hydrated."""
+        eval_id = f"ev-{uuid.uuid4().hex[:8]}"
+        self.stack.boto("s3").put_object(Bucket=self.stack.names.artifacts_bucket, Key=case_key(eval_id, case.id),
+                                         Body=case.model_dump_json().encode())
+        return await self.seed(model_id=model_id, max_turns=max_turns, clone_url=str(clone_url),
+                               description=case.task, evaluation=True, base_commit=case.base, eval_id=eval_id,
+                               case_id=case.id, engine=engine, setup_command=case.setup_command)
+
+    def artifact(self, key: str) -> str:
+        """An object of the artifacts bucket, as text."""
+        body = self.stack.boto("s3").get_object(Bucket=self.stack.names.artifacts_bucket, Key=key)["Body"]
+        return body.read().decode()
 
     async def task(self, task_id: str) -> Task:
         found = await self.store.get(task_id)

@@ -129,3 +129,13 @@ async def test_clone_and_push_over_http_send_the_token_but_never_store_it(tmp_pa
     assert token not in stored and (await run(ws, "git remote get-url origin")).strip() == url
 
 
+
+
+async def test_an_edit_of_the_same_size_in_the_second_the_clone_was_made_is_committed(tmp_path: Path) -> None:
+    bare = make_bare_repo(tmp_path)  # README.md: "# app\n\nA small app.\n"
+    ws = await cloned(tmp_path / "ws", str(bare))
+    # The edit keeps the size and lands in the very second the clone's index was written (a patch applied at
+    # once, a fast model): only the index's own time says the file must be read again.
+    await run(ws, "printf '# app\\n\\nA small App.\\n' > README.md && touch -r .git/index README.md")
+    assert await ws.commit_all("Capitalise", branch="bgagent/x/task")
+    assert git(ws.git_dir, "show", "bgagent/x/task:README.md") == "# app\n\nA small App."

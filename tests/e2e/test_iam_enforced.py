@@ -9,6 +9,9 @@ from __future__ import annotations
 import pytest
 
 from tests.doubles.scenarios import FAKE_EDIT
+from tests.e2e.test_eval_attempts import (  # noqa: F401  (collected again, here under enforced IAM)
+    test_an_attempt_is_graded_and_completes_with_its_diff_and_nothing_pushed,
+)
 from tests.e2e.test_evals import (  # noqa: F401
     test_a_run_completes_through_the_reconciler_and_redelivered_ends_count_once,
 )

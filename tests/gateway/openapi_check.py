@@ -58,7 +58,7 @@ def check_response(app: FastAPI, method: str, path: str, status: int, body: obje
             Draft202012Validator(_ERROR_SCHEMA).validate(body)
         return
     doc = _document(app)
-    for streamed in ("text/event-stream", "application/x-ndjson"):
+    for streamed in ("text/event-stream", "application/x-ndjson", "text/x-diff"):
         if headers.get("content-type", "").startswith(streamed):
             documented = doc["paths"][template][method.lower()]["responses"].get(str(status), {}).get("content", {})
             assert streamed in documented, f"{method} {template} {status} documents no {streamed} stream"

@@ -14,6 +14,7 @@ EXPECTED = {
     ("POST", "/v1/tasks"): {200, 201, 400, 401, 403, 409, 413, 422, 429, 500, 503},
     ("GET", "/v1/tasks"): {200, 400, 401, 500, 503},
     ("GET", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 500, 503},
+    ("GET", "/v1/tasks/{task_id}/diff"): {200, 400, 401, 404, 500, 503},
     ("DELETE", "/v1/tasks/{task_id}"): {200, 400, 401, 404, 409, 429, 500, 503},
     ("GET", "/v1/tasks/{task_id}/events"): {200, 400, 401, 404, 500, 503},
     ("GET", "/v1/tasks/{task_id}/events/stream"): {200, 400, 401, 404, 429, 500, 503},
@@ -58,6 +59,7 @@ OPERATIONS = {
     ("POST", "/v1/tasks"): "create_task",
     ("GET", "/v1/tasks"): "list_tasks",
     ("GET", "/v1/tasks/{task_id}"): "get_task",
+    ("GET", "/v1/tasks/{task_id}/diff"): "get_task_diff",
     ("DELETE", "/v1/tasks/{task_id}"): "cancel_task",
     ("GET", "/v1/tasks/{task_id}/events"): "list_task_events",
     ("GET", "/v1/tasks/{task_id}/events/stream"): "stream_task_events",
@@ -107,7 +109,7 @@ async def test_every_route_is_documented_with_its_status_codes(gw):
         for status, response in operation["responses"].items():
             content = response["content"]
             schema = (content.get("application/json") or content.get("text/event-stream")
-                      or content["application/x-ndjson"])["schema"]
+                      or content.get("application/x-ndjson") or content["text/x-diff"])["schema"]
             if int(status) >= 400:
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path, status)
             assert "X-Request-Id" in response["headers"]

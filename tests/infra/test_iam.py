@@ -30,7 +30,7 @@ EXPECTED_TASK_ACTIONS = {
                                                 "s3:PutObject", "s3:GetObject",
                                                 "s3:DeleteObject", "secretsmanager:CreateSecret",
                                                 "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"},
-    "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:PutObject", "secretsmanager:GetSecretValue"},
+    "hydrator": ROWS | QUEUE | PUBLISH | XRAY | {"s3:GetObject", "s3:PutObject", "secretsmanager:GetSecretValue"},
     "dispatcher": ROWS | QUEUE | PUBLISH | XRAY | {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks",
                                                    "ecs:ListTasks", "ecs:TagResource", "iam:PassRole"},
     "finalizer": ROWS | QUEUE | PUBLISH | XRAY | {"secretsmanager:GetSecretValue"},
@@ -62,7 +62,8 @@ BUCKET = f"arn:aws:s3:::{TOPOLOGY.bucket_name}"
 # Resources scoped by a trailing wildcard under a specific prefix: object prefixes, secret-name prefixes,
 # the tasks of one ECS cluster, the streams of one log group.
 PREFIX_SCOPED = {
-    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/evals/*",
+    f"{BUCKET}/tasks/*", f"{BUCKET}/trajectories/*", f"{BUCKET}/tasks/*/attachments/*",
+    f"{BUCKET}/evals/*", f"{BUCKET}/diffs/*",
     ARN.format("secretsmanager", f"secret:bgagent/{S}/github/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/webhooks/*"),
     ARN.format("secretsmanager", f"secret:bgagent/{S}/endpoints/*"),
@@ -196,14 +197,18 @@ def test_dispatcher_runs_only_the_agent_and_passes_only_its_roles(deployed):
 
 def test_artifacts_prefixes_and_model_arns(deployed):
     agent, hydrator = _statements(deployed, f"{S}-agent-task"), _statements(deployed, f"{S}-hydrator-task")
-    assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*"}
+    assert _resources(hydrator, "s3:") == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}
+    assert {r for s in hydrator if "s3:PutObject" in s["Action"] for r in s["Resource"]} == {f"{BUCKET}/tasks/*"}
     gateway = _statements(deployed, f"{S}-gateway-task")
-    # attachments; evaluation cases (written) and attempts' trajectories (read, for rollouts)
+    # attachments; evaluation cases (written), attempts' trajectories (read, for rollouts) and diffs (read)
     assert _resources(gateway, "s3:") == {f"{BUCKET}/tasks/*/attachments/*", f"{BUCKET}/evals/*",
-                                          f"{BUCKET}/trajectories/*"}
+                                          f"{BUCKET}/trajectories/*", f"{BUCKET}/diffs/*"}
+    assert {r for s in gateway if "s3:GetObject" in s["Action"] for r in s["Resource"]} == {
+        f"{BUCKET}/trajectories/*", f"{BUCKET}/diffs/*"}
     reads = {r for s in agent if "s3:GetObject" in s["Action"] for r in s["Resource"]}
     writes = {r for s in agent if "s3:PutObject" in s["Action"] for r in s["Resource"]}
-    assert (reads, writes) == ({f"{BUCKET}/tasks/*"}, {f"{BUCKET}/trajectories/*"})
+    assert reads == {f"{BUCKET}/tasks/*", f"{BUCKET}/evals/*"}  # evals/: an attempt's case, read after the run
+    assert writes == {f"{BUCKET}/trajectories/*", f"{BUCKET}/diffs/*"}
     assert _resources(agent, "bedrock:") == {BEDROCK_ARN}
 
 

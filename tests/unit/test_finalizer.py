@@ -15,7 +15,7 @@ from shared.events.models import (
 from shared.messaging.errors import RetryLater
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
-from tests.fakes.collaborators import FakeGitHost, InMemoryPullOutcomes, RecordingBus
+from tests.fakes.collaborators import FakeGitHost, InMemoryMemory, InMemoryPullOutcomes, RecordingBus
 from tests.fakes.tasks import InMemoryTaskStore
 from tests.support.routing import handle
 
@@ -177,3 +177,25 @@ async def test_a_run_task_sessions_stopped_container_is_still_found_by_started_b
     fin = Finalizer(store, git, bus, claims=Claims({}))
     await handle(fin, _ecs_stopped("family:s-agent", task.task_id))
     assert (await store.get(task.task_id)).status == S.FAILED
+
+
+async def test_an_evaluation_attempt_completes_from_its_own_report_and_leaves_no_memory():
+    store, git, bus, memory = InMemoryTaskStore(), FakeGitHost(), RecordingBus(), InMemoryMemory()
+    git.add_repo("a/b")
+    fin = Finalizer(store, git, bus, memory=memory)
+    task = await store.create(Task.new(user_id="u", repo="a/b", task_description="x", channel_source="eval",
+                                       eval_id="ev1", case_id="c1", attempt=1))
+    await store.transition(task.task_id, S.HYDRATING, max_active=3)
+    await store.transition(task.task_id, S.RUNNING)
+    await store.update(task.task_id, {"agent_status": "success", "commit_count": 1, "reward": 1,
+                                      "grade": "passed", "diff_key": f"diffs/{task.task_id}.patch"},
+                       expected_status=S.RUNNING)
+    await handle(fin, AgentFinished(task_id=task.task_id, outcome="success"))
+    done = await store.get(task.task_id)
+    assert done.status == S.COMPLETED and done.commit_count == 1 and (done.reward, done.grade) == (1, "passed")
+    assert memory.entries == {}, "attempts neither read nor write repository memory"
+
+
+def test_an_oracle_whose_reference_patch_fails_keeps_its_classification():
+    outcome = decide(_task("error", error_code="GOLD_PATCH_FAILED", error_message="does not apply"), NO_WORK)
+    assert (outcome.status, outcome.error_code) == (S.FAILED, "GOLD_PATCH_FAILED")

@@ -1,9 +1,9 @@
-"""The task routes: create, list, read, cancel, events."""
+"""The task routes: create, list, read, cancel, events, an evaluation attempt's diff."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -12,7 +12,7 @@ from services.gateway.auth import Principal
 from services.gateway.deps import Caller, Deps, GatewayDeps, Writer
 from services.gateway.listing import list_user_tasks
 from services.gateway.openapi import AUTHENTICATED, WRITES, errors, success_headers
-from services.gateway.refusals import InvalidRequest, NoSuchTask
+from services.gateway.refusals import InvalidRequest, NoDiff, NoSuchTask
 from services.gateway.schemas import (
     CreateTaskRequest,
     EventListResponse,
@@ -114,3 +114,19 @@ async def list_task_events(task_id: str, caller: Caller, d: Deps,
         raise InvalidRequest("next_token is not valid for this listing") from exc
     return EventListResponse(data=[EventView.of(e) for e in events],
                              pagination=Pagination(next_token=token, has_more=token is not None))
+
+
+_DIFF: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the attempt's change from its case's base, as `git apply` takes it",
+          "content": {"text/x-diff": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/{task_id}/diff", summary="An evaluation attempt's diff", response_class=Response,
+            responses={**_DIFF, **errors(*AUTHENTICATED, "TASK_NOT_FOUND", "DIFF_NOT_FOUND")})
+async def get_task_diff(task_id: str, caller: Caller, d: Deps) -> Response:
+    """The diff an evaluation attempt left instead of a push (text/x-diff; empty when it changed nothing)."""
+    task = await owned_task(d, task_id, caller)
+    if not task.diff_key:
+        raise NoDiff(f"task {task_id} keeps no diff: only evaluation attempts do (others push a branch)")
+    # The artifacts bucket's byte store (attachments live there too).
+    return Response(await d.attachments.get(task.diff_key), media_type="text/x-diff")

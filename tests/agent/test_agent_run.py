@@ -333,10 +333,10 @@ async def test_a_task_that_asks_for_it_gets_its_trajectory_in_s3(world):
     assert "ghp_" not in body.decode()
 
 
-async def test_an_engine_this_runtime_lacks_is_never_replaced_by_the_native_loop(world: AgentWorld) -> None:
+async def test_the_oracle_outside_an_evaluation_is_refused_never_replaced_by_the_native_loop(world: AgentWorld) -> None:
     task = await world.seed(model_id="fake-edit", engine="oracle")
     report = await run_agent(world.settings(task.task_id))
     row = await world.task(task.task_id)
     assert report.exit_code == 1 and row.agent_status == "error"
-    assert "the oracle engine is not part of this agent runtime" in (row.error_message or "")
+    assert "the oracle engine runs only evaluation attempts" in (row.error_message or "")
     assert world.anthropic.requests_for("fake-edit") == []

@@ -59,6 +59,7 @@ class Turn:
     message: str = ""
     retry_after: str | None = None
     times: int | None = 1  # error turns only; None = fail on every call from here on
+    shared: bool = False  # error turns only: `times` counts the calls of every conversation together
     fault: Literal["cut", "garbled", "overloaded"] | None = None  # reply turns only: an unreadable response
 
     @property
@@ -91,10 +92,11 @@ class Turn:
 
     @classmethod
     def error(cls, status: int, message: str, error_type: str | None = None,
-              retry_after: str | None = None, times: int | None = 1) -> Turn:
-        """An error answered `times` times at this point of the script (None: always)."""
+              retry_after: str | None = None, times: int | None = 1, shared: bool = False) -> Turn:
+        """An error answered `times` times at this point of the script (None: always), per conversation or,
+        `shared`, over all conversations together."""
         return cls(status=status, error_type=error_type or ERROR_TYPES.get(status, "api_error"),
-                   message=message, retry_after=retry_after, times=times)
+                   message=message, retry_after=retry_after, times=times, shared=shared)
 
 
 @dataclass
@@ -229,7 +231,7 @@ class FakeAnthropic:
             return next(t for _, t in script.errors[script.always_from] if t.times is None)
         with self._lock:
             for position, turn in script.errors.get(slot, []):
-                key = (model, position, fingerprint)
+                key = (model, position, "" if turn.shared else fingerprint)
                 if turn.times is None or self._calls.get(key, 0) < turn.times:
                     self._calls[key] = self._calls.get(key, 0) + 1
                     return turn

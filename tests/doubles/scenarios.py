@@ -16,8 +16,10 @@ FAKE_GATED = "fake-gated"
 FAKE_SLOW = "fake-slow"
 FAKE_ITERATE = "fake-iterate"
 FAKE_REVIEW = "fake-review"
+FAKE_EVAL = "fake-eval"
+EVAL_IDLE_TEXT = "Nothing to change."
 DEFAULT_MODELS = (FAKE_EDIT, FAKE_ERROR, FAKE_429_THEN_EDIT, FAKE_NOOP, FAKE_LOOP, FAKE_NOT_FOUND,
-                  FAKE_GATED, FAKE_SLOW, FAKE_ITERATE, FAKE_REVIEW)
+                  FAKE_GATED, FAKE_SLOW, FAKE_ITERATE, FAKE_REVIEW, FAKE_EVAL)
 # The fake models are not in the model catalog: test stacks price them as an operator would (model_prices).
 FAKE_MODEL_PRICE = {"input": 3.0, "output": 15.0}
 
@@ -99,6 +101,7 @@ def install_default_scenarios(fake: FakeAnthropic) -> FakeAnthropic:
     fake.add_scenario(FAKE_SLOW, [slow_turn] * SLOW_STEPS + [Turn.text("Finished the slow steps.")])
     fake.add_scenario(FAKE_ITERATE, iterate_turns())
     fake.add_scenario(FAKE_REVIEW, review_turns())
+    fake.add_scenario(FAKE_EVAL, [Turn.text(EVAL_IDLE_TEXT)])  # evaluation tests script their own attempts
     return fake
 
 

@@ -59,8 +59,8 @@ def test_a_scripted_run_is_graded_per_attempt_and_its_rollouts_carry_the_convers
     blocks = [b for m in graded["messages"] if isinstance(m["content"], list) for b in m["content"]]
     assert any(b["type"] == "tool_use" and b["name"] == "bash" for b in blocks)
     assert any(b["type"] == "tool_result" for b in blocks)
-    openai = cli("eval", "rollouts", run["eval_id"], "--format", "openai").out.splitlines()
-    openai = [json.loads(line) for line in openai]
+    lines = cli("eval", "rollouts", run["eval_id"], "--format", "openai").out.splitlines()
+    openai = [json.loads(line) for line in lines]
     chat = next(r for r in openai if r["task_id"] == graded["task_id"])["messages"]
     assert chat[0]["role"] == "system" and any(m.get("tool_calls") for m in chat if m["role"] == "assistant")
     assert any(m["role"] == "tool" for m in chat)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# What to do when the model API has no credentials or rejects them (the relay holds them, from these settings).
+AUTH_REMEDY = "set or check ANTHROPIC_API_KEY (or the Bedrock credentials)"
+
 
 class AgentError(Exception):
     """Base of agent errors; str() is the readable message that ends up on the task."""

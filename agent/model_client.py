@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import anthropic
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from agent.errors import ModelAuthFailed, ModelNotServed, ModelRefused, ModelUnavailable
+from agent.errors import AUTH_REMEDY, ModelAuthFailed, ModelNotServed, ModelRefused, ModelUnavailable
 from agent.pricing import Usage
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,6 @@ _RETRYABLE_STATUS = {408, 409, 429}
 # How the API words a refusal because the model is gone (beside 404 not_found_error).
 _RETIRED_WORDS = re.compile(r"deprecat|retired|end[- ]of[- ]life|no longer (?:available|supported|served)", re.I)
 _AUTH_STATUS = {401, 403}
-_AUTH_REMEDY = "set or check ANTHROPIC_API_KEY (or the Bedrock credentials)"
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ class AnthropicModelClient:
                                      f"({describe_status_error(exc)})", exc.status_code) from exc
             if exc.status_code in _AUTH_STATUS:
                 raise ModelAuthFailed(f"the model API rejected the credentials ({describe_status_error(exc)}): "
-                                      f"{_AUTH_REMEDY}", exc.status_code) from exc
+                                      f"{AUTH_REMEDY}", exc.status_code) from exc
             raise ModelRefused(f"the model API refused the request ({describe_status_error(exc)})",
                                exc.status_code) from exc
         except (anthropic.APIConnectionError, TimeoutError) as exc:
@@ -135,8 +134,4 @@ class AnthropicModelClient:
                              if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}") from exc
         except anthropic.AnthropicError as exc:  # a misconfigured client: retrying cannot help
             raise ModelRefused(f"the model client could not make the call: {exc}") from exc
-        except TypeError as exc:  # how the SDK says that neither an API key nor an auth token is configured
-            if "authentication" not in str(exc):
-                raise
-            raise ModelAuthFailed(f"no model credentials are configured: {_AUTH_REMEDY}") from exc
         return ModelReply([_block(b) for b in message.content], message.stop_reason, _usage(message.usage))

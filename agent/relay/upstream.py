@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import anthropic
 import httpx
 
+from agent.errors import AUTH_REMEDY
 from agent.relay.errors import UpstreamUnreachable
 from shared.tls import client_context
 
@@ -50,9 +51,11 @@ class AnthropicUpstream:
                                          timeout=httpx.Timeout(timeout, connect=_CONNECT_TIMEOUT))
 
     async def send(self, path: str, query: str, headers: dict[str, str], body: dict[str, Any]) -> UpstreamReply:
-        credential = {"x-api-key": self._key} if self._key else {}
+        if not self._key:  # answered here: the provider would only say the same after a round trip (or none, offline)
+            return _envelope(401, "authentication_error", f"no model credentials are configured: {AUTH_REMEDY}")
         request = self._client.build_request("POST", f"{self._base}{path}" + (f"?{query}" if query else ""),
-                                             headers={**headers, **credential}, content=json.dumps(body).encode())
+                                             headers={**headers, "x-api-key": self._key},
+                                             content=json.dumps(body).encode())
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:

@@ -99,13 +99,3 @@ async def test_a_rejected_key_is_model_auth_with_the_remedy(fake: tuple[FakeAnth
     with pytest.raises(ModelAuthFailed, match="rejected the credentials.*ANTHROPIC_API_KEY") as caught:
         await model.create(model="flaky", **REQUEST)
     assert caught.value.status == 401 and len(fake[0].requests_for("flaky")) == 1  # never retried
-
-
-async def test_no_key_at_all_is_model_auth_not_a_type_error(fake: tuple[FakeAnthropic, str],
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    sdk = anthropic.AsyncAnthropic(api_key=None, base_url=fake[1], max_retries=0)
-    model = AnthropicModelClient(sdk, call_timeout=5, call_deadline=10, attempts=3, max_wait=0.05)
-    with pytest.raises(ModelAuthFailed, match="no model credentials are configured.*ANTHROPIC_API_KEY"):
-        await model.create(model="flaky", **REQUEST)

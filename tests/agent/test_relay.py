@@ -15,6 +15,8 @@ import anthropic
 import httpx
 import pytest
 
+from agent.errors import ModelAuthFailed
+from agent.model_client import AnthropicModelClient
 from agent.pricing import MTOK, ModelPrice, Usage
 from agent.relay.client import RELAY_API_KEY, relay_sdk
 from agent.relay.meter import CallRecord, Meter, PriceBook, RelayLimits
@@ -62,7 +64,8 @@ class Relayed:
         return await self.sdk.messages.create(**request)
 
 
-async def _relayed(served: tuple[FakeAnthropic, str], listener: Any = None, **limits: Any) -> AsyncIterator[Relayed]:
+async def _relayed(served: tuple[FakeAnthropic, str], listener: Any = None, key: str | None = REAL_KEY,
+                   **limits: Any) -> AsyncIterator[Relayed]:
     fake, url = served
     fake.reset()
     values: dict[str, Any] = dict(model_id=FAKE_LOOP, max_turns=50, max_budget_usd=None, max_output_tokens=4096,
@@ -76,7 +79,7 @@ async def _relayed(served: tuple[FakeAnthropic, str], listener: Any = None, **li
         if listener is not None:
             await listener(record)
 
-    upstream = AnthropicUpstream(url, REAL_KEY, timeout=30)
+    upstream = AnthropicUpstream(url, key, timeout=30)
     relay = ModelRelay(meter, upstream, on_call=on_call)
     folder = Path(tempfile.mkdtemp(prefix="relay-"))  # a unix socket path has at most 107 bytes
     socket = folder / "relay.sock"
@@ -308,3 +311,12 @@ async def test_a_failing_listener_never_fails_a_paid_call(served: tuple[FakeAnth
     async for r in _relayed(served, broken):
         reply = await r.ask(stream=True)
         assert reply.stop_reason == "tool_use" and r.meter.turns == 1 and r.meter.cost_usd > 0
+
+
+async def test_without_a_key_the_relay_answers_model_auth_itself(served: tuple[FakeAnthropic, str]) -> None:
+    async for relayed in _relayed(served, key=None):
+        client = AnthropicModelClient(relayed.sdk, call_timeout=5, call_deadline=10, attempts=3, max_wait=0.05)
+        with pytest.raises(ModelAuthFailed, match="no model credentials are configured.*ANTHROPIC_API_KEY"):
+            await client.create(model=FAKE_LOOP, max_tokens=200, system=SYSTEM, tools=[],
+                                messages=[{"role": "user", "content": "hi"}])
+        assert relayed.fake.requests_for(FAKE_LOOP) == [] and relayed.meter.cost_usd == 0

@@ -13,19 +13,7 @@ from shared.evals.results import pass_at_k
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeGitHost
 from tests.fakes.tasks import InMemoryTaskStore
-from tests.support.evals import finish
-
-BASE = "3f2c9e1a"
-
-
-def case(i: int, **fields) -> dict:
-    return {"id": f"case-{i}", "repo": "acme/app", "base": BASE, "task": f"fix bug {i}",
-            "test_patch": f"diff --git a/tests/test_{i}.py b/tests/test_{i}.py\n", "test_command": "pytest -q",
-            **fields}
-
-
-def body(n: int = 2, **fields) -> dict:
-    return {"name": "nightly", "cases": [case(i) for i in range(n)], **fields}
+from tests.support.evals import BASE, body, case, finish
 
 
 def driver(gw) -> EvalDriver:

@@ -29,3 +29,17 @@ async def finish(tasks: TaskStore, task_id: str, *, grade: str | None = "passed"
     if status == S.COMPLETED:
         await tasks.transition(task_id, S.FINALIZING)
     return await tasks.transition(task_id, status, changes=changes)
+
+BASE = "3f2c9e1a"
+
+
+def case(i: int, **fields) -> dict:
+    """Case `i` of a dataset over acme/app, as POST /v1/evals takes it."""
+    return {"id": f"case-{i}", "repo": "acme/app", "base": BASE, "task": f"fix bug {i}",
+            "test_patch": f"diff --git a/tests/test_{i}.py b/tests/test_{i}.py\n", "test_command": "pytest -q",
+            **fields}
+
+
+def body(n: int = 2, **fields) -> dict:
+    """A run of `n` such cases."""
+    return {"name": "nightly", "cases": [case(i) for i in range(n)], **fields}

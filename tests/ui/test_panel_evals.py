@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.eval_views import InMemoryEvalViews
+from tests.support.evals import body, case
 from tests.ui.conftest import browser
 
 SCRIPT = '<script>alert("x")</script>'
@@ -90,6 +91,22 @@ async def test_the_comparison_page_shows_flips_and_the_interval(gw, views):
 
 
 async def test_without_eval_runs_installed_the_pages_say_so(gw):
+    gw.deps.evals = None
     async with browser(gw, "alice") as b:
         page = await b.get("/ui/evals")
     assert page.status_code == 503 and "not installed" in page.text
+
+
+async def test_a_run_started_through_the_api_is_shown_from_the_api_itself(gw):
+    async with gw.client("alice") as c:
+        resp = await c.post("/v1/evals", json=body(2, engine="oracle", name="through the api",
+                                                   cases=[case(i, gold_patch="") for i in range(2)]))
+    assert resp.status_code == 201, resp.text
+    eval_id = resp.json()["data"]["eval_id"]
+    async with browser(gw, "alice") as b:
+        listed, page = await b.get("/ui/evals"), await b.get(f"/ui/evals/{eval_id}")
+    async with browser(gw, "bob") as b:
+        other = await b.get(f"/ui/evals/{eval_id}")
+    assert listed.status_code == 200 and "through the api" in listed.text
+    assert page.status_code == 200 and "case-0" in page.text and "case-1" in page.text
+    assert other.status_code == 404

@@ -2,19 +2,25 @@
 
 from services.hydrator.handlers import Hydrator
 from services.hydrator.settings import HydratorSettings
+from shared.evals.cases import EvalCase
 from shared.events.models import TaskSubmitted
 from shared.repos.models import RepoConfig
 from shared.tasks.models import Task
 from shared.tasks.states import TaskStatus as S
 from tests.fakes.collaborators import FakeGitHost, InMemoryContexts, InMemoryRepos, RecordingBus
+from tests.fakes.eval_cases import InMemoryCases
 from tests.fakes.tasks import InMemoryTaskStore
 
 
 async def test_attempts_are_admitted_beside_a_user_at_the_cap_and_leave_the_users_slots_alone():
     store, git = InMemoryTaskStore(), FakeGitHost()
     git.add_repo("acme/app")
+    cases = InMemoryCases()
+    for i in range(3):
+        cases.add("01JEVAL", EvalCase(id=f"c{i}", repo="acme/app", base="a" * 40, task="x", test_patch="+t",
+                                      test_command="true"))
     hydrator = Hydrator(store, InMemoryRepos(RepoConfig(repo="acme/app")), git, InMemoryContexts(), RecordingBus(),
-                        HydratorSettings(default_max_concurrency=1, default_model_id="claude-opus-5-5"))
+                        HydratorSettings(default_max_concurrency=1, default_model_id="claude-opus-5-5"), cases=cases)
 
     async def submit(**fields) -> Task:
         task = await store.create(Task.new(user_id="u1", repo="acme/app", task_description="x", **fields))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.gateway.attachments import AttachmentIn
 from shared.attachments.models import (
@@ -15,7 +15,7 @@ from shared.attachments.models import (
     AttachmentRef,
 )
 from shared.clock import parse_time
-from shared.repos.models import REPO_PATTERN, valid_repo_name
+from shared.repos.models import REPO_PATTERN, RepoName
 from shared.tasks.classification import ErrorClassification, classify
 from shared.tasks.fields import TaskFields
 from shared.tasks.models import PR_TASK_TYPES, Task, TaskEvent, Tokens
@@ -27,7 +27,7 @@ class CreateTaskRequest(TaskFields):
         json_schema_extra={"anyOf": [{"required": ["issue_number"]}, {"required": ["task_description"]},
                                       {"required": ["pr_number"]}]})
 
-    repo: str = Field(..., description="OWNER/NAME of an onboarded repository",
+    repo: RepoName = Field(..., description="OWNER/NAME of an onboarded repository",
                       json_schema_extra={"pattern": REPO_PATTERN.pattern})
     save_trajectory: bool = Field(False, description="keep the run's full redacted trajectory in S3")
     attachments: list[AttachmentIn] | None = Field(
@@ -37,13 +37,6 @@ class CreateTaskRequest(TaskFields):
         json_schema_extra={"maxItems": MAX_ATTACHMENTS})
     pre_approved_rules: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]] | None = Field(
         None, max_length=20, description="names of the repo's approval rules this task's commands skip")
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if not valid_repo_name(value):
-            raise ValueError("repo must look like OWNER/NAME")
-        return value
 
     @model_validator(mode="after")
     def _something_to_do(self) -> "CreateTaskRequest":

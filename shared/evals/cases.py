@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.repos.models import valid_repo_name
+from shared.repos.models import RepoName
 
 MAX_PATCH_CHARS = 2_000_000
 CaseId = Annotated[str, Field(min_length=1, max_length=200)]
@@ -21,7 +21,7 @@ class EvalCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: CaseId
-    repo: str  # an onboarded repository, OWNER/NAME
+    repo: RepoName  # an onboarded repository
     base: str  # the commit the attempt starts from
     task: Annotated[str, Field(min_length=1, max_length=10_000)]
     # A unified diff of the hidden tests: applied only when grading, never visible to the model.
@@ -32,13 +32,6 @@ class EvalCase(BaseModel):
     setup_command: Annotated[str, Field(min_length=1, max_length=2_000)] | None = None
     timeout_s: Annotated[int, Field(ge=10, le=7_200)] = 900
     tags: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=20)] = []
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if not valid_repo_name(value):
-            raise ValueError("repo must look like OWNER/NAME")
-        return value
 
     @field_validator("base")
     @classmethod

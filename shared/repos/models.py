@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.clock import utcnow
 from shared.llm.prices import ModelPrice
@@ -26,6 +26,16 @@ REPO_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_-][A-Za-z0
 
 def valid_repo_name(repo: str) -> bool:
     return bool(REPO_PATTERN.match(repo))
+
+
+def _repo_name(value: str) -> str:
+    if not valid_repo_name(value):
+        raise ValueError("repo must look like OWNER/NAME")
+    return value
+
+
+# A repository's full name wherever one is taken (a task, a repository's row, an evaluation case).
+RepoName = Annotated[str, AfterValidator(_repo_name)]
 
 
 class GitHubTrigger(BaseModel):
@@ -64,7 +74,7 @@ class RepoConfig(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    repo: str
+    repo: RepoName
     status: Literal["active", "removed"] = "active"
     model_id: str | None = None
     max_turns: MaxTurns | None = None
@@ -94,13 +104,6 @@ class RepoConfig(BaseModel):
     pr_tasks: PrTasks = "owner"
     created_at: str = Field(default_factory=utcnow)
     updated_at: str = Field(default_factory=utcnow)
-
-    @field_validator("repo")
-    @classmethod
-    def _check_repo(cls, value: str) -> str:
-        if not valid_repo_name(value):
-            raise ValueError("repo must look like OWNER/NAME")
-        return value
 
     @property
     def active(self) -> bool:

@@ -364,6 +364,7 @@ class AgentRunner:
                             user_prompt=context.user_prompt, attachments=blocks, task_type=context.task_type,
                             mcp_servers=dict(context.mcp_servers or {}),
                             approval=self._bash_approval(task, context, session.last_text),
+                            edit_approval=self._bash_approval(task, context, session.last_text, target="editor"),
                             inbox=NudgeInbox(self._deps.nudges, task.task_id) if self._deps.nudges else None,
                             stop_requested=self.guard.is_stopped)
             if context.engine == "claude-code":
@@ -422,13 +423,15 @@ class AgentRunner:
 
         return await ClaudeCodeEngine(ws.sandbox, socket, ClaudeCodeSettings.from_agent(self._settings, cli)).run(job)
 
-    def _bash_approval(self, task: Task, context: HydratedContext, reason: Callable[[], str]) -> RuleCheck | None:
-        """The repo's bash rules for an engine that runs commands itself (the native loop gates its tools)."""
+    def _bash_approval(self, task: Task, context: HydratedContext, reason: Callable[[], str], *,
+                       target: GateTarget = "bash") -> RuleCheck | None:
+        """The repo's rules for `target` for an engine that runs commands or edits files itself (the native loop
+        gates its tools)."""
         waiter = self._waiter(task)
-        if waiter is None or not any("bash" in r.applies_to for r in context.approval_rules):
+        if waiter is None or not any(target in r.applies_to for r in context.approval_rules):
             return None
         return RuleCheck(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
-                         reason=reason)
+                         reason=reason, target=target)
 
     def _gated(self, tool: Tool, task: Task, context: HydratedContext, reason: Callable[[], str], *,
                target: GateTarget = "bash") -> Tool:

@@ -1,19 +1,30 @@
-"""The runtime's hooks in a Claude Code session: approvals before a Bash command, nudges after each tool and at
-the end, and no work sent to the background (it would finish after the session, unseen)."""
+"""The runtime's hooks in a Claude Code session: approvals before a Bash command or a file edit, nudges after each
+tool and at the end, and no work sent to the background (it would finish after the session, unseen)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from claude_agent_sdk import HookContext
 
-from agent.engines.protocol import EngineJob
+from agent.approvals import editor_text
+from agent.engines.protocol import BashApproval, EngineJob
 from agent.engines.transport import Pending
 
 BACKGROUND_REFUSED = ("Background work is not available in this session: nothing may run after it ends. "
                       "Run it in the foreground instead.")
 # Tools with a `run_in_background` input: a background shell or sub-agent.
 _BACKGROUND_CAPABLE = ("Bash", "Task", "Agent")
+# Claude Code's file-writing tools, as the native editor's calls the editor's approval rules read.
+_EDITS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "Write": lambda i: {"command": "create", "path": i.get("file_path"), "file_text": i.get("content")},
+    "Edit": lambda i: {"command": "str_replace", "path": i.get("file_path"), "new_str": i.get("new_string")},
+    "MultiEdit": lambda i: {"command": "str_replace", "path": i.get("file_path"),
+                            "new_str": "\n".join(str(e.get("new_string", "")) for e in i.get("edits") or []
+                                                  if isinstance(e, dict))},
+    "NotebookEdit": lambda i: {"command": "str_replace", "path": i.get("notebook_path"),
+                               "new_str": i.get("new_source")},
+}
 
 
 def _deny(reason: str) -> dict[str, Any]:
@@ -37,12 +48,22 @@ class SessionHooks:
         name, tool_input = data.get("tool_name"), data.get("tool_input") or {}
         if name in _BACKGROUND_CAPABLE and tool_input.get("run_in_background"):
             return _deny(BACKGROUND_REFUSED)
-        command = tool_input.get("command")
-        if name != "Bash" or self._job.approval is None or not isinstance(command, str):
+        check, text = self._gated(name, tool_input)
+        if check is None or text is None:
             return {}
         with self._pending.hold():
-            refusal = await self._job.approval(command)
+            refusal = await check(text)
         return _deny(refusal) if refusal is not None else {}
+
+    def _gated(self, name: Any, tool_input: dict[str, Any]) -> tuple[BashApproval | None, str | None]:
+        """The rules a call answers to and the text they read: a Bash command, or a file edit as the native
+        editor's rules read it (`<command> <path>`, then what it writes)."""
+        if name == "Bash":
+            command = tool_input.get("command")
+            return self._job.approval, command if isinstance(command, str) else None
+        if name in _EDITS:
+            return self._job.edit_approval, editor_text(_EDITS[name](tool_input))
+        return None, None
 
     async def post_tool_use(self, data: Any, tool_use_id: str | None, context: HookContext) -> Any:
         """The owner's nudges, with the tool's result: they reach the model's next request."""

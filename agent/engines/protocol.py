@@ -12,8 +12,8 @@ from shared.repos.mcp import McpServer
 
 
 class BashApproval(Protocol):
-    """The repo's approval rules for a shell command: None once it may run (held for the owner if a rule
-    matches), else the refusal the model is shown."""
+    """The repo's approval rules for a shell command (or, for the editor's rules, an edit's text): None once it may
+    run (held for the owner if a rule matches), else the refusal the model is shown."""
 
     async def __call__(self, command: str, /) -> str | None: ...
 
@@ -37,6 +37,7 @@ class EngineJob:
     approval: BashApproval | None
     inbox: Inbox | None
     stop_requested: Callable[[], bool]
+    edit_approval: BashApproval | None = None  # the editor's rules, for an engine that edits files itself
 
 
 @dataclass

@@ -124,6 +124,32 @@ async def test_a_command_matching_a_rule_waits_for_its_owner(world: EngineWorld,
         assert "matches the approval rule 'installs'" in result and "not today" in result
 
 
+@pytest.mark.parametrize("tool", ["Write", "Edit"])
+async def test_a_file_edit_matching_an_editor_rule_waits_for_its_owner(world: EngineWorld, tool: str) -> None:
+    # Write makes a new file (the CLI writes over an existing one only after reading it); Edit changes one.
+    target = world.ws.repo / ("local_settings.py" if tool == "Write" else "settings.py")
+    if tool == "Edit":
+        target.write_text("DEBUG = False\n")
+    edit = ({"file_path": str(target), "content": "DEBUG = True\n"} if tool == "Write" else
+            {"file_path": str(target), "old_string": "DEBUG = False", "new_string": "DEBUG = True"})
+    turns = [Turn.tool_use("Read", {"file_path": str(target)}, text="Reading it.")] if tool == "Edit" else []
+    model = world.script([*turns, Turn.tool_use(tool, edit, text="Turning debug on."), Turn.text("Done.")])
+    rule = ApprovalRule(name="debug", pattern=r"settings\.py", applies_to=["editor"])
+    decider = HeldDecision()
+    check = RuleCheck([rule], pre_approved=set(), waiter=cast(ApprovalWaiter, decider),
+                      reason=lambda: "Turning debug on.", target="editor")
+    run = asyncio.create_task(world.engine.run(world.job(model, edit_approval=check)))
+
+    await until(lambda: decider.asked)
+    [(name, text, _)] = decider.asked
+    assert name == "debug" and str(target) in text and "DEBUG = True" in text
+    decider.decide.set_result(("denied", "not in production"))
+    outcome = await asyncio.wait_for(run, 60)
+    assert outcome.finished, outcome
+    assert (target.read_text() == "DEBUG = False\n") if tool == "Edit" else not target.exists()
+    assert "Edit not made" in last_user_text(world.requests()[-1])
+
+
 async def test_a_nudge_reaches_the_next_request_exactly_once(world: EngineWorld) -> None:
     note = "[Message from owner] Use tabs, not spaces."
     model = world.script([Turn.tool_use("Bash", {"command": "echo one"}),

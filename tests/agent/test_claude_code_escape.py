@@ -87,7 +87,7 @@ async def test_every_escape_through_claude_codes_tools_fails(
     results = json.loads(conversation)[-1]
     texts = [json.dumps(m["content"]) for m in results if m["role"] == "user"][1:]
     assert "No such file" in texts[0]  # the host's home is not in the sandbox
-    assert str(secret_process) not in texts[1]
+    assert f"/proc/{secret_process}/environ" not in texts[1]
     assert not outside.exists()
     assert "Connection refused" in texts[4] or "Network is unreachable" in texts[4]
     assert received == []

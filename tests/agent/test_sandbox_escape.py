@@ -54,7 +54,8 @@ async def test_every_escape_fails_and_the_run_goes_on(
     conversation = json.dumps([r["messages"] for r in requests])
     assert _leaks(conversation) == []
     assert "No such file" in text[0]  # the host's home is not in the sandbox
-    assert str(secret_process) not in text[1] and "proc/1 " not in text[1]  # only the sandbox's own processes
+    # Only the sandbox's own processes (the path, not the bare pid: it can occur inside the hex of an environ).
+    assert f"/proc/{secret_process}/environ" not in text[1] and "proc/1 " not in text[1]
     assert "x-access-token" not in text[2] and "GITHUB" not in text[2]
     assert not outside.exists()  # refused, or written to the sandbox's private /tmp: never the host's
     assert "Connection refused" in text[4] or "Network is unreachable" in text[4]

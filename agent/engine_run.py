@@ -53,10 +53,13 @@ class EngineRun:
         if context.engine not in ("native", "claude-code"):  # never a silent fall back to another engine
             raise AgentError(f"the {context.engine} engine is not part of this agent runtime")
         entry = find_model(context.model_id)
+        # The native loop asks for BGAGENT_MODEL_MAX_TOKENS; Claude Code sizes its own replies (32k tokens and
+        # more), held to BGAGENT_CLAUDE_CODE_MAX_TOKENS. Both within the model's own ceiling; the budget clamps both.
+        ceiling = s.model_max_tokens if context.engine == "native" else s.claude_code_max_tokens
         limits = RelayLimits(model_id=provider_model_id(context.model_id, s.model_provider),
                              max_turns=context.max_turns, max_budget_usd=context.max_budget_usd,
-                             max_output_tokens=min(s.model_max_tokens, entry.max_output) if entry
-                             else s.model_max_tokens, min_output_tokens=s.min_output_tokens)
+                             max_output_tokens=min(ceiling, entry.max_output) if entry else ceiling,
+                             min_output_tokens=s.min_output_tokens)
         try:
             blocks = await attachment_blocks(self._deps.attachments, context.attachments)
         except (ClientError, BotoCoreError) as exc:

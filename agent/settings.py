@@ -83,6 +83,8 @@ class AgentSettings(PlatformSettings, GitHubSettings):
     # (above the Bash timeout, which a silent command may use whole); the CLI's own retries of a model call.
     claude_code_idle_seconds: float = Field(300.0, gt=0)
     claude_code_model_retries: int = Field(4, ge=0)
+    # Claude Code sizes its own replies; the relay holds them to this, or the model's own ceiling if lower.
+    claude_code_max_tokens: int = Field(64_000, ge=1_024)
 
     event_min_interval_seconds: float = Field(2.0, ge=0)
     max_events: int = Field(200, ge=20)

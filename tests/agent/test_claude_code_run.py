@@ -40,6 +40,8 @@ async def test_a_claude_code_task_writes_runs_bash_and_opens_a_pull_request(worl
     assert row.turns == 3 and row.cost_usd and row.cost_usd > 0
     types = [e.event_type for e in await world.events(task.task_id)]
     assert types.count("agent.turn") == 3 and "agent.pull_request" in types
+    # Claude Code sizes its replies itself (32k tokens and more): held to the model's ceiling, not the native 8,192.
+    assert max(r["max_tokens"] for r in world.anthropic.requests_for(model)) > 8_192
     sent = repr(world.anthropic.requests_for(model))
     assert GITHUB_TOKEN not in sent and "NOTES.md" in sent
     # The provider saw the real key (added by the relay); the conversation never did.

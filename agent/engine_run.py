@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator, Callable
 
@@ -123,6 +124,10 @@ class EngineRun:
         if cli is None:
             raise EngineNotInstalled(unavailable("claude-code") or "the claude-code engine is not installed")
         assert ws.sandbox is not None  # the workspace is opened with its sandbox before the engine runs
+        if ws.sandbox.mode == "off" and os.geteuid() == 0:
+            # The CLI refuses to skip its permission prompts as root, and there is no sandbox user to run it as.
+            raise EngineNotInstalled("the claude-code engine needs a sandbox when the agent runs as root "
+                                     "(BGAGENT_SANDBOX=bwrap or two-user); it is off on this host")
         # Imported here: claude-agent-sdk is the optional `claude-code` extra, absent where only native runs.
         from agent.engines.claude_code import ClaudeCodeEngine, ClaudeCodeSettings
 

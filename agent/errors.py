@@ -85,7 +85,10 @@ class NotApproved(AgentError):
 
 
 class EngineNotInstalled(AgentError):
-    """The task's engine is not installed on this agent host (the gateway refuses such tasks where it knows)."""
+    """The task's engine cannot run on this agent host: not installed (the gateway refuses such tasks where it
+    knows), or not without a sandbox."""
+
+    code = "ENGINE_UNAVAILABLE"
 
 
 class ModelEndpointUnavailable(AgentError):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+
+import pytest
 
 from agent.bootstrap import run_agent
 from shared.llm.lookup import provider_model_id
@@ -76,3 +79,13 @@ async def test_a_claude_code_bash_command_matching_a_rule_waits_for_the_owner(wo
     assert git(world.bare, "show", f"{task.branch_name}:NOTES.md") == "approved-and-ran"
     moves = [e.metadata.get("to") for e in await world.events(task.task_id) if e.event_type == "transition"]
     assert moves[-2:] == ["AWAITING_APPROVAL", "RUNNING"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as another user the CLI runs unsandboxed as that user")
+async def test_claude_code_without_a_sandbox_as_root_fails_readably_before_any_call(world: AgentWorld) -> None:
+    model = provider_model_id(MODEL, "anthropic")
+    task = await world.seed(model_id=MODEL, engine="claude-code")
+    report = await run_agent(world.settings(task.task_id, sandbox="off"))
+    row = await world.task(task.task_id)
+    assert report.exit_code == 1 and row.error_code == "ENGINE_UNAVAILABLE"
+    assert "needs a sandbox" in (row.error_message or "") and world.anthropic.requests_for(model) == []

@@ -229,8 +229,8 @@ class AgentRunner:
             if price is None:  # the oracle: the case's reference patch, no model
                 outcome.loop = await attempt.oracle(context)
             else:
-                outcome.loop = await EngineRun(self._settings, self._deps, self.guard.is_stopped,
-                                                   self._waiter(task)).run(task, context, workspace, progress, price)
+                engine = EngineRun(self._settings, self._deps, self.guard.is_stopped, self._waiter(task, context))
+                outcome.loop = await engine.run(task, context, workspace, progress, price)
             outcome.summary = outcome.loop.summary
             if context.save_trajectory and self._deps.trajectories is not None:
                 outcome.trajectory_key = await self._deps.trajectories.put(
@@ -332,7 +332,7 @@ class AgentRunner:
 
     def _gates(self, task: Task, context: HydratedContext, ws: Workspace) -> DeliveryGates:
         """The repo's setup and test commands and the push, behind its rules and `approve_push`."""
-        waiter = self._waiter(task)
+        waiter = self._waiter(task, context)
         if waiter is None:
             return OpenGates()
         return ApprovalGates(context.approval_rules, pre_approved=set(task.pre_approved_rules or ()), waiter=waiter,
@@ -340,12 +340,15 @@ class AgentRunner:
 
     def _egress_asker(self, task: Task, context: HydratedContext) -> EgressAsker | None:
         """`egress: ask`: unlisted hosts are refused and asked about (needs the approvals store)."""
-        if context.egress != "ask" or self._deps.approvals is None:
+        if context.egress != "ask" or self._waiter(task, context) is None:
             return None
+        assert self._deps.approvals is not None  # a waiter exists only with the approvals store
         return EgressAsker(self._deps.approvals, task, recheck_seconds=self._settings.approval_poll_seconds)
 
-    def _waiter(self, task: Task) -> ApprovalWaiter | None:
-        if self._deps.approvals is None:
+    def _waiter(self, task: Task, context: HydratedContext) -> ApprovalWaiter | None:
+        """Who asks the task's owner; None when nobody can be asked. An evaluation attempt has nobody to wait
+        for: its repository's approval rules hold nothing and `egress: ask` refuses an unlisted host outright."""
+        if self._deps.approvals is None or context.evaluation:
             return None
         return ApprovalWaiter(self._deps.approvals, self._deps.store, self.guard, task,
                               outbox=Outbox(self._deps.store, self._deps.publisher),

@@ -112,14 +112,14 @@ class AgentWorld:
         return task
 
     async def seed_attempt(self, clone_url: Path, case: EvalCase, *, engine: str = "oracle",
-                           model_id: str = "fake-edit", max_turns: int = 10) -> Task:
+                           model_id: str = "fake-edit", max_turns: int = 10, **repo_settings: Any) -> Task:
         """An evaluation attempt at RUNNING: its case stored where its run keeps it, its context as hydrated."""
         eval_id = f"ev-{uuid.uuid4().hex[:8]}"
         self.stack.boto("s3").put_object(Bucket=self.stack.names.artifacts_bucket, Key=case_key(eval_id, case.id),
                                          Body=case.model_dump_json().encode())
         return await self.seed(model_id=model_id, max_turns=max_turns, clone_url=str(clone_url),
                                description=case.task, evaluation=True, base_commit=case.base, eval_id=eval_id,
-                               case_id=case.id, engine=engine, setup_command=case.setup_command)
+                               case_id=case.id, engine=engine, setup_command=case.setup_command, **repo_settings)
 
     def artifact(self, key: str) -> str:
         """An object of the artifacts bucket, as text."""

@@ -13,6 +13,7 @@ import pytest
 
 from agent.bootstrap import run_agent
 from shared.evals.cases import EvalCase
+from shared.steering.models import ApprovalRule
 from shared.tasks.models import Task
 from tests.agent.conftest import AgentWorld, git
 from tests.doubles import Turn
@@ -205,3 +206,20 @@ async def test_the_oracle_is_graded_in_the_two_user_sandbox_too(world: AgentWorl
     assert report.exit_code == 0, report.error
     row = await world.task(task.task_id)
     assert (row.reward, row.grade, row.tests_passed) == (1, "passed", 3), row.grade_output_tail
+
+
+async def test_an_attempt_never_waits_for_an_owner_its_repositorys_rules_hold_nothing(world: AgentWorld,
+                                                                                    tmp_path: Path) -> None:
+    bare, base, gold, tests = case_repo(tmp_path / "src")
+    model = f"fake-eval-gated-{uuid.uuid4().hex[:6]}"
+    world.anthropic.add_scenario(model, [Turn.tool_use("bash", {"command": "echo ran > ran.txt # pip install x"},
+                                                       text="Installing."), Turn.text("Done.")])
+    rule = ApprovalRule(name="installs", pattern=r"pip install", timeout_s=60)
+    task = await world.seed_attempt(bare, make_case(base, gold=gold, tests=tests), engine="native", model_id=model,
+                                    approval_rules=[rule], approve_push=True)
+    report = await run_agent(world.settings(task.task_id, approval_poll_seconds=0.1))
+    assert report.exit_code == 0, report.error
+    row = await world.task(task.task_id)
+    moves = [e.metadata.get("to") for e in await world.events(task.task_id) if e.event_type == "transition"]
+    assert "AWAITING_APPROVAL" not in moves and await world.approvals.pending_for_task(task.task_id) == []
+    assert "ran.txt" in world.artifact(row.diff_key or "") and row.grade == "failed"

@@ -100,12 +100,22 @@ def socket_inside(port: int) -> str:
     return f"/run/bgagent/port-{port}.sock"
 
 
+def install_forwarder(directory: Path) -> Path:
+    """A world-readable copy of the forwarder in the task's runtime directory (the source tree may not be readable
+    to the sandbox's user)."""
+    copy = directory / FORWARD_SCRIPT.name
+    shutil.copyfile(FORWARD_SCRIPT, copy)
+    copy.chmod(0o644)
+    return copy
+
+
 def bwrap_argv(paths: SandboxPaths, *, etc: Path, readonly: Sequence[str], limits: SandboxLimits,
-               drop_to: int | None, egress: tuple[Path, Path] | None,
+               drop_to: int | None, egress: Path | None, forwarder: Path | None = None,
                sockets: dict[int, Path] | None = None) -> list[str]:
     """The bwrap command line, ending with what runs before the command itself.
 
-    `sockets`: a session's own unix sockets (the model relay's), bound in for the forwarder.
+    `egress`: the egress proxy's socket; `sockets`: a session's own (the model relay's); both reach the sandbox
+    through the `forwarder` (install_forwarder), bound in when either is.
     """
     unshare, drop = _identity(drop_to)
     sockets = sockets or {}
@@ -119,12 +129,13 @@ def bwrap_argv(paths: SandboxPaths, *, etc: Path, readonly: Sequence[str], limit
         args += ["--ro-bind-try", path, path]
     args += ["--bind", str(paths.home), str(paths.home), "--bind", str(paths.repo), str(paths.repo)]
     if egress is not None:
-        socket, forwarder = egress
-        args += ["--bind", str(socket), EGRESS_SOCKET, "--ro-bind", str(forwarder), FORWARDER]
+        args += ["--bind", str(egress), EGRESS_SOCKET]
     for port, socket in sorted(sockets.items()):
         args += ["--bind", str(socket), socket_inside(port)]
-    if sockets and egress is None:
-        args += ["--ro-bind", str(FORWARD_SCRIPT), FORWARDER]
+    if egress is not None or sockets:
+        if forwarder is None:
+            raise ValueError("a socket bound into the sandbox needs the forwarder")
+        args += ["--ro-bind", str(forwarder), FORWARDER]
     return [*args, "--chdir", str(paths.repo), "--", *drop]
 
 

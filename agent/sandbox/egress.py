@@ -60,13 +60,6 @@ class EgressProxy:
         self._server = await asyncio.start_unix_server(self._handle, path=str(self.socket_path), limit=HEAD_LIMIT)
         self.socket_path.chmod(0o666)  # the sandbox's command user must be able to connect
 
-    def install(self, script: Path) -> Path:
-        """A world-readable copy of `script` beside the socket (the source tree may not be readable to the sandbox)."""
-        copy = self._dir / script.name
-        shutil.copyfile(script, copy)
-        copy.chmod(0o644)
-        return copy
-
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()

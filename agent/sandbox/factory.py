@@ -9,10 +9,9 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
-from agent.sandbox.bwrap import PROXY_PORT, BwrapSandbox, build_etc, bwrap_argv
+from agent.sandbox.bwrap import PROXY_PORT, BwrapSandbox, build_etc, bwrap_argv, install_forwarder
 from agent.sandbox.direct import DirectSandbox
 from agent.sandbox.egress import EgressProxy, OnUnlisted
 from agent.sandbox.egress_policy import AddressCheck, EgressPolicy, Resolver, Verdict, system_resolver
@@ -110,12 +109,12 @@ class SandboxFactory:
         proxy, python, egress = None, sandbox_python(), None
         if request.allowlist or request.on_unlisted is not None:
             proxy, python = await self._egress_proxy(request, on_egress)
-            egress = (proxy.socket_path, proxy.install(Path(__file__).with_name("forward.py")))
+            egress = proxy.socket_path
             env |= _proxy_env(f"http://127.0.0.1:{PROXY_PORT}")
         readonly = [p for p in (*self.config.readonly_paths, *request.readonly_paths) if os.path.isabs(p)]
         etc = build_etc(request.paths.repo.parent / "etc")
         argv = partial(bwrap_argv, request.paths, etc=etc, readonly=readonly, limits=self.config.limits, drop_to=uid,
-                       egress=egress)
+                       egress=egress, forwarder=install_forwarder(request.paths.repo.parent))
         # As root the uid changes inside the sandbox (setpriv); the limits are set on bwrap and inherited.
         child = child_setup(self.config.limits, own_uid=uid is not None)
         sandbox = BwrapSandbox(argv, env, child, python=python, egress=egress is not None, closer=proxy)

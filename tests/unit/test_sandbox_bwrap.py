@@ -33,7 +33,7 @@ def test_only_the_clone_and_home_are_writable_and_no_credential_file_is_shown(tm
 
 def test_as_root_the_command_drops_to_its_own_uid_without_capabilities(tmp_path: Path) -> None:
     argv = bwrap_argv(PATHS, etc=build_etc(tmp_path / "etc"), readonly=[], limits=SandboxLimits(), drop_to=201_234,
-                      egress=(Path("/e/egress.sock"), Path("/e/forward.py")))
+                      egress=Path("/e/egress.sock"), forwarder=Path("/e/forward.py"))
     tail = argv[argv.index("--") + 1:]
     assert tail[0] == "setpriv" and "--reuid=201234" in tail and "--inh-caps=-all" in tail
     assert "--no-new-privs" in tail and "--unshare-user" not in argv and "--unshare-net" in argv

@@ -13,12 +13,10 @@ from pathlib import Path
 _CHUNK = 65_536
 
 
-async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, *, seen: bytearray | None = None) -> None:
-    """Copy `src` to `dst` until either ends (`seen`: also keep a copy), then close `dst`."""
+async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    """Copy `src` to `dst` until either ends, then close `dst`."""
     try:
         while data := await src.read(_CHUNK):
-            if seen is not None:
-                seen += data
             dst.write(data)
             await dst.drain()
     except (ConnectionError, OSError):

@@ -9,8 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from agent.sandbox.loopback import pipe
+
+
+class _Recorded:
+    """A reader that keeps a copy of what is read through it."""
+
+    def __init__(self, reader: asyncio.StreamReader, record: bytearray):
+        self._reader = reader
+        self._record = record
+
+    async def read(self, n: int = -1) -> bytes:
+        data = await self._reader.read(n)
+        self._record += data
+        return data
 
 
 class SocketTap:
@@ -34,8 +48,8 @@ class SocketTap:
         record = bytearray()
         self._sent.append(record)
         up_reader, up_writer = await asyncio.open_unix_connection(str(self._target))
-        both = [asyncio.create_task(pipe(reader, up_writer, seen=record)),
-                asyncio.create_task(pipe(up_reader, writer))]
+        recorded: Any = _Recorded(reader, record)  # read like a StreamReader by pipe()
+        both = [asyncio.create_task(pipe(recorded, up_writer)), asyncio.create_task(pipe(up_reader, writer))]
         self._tasks.update(both)
         await asyncio.gather(*both, return_exceptions=True)
         self._tasks.difference_update(both)
